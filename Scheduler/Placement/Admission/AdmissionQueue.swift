@@ -1,0 +1,170 @@
+import DequeModule
+
+/// Settings of the pending queue.
+public struct AdmissionConfig: Sendable, Hashable, Codable {
+    /// Tenants' weights and quotas; a tenant not listed has weight 1 and no quota.
+    public var tenants: [String: TenantPolicy]
+    /// Capacity that dominant resource shares are measured against.
+    public var clusterCapacity: Usage
+    /// Every this many seconds of waiting raise a request's effective priority by `agingStep`.
+    public var agingIntervalSeconds: Double
+    public var agingStep: Int
+    /// The most aging can add, so old batch work is not starved but never overtakes critical work.
+    public var agingCap: Int
+
+    public init(
+        tenants: [String: TenantPolicy] = [:], clusterCapacity: Usage, agingIntervalSeconds: Double = 600,
+        agingStep: Int = 50, agingCap: Int = 400
+    ) {
+        self.tenants = tenants
+        self.clusterCapacity = clusterCapacity
+        self.agingIntervalSeconds = agingIntervalSeconds
+        self.agingStep = agingStep
+        self.agingCap = agingCap
+    }
+}
+
+/// Why the queue turned a request away.
+public struct AdmissionRejection: Sendable, Hashable, Codable {
+    public enum Reason: Sendable, Hashable, Codable {
+        /// The request alone is larger than the tenant's quota for its class.
+        case exceedsQuota(Dimension)
+        /// It was still pending at its queue deadline.
+        case deadlineExceeded
+        /// A request with the same id is already pending.
+        case duplicate
+    }
+
+    public var requestID: String
+    public var reason: Reason
+    public var message: String
+}
+
+/// The pending queue: per-tenant quotas per priority class, fair sharing among tenants, aging and
+/// queue deadlines. A value with no clock of its own: callers pass `now` (seconds).
+///
+/// Order of `next(now:)`: highest effective priority (band plus aging) first; within it, the
+/// tenant with the smallest weighted dominant resource share (DRF); then first submitted; then id.
+/// A request whose tenant would exceed its quota waits and does not block other tenants.
+public struct AdmissionQueue: Sendable {
+    private struct QueueKey: Hashable, Sendable {
+        var tenant: String
+        var priority: PriorityClass
+    }
+
+    public var config: AdmissionConfig
+    public var priorities: PriorityTable
+    private var queues: [QueueKey: Deque<PlacementRequest>] = [:]
+    private var pendingIDs: Set<String> = []
+    /// What each tenant holds, per class and in all.
+    private var usageByClass: [QueueKey: Usage] = [:]
+    private var usageByTenant: [String: Usage] = [:]
+    private var charged: [String: (key: QueueKey, usage: Usage)] = [:]
+
+    public init(config: AdmissionConfig, priorities: PriorityTable = .standard) {
+        self.config = config
+        self.priorities = priorities
+    }
+
+    public var pendingCount: Int { pendingIDs.count }
+
+    public func isPending(_ requestID: String) -> Bool { pendingIDs.contains(requestID) }
+
+    /// Queues a request, or rejects one that could never be admitted.
+    public mutating func submit(_ request: PlacementRequest) -> AdmissionRejection? {
+        guard !pendingIDs.contains(request.id) else {
+            return AdmissionRejection(requestID: request.id, reason: .duplicate, message: "request \(request.id) is already pending")
+        }
+        if let quota = config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
+            return AdmissionRejection(
+                requestID: request.id, reason: .exceedsQuota(dimension),
+                message: "\(request.tenant)'s \(request.priority.rawValue) quota is smaller than the request in \(dimension.rawValue)")
+        }
+        queues[QueueKey(tenant: request.tenant, priority: request.priority), default: []].append(request)
+        pendingIDs.insert(request.id)
+        return nil
+    }
+
+    /// Puts a request back at the head of its queue (it was taken by `next` but not placed).
+    public mutating func requeue(_ request: PlacementRequest) {
+        guard !pendingIDs.contains(request.id) else { return }
+        queues[QueueKey(tenant: request.tenant, priority: request.priority), default: []].prepend(request)
+        pendingIDs.insert(request.id)
+    }
+
+    /// Removes and returns the next request to place, or nil when none may go now.
+    public mutating func next(now: Double) -> PlacementRequest? {
+        var best: (key: QueueKey, rank: (Int, Double, Double, String))?
+        for (key, queue) in queues {
+            guard let head = queue.first, fitsQuota(head, key: key) else { continue }
+            let rank = (-effectivePriority(of: head, now: now), weightedShare(of: key.tenant), head.submittedAt, head.id)
+            if best == nil || rank < best!.rank { best = (key, rank) }
+        }
+        guard let key = best?.key, let request = queues[key]?.popFirst() else { return nil }
+        if queues[key]?.isEmpty == true { queues[key] = nil }
+        pendingIDs.remove(request.id)
+        return request
+    }
+
+    /// Removes pending requests past their queue deadline.
+    public mutating func expire(now: Double) -> [AdmissionRejection] {
+        var rejected: [AdmissionRejection] = []
+        for key in queues.keys.sorted(by: { ($0.tenant, $0.priority.rawValue) < ($1.tenant, $1.priority.rawValue) }) {
+            queues[key]!.removeAll { request in
+                guard let deadline = request.queueDeadline, deadline < now else { return false }
+                rejected.append(
+                    AdmissionRejection(requestID: request.id, reason: .deadlineExceeded, message: "still pending at its queue deadline \(deadline)"))
+                pendingIDs.remove(request.id)
+                return true
+            }
+            if queues[key]!.isEmpty { queues[key] = nil }
+        }
+        return rejected
+    }
+
+    /// Records that `replicas` replicas of the request now hold resources.
+    public mutating func charge(_ request: PlacementRequest, replicas: Int) {
+        let key = QueueKey(tenant: request.tenant, priority: request.priority)
+        let usage = Usage(of: request, replicas: replicas)
+        let previous = charged[request.id]?.usage ?? Usage()
+        charged[request.id] = (key, previous + usage)
+        usageByClass[key, default: Usage()] = usageByClass[key, default: Usage()] + usage
+        usageByTenant[request.tenant, default: Usage()] = usageByTenant[request.tenant, default: Usage()] + usage
+    }
+
+    /// Records that a request released everything it held.
+    public mutating func credit(_ requestID: String) {
+        guard let (key, usage) = charged.removeValue(forKey: requestID) else { return }
+        usageByClass[key] = usageByClass[key, default: Usage()] - usage
+        usageByTenant[key.tenant] = usageByTenant[key.tenant, default: Usage()] - usage
+    }
+
+    /// What a tenant holds in all classes.
+    public func usage(of tenant: String) -> Usage { usageByTenant[tenant] ?? Usage() }
+
+    /// Band value plus aging.
+    public func effectivePriority(of request: PlacementRequest, now: Double) -> Int {
+        let band = priorities.band(of: request.priority).value
+        guard config.agingIntervalSeconds > 0 else { return band }
+        let steps = max(0, (now - request.submittedAt) / config.agingIntervalSeconds)
+        return band + min(config.agingCap, Int(steps) * config.agingStep)
+    }
+
+    /// The tenant's dominant share (largest fraction of any cluster dimension it holds) over its weight.
+    public func weightedShare(of tenant: String) -> Double {
+        let usage = usageByTenant[tenant] ?? Usage()
+        let capacity = config.clusterCapacity
+        var dominant = 0.0
+        for dimension in Resources.dimensions where capacity.resources.value(of: dimension) > 0 {
+            dominant = max(dominant, Double(usage.resources.value(of: dimension)) / Double(capacity.resources.value(of: dimension)))
+        }
+        if capacity.gpuMilli > 0 { dominant = max(dominant, Double(usage.gpuMilli) / Double(capacity.gpuMilli)) }
+        let weight = config.tenants[tenant]?.weight ?? 1
+        return dominant / max(weight, .leastNonzeroMagnitude)
+    }
+
+    private func fitsQuota(_ request: PlacementRequest, key: QueueKey) -> Bool {
+        guard let quota = config.tenants[key.tenant]?.quotas[key.priority] else { return true }
+        return quota.firstExceeded(by: (usageByClass[key] ?? Usage()) + Usage(of: request)) == nil
+    }
+}

@@ -1,0 +1,91 @@
+/// Names a catalog component, optionally at one version (nil: the newest registered).
+public struct ComponentReference: Sendable, Hashable, Codable {
+    public var name: String
+    public var version: String?
+
+    public init(name: String, version: String? = nil) {
+        self.name = name
+        self.version = version
+    }
+}
+
+/// A named, versioned software component (say, a video analytics model server) with a default
+/// resource profile, kind and constraints that requests naming it inherit.
+public struct ComponentEntry: Sendable, Hashable, Codable {
+    public var name: String
+    public var version: String
+    public var kind: WorkloadKind
+    public var resources: Resources
+    public var gpu: GPURequest?
+    public var volumes: [VolumeRequest]
+    public var allowedClasses: Set<NodeClass>?
+    public var requiredLabels: [String: String]
+
+    public init(
+        name: String, version: String, kind: WorkloadKind = .component, resources: Resources,
+        gpu: GPURequest? = nil, volumes: [VolumeRequest] = [], allowedClasses: Set<NodeClass>? = nil,
+        requiredLabels: [String: String] = [:]
+    ) {
+        self.name = name
+        self.version = version
+        self.kind = kind
+        self.resources = resources
+        self.gpu = gpu
+        self.volumes = volumes
+        self.allowedClasses = allowedClasses
+        self.requiredLabels = requiredLabels
+    }
+}
+
+/// The catalog of components requests may name.
+public struct ComponentCatalog: Sendable, Hashable, Codable {
+    public private(set) var entries: [ComponentEntry]
+
+    public init(_ entries: [ComponentEntry] = []) {
+        self.entries = entries
+    }
+
+    public mutating func register(_ entry: ComponentEntry) {
+        entries.removeAll { $0.name == entry.name && $0.version == entry.version }
+        entries.append(entry)
+    }
+
+    /// The entry a reference names: the exact version, or the greatest version when none is given.
+    public func entry(for reference: ComponentReference) -> ComponentEntry? {
+        let named = entries.filter { $0.name == reference.name }
+        if let version = reference.version { return named.first { $0.version == version } }
+        return named.max { $0.version.compare(asVersion: $1.version) }
+    }
+
+    /// The request with the component's profile filled in where the request leaves a field unset
+    /// (zero resources, no GPU, no volumes, no classes); explicit request fields win, labels merge.
+    public func resolve(_ request: PlacementRequest) throws(ValidationError) -> PlacementRequest {
+        guard let reference = request.component else { return request }
+        guard let entry = entry(for: reference) else {
+            throw ValidationError(
+                field: "component", code: .unknown,
+                message: "no component '\(reference.name)'\(reference.version.map { " version \($0)" } ?? "") in the catalog")
+        }
+        var resolved = request
+        if request.resources == .zero { resolved.resources = entry.resources }
+        if request.gpu == nil { resolved.gpu = entry.gpu }
+        if request.volumes.isEmpty { resolved.volumes = entry.volumes }
+        if request.allowedClasses == nil { resolved.allowedClasses = entry.allowedClasses }
+        if request.kind == .component { resolved.kind = entry.kind }
+        resolved.requiredLabels = entry.requiredLabels.merging(request.requiredLabels) { _, mine in mine }
+        resolved.component = nil
+        return resolved
+    }
+}
+
+extension String {
+    /// Orders dotted versions numerically where both parts are numbers ("1.10" after "1.9").
+    func compare(asVersion other: String) -> Bool {
+        let a = split(separator: "."), b = other.split(separator: ".")
+        for (x, y) in zip(a, b) where x != y {
+            if let i = Int(x), let j = Int(y) { return i < j }
+            return x < y
+        }
+        return a.count < b.count
+    }
+}

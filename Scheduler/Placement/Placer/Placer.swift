@@ -1,0 +1,216 @@
+/// The placement core: decides where each replica of a request goes in a cluster snapshot.
+///
+/// `place(_:in:)` is synchronous and does no I/O: validate, then for each replica filter -> score ->
+/// choose, with preemption of strictly lower bands when the request's band allows it. It never
+/// changes the snapshot; the caller commits the decision with `ClusterState.commit(_:of:)`, which
+/// re-checks capacity. The same snapshot, request, policy and seed give the same decision.
+///
+/// The placer keeps caches keyed by request shape (which index buckets a shape may use; which
+/// shapes found no node at the current capacity epoch), so one placer should serve one cluster
+/// state lineage; they are checked against the state's identity and epoch and never give a wrong
+/// answer, only a slower one.
+public struct Placer: Sendable {
+    public var policy: PlacementPolicy
+    public var filters: FilterChain
+    public var validator: RequestValidator
+    /// Seeds the random start of each scan together with the request id.
+    public var seed: UInt64
+    private var caches = ShapeCaches()
+
+    public init(policy: PlacementPolicy, filters: FilterChain = .standard, validator: RequestValidator = RequestValidator(), seed: UInt64 = 0) {
+        self.policy = policy
+        self.filters = filters
+        self.validator = validator
+        self.seed = seed
+    }
+
+    /// Places all replicas of a gang or none; as many replicas as fit of other requests.
+    public mutating func place(_ request: PlacementRequest, in state: ClusterState) -> Decision {
+        let resolved: ResolvedRequest
+        do {
+            resolved = try validator.resolve(request, in: state)
+        } catch {
+            return .invalid(error)
+        }
+        caches.prepare(for: state)
+        var rng = SplitMix64(seed: seed ^ stableHash(resolved.request.id))
+        var changes = PendingChanges()
+        var assignments: [ReplicaAssignment] = []
+        var victims: [Victim] = []
+        var failure: NoFitReport?
+        let replicas = resolved.request.replicas
+        // Feasible nodes found for earlier replicas. Within one decision capacity only shrinks (until
+        // a preemption frees some), so later replicas of the same shape look among them first.
+        var candidates: [Int] = []
+
+        for replica in 0..<replicas {
+            var context = PlacementContext(state: state, request: resolved, earlierReplicas: assignments.map(\.node), changes: changes)
+            var node = best(among: &candidates, in: context)
+                ?? search(in: context, cacheable: replica == 0, candidates: &candidates, rng: &rng)
+            if case .noFit(let report) = node, resolved.mayPreempt {
+                let blocks = caches.buckets(for: resolved, in: state, filters: filters).blocks
+                let start = blocks.isEmpty ? 0 : Int(rng.next() % UInt64(blocks.count))
+                if let plan = Preemption.plan(
+                    in: context, blocks: blocks, start: start, excluding: Set(victims.map(\.requestID)), filters: filters,
+                    limit: policy.preemptionCandidates)
+                {
+                    for victim in plan.victims {
+                        let allocation = state.allocations[victim]!
+                        changes.give(allocation, in: state.table)
+                        victims.append(Victim(requestID: victim, tenant: allocation.tenant, priority: allocation.priority))
+                    }
+                    candidates.removeAll()
+                    context = PlacementContext(state: state, request: resolved, earlierReplicas: context.earlierReplicas, changes: changes)
+                    node = .node(plan.node)
+                } else {
+                    var tried = report
+                    tried.preemptionTried = true
+                    node = .noFit(tried)
+                }
+            }
+            guard case .node(let chosen) = node else {
+                if case .noFit(let report) = node { failure = report }
+                break
+            }
+            let assignment = Self.assignment(replica: replica, node: chosen, in: context)
+            changes.take(assignment, in: state.table)
+            assignments.append(assignment)
+        }
+
+        guard var report = failure else { return .placed(Placement(replicas: assignments, preempted: victims)) }
+        if resolved.request.gang || assignments.isEmpty {
+            report.unplacedReplicas = replicas
+            return .noFit(report)
+        }
+        report.unplacedReplicas = replicas - assignments.count
+        return .placed(Placement(replicas: assignments, preempted: victims, unplaced: report))
+    }
+
+    /// What one replica takes on the chosen node: GPUs by best fit, volumes on the nearest pools.
+    static func assignment(replica: Int, node: Int, in context: PlacementContext) -> ReplicaAssignment {
+        let request = context.request.request
+        let gpus = request.gpu.map { gpu in
+            context.withGPUs(ofNode: node) { free, models, memory in
+                GPUFit.assign(gpu, allowed: context.request.gpuModels, free: free, models: models, memory: memory)
+            } ?? []
+        } ?? []
+        return ReplicaAssignment(
+            replica: replica, node: node, nodeID: context.state.table.nodes[node].id, resources: request.resources, gpus: gpus,
+            volumes: VolumePlacement.assign(for: request, atNode: node, in: context) ?? [])
+    }
+
+    /// The best of the earlier replicas' feasible nodes that still fit, dropping those that do not;
+    /// nil when none is left.
+    private func best(among candidates: inout [Int], in context: PlacementContext) -> SearchOutcome? {
+        guard !candidates.isEmpty else { return nil }
+        var best = -1, bestScore = -Double.infinity
+        candidates.removeAll { node in
+            guard filters.reason(node: node, in: context) == nil else { return true }
+            let score = policy.score(node: node, in: context)
+            if score > bestScore {
+                best = node
+                bestScore = score
+            }
+            return false
+        }
+        return best >= 0 ? .node(best) : nil
+    }
+
+    /// The best node for one more replica, or the reasons no node fits. Fills `candidates` with the
+    /// feasible nodes it scored.
+    private mutating func search(
+        in context: PlacementContext, cacheable: Bool, candidates feasibleNodes: inout [Int], rng: inout SplitMix64
+    ) -> SearchOutcome {
+        let state = context.state, resolved = context.request
+        let buckets = caches.buckets(for: resolved, in: state, filters: filters)
+        let key = cacheable ? ShapeCaches.NoFitKey(resolved) : nil
+        if let key, let entry = caches.noFit[key] {
+            if let updated = recount(entry, buckets: buckets, in: context) {
+                caches.remember(key, updated)
+                return .noFit(report(buckets.counts + updated.counts.reduce(ReasonCounts(), +), for: resolved, in: state))
+            }
+            caches.noFit[key] = nil
+        }
+
+        // Blocks whose summary admits the replica, visited from a random one, wrapping around.
+        let blocks = buckets.blocks
+        var candidates: [Int] = []
+        candidates.reserveCapacity(blocks.count)
+        for (slot, b) in blocks.enumerated()
+        where state.summaries[b].admits(resolved.request) || context.changes.grownBlocks.contains(b) {
+            candidates.append(slot)
+        }
+        let limit = policy.scan.maximum
+        let asked = resolved.request.resources
+        var best = -1, bestScore = -Double.infinity
+        feasibleNodes.removeAll(keepingCapacity: true)
+        if !candidates.isEmpty {
+            let first = Int(rng.next() % UInt64(candidates.count))
+            scan: for step in 0..<candidates.count {
+                for node in state.table.blocks[blocks[candidates[(first + step) % candidates.count]]] {
+                    // Most nodes of a busy cluster fail on plain capacity: test that inline before
+                    // the filter chain. Reasons are counted only if no node fits (below).
+                    guard asked.fits(in: context.free(node)), filters.reason(node: node, in: context) == nil else { continue }
+                    let score = policy.score(node: node, in: context)
+                    if score > bestScore {
+                        best = node
+                        bestScore = score
+                    }
+                    feasibleNodes.append(node)
+                    if feasibleNodes.count >= limit { break scan }
+                }
+            }
+        }
+        if best >= 0 { return .node(best) }
+
+        // No node fits: count why, per block, for the report and the no-fit cache. A node that
+        // fits here (never, while summaries are exact) is still taken rather than misreported.
+        var perBlock = [ReasonCounts](repeating: ReasonCounts(), count: blocks.count)
+        for (slot, b) in blocks.enumerated() {
+            for node in state.table.blocks[b] {
+                guard let reason = filters.reason(node: node, in: context) else { return .node(node) }
+                perBlock[slot].add(reason)
+            }
+        }
+        if let key {
+            caches.remember(key, ShapeCaches.NoFitEntry(versions: blocks.map { state.blockVersions[$0] }, counts: perBlock))
+        }
+        return .noFit(report(buckets.counts + perBlock.reduce(ReasonCounts(), +), for: resolved, in: state))
+    }
+
+    /// A cached no-fit entry brought up to date by counting again only the blocks that changed;
+    /// nil when a node of a changed block now fits.
+    private func recount(_ entry: ShapeCaches.NoFitEntry, buckets: ShapeCaches.Buckets, in context: PlacementContext) -> ShapeCaches.NoFitEntry? {
+        var entry = entry
+        let state = context.state
+        for (slot, b) in buckets.blocks.enumerated() where entry.versions[slot] != state.blockVersions[b] {
+            var counts = ReasonCounts()
+            for node in state.table.blocks[b] {
+                guard let reason = filters.reason(node: node, in: context) else { return nil }
+                counts.add(reason)
+            }
+            entry.versions[slot] = state.blockVersions[b]
+            entry.counts[slot] = counts
+        }
+        return entry
+    }
+
+    private func report(_ counts: ReasonCounts, for resolved: ResolvedRequest, in state: ClusterState) -> NoFitReport {
+        NoFitReport(counts: counts.dictionary, nodesEvaluated: state.nodeCount, unplacedReplicas: 1, maxLatencyMs: resolved.request.maxLatencyMs)
+    }
+}
+
+/// The result of searching for one replica's node: a node, or why none fits (a value, not an error).
+enum SearchOutcome {
+    case node(Int)
+    case noFit(NoFitReport)
+}
+
+extension BlockSummary {
+    /// False only when no node of the block can hold one replica.
+    func admits(_ request: PlacementRequest) -> Bool {
+        guard ready > 0, request.resources.fits(in: maxFree) else { return false }
+        guard let gpu = request.gpu else { return true }
+        return gpu.milliPerGPU == GPUDevice.wholeMilli ? Int(maxWholeGPUs) >= gpu.count : maxGPUFree >= gpu.milliPerGPU
+    }
+}

@@ -1,0 +1,234 @@
+/// Upper bounds of what any single node of an index block has free, used to skip whole blocks that
+/// cannot hold a request. Exact after every commit and release; the placer's scratch copies let
+/// them lag (still upper bounds).
+struct BlockSummary: Sendable, Hashable {
+    var maxFree = Resources.zero
+    /// The most fully free GPUs on one node.
+    var maxWholeGPUs: Int32 = 0
+    /// The largest free share on one GPU.
+    var maxGPUFree: Int32 = 0
+    /// Ready nodes in the block.
+    var ready = 0
+}
+
+/// The snapshot the placement core decides on: every node with what it has free, every committed
+/// allocation, storage pools and the topology. A value: copies are cheap until mutated, and a
+/// decision made on one copy is committed to the authoritative copy by `commit(_:)`, which
+/// re-checks capacity first.
+public struct ClusterState: Sendable {
+    let table: NodeTable
+    public private(set) var nodeStates: [NodeState]
+    var free: [Resources]
+    /// Free thousandths per GPU, flat (see `NodeTable.gpuStart`).
+    var gpuFree: [Int32]
+    var poolFree: [Int64]
+    var summaries: [BlockSummary]
+    public private(set) var allocations: [String: Allocation]
+    /// Per node: the requests with replicas there and what they hold on it.
+    var residents: [[Resident]]
+    /// Per index block: grows with every change to a node of the block (commit, release, state),
+    /// so a cached answer about a block is still right while its version is the same.
+    private(set) var blockVersions: [UInt64]
+    private var commitSequence: UInt64 = 0
+
+    /// A cluster with nothing allocated. Sites of nodes and pools missing from `topology` are added
+    /// (reachable only from themselves).
+    public init(nodes: [Node], topology: Topology = Topology(), storagePools: [StoragePool] = []) throws(ValidationError) {
+        table = try NodeTable(nodes: nodes, topology: topology, pools: storagePools)
+        nodeStates = nodes.map(\.state)
+        free = table.capacities
+        gpuFree = [Int32](repeating: GPUDevice.wholeMilli, count: table.gpuModel.count)
+        poolFree = storagePools.map(\.capacityGiB)
+        summaries = [BlockSummary](repeating: BlockSummary(), count: table.blocks.count)
+        blockVersions = [UInt64](repeating: 0, count: table.blocks.count)
+        allocations = [:]
+        residents = [[Resident]](repeating: [], count: nodes.count)
+        for b in summaries.indices { refreshSummary(block: b) }
+    }
+
+    // MARK: Reading
+
+    public var nodeCount: Int { table.nodes.count }
+    public var nodes: [Node] { table.nodes }
+    public var topology: Topology { table.topology }
+    public var storagePools: [StoragePool] { table.pools }
+    /// Names of the GPU models present, in first-seen order.
+    public var gpuModels: [String] { table.gpuModelNames }
+
+    public func node(at index: Int) -> Node { table.nodes[index] }
+    public func index(ofNode id: String) -> Int? { table.indexByID[id] }
+    public func freeResources(ofNode index: Int) -> Resources { free[index] }
+    public func freeGPUMilli(ofNode index: Int) -> [Int32] { Array(gpuFree[table.gpuRange(of: index)]) }
+    public func freeGiB(ofPool index: Int) -> Int64 { poolFree[index] }
+    public func siteIndex(ofNode index: Int) -> Int { table.siteOfNode[index] }
+
+    /// Calls `body` with the node's free GPU shares, device models and device memory.
+    @inline(__always)
+    func withGPUs<T>(
+        ofNode node: Int,
+        _ body: (_ free: UnsafeBufferPointer<Int32>, _ models: UnsafeBufferPointer<Int32>, _ memory: UnsafeBufferPointer<Int64>) -> T
+    ) -> T {
+        let range = table.gpuRange(of: node)
+        return gpuFree.withUnsafeBufferPointer { f in
+            table.gpuModel.withUnsafeBufferPointer { m in
+                table.gpuMemory.withUnsafeBufferPointer { mem in
+                    body(
+                        UnsafeBufferPointer(rebasing: f[range]), UnsafeBufferPointer(rebasing: m[range]),
+                        UnsafeBufferPointer(rebasing: mem[range]))
+                }
+            }
+        }
+    }
+
+    /// Total capacity of ready nodes and what is free on them.
+    public func totals() -> (capacity: Resources, free: Resources, gpuMilli: Int64, freeGPUMilli: Int64) {
+        var capacity = Resources.zero, available = Resources.zero, gpu: Int64 = 0, freeGPU: Int64 = 0
+        for i in 0..<nodeCount where nodeStates[i].acceptsWork {
+            capacity += table.capacities[i]
+            available += free[i]
+            for g in table.gpuRange(of: i) {
+                gpu += Int64(GPUDevice.wholeMilli)
+                freeGPU += Int64(gpuFree[g])
+            }
+        }
+        return (capacity, available, gpu, freeGPU)
+    }
+
+    // MARK: Changing nodes
+
+    /// Sets a node's state (cordon, drain, suspect, lost, ready). Allocations stay: evicting them is
+    /// the caller's decision.
+    public mutating func setState(_ state: NodeState, ofNode index: Int) {
+        nodeStates[index] = state
+        refreshSummary(block: table.blockOfNode[index])
+    }
+
+    // MARK: Commit and release
+
+    /// Commits a placement after re-checking it against this state: every victim still holds its
+    /// allocation in a strictly lower band than `request`, every node is ready, and every node, GPU
+    /// and pool has room once the victims are gone. Nothing changes when it throws.
+    public mutating func commit(_ placement: Placement, of request: PlacementRequest, priorities: PriorityTable = .standard) throws(CommitConflict) {
+        let band = priorities.band(of: request.priority).value
+        var freed: [Int: Resources] = [:], freedGPU: [Int: Int32] = [:], freedPool: [Int: Int64] = [:]
+        for victim in placement.preempted {
+            guard let allocation = allocations[victim.requestID] else {
+                throw CommitConflict(requestID: request.id, reason: "victim \(victim.requestID) no longer holds an allocation")
+            }
+            guard allocation.band < band else {
+                throw CommitConflict(requestID: request.id, reason: "victim \(victim.requestID) is not in a lower band")
+            }
+            for replica in allocation.replicas {
+                freed[replica.node, default: .zero] += replica.resources
+                for share in replica.gpus { freedGPU[table.gpuStart[replica.node] + share.device, default: 0] += share.milli }
+                for volume in replica.volumes { freedPool[volume.pool, default: 0] += volume.sizeGiB }
+            }
+        }
+        var demand: [Int: Resources] = [:], demandGPU: [Int: Int32] = [:], demandPool: [Int: Int64] = [:]
+        for replica in placement.replicas {
+            guard replica.node >= 0, replica.node < nodeCount, table.nodes[replica.node].id == replica.nodeID else {
+                throw CommitConflict(requestID: request.id, reason: "unknown node \(replica.nodeID)")
+            }
+            guard nodeStates[replica.node].acceptsWork else {
+                throw CommitConflict(requestID: request.id, reason: "node \(replica.nodeID) is \(nodeStates[replica.node].rawValue)")
+            }
+            demand[replica.node, default: .zero] += replica.resources
+            for share in replica.gpus {
+                guard share.device >= 0, share.device < table.gpuRange(of: replica.node).count else {
+                    throw CommitConflict(requestID: request.id, reason: "node \(replica.nodeID) has no GPU \(share.device)")
+                }
+                demandGPU[table.gpuStart[replica.node] + share.device, default: 0] += share.milli
+            }
+            for volume in replica.volumes { demandPool[volume.pool, default: 0] += volume.sizeGiB }
+        }
+        for (node, need) in demand where !need.fits(in: free[node] + (freed[node] ?? .zero)) {
+            throw CommitConflict(requestID: request.id, reason: "node \(table.nodes[node].id) no longer has room")
+        }
+        for (gpu, need) in demandGPU where need > gpuFree[gpu] + (freedGPU[gpu] ?? 0) {
+            throw CommitConflict(requestID: request.id, reason: "a GPU no longer has room")
+        }
+        for (pool, need) in demandPool where pool < 0 || pool >= poolFree.count || need > poolFree[pool] + (freedPool[pool] ?? 0) {
+            throw CommitConflict(requestID: request.id, reason: "storage pool no longer has room")
+        }
+
+        for victim in placement.preempted { release(victim.requestID) }
+        for replica in placement.replicas { reserve(replica) }
+        commitSequence += 1
+        if var existing = allocations[request.id] {
+            existing.replicas += placement.replicas
+            allocations[request.id] = existing
+        } else {
+            allocations[request.id] = Allocation(
+                requestID: request.id, tenant: request.tenant, priority: request.priority, band: band,
+                sequence: commitSequence, replicas: placement.replicas)
+        }
+        let sequence = allocations[request.id]!.sequence
+        for replica in placement.replicas {
+            if let r = residents[replica.node].firstIndex(where: { $0.requestID == request.id }) {
+                residents[replica.node][r].resources += replica.resources
+                residents[replica.node][r].gpus += replica.gpus
+            } else {
+                residents[replica.node].append(
+                    Resident(requestID: request.id, band: band, sequence: sequence, resources: replica.resources, gpus: replica.gpus))
+            }
+        }
+    }
+
+    /// Frees everything a request holds. Returns its allocation, or nil when it held none.
+    @discardableResult
+    public mutating func release(_ requestID: String) -> Allocation? {
+        guard let allocation = allocations.removeValue(forKey: requestID) else { return nil }
+        for replica in allocation.replicas {
+            free[replica.node] += replica.resources
+            for share in replica.gpus { gpuFree[table.gpuStart[replica.node] + share.device] += share.milli }
+            for volume in replica.volumes { poolFree[volume.pool] += volume.sizeGiB }
+            residents[replica.node].removeAll { $0.requestID == requestID }
+        }
+        for b in Set(allocation.replicas.map { table.blockOfNode[$0.node] }) { refreshSummary(block: b) }
+        return allocation
+    }
+
+    /// Takes one replica's resources.
+    private mutating func reserve(_ replica: ReplicaAssignment) {
+        free[replica.node] -= replica.resources
+        for share in replica.gpus { gpuFree[table.gpuStart[replica.node] + share.device] -= share.milli }
+        for volume in replica.volumes { poolFree[volume.pool] -= volume.sizeGiB }
+        refreshSummary(block: table.blockOfNode[replica.node])
+    }
+
+    /// Recomputes a block's summary and marks the block changed.
+    private mutating func refreshSummary(block b: Int) {
+        blockVersions[b] &+= 1
+        var summary = BlockSummary()
+        for i in table.blocks[b] where nodeStates[i].acceptsWork {
+            summary.ready += 1
+            summary.maxFree = summary.maxFree.componentMax(free[i])
+            var whole: Int32 = 0
+            for g in table.gpuRange(of: i) {
+                let f = gpuFree[g]
+                if f == GPUDevice.wholeMilli { whole += 1 }
+                summary.maxGPUFree = max(summary.maxGPUFree, f)
+            }
+            summary.maxWholeGPUs = max(summary.maxWholeGPUs, whole)
+        }
+        summaries[b] = summary
+    }
+}
+
+/// A request's footprint on one node, kept per node so preemption never searches allocations.
+struct Resident: Sendable, Hashable {
+    var requestID: String
+    var band: Int
+    var sequence: UInt64
+    /// What all of the request's replicas on this node hold.
+    var resources: Resources
+    var gpus: [GPUShare]
+}
+
+/// A decision that can no longer be committed because the state moved on since it was made.
+public struct CommitConflict: Error, Sendable, Hashable, CustomStringConvertible {
+    public var requestID: String
+    public var reason: String
+
+    public var description: String { "cannot commit \(requestID): \(reason)" }
+}

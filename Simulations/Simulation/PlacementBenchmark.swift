@@ -1,0 +1,147 @@
+import Placement
+
+/// Figures of one benchmark run.
+public struct BenchmarkResult: Sendable, Codable {
+    public var nodes: Int
+    public var requests: Int
+    public var placed: Int
+    public var partiallyPlaced: Int
+    public var noFit: Int
+    public var invalid: Int
+    public var conflicts: Int
+    public var preemptions: Int
+    public var gangsPlaced: Int
+    public var decisionsPerSecond: Double
+    public var p50DecisionMicros: Double
+    public var p99DecisionMicros: Double
+    public var p999DecisionMicros: Double
+    public var maxDecisionMicros: Double
+    /// Seconds spent in place + commit, the figure the throughput is computed from.
+    public var decisionSeconds: Double
+    /// Seconds of the whole loop, including releases and generating requests.
+    public var wallSeconds: Double
+    /// Mean share of ready CPU and GPU capacity allocated over the run, sampled every 1,000 requests.
+    public var meanCPUUtilization: Double
+    public var meanGPUUtilization: Double
+    public var policy: String
+    public var scan: String
+
+    enum CodingKeys: String, CodingKey {
+        case nodes, requests, placed, conflicts, preemptions, policy, scan, invalid
+        case partiallyPlaced = "partially_placed"
+        case noFit = "no_fit"
+        case gangsPlaced = "gangs_placed"
+        case decisionsPerSecond = "decisions_per_second"
+        case p50DecisionMicros = "p50_decision_us"
+        case p99DecisionMicros = "p99_decision_us"
+        case p999DecisionMicros = "p999_decision_us"
+        case maxDecisionMicros = "max_decision_us"
+        case decisionSeconds = "decision_seconds"
+        case wallSeconds = "wall_seconds"
+        case meanCPUUtilization = "mean_cpu_utilization"
+        case meanGPUUtilization = "mean_gpu_utilization"
+    }
+}
+
+/// Places a stream of city requests on a synthetic city, one at a time, committing each decision
+/// and releasing requests when their lifetime (counted in later arrivals) ends, so the cluster runs
+/// near full and preemption, no-fit and gang paths are all exercised.
+public struct PlacementBenchmark: Sendable {
+    public var nodeCount: Int
+    public var requestCount: Int
+    public var seed: UInt64
+    public var policy: PlacementPolicy
+    /// Share of CPU capacity the live requests aim to hold.
+    public var targetLoad: Double
+
+    public init(nodeCount: Int, requestCount: Int, seed: UInt64 = 1, policy: PlacementPolicy, targetLoad: Double = 0.9) {
+        self.nodeCount = nodeCount
+        self.requestCount = requestCount
+        self.seed = seed
+        self.policy = policy
+        self.targetLoad = targetLoad
+    }
+
+    public func run() throws -> BenchmarkResult {
+        let city = SyntheticCity(nodeCount: nodeCount, seed: seed)
+        var state = try city.clusterState()
+        var placer = Placer(policy: policy, seed: seed)
+        var workload = CityWorkload(city: city, seed: seed)
+
+        // Mean lifetime (in arrivals) that keeps about `targetLoad` of the CPU allocated.
+        var sampler = CityWorkload(city: city, seed: seed &+ 1)
+        let sample = (0..<5_000).map { _ in sampler.next() }
+        let meanCPU = Double(sample.reduce(0) { $0 + $1.resources.cpuMillis * Int64($1.replicas) }) / Double(sample.count)
+        // Starts from the estimate and is corrected every 1,000 arrivals toward `targetLoad` (gangs
+        // that do not fit make the estimate high, constraints make some classes fill first).
+        var meanLife = max(1, targetLoad * Double(state.totals().capacity.cpuMillis) / meanCPU)
+        var lifetimeRNG = SplitMix64(seed: seed ^ 0x11FE)
+
+        var releaseAt: [Int: [String]] = [:]
+        var latencies: [Double] = []
+        latencies.reserveCapacity(requestCount)
+        var result = BenchmarkResult(
+            nodes: nodeCount, requests: requestCount, placed: 0, partiallyPlaced: 0, noFit: 0, invalid: 0, conflicts: 0,
+            preemptions: 0, gangsPlaced: 0, decisionsPerSecond: 0, p50DecisionMicros: 0, p99DecisionMicros: 0,
+            p999DecisionMicros: 0, maxDecisionMicros: 0, decisionSeconds: 0, wallSeconds: 0, meanCPUUtilization: 0,
+            meanGPUUtilization: 0, policy: policy.name, scan: "\(policy.scan)")
+        var utilizationSamples: [(Double, Double)] = []
+        let clock = ContinuousClock()
+        let loopStart = clock.now
+        var decisionTime = Duration.zero
+
+        for step in 0..<requestCount {
+            for id in releaseAt.removeValue(forKey: step) ?? [] { state.release(id) }
+            let request = workload.next(at: Double(step))
+
+            let start = clock.now
+            let decision = placer.place(request, in: state)
+            var committed: Placement?
+            if case .placed(let placement) = decision {
+                do {
+                    try state.commit(placement, of: request)
+                    committed = placement
+                } catch {
+                    result.conflicts += 1
+                }
+            }
+            let elapsed = clock.now - start
+            decisionTime += elapsed
+            latencies.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+
+            switch decision {
+            case .invalid: result.invalid += 1
+            case .noFit: result.noFit += 1
+            case .placed: break
+            }
+            if let committed {
+                if committed.unplaced == nil { result.placed += 1 } else { result.partiallyPlaced += 1 }
+                if request.gang { result.gangsPlaced += 1 }
+                result.preemptions += committed.preempted.count
+                let life = Int(Double.random(in: 0.5...1.5, using: &lifetimeRNG) * meanLife)
+                releaseAt[step + max(1, life), default: []].append(request.id)
+            }
+            if step % 1_000 == 999 {
+                let totals = state.totals()
+                let cpu = 1 - Double(totals.free.cpuMillis) / Double(max(1, totals.capacity.cpuMillis))
+                utilizationSamples.append((cpu, totals.gpuMilli == 0 ? 0 : 1 - Double(totals.freeGPUMilli) / Double(totals.gpuMilli)))
+                meanLife *= min(1.5, max(0.67, targetLoad / max(cpu, 0.01)))
+            }
+        }
+        let wall = clock.now - loopStart
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] }
+        result.decisionSeconds = Double(decisionTime.components.seconds) + Double(decisionTime.components.attoseconds) / 1e18
+        result.wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        result.decisionsPerSecond = Double(requestCount) / max(result.decisionSeconds, 1e-9)
+        result.p50DecisionMicros = percentile(0.50)
+        result.p99DecisionMicros = percentile(0.99)
+        result.p999DecisionMicros = percentile(0.999)
+        result.maxDecisionMicros = latencies.last ?? 0
+        if !utilizationSamples.isEmpty {
+            result.meanCPUUtilization = utilizationSamples.map(\.0).reduce(0, +) / Double(utilizationSamples.count)
+            result.meanGPUUtilization = utilizationSamples.map(\.1).reduce(0, +) / Double(utilizationSamples.count)
+        }
+        return result
+    }
+}
