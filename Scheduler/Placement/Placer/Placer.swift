@@ -61,18 +61,24 @@ public struct Placer: Sendable {
                     }
                     candidates.removeAll()
                     context = PlacementContext(state: state, request: resolved, earlierReplicas: context.earlierReplicas, changes: changes)
-                    node = .node(plan.node)
+                    // The plan frees capacity; the whole chain must pass with the victims gone.
+                    if filters.reason(node: plan.node, in: context) == nil {
+                        node = .node(plan.node)
+                    } else {
+                        var tried = report
+                        tried.preemptionTried = true
+                        node = .noFit(tried)
+                    }
                 } else {
                     var tried = report
                     tried.preemptionTried = true
                     node = .noFit(tried)
                 }
             }
-            guard case .node(let chosen) = node else {
+            guard case .node(let chosen) = node, let assignment = Self.assignment(replica: replica, node: chosen, in: context) else {
                 if case .noFit(let report) = node { failure = report }
                 break
             }
-            let assignment = Self.assignment(replica: replica, node: chosen, in: context)
             changes.take(assignment, in: state.table)
             assignments.append(assignment)
         }
@@ -87,16 +93,21 @@ public struct Placer: Sendable {
     }
 
     /// What one replica takes on the chosen node: GPUs by best fit, volumes on the nearest pools.
-    static func assignment(replica: Int, node: Int, in context: PlacementContext) -> ReplicaAssignment {
+    /// Nil only if the node does not pass the filters, which the caller has checked.
+    static func assignment(replica: Int, node: Int, in context: PlacementContext) -> ReplicaAssignment? {
         let request = context.request.request
-        let gpus = request.gpu.map { gpu in
-            context.withGPUs(ofNode: node) { free, models, memory in
-                GPUFit.assign(gpu, allowed: context.request.gpuModels, free: free, models: models, memory: memory)
-            } ?? []
-        } ?? []
+        var gpus: [GPUShare] = []
+        if let gpu = request.gpu {
+            guard
+                let shares = context.withGPUs(ofNode: node, { free, models, memory in
+                    GPUFit.assign(gpu, allowed: context.request.gpuModels, free: free, models: models, memory: memory)
+                })
+            else { return nil }
+            gpus = shares
+        }
+        guard let volumes = VolumePlacement.assign(for: request, atNode: node, in: context) else { return nil }
         return ReplicaAssignment(
-            replica: replica, node: node, nodeID: context.state.table.nodes[node].id, resources: request.resources, gpus: gpus,
-            volumes: VolumePlacement.assign(for: request, atNode: node, in: context) ?? [])
+            replica: replica, node: node, nodeID: context.state.table.nodes[node].id, resources: request.resources, gpus: gpus, volumes: volumes)
     }
 
     /// The best of the earlier replicas' feasible nodes that still fit, dropping those that do not;

@@ -34,8 +34,10 @@ enum Preemption {
         for step in blocks.indices {
             for node in table.blocks[blocks[(start + step) % blocks.count]] {
                 let residents = context.state.residents[node]
+                // Evicting compute frees no storage worth counting on: volumes must fit already.
                 guard residents.contains(where: { $0.band < band }),
-                    case .insufficient(let dimension)? = filters.reason(node: node, in: context), dimension != .storage
+                    case .insufficient(let dimension)? = filters.reason(node: node, in: context), dimension != .storage,
+                    VolumePlacement.fits(resolved.request, atNode: node, in: context)
                 else { continue }
                 let candidates = residents
                     .filter { $0.band < band && !taken.contains($0.requestID) }

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// Runs the built `suanli-sim` binary, as a user would.
+struct SimulatorCommandTests {
+    /// The binary sits beside the test bundle in the build folder.
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent(CommandLine.arguments[0].hasSuffix(".xctest") ? "suanli-sim" : "../suanli-sim").standardized
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+    }
+
+    @Test func benchPrintsTheRequiredFiguresAsJSON() throws {
+        let (status, output, _) = try Self.run(["bench", "--nodes", "300", "--requests", "1500", "--json"])
+        #expect(status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        for key in ["nodes", "requests", "placed", "decisions_per_second", "p50_decision_us", "p99_decision_us"] {
+            #expect(object?[key] != nil, "missing \(key)")
+        }
+        #expect(object?["nodes"] as? Int == 300)
+        #expect(object?["requests"] as? Int == 1_500)
+        #expect((object?["placed"] as? Int ?? 0) > 0)
+    }
+
+    @Test(arguments: [
+        (["bench", "--nodes", "0"], "--nodes"),
+        (["bench", "--requests", "-3"], "--requests"),
+        (["bench", "--policy", "magic"], "--policy"),
+        (["bench", "--scan", "x"], "--scan"),
+    ])
+    func badFlagsNameTheFlag(_ arguments: [String], _ flag: String) throws {
+        let (status, _, error) = try Self.run(arguments)
+        #expect(status != 0)
+        #expect(error.contains(flag), "stderr: \(error)")
+    }
+}
