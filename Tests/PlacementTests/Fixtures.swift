@@ -1,4 +1,5 @@
-import Placement
+import Testing
+@testable import Placement
 
 /// Small clusters and requests for tests.
 enum Fixture {
@@ -61,5 +62,22 @@ enum Fixture {
         guard case .placed(let placement) = placer.place(request, in: state) else { return nil }
         try! state.commit(placement, of: request)
         return placement
+    }
+
+    /// Each scorer ranks a small table of nodes for one request; the tests check the order and range.
+    static func scores(_ scorer: some PlacementScorer, _ request: PlacementRequest, on nodes: [Node], earlier: [String] = [], prefill: [(String, Int64)] = []) -> [String: Double] {
+        var state = Fixture.state(nodes)
+        for (i, (node, cpu)) in prefill.enumerated() {
+            let replica = ReplicaAssignment(replica: 0, node: state.index(ofNode: node)!, nodeID: node, resources: Resources(cpuMillis: cpu, memoryMiB: cpu), gpus: [], volumes: [])
+            try! state.commit(Placement(replicas: [replica]), of: Fixture.request("prefill-\(i)"))
+        }
+        let context = Fixture.context(request, in: state, earlier: earlier.map { state.index(ofNode: $0)! })
+        var result: [String: Double] = [:]
+        for (i, node) in nodes.enumerated() {
+            let score = scorer.score(node: i, in: context)
+            #expect((0...1).contains(score), "\(scorer.name) scored \(node.id) outside 0...1: \(score)")
+            result[node.id] = score
+        }
+        return result
     }
 }

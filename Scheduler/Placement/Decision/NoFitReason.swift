@@ -24,7 +24,12 @@ public enum NoFitReason: Sendable, Hashable, Codable, Comparable {
         }
     }
 
-    private var rank: Int {
+    /// Every reason, in attribution order (static reasons before capacity).
+    static let all: [NoFitReason] =
+        [.nodeNotReady, .nodeClass, .partition, .latency, .labels, .gpuModel, .spread] + Dimension.allCases.map { .insufficient($0) }
+
+    /// Position in `all`.
+    var index: Int {
         switch self {
         case .nodeNotReady: 0
         case .nodeClass: 1
@@ -37,7 +42,7 @@ public enum NoFitReason: Sendable, Hashable, Codable, Comparable {
         }
     }
 
-    public static func < (a: NoFitReason, b: NoFitReason) -> Bool { a.rank < b.rank }
+    public static func < (a: NoFitReason, b: NoFitReason) -> Bool { a.index < b.index }
 }
 
 /// Why a request (or some of its replicas) did not fit: how many nodes failed for each reason.

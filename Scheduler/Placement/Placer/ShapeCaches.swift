@@ -1,24 +1,9 @@
 /// Counts of nodes per no-fit reason: a plain vector, so counting allocates nothing.
 struct ReasonCounts: Sendable, Hashable {
-    private static let reasons: [NoFitReason] =
-        [.nodeNotReady, .nodeClass, .partition, .latency, .labels, .gpuModel, .spread] + Dimension.allCases.map { .insufficient($0) }
     private var counts = SIMD16<Int32>()
 
     mutating func add(_ reason: NoFitReason, _ n: Int = 1) {
-        counts[Self.slot(reason)] &+= Int32(n)
-    }
-
-    private static func slot(_ reason: NoFitReason) -> Int {
-        switch reason {
-        case .nodeNotReady: 0
-        case .nodeClass: 1
-        case .partition: 2
-        case .latency: 3
-        case .labels: 4
-        case .gpuModel: 5
-        case .spread: 6
-        case .insufficient(let dimension): 7 + Dimension.allCases.firstIndex(of: dimension)!
-        }
+        counts[reason.index] &+= Int32(n)
     }
 
     static func + (a: ReasonCounts, b: ReasonCounts) -> ReasonCounts {
@@ -29,7 +14,7 @@ struct ReasonCounts: Sendable, Hashable {
 
     var dictionary: [NoFitReason: Int] {
         var result: [NoFitReason: Int] = [:]
-        for (i, reason) in Self.reasons.enumerated() where counts[i] > 0 { result[reason] = Int(counts[i]) }
+        for reason in NoFitReason.all where counts[reason.index] > 0 { result[reason] = Int(counts[reason.index]) }
         return result
     }
 }
