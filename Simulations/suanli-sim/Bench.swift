@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Random seed of city and workload.")
     var seed: UInt64 = 1
 
-    @Option(help: "Placement policy: \(PolicyRegistry.policies.map(\.name).joined(separator: ", ")).")
+    @Option(help: "Placement policy: \(PolicyRegistry.policies.map(\.name).joined(separator: ", ")), or scorer weights such as gpu-fragmentation=1,best-fit=0.2 (scorers: \(PolicyRegistry.scorerNames.joined(separator: ", "))).")
     var policy = PolicyRegistry.defaultPolicyName
 
     @Option(help: "Feasible nodes scored per replica before choosing; 0 scores every feasible node.")
@@ -48,7 +48,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         let placementPolicy: PlacementPolicy
         do {
-            placementPolicy = try PolicyRegistry.policy(named: policy, scan: scan == 0 ? .all : .feasible(scan))
+            placementPolicy = try PolicyRegistry.policy(spec: policy, scan: scan == 0 ? .all : .feasible(scan))
         } catch {
             throw ValidationError("--policy: \(error.message)")
         }

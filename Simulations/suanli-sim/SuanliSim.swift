@@ -1,9 +1,9 @@
 import ArgumentParser
 
 @main
-struct SuanliSim: ParsableCommand {
+struct SuanliSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suanli-sim",
         abstract: "Capacity simulation and benchmarks on Suanli's placement core.",
-        subcommands: [Bench.self])
+        subcommands: [Bench.self, OpenB.self])
 }

@@ -44,4 +44,27 @@ struct SimulatorCommandTests {
         #expect(status != 0)
         #expect(error.contains(flag), "stderr: \(error)")
     }
+
+    @Test func openbPrintsMeansOverSeedsAsJSON() throws {
+        let (nodes, pods) = try OpenBTraceTests.files()
+        let (status, output, error) = try Self.run(["openb", "--nodes", nodes, "--pods", pods, "--policy", "fgd-balanced", "--seeds", "3", "--json"])
+        #expect(status == 0, "\(error)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        #expect(object?["policy"] as? String == "fgd-balanced")
+        #expect(object?["seeds"] as? Int == 3)
+        #expect(object?["allocated_pct_at_100"] is Double)
+        #expect(object?["allocated_pct_at_130"] is Double)
+        #expect((object?["curve"] as? [[String: Double]])?.count == 26)
+    }
+
+    @Test func openbNamesAMissingOrBrokenFile() throws {
+        let (status, _, error) = try Self.run(["openb", "--nodes", "/nonexistent/nodes.csv", "--pods", "/nonexistent/pods.csv"])
+        #expect(status != 0)
+        #expect(error.contains("/nonexistent/nodes.csv"))
+        let (nodes, _) = try OpenBTraceTests.files()
+        let (_, pods) = try OpenBTraceTests.files(pods: "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\np0,1,1,three,0,")
+        let (brokenStatus, _, brokenError) = try Self.run(["openb", "--nodes", nodes, "--pods", pods])
+        #expect(brokenStatus != 0)
+        #expect(brokenError.contains("\(pods):2: field 'num_gpu'"), "\(brokenError)")
+    }
 }

@@ -45,7 +45,7 @@ public struct Placer: Sendable {
 
         for replica in 0..<replicas {
             var context = PlacementContext(state: state, request: resolved, earlierReplicas: assignments.map(\.node), changes: changes)
-            var node = best(among: &candidates, in: context)
+            var node = best(among: &candidates, in: context, rng: &rng)
                 ?? search(in: context, cacheable: replica == 0, candidates: &candidates, rng: &rng)
             if case .noFit(let report) = node, resolved.mayPreempt {
                 let blocks = caches.buckets(for: resolved, in: state, filters: filters).blocks
@@ -112,19 +112,15 @@ public struct Placer: Sendable {
 
     /// The best of the earlier replicas' feasible nodes that still fit, dropping those that do not;
     /// nil when none is left.
-    private func best(among candidates: inout [Int], in context: PlacementContext) -> SearchOutcome? {
+    private func best(among candidates: inout [Int], in context: PlacementContext, rng: inout SplitMix64) -> SearchOutcome? {
         guard !candidates.isEmpty else { return nil }
-        var best = -1, bestScore = -Double.infinity
+        var best = BestNode()
         candidates.removeAll { node in
             guard filters.reason(node: node, in: context) == nil else { return true }
-            let score = policy.score(node: node, in: context)
-            if score > bestScore {
-                best = node
-                bestScore = score
-            }
+            best.offer(node, score: policy.score(node: node, in: context), rng: &rng)
             return false
         }
-        return best >= 0 ? .node(best) : nil
+        return best.node.map { .node($0) }
     }
 
     /// The best node for one more replica, or the reasons no node fits. Fills `candidates` with the
@@ -153,7 +149,7 @@ public struct Placer: Sendable {
         }
         let limit = policy.scan.maximum
         let asked = resolved.request.resources
-        var best = -1, bestScore = -Double.infinity
+        var best = BestNode()
         feasibleNodes.removeAll(keepingCapacity: true)
         if !candidates.isEmpty {
             let first = Int(rng.next() % UInt64(candidates.count))
@@ -162,17 +158,13 @@ public struct Placer: Sendable {
                     // Most nodes of a busy cluster fail on plain capacity: test that inline before
                     // the filter chain. Reasons are counted only if no node fits (below).
                     guard asked.fits(in: context.free(node)), filters.reason(node: node, in: context) == nil else { continue }
-                    let score = policy.score(node: node, in: context)
-                    if score > bestScore {
-                        best = node
-                        bestScore = score
-                    }
+                    best.offer(node, score: policy.score(node: node, in: context), rng: &rng)
                     feasibleNodes.append(node)
                     if feasibleNodes.count >= limit { break scan }
                 }
             }
         }
-        if best >= 0 { return .node(best) }
+        if let node = best.node { return .node(node) }
 
         // No node fits: count why, per block, for the report and the no-fit cache. A node that
         // fits here (never, while summaries are exact) is still taken rather than misreported.
@@ -208,6 +200,26 @@ public struct Placer: Sendable {
 
     private func report(_ counts: ReasonCounts, for resolved: ResolvedRequest, in state: ClusterState) -> NoFitReport {
         NoFitReport(counts: counts.dictionary, nodesEvaluated: state.nodeCount, unplacedReplicas: 1, maxLatencyMs: resolved.request.maxLatencyMs)
+    }
+}
+
+/// The highest-scoring node offered so far; equal scores are chosen among uniformly (reservoir
+/// sampling with the decision's seeded generator, as kube-scheduler's selectHost), so identical
+/// nodes share work instead of the first in scan order taking all of it.
+struct BestNode {
+    private(set) var node: Int?
+    private var score = -Double.infinity
+    private var ties = 0
+
+    mutating func offer(_ candidate: Int, score candidateScore: Double, rng: inout SplitMix64) {
+        if candidateScore > score {
+            node = candidate
+            score = candidateScore
+            ties = 1
+        } else if candidateScore == score {
+            ties += 1
+            if rng.next() % UInt64(ties) == 0 { node = candidate }
+        }
     }
 }
 

@@ -67,7 +67,9 @@ public enum PolicyRegistry {
         ("dot-product", [("dot-product", 1), ("spread", 1)]),
         ("spread", [("least-allocated", 1), ("spread", 1)]),
         ("fgd", [("gpu-fragmentation", 1), ("spread", 1)]),
-        ("fgd-best-fit", [("gpu-fragmentation", 1), ("best-fit", 0.2), ("spread", 1)]),
+        // Fragmentation gradient descent with uniform ties broken toward spreading load and
+        // aligning shapes; the best of these on the openb trace (README).
+        ("fgd-balanced", [("gpu-fragmentation", 1), ("least-allocated", 0.2), ("dot-product", 0.2), ("spread", 1)]),
         ("green", [("green-power", 1), ("best-fit", 0.5), ("spread", 1)]),
         ("latency", [("latency", 1), ("best-fit", 0.5), ("spread", 1)]),
         ("cost", [("cost", 1), ("best-fit", 0.5), ("spread", 1)]),
@@ -101,6 +103,20 @@ public enum PolicyRegistry {
         }
         guard !scorers.isEmpty else { throw ValidationError(field: "scorers", code: .invalid, message: "a policy needs at least one scorer") }
         return PlacementPolicy(name: name, scorers: scorers, scan: scan)
+    }
+
+    /// A policy from a spec: a built-in name, or scorer weights `name=weight,name=weight`.
+    public static func policy(spec: String, profile: WorkloadProfile = WorkloadProfile(shapes: []), scan: ScanLimit = .standard) throws(ValidationError) -> PlacementPolicy {
+        guard spec.contains("=") else { return try policy(named: spec, profile: profile, scan: scan) }
+        var weights: [(String, Double)] = []
+        for part in spec.split(separator: ",") {
+            let pieces = part.split(separator: "=", maxSplits: 1).map { String($0.filter { !$0.isWhitespace }) }
+            guard pieces.count == 2, let weight = Double(pieces[1]) else {
+                throw ValidationError(field: "policy", code: .invalid, message: "'\(part)' is not name=weight")
+            }
+            weights.append((pieces[0], weight))
+        }
+        return try policy(name: spec, weights: weights, profile: profile, scan: scan)
     }
 
     /// A built-in policy by name.

@@ -7,8 +7,9 @@ public protocol PlacementScorer: Sendable {
 
 extension PlacementContext {
     /// The fraction of each of the node's dimensions in use after one more replica, for the
-    /// dimensions the node has and the request touches (CPU and memory always; GPU on GPU nodes).
-    func utilizationAfter(node: Int) -> (sum: Double, dimensions: Int) {
+    /// dimensions the node has and the request touches (CPU and memory always; GPU on GPU nodes,
+    /// counted `gpuWeight` times), summed, with the total weight.
+    func utilizationAfter(node: Int, gpuWeight: Int = 1) -> (sum: Double, dimensions: Int) {
         let capacity = state.table.capacities[node]
         let free = self.free(node)
         let asked = request.request.resources
@@ -23,8 +24,8 @@ extension PlacementContext {
         if !gpus.isEmpty {
             let freeMilli = freeGPUMilli(ofNode: node)
             let cap = Double(gpus.count) * Double(GPUDevice.wholeMilli)
-            sum += (cap - Double(freeMilli) + Double(request.request.gpuMilliPerReplica)) / cap
-            count += 1
+            sum += Double(gpuWeight) * (cap - Double(freeMilli) + Double(request.request.gpuMilliPerReplica)) / cap
+            count += gpuWeight
         }
         return (sum, count)
     }

@@ -1,0 +1,74 @@
+import Placement
+
+/// The Alibaba openb GPU cluster trace (cluster-trace-gpu-v2023), as nodes and requests for the
+/// placement core: every GPU node is an `ai` node at one site; every pod a request of one replica.
+public struct OpenBTrace: Sendable {
+    public let nodes: [Node]
+    /// Pods sorted by name, as the published protocol starts from.
+    public let pods: [PlacementRequest]
+
+    public init(nodes: [Node], pods: [PlacementRequest]) {
+        self.nodes = nodes
+        self.pods = pods.sorted { $0.id < $1.id }
+    }
+
+    /// Reads `openb_node_list_gpu_node.csv` (`sn,cpu_milli,memory_mib,gpu,model`) and
+    /// `openb_pod_list_default.csv` (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,...`).
+    public static func load(nodes nodesPath: String, pods podsPath: String) throws(TraceError) -> OpenBTrace {
+        let nodeTable = try CSVTable(contentsOf: nodesPath, requiring: ["sn", "cpu_milli", "memory_mib", "gpu", "model"])
+        var nodes: [Node] = []
+        var ids = Set<String>()
+        for row in nodeTable.rows {
+            let id = nodeTable.string(row, "sn")
+            guard !id.isEmpty, ids.insert(id).inserted else {
+                throw TraceError(file: nodesPath, line: row.line, field: "sn", message: id.isEmpty ? "empty node name" : "duplicate node '\(id)'")
+            }
+            let gpus = try nodeTable.integer(row, "gpu", in: 0...64)
+            let model = nodeTable.string(row, "model")
+            guard gpus == 0 || !model.isEmpty else {
+                throw TraceError(file: nodesPath, line: row.line, field: "model", message: "a node with GPUs needs a model")
+            }
+            nodes.append(
+                Node(
+                    id: id, nodeClass: .ai, site: "openb",
+                    capacity: Resources(
+                        cpuMillis: try nodeTable.integer(row, "cpu_milli", in: 0...10_000_000),
+                        memoryMiB: try nodeTable.integer(row, "memory_mib", in: 0...1_000_000_000)),
+                    gpus: Array(repeating: GPUDevice(model: model), count: Int(gpus))))
+        }
+        guard !nodes.isEmpty else { throw TraceError(file: nodesPath, line: 0, message: "no nodes") }
+
+        let podTable = try CSVTable(contentsOf: podsPath, requiring: ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "gpu_spec"])
+        var pods: [PlacementRequest] = []
+        var names = Set<String>()
+        for row in podTable.rows {
+            let name = podTable.string(row, "name")
+            guard !name.isEmpty, names.insert(name).inserted else {
+                throw TraceError(file: podsPath, line: row.line, field: "name", message: name.isEmpty ? "empty pod name" : "duplicate pod '\(name)'")
+            }
+            let count = try podTable.integer(row, "num_gpu", in: 0...64)
+            let milli = try podTable.integer(row, "gpu_milli", in: 0...1_000)
+            if count > 1 && milli != 1_000 {
+                throw TraceError(file: podsPath, line: row.line, field: "gpu_milli", message: "a share below 1000 needs num_gpu 1, found num_gpu \(count)")
+            }
+            if count > 0 && milli == 0 {
+                throw TraceError(file: podsPath, line: row.line, field: "gpu_milli", message: "a pod with GPUs needs a share above 0")
+            }
+            let spec = podTable.string(row, "gpu_spec")
+            pods.append(
+                PlacementRequest(
+                    id: name, tenant: "openb", kind: .aiInference,
+                    resources: Resources(
+                        cpuMillis: try podTable.integer(row, "cpu_milli", in: 0...10_000_000),
+                        memoryMiB: try podTable.integer(row, "memory_mib", in: 0...1_000_000_000)),
+                    gpu: count == 0
+                        ? nil : GPURequest(count: Int(count), milliPerGPU: Int32(milli), models: spec.isEmpty ? [] : spec.split(separator: "|").map(String.init)),
+                    allowedClasses: [.ai]))
+        }
+        guard !pods.isEmpty else { throw TraceError(file: podsPath, line: 0, message: "no pods") }
+        return OpenBTrace(nodes: nodes, pods: pods)
+    }
+
+    /// GPUs in the cluster, in thousandths.
+    public var gpuCapacityMilli: Int64 { nodes.reduce(0) { $0 + Int64($1.gpus.count) } * Int64(GPUDevice.wholeMilli) }
+}
