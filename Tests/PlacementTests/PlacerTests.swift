@@ -226,6 +226,41 @@ struct CommitTests {
         #expect(state.release("r1") == nil)
     }
 
+    @Test func aDecisionCommittedTwiceIsRefused() {
+        var state = Fixture.state([Fixture.node("a")])
+        var placer = Fixture.placer()
+        let request = Fixture.request(cpu: 1_000)
+        let placement = placer.place(request, in: state).placement!
+        try! state.commit(placement, of: request)
+        #expect(throws: CommitConflict.self) { try state.commit(placement, of: request) }
+        #expect(state.freeResources(ofNode: 0).cpuMillis == 7_000)
+        #expect(throws: CommitConflict.self) { try state.commit(Placement(replicas: []), of: Fixture.request("empty")) }
+    }
+
+    @Test func laterReplicasOfAPartlyPlacedRequestJoinItsAllocation() {
+        var state = Fixture.state([Fixture.node("a", cpu: 4_000), Fixture.node("b", cpu: 4_000)])
+        var placer = Fixture.placer()
+        Fixture.placeAndCommit(Fixture.request("blocker", cpu: 4_000), in: &state, placer: &placer)
+        let request = Fixture.request(replicas: 2, cpu: 4_000)
+        let first = placer.place(request, in: state).placement!
+        #expect(first.replicas.map(\.replica) == [0] && first.unplaced?.unplacedReplicas == 1)
+        try! state.commit(first, of: request)
+        guard case .noFit = placer.place(request, in: state) else {
+            Issue.record("the missing replica still does not fit")
+            return
+        }
+        state.release("blocker")
+        let rest = placer.place(request, in: state).placement!
+        #expect(rest.replicas.map(\.replica) == [1])
+        try! state.commit(rest, of: request)
+        #expect(state.allocations[request.id]?.replicas.map(\.replica) == [0, 1])
+        guard case .invalid(let error) = placer.place(request, in: state) else {
+            Issue.record("a request holding every replica has nothing to place")
+            return
+        }
+        #expect(error.field == "id")
+    }
+
     @Test func aCordonedNodeRefusesCommits() {
         var state = Fixture.state([Fixture.node("a")])
         var placer = Fixture.placer()

@@ -5,9 +5,9 @@
 /// changes the snapshot; the caller commits the decision with `ClusterState.commit(_:of:)`, which
 /// re-checks capacity. The same snapshot, request, policy and seed give the same decision.
 ///
-/// The placer keeps caches keyed by request shape (which index buckets a shape may use; which
-/// shapes found no node at the current capacity epoch), so one placer should serve one cluster
-/// state lineage; they are checked against the state's identity and epoch and never give a wrong
+/// The placer keeps caches keyed by request shape (which index buckets a shape may use; why a
+/// shape found no node, per index block), so one placer should serve one cluster state lineage;
+/// they are checked against the state's node table and block versions and never give a wrong
 /// answer, only a slower one.
 public struct Placer: Sendable {
     public var policy: PlacementPolicy
@@ -24,7 +24,8 @@ public struct Placer: Sendable {
         self.seed = seed
     }
 
-    /// Places all replicas of a gang or none; as many replicas as fit of other requests.
+    /// Places all replicas of a gang or none; as many replicas as fit of other requests. For a
+    /// request that already holds some replicas (placed in part before), places the missing ones.
     public mutating func place(_ request: PlacementRequest, in state: ClusterState) -> Decision {
         let resolved: ResolvedRequest
         do {
@@ -38,57 +39,68 @@ public struct Placer: Sendable {
         var assignments: [ReplicaAssignment] = []
         var victims: [Victim] = []
         var failure: NoFitReport?
-        let replicas = resolved.request.replicas
+        // A request placed in part before keeps what it holds; only its missing replicas are placed.
+        let held = state.allocations[resolved.request.id]?.replicas ?? []
+        let heldIndices = Set(held.map(\.replica))
+        let missing = (0..<resolved.request.replicas).filter { !heldIndices.contains($0) }
+        guard !missing.isEmpty else {
+            return .invalid(ValidationError(field: "id", code: .invalid, message: "request \(resolved.request.id) already holds all its replicas"))
+        }
         // Feasible nodes found for earlier replicas. Within one decision capacity only shrinks (until
         // a preemption frees some), so later replicas of the same shape look among them first.
         var candidates: [Int] = []
 
-        for replica in 0..<replicas {
-            var context = PlacementContext(state: state, request: resolved, earlierReplicas: assignments.map(\.node), changes: changes)
+        for replica in missing {
+            let earlier = held.map(\.node) + assignments.map(\.node)
+            var context = PlacementContext(state: state, request: resolved, earlierReplicas: earlier, changes: changes)
             var node = best(among: &candidates, in: context, rng: &rng)
-                ?? search(in: context, cacheable: replica == 0, candidates: &candidates, rng: &rng)
-            if case .noFit(let report) = node, resolved.mayPreempt {
+                ?? search(in: context, cacheable: earlier.isEmpty, candidates: &candidates, rng: &rng)
+            if case .noFit(var report) = node, resolved.mayPreempt {
+                report.preemptionTried = true
+                node = .noFit(report)
                 let blocks = caches.buckets(for: resolved, in: state, filters: filters).blocks
                 let start = blocks.isEmpty ? 0 : Int(rng.next() % UInt64(blocks.count))
                 if let plan = Preemption.plan(
                     in: context, blocks: blocks, start: start, excluding: Set(victims.map(\.requestID)), filters: filters,
                     limit: policy.preemptionCandidates)
                 {
-                    for victim in plan.victims {
-                        let allocation = state.allocations[victim]!
-                        changes.give(allocation, in: state.table)
-                        victims.append(Victim(requestID: victim, tenant: allocation.tenant, priority: allocation.priority))
-                    }
-                    candidates.removeAll()
-                    context = PlacementContext(state: state, request: resolved, earlierReplicas: context.earlierReplicas, changes: changes)
-                    // The plan frees capacity; the whole chain must pass with the victims gone.
-                    if filters.reason(node: plan.node, in: context) == nil {
+                    var freed = changes
+                    for victim in plan.victims { freed.give(state.allocations[victim]!, in: state.table) }
+                    let freedContext = PlacementContext(state: state, request: resolved, earlierReplicas: context.earlierReplicas, changes: freed)
+                    // The victims go only if the whole chain then passes on the planned node.
+                    if filters.reason(node: plan.node, in: freedContext) == nil {
+                        changes = freed
+                        context = freedContext
+                        victims += plan.victims.map { id in
+                            let allocation = state.allocations[id]!
+                            return Victim(requestID: id, tenant: allocation.tenant, priority: allocation.priority)
+                        }
+                        candidates.removeAll()
                         node = .node(plan.node)
-                    } else {
-                        var tried = report
-                        tried.preemptionTried = true
-                        node = .noFit(tried)
                     }
-                } else {
-                    var tried = report
-                    tried.preemptionTried = true
-                    node = .noFit(tried)
                 }
             }
-            guard case .node(let chosen) = node, let assignment = Self.assignment(replica: replica, node: chosen, in: context) else {
-                if case .noFit(let report) = node { failure = report }
-                break
+            switch node {
+            case .node(let chosen):
+                if let assignment = Self.assignment(replica: replica, node: chosen, in: context) {
+                    changes.take(assignment, in: state.table)
+                    assignments.append(assignment)
+                } else {
+                    // Unreachable while filters and assignment agree; never return a partial gang.
+                    failure = NoFitReport(counts: [:], nodesEvaluated: state.nodeCount, unplacedReplicas: 1)
+                }
+            case .noFit(let report):
+                failure = report
             }
-            changes.take(assignment, in: state.table)
-            assignments.append(assignment)
+            if failure != nil { break }
         }
 
         guard var report = failure else { return .placed(Placement(replicas: assignments, preempted: victims)) }
         if resolved.request.gang || assignments.isEmpty {
-            report.unplacedReplicas = replicas
+            report.unplacedReplicas = missing.count
             return .noFit(report)
         }
-        report.unplacedReplicas = replicas - assignments.count
+        report.unplacedReplicas = missing.count - assignments.count
         return .placed(Placement(replicas: assignments, preempted: victims, unplaced: report))
     }
 

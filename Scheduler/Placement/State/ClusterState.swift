@@ -105,11 +105,20 @@ public struct ClusterState: Sendable {
 
     // MARK: Commit and release
 
-    /// Commits a placement after re-checking it against this state: every victim still holds its
-    /// allocation in a strictly lower band than `request`, every node is ready, and every node, GPU
-    /// and pool has room once the victims are gone. Nothing changes when it throws.
+    /// Commits a placement after re-checking it against this state: no replica is placed already
+    /// (a decision committed twice is refused), every victim still holds its allocation in a
+    /// strictly lower band than `request`, every node is ready, and every node, GPU and pool has
+    /// room once the victims are gone. Nothing changes when it throws. Replicas of a request placed
+    /// in part before are added to its allocation.
     public mutating func commit(_ placement: Placement, of request: PlacementRequest, priorities: PriorityTable = .standard) throws(CommitConflict) {
         let band = priorities.band(of: request.priority).value
+        guard !placement.replicas.isEmpty else { throw CommitConflict(requestID: request.id, reason: "the placement has no replicas") }
+        if let existing = allocations[request.id] {
+            let held = Set(existing.replicas.map(\.replica))
+            if let again = placement.replicas.first(where: { held.contains($0.replica) }) {
+                throw CommitConflict(requestID: request.id, reason: "replica \(again.replica) is already placed")
+            }
+        }
         var freed: [Int: Resources] = [:], freedGPU: [Int: Int32] = [:], freedPool: [Int: Int64] = [:]
         for victim in placement.preempted {
             guard let allocation = allocations[victim.requestID] else {
