@@ -19,10 +19,7 @@ public struct OpenBTrace: Sendable {
         var nodes: [Node] = []
         var ids = Set<String>()
         for row in nodeTable.rows {
-            let id = nodeTable.string(row, "sn")
-            guard !id.isEmpty, ids.insert(id).inserted else {
-                throw TraceError(file: nodesPath, line: row.line, field: "sn", message: id.isEmpty ? "empty node name" : "duplicate node '\(id)'")
-            }
+            let id = try nodeTable.uniqueName(row, "sn", seen: &ids)
             let gpus = try nodeTable.integer(row, "gpu", in: 0...64)
             let model = nodeTable.string(row, "model")
             guard gpus == 0 || !model.isEmpty else {
@@ -42,10 +39,7 @@ public struct OpenBTrace: Sendable {
         var pods: [PlacementRequest] = []
         var names = Set<String>()
         for row in podTable.rows {
-            let name = podTable.string(row, "name")
-            guard !name.isEmpty, names.insert(name).inserted else {
-                throw TraceError(file: podsPath, line: row.line, field: "name", message: name.isEmpty ? "empty pod name" : "duplicate pod '\(name)'")
-            }
+            let name = try podTable.uniqueName(row, "name", seen: &names)
             let count = try podTable.integer(row, "num_gpu", in: 0...64)
             let milli = try podTable.integer(row, "gpu_milli", in: 0...1_000)
             if count > 1 && milli != 1_000 {

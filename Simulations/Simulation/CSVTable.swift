@@ -70,4 +70,12 @@ struct CSVTable {
     func string(_ row: (line: Int, fields: [Substring]), _ name: String) -> String {
         row.fields[column(name)].trimmingCharacters(in: .whitespaces)
     }
+
+    /// A non-empty field whose value no earlier row had (`seen` collects them).
+    func uniqueName(_ row: (line: Int, fields: [Substring]), _ name: String, seen: inout Set<String>) throws(TraceError) -> String {
+        let value = string(row, name)
+        guard !value.isEmpty else { throw TraceError(file: file, line: row.line, field: name, message: "empty") }
+        guard seen.insert(value).inserted else { throw TraceError(file: file, line: row.line, field: name, message: "duplicate '\(value)'") }
+        return value
+    }
 }
