@@ -37,6 +37,7 @@ public struct SyntheticCity: Sendable {
             for j in sites.indices where j > i {
                 let dx = positions[i].0 - positions[j].0, dy = positions[i].1 - positions[j].1
                 let km = (dx * dx + dy * dy).squareRoot()
+                // 0.1 ms plus 0.4 ms per km, to a tenth of a millisecond.
                 links.append(Topology.Link(from: sites[i], to: sites[j], latencyMs: (1 + km * 0.4 * 10).rounded() / 10))
             }
         }

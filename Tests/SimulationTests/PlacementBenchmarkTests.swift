@@ -12,8 +12,9 @@ struct SyntheticCityTests {
         #expect(city.nodes.filter { $0.nodeClass == .general }.allSatisfy { $0.gpus.isEmpty })
         let state = try city.clusterState()
         #expect(state.nodeCount == 2_000)
-        // Edge cabinets are within a few milliseconds of each other's neighbourhood only.
-        #expect(city.topology.latencyMs(from: city.edgeSites[0], to: city.edgeSites[0]) == 0)
+        // Every pair of distinct sites is linked: 0.1 ms plus 0.4 ms per km, in a 40 km square.
+        let sites = city.dataCenters + city.edgeSites
+        for a in sites { for b in sites where a != b { #expect((0.1...22.8).contains(city.topology.latencyMs(from: a, to: b))) } }
     }
 
     @Test func sameSeedSameCity() {
