@@ -69,7 +69,7 @@ public enum PolicyRegistry {
         ("fgd", [("gpu-fragmentation", 1), ("spread", 1)]),
         // Fragmentation gradient descent with uniform ties broken toward spreading load and
         // aligning shapes; the best of these on the openb trace (README).
-        ("fgd-balanced", [("gpu-fragmentation", 1), ("least-allocated", 0.2), ("dot-product", 0.2), ("spread", 1)]),
+        ("fgd-balanced", [("gpu-fragmentation", 1), ("least-allocated", 0.1), ("dot-product", 0.2), ("spread", 1)]),
         ("green", [("green-power", 1), ("best-fit", 0.5), ("spread", 1)]),
         ("latency", [("latency", 1), ("best-fit", 0.5), ("spread", 1)]),
         ("cost", [("cost", 1), ("best-fit", 0.5), ("spread", 1)]),
