@@ -20,6 +20,12 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             path: "Scheduler/Placement"
         ),
+        // The scheduler service (issue 3 grows it): so far its request lifecycle and node health.
+        .target(
+            name: "SchedulerService",
+            dependencies: ["Placement"],
+            path: "Scheduler/Service"
+        ),
         // Synthetic city workloads and the benchmark, shared by the simulator CLI and its tests.
         .target(
             name: "Simulation",
@@ -42,6 +48,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/PlacementTests"
+        ),
+        .testTarget(
+            name: "SchedulerServiceTests",
+            dependencies: ["SchedulerService", "Placement"],
+            path: "Tests/SchedulerServiceTests"
         ),
         .testTarget(
             name: "SimulationTests",
