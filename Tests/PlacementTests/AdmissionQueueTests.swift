@@ -65,6 +65,14 @@ struct AdmissionQueueTests {
         #expect(queue.next(now: 3)?.id == "p1")
     }
 
+    @Test func absurdRequestsAreRefusedNotTrapped() {
+        let quota = Quota(resources: Resources(cpuMillis: 2_000, memoryMiB: 1_000_000, diskGiB: 1_000_000, bandwidthMbps: 1_000_000))
+        var queue = AdmissionQueue(config: AdmissionConfig(tenants: ["police": TenantPolicy(quotas: [.standard: quota])], clusterCapacity: Self.capacity))
+        var absurd = Self.request("absurd", "police", cpu: .max)
+        absurd.replicas = .max
+        #expect(queue.submit(absurd)?.reason == .exceedsQuota(.cpu))
+    }
+
     @Test func requestsPastTheirDeadlineAreRejectedWithAReason() {
         var queue = AdmissionQueue(config: AdmissionConfig(clusterCapacity: Self.capacity))
         _ = queue.submit(Self.request("soon", "t", deadline: 10))

@@ -31,6 +31,7 @@ struct ValidationTests {
         ("gang larger than the cluster", Fixture.request(kind: .hpc, replicas: 3, gang: true, cpu: 64_000, classes: [.general]), "replicas", .exceedsCluster),
         ("gang needs more GPUs than exist", Fixture.request(kind: .aiTraining, replicas: 2, gang: true, gpu: GPURequest(count: 8)), "replicas", .exceedsCluster),
         ("unknown component", { var r = Fixture.request(); r.component = ComponentReference(name: "nope"); return r }(), "component", .unknown),
+        ("absurd everything", Fixture.request(replicas: Int.max, cpu: .max, gpu: GPURequest(count: .max)), "replicas", .outOfRange),
     ]
 
     @Test(arguments: cases.indices)
@@ -61,6 +62,11 @@ struct ValidationTests {
     @Test func badClustersAreRejectedToo() {
         #expect(throws: ValidationError.self) { _ = try ClusterState(nodes: [Fixture.node("x"), Fixture.node("x")]) }
         #expect(throws: ValidationError.self) { _ = try ClusterState(nodes: [Fixture.node("x", cpu: -1)]) }
+        #expect(throws: ValidationError.self) { _ = try ClusterState(nodes: [Fixture.node("x", cpu: .max)]) }
+        let badLink = Topology(sites: ["dc-1", "dc-2"], links: [.init(from: "dc-1", to: "dc-2", latencyMs: -3)])
+        #expect(throws: ValidationError(field: "topology.links[dc-1-dc-2]", code: .outOfRange, message: "latency must be a non-negative number of ms, got -3.0")) {
+            _ = try ClusterState(nodes: [Fixture.node("x")], topology: badLink)
+        }
         do {
             _ = try ClusterState(nodes: [Fixture.node("ok"), Fixture.node("", site: "dc-1")])
         } catch {

@@ -31,5 +31,5 @@ public struct GPURequest: Sendable, Hashable, Codable {
     }
 
     /// Total thousandths of GPU this request takes.
-    public var totalMilli: Int64 { Int64(count) * Int64(milliPerGPU) }
+    public var totalMilli: Int64 { saturatingProduct(Int64(count), Int64(milliPerGPU)) }
 }

@@ -83,9 +83,20 @@ public struct Resources: Sendable, Hashable, Codable {
     public static func += (lhs: inout Resources, rhs: Resources) { lhs = lhs + rhs }
     public static func -= (lhs: inout Resources, rhs: Resources) { lhs = lhs - rhs }
 
+    /// Saturating: an absurd request multiplied by its replicas stays comparable instead of trapping.
     public static func * (lhs: Resources, factor: Int64) -> Resources {
         Resources(
-            cpuMillis: lhs.cpuMillis * factor, memoryMiB: lhs.memoryMiB * factor,
-            diskGiB: lhs.diskGiB * factor, bandwidthMbps: lhs.bandwidthMbps * factor)
+            cpuMillis: saturatingProduct(lhs.cpuMillis, factor), memoryMiB: saturatingProduct(lhs.memoryMiB, factor),
+            diskGiB: saturatingProduct(lhs.diskGiB, factor), bandwidthMbps: saturatingProduct(lhs.bandwidthMbps, factor))
     }
+
+    /// The largest amount of any dimension a node may have (about a trillion units).
+    public static let maximumAmount: Int64 = 1 << 40
+}
+
+/// `a * b`, clamped to the range of Int64.
+func saturatingProduct(_ a: Int64, _ b: Int64) -> Int64 {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    guard overflow else { return product }
+    return (a < 0) != (b < 0) ? .min : .max
 }

@@ -67,8 +67,13 @@ final class NodeTable: Sendable {
             guard indexByID[node.id] == nil else {
                 throw ValidationError(field: "\(field).id", code: .invalid, message: "duplicate node id '\(node.id)'")
             }
-            for dimension in Resources.dimensions where node.capacity.value(of: dimension) < 0 {
-                throw ValidationError(field: "\(field).capacity.\(dimension.rawValue)", code: .outOfRange, message: "capacity must not be negative")
+            for dimension in Resources.dimensions where !(0...Resources.maximumAmount).contains(node.capacity.value(of: dimension)) {
+                throw ValidationError(
+                    field: "\(field).capacity.\(dimension.rawValue)", code: .outOfRange,
+                    message: "capacity must be between 0 and \(Resources.maximumAmount), got \(node.capacity.value(of: dimension))")
+            }
+            guard node.gpus.count <= 1_024 else {
+                throw ValidationError(field: "\(field).gpus", code: .outOfRange, message: "at most 1024 GPUs per node, got \(node.gpus.count)")
             }
             guard !node.site.isEmpty else { throw ValidationError(field: "\(field).site", code: .invalid, message: "a node needs a site") }
             indexByID[node.id] = i
@@ -97,6 +102,14 @@ final class NodeTable: Sendable {
                 throw ValidationError(field: "storagePools[\(i)].capacityGiB", code: .outOfRange, message: "capacity must not be negative")
             }
             topology.addSite(pool.site)
+        }
+        for a in topology.sites {
+            for b in topology.sites where a < b {
+                let latency = topology.latencyMs(from: a, to: b)
+                guard !latency.isNaN && latency >= 0 else {
+                    throw ValidationError(field: "topology.links[\(a)-\(b)]", code: .outOfRange, message: "latency must be a non-negative number of ms, got \(latency)")
+                }
+            }
         }
         let siteOfNode = nodes.map { topology.index(of: $0.site)! }
         var regionIDs: [String: Int] = [:]
