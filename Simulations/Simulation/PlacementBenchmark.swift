@@ -5,26 +5,26 @@ public struct BenchmarkResult: Sendable, Codable {
     public var nodes: Int
     public var requests: Int
     /// Requests placed, untimed, to bring the cluster to its target load before timing starts.
-    public var warmupRequests: Int
-    public var placed: Int
-    public var partiallyPlaced: Int
-    public var noFit: Int
-    public var invalid: Int
-    public var conflicts: Int
-    public var preemptions: Int
-    public var gangsPlaced: Int
-    public var decisionsPerSecond: Double
-    public var p50DecisionMicros: Double
-    public var p99DecisionMicros: Double
-    public var p999DecisionMicros: Double
-    public var maxDecisionMicros: Double
+    public var warmupRequests: Int = 0
+    public var placed: Int = 0
+    public var partiallyPlaced: Int = 0
+    public var noFit: Int = 0
+    public var invalid: Int = 0
+    public var conflicts: Int = 0
+    public var preemptions: Int = 0
+    public var gangsPlaced: Int = 0
+    public var decisionsPerSecond: Double = 0
+    public var p50DecisionMicros: Double = 0
+    public var p99DecisionMicros: Double = 0
+    public var p999DecisionMicros: Double = 0
+    public var maxDecisionMicros: Double = 0
     /// Seconds spent in place + commit, the figure the throughput is computed from.
-    public var decisionSeconds: Double
+    public var decisionSeconds: Double = 0
     /// Seconds of the whole loop, including releases and generating requests.
-    public var wallSeconds: Double
+    public var wallSeconds: Double = 0
     /// Mean share of ready CPU and GPU capacity allocated over the timed requests, sampled every 1,000.
-    public var meanCPUUtilization: Double
-    public var meanGPUUtilization: Double
+    public var meanCPUUtilization: Double = 0
+    public var meanGPUUtilization: Double = 0
     public var policy: String
     public var scan: String
 
@@ -85,11 +85,7 @@ public struct PlacementBenchmark: Sendable {
         var releaseAt: [Int: [String]] = [:]
         var latencies: [Double] = []
         latencies.reserveCapacity(requestCount)
-        var result = BenchmarkResult(
-            nodes: nodeCount, requests: requestCount, warmupRequests: 0, placed: 0, partiallyPlaced: 0, noFit: 0, invalid: 0,
-            conflicts: 0, preemptions: 0, gangsPlaced: 0, decisionsPerSecond: 0, p50DecisionMicros: 0, p99DecisionMicros: 0,
-            p999DecisionMicros: 0, maxDecisionMicros: 0, decisionSeconds: 0, wallSeconds: 0, meanCPUUtilization: 0,
-            meanGPUUtilization: 0, policy: policy.name, scan: "\(policy.scan)")
+        var result = BenchmarkResult(nodes: nodeCount, requests: requestCount, policy: policy.name, scan: "\(policy.scan)")
         var utilizationSamples: [(Double, Double)] = []
         let clock = ContinuousClock()
         let loopStart = clock.now
@@ -124,7 +120,7 @@ public struct PlacementBenchmark: Sendable {
             }
             if !warming {
                 decisionTime += elapsed
-                latencies.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+                latencies.append(elapsed.seconds * 1e6)
                 switch decision {
                 case .invalid: result.invalid += 1
                 case .noFit: result.noFit += 1
@@ -149,8 +145,8 @@ public struct PlacementBenchmark: Sendable {
         let wall = clock.now - loopStart
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] }
-        result.decisionSeconds = Double(decisionTime.components.seconds) + Double(decisionTime.components.attoseconds) / 1e18
-        result.wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        result.decisionSeconds = decisionTime.seconds
+        result.wallSeconds = wall.seconds
         result.decisionsPerSecond = Double(requestCount) / max(result.decisionSeconds, 1e-9)
         result.p50DecisionMicros = percentile(0.50)
         result.p99DecisionMicros = percentile(0.99)
@@ -162,4 +158,9 @@ public struct PlacementBenchmark: Sendable {
         }
         return result
     }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

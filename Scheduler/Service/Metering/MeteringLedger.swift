@@ -19,18 +19,24 @@ public struct UsageAmounts: Sendable, Hashable, Codable {
         self.apiCalls = apiCalls
     }
 
-    public static func + (a: UsageAmounts, b: UsageAmounts) -> UsageAmounts {
-        UsageAmounts(
-            cpuCoreHours: a.cpuCoreHours + b.cpuCoreHours, memoryGiBHours: a.memoryGiBHours + b.memoryGiBHours,
-            gpuHours: a.gpuHours + b.gpuHours, storageGiBHours: a.storageGiBHours + b.storageGiBHours,
-            bandwidthMbpsHours: a.bandwidthMbpsHours + b.bandwidthMbpsHours, apiCalls: a.apiCalls + b.apiCalls)
+    /// Every kind of use, named as in the API; sums, scaling, validation and billing go through it.
+    public static var components: [(name: String, keyPath: WritableKeyPath<UsageAmounts, Double>)] {
+        [
+            ("cpuCoreHours", \.cpuCoreHours), ("memoryGiBHours", \.memoryGiBHours), ("gpuHours", \.gpuHours),
+            ("storageGiBHours", \.storageGiBHours), ("bandwidthMbpsHours", \.bandwidthMbpsHours), ("apiCalls", \.apiCalls),
+        ]
     }
 
-    public static func * (a: UsageAmounts, share: Double) -> UsageAmounts {
-        UsageAmounts(
-            cpuCoreHours: a.cpuCoreHours * share, memoryGiBHours: a.memoryGiBHours * share, gpuHours: a.gpuHours * share,
-            storageGiBHours: a.storageGiBHours * share, bandwidthMbpsHours: a.bandwidthMbpsHours * share, apiCalls: a.apiCalls * share)
+    /// Each component of `a` and `b` combined.
+    static func combining(_ a: UsageAmounts, _ b: UsageAmounts, _ combine: (Double, Double) -> Double) -> UsageAmounts {
+        var result = UsageAmounts()
+        for (_, keyPath) in components { result[keyPath: keyPath] = combine(a[keyPath: keyPath], b[keyPath: keyPath]) }
+        return result
     }
+
+    public static func + (a: UsageAmounts, b: UsageAmounts) -> UsageAmounts { combining(a, b, +) }
+
+    public static func * (a: UsageAmounts, share: Double) -> UsageAmounts { combining(a, a) { x, _ in x * share } }
 }
 
 /// One metering sample from a node's agent: what a request used on the node over `[start, end)`
@@ -83,28 +89,20 @@ public struct UsageQuery: Sendable, Hashable, Codable {
 
 /// Prices per unit of use, configurable per deployment (compute duration, storage capacity, calls).
 public struct BillingWeights: Sendable, Hashable, Codable {
-    public var perCoreHour: Double
-    public var perGiBMemoryHour: Double
-    public var perGPUHour: Double
-    public var perStorageGiBHour: Double
-    public var perMbpsHour: Double
-    public var perAPICall: Double
+    /// Price of one unit of each component (one core-hour, one API call, ...).
+    public var perUnit: UsageAmounts
 
     public init(
         perCoreHour: Double = 0, perGiBMemoryHour: Double = 0, perGPUHour: Double = 0, perStorageGiBHour: Double = 0,
         perMbpsHour: Double = 0, perAPICall: Double = 0
     ) {
-        self.perCoreHour = perCoreHour
-        self.perGiBMemoryHour = perGiBMemoryHour
-        self.perGPUHour = perGPUHour
-        self.perStorageGiBHour = perStorageGiBHour
-        self.perMbpsHour = perMbpsHour
-        self.perAPICall = perAPICall
+        perUnit = UsageAmounts(
+            cpuCoreHours: perCoreHour, memoryGiBHours: perGiBMemoryHour, gpuHours: perGPUHour, storageGiBHours: perStorageGiBHour,
+            bandwidthMbpsHours: perMbpsHour, apiCalls: perAPICall)
     }
 
     public func charge(for usage: UsageAmounts) -> Double {
-        usage.cpuCoreHours * perCoreHour + usage.memoryGiBHours * perGiBMemoryHour + usage.gpuHours * perGPUHour
-            + usage.storageGiBHours * perStorageGiBHour + usage.bandwidthMbpsHours * perMbpsHour + usage.apiCalls * perAPICall
+        UsageAmounts.components.reduce(0) { $0 + usage[keyPath: $1.keyPath] * perUnit[keyPath: $1.keyPath] }
     }
 }
 
@@ -122,7 +120,8 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
 
     /// Whether a sample of this node and number has been taken.
     public func contains(node: String, sequence: UInt64) -> Bool {
-        sequence <= (acknowledgedThrough[node] ?? 0) && acknowledgedThrough[node] != nil || acknowledgedAbove[node]?.contains(sequence) == true
+        // Sequence numbers start at 1, so a mark of 0 means none taken in order yet.
+        sequence <= (acknowledgedThrough[node] ?? 0) || acknowledgedAbove[node]?.contains(sequence) == true
     }
 
     /// The highest number such that every sample of the node up to it has been taken: what an
@@ -140,12 +139,11 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
             guard sample.start.isFinite, sample.end.isFinite, sample.end >= sample.start else {
                 throw MeteringError(field: "samples[\(i)].end", message: "the interval must be finite and not end before it starts")
             }
-            let a = sample.amounts
-            for (name, value) in [
-                ("cpuCoreHours", a.cpuCoreHours), ("memoryGiBHours", a.memoryGiBHours), ("gpuHours", a.gpuHours),
-                ("storageGiBHours", a.storageGiBHours), ("bandwidthMbpsHours", a.bandwidthMbpsHours), ("apiCalls", a.apiCalls),
-            ] where !(value.isFinite && value >= 0) {
-                throw MeteringError(field: "samples[\(i)].amounts.\(name)", message: "must be a finite amount, not negative")
+            for (name, keyPath) in UsageAmounts.components {
+                let value = sample.amounts[keyPath: keyPath]
+                guard value.isFinite && value >= 0 else {
+                    throw MeteringError(field: "samples[\(i)].amounts.\(name)", message: "must be a finite amount, not negative")
+                }
             }
         }
         var taken = 0
