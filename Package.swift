@@ -7,11 +7,18 @@ let package = Package(
     products: [
         .library(name: "Placement", targets: ["Placement"]),
         .executable(name: "suanli-sim", targets: ["suanli-sim"]),
+        .executable(name: "suanli-scheduler", targets: ["suanli-scheduler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The pure placement core: the standard library and swift-collections only.
@@ -20,11 +27,51 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             path: "Scheduler/Placement"
         ),
-        // The scheduler service (issue 3 grows it): so far its request lifecycle and node health.
+        // The scheduler service: request lifecycle, node health, metering, authorization, the
+        // placement loop with its single applier, and the store protocol. No I/O of its own.
         .target(
             name: "SchedulerService",
-            dependencies: ["Placement"],
+            dependencies: [
+                "Placement",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Scheduler/Service"
+        ),
+        // The durable store on embedded SQLite (GRDB, WAL). The only module that imports GRDB.
+        .target(
+            name: "SchedulerSQLite",
+            dependencies: ["SchedulerService", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Scheduler/Store"
+        ),
+        // The HTTP/JSON API (Hummingbird) and its OpenAPI document.
+        .target(
+            name: "SchedulerHTTP",
+            dependencies: [
+                "SchedulerService",
+                "Placement",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Scheduler/HTTP",
+            resources: [.copy("openapi.json")]
+        ),
+        // The scheduler binary: configuration, logging and one ServiceGroup.
+        .executableTarget(
+            name: "suanli-scheduler",
+            dependencies: [
+                "SchedulerService",
+                "SchedulerSQLite",
+                "SchedulerHTTP",
+                "Placement",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Scheduler/suanli-scheduler"
         ),
         // Synthetic city workloads and the benchmark, shared by the simulator CLI and its tests.
         .target(
@@ -51,7 +98,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SchedulerServiceTests",
-            dependencies: ["SchedulerService", "Placement"],
+            dependencies: [
+                "SchedulerService",
+                "SchedulerSQLite",
+                "SchedulerHTTP",
+                "Placement",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/SchedulerServiceTests"
         ),
         .testTarget(

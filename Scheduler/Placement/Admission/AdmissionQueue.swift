@@ -106,6 +106,20 @@ public struct AdmissionQueue: Sendable {
         return request
     }
 
+    /// Takes a pending request out of the queue (it was withdrawn). Returns it, or nil when it was
+    /// not pending.
+    @discardableResult
+    public mutating func remove(_ requestID: String) -> PlacementRequest? {
+        guard pendingIDs.remove(requestID) != nil else { return nil }
+        for key in queues.keys {
+            guard let index = queues[key]!.firstIndex(where: { $0.id == requestID }) else { continue }
+            let request = queues[key]!.remove(at: index)
+            if queues[key]!.isEmpty { queues[key] = nil }
+            return request
+        }
+        return nil
+    }
+
     /// Removes pending requests past their queue deadline.
     public mutating func expire(now: Double) -> [AdmissionRejection] {
         var rejected: [AdmissionRejection] = []

@@ -172,15 +172,56 @@ public struct ClusterState: Sendable {
                 sequence: commitSequence, replicas: placement.replicas)
         }
         let sequence = allocations[request.id]!.sequence
-        for replica in placement.replicas {
-            if let r = residents[replica.node].firstIndex(where: { $0.requestID == request.id }) {
-                residents[replica.node][r].resources += replica.resources
-                residents[replica.node][r].gpus += replica.gpus
-            } else {
-                residents[replica.node].append(
-                    Resident(requestID: request.id, band: band, sequence: sequence, resources: replica.resources, gpus: replica.gpus))
+        for replica in placement.replicas { addResident(replica, of: request.id, band: band, sequence: sequence) }
+    }
+
+    /// Puts back an allocation committed earlier, on this state or on another one with the same
+    /// nodes at other indices (after a restart, or after nodes joined or left): node and pool
+    /// indices are looked up by ID. Capacity is re-checked but node states are not: an allocation
+    /// on a cordoned or lost node stays until it is released. Nothing changes when it throws.
+    public mutating func restore(_ allocation: Allocation) throws(CommitConflict) {
+        let id = allocation.requestID
+        guard allocations[id] == nil else { throw CommitConflict(requestID: id, reason: "it already holds an allocation") }
+        guard !allocation.replicas.isEmpty else { throw CommitConflict(requestID: id, reason: "the allocation has no replicas") }
+        var replicas = allocation.replicas
+        var demand: [Int: Resources] = [:], demandGPU: [Int: Int32] = [:], demandPool: [Int: Int64] = [:]
+        for r in replicas.indices {
+            guard let node = table.indexByID[replicas[r].nodeID] else {
+                throw CommitConflict(requestID: id, reason: "unknown node \(replicas[r].nodeID)")
+            }
+            replicas[r].node = node
+            demand[node, default: .zero] += replicas[r].resources
+            for share in replicas[r].gpus {
+                guard share.device >= 0, share.device < table.gpuRange(of: node).count else {
+                    throw CommitConflict(requestID: id, reason: "node \(replicas[r].nodeID) has no GPU \(share.device)")
+                }
+                demandGPU[table.gpuStart[node] + share.device, default: 0] += share.milli
+            }
+            for v in replicas[r].volumes.indices {
+                guard let pool = table.pools.firstIndex(where: { $0.id == replicas[r].volumes[v].poolID }) else {
+                    throw CommitConflict(requestID: id, reason: "unknown storage pool \(replicas[r].volumes[v].poolID)")
+                }
+                replicas[r].volumes[v].pool = pool
+                demandPool[pool, default: 0] += replicas[r].volumes[v].sizeGiB
             }
         }
+        for (node, need) in demand where !need.fits(in: free[node]) {
+            throw CommitConflict(requestID: id, reason: "node \(table.nodes[node].id) has no room for it")
+        }
+        for (gpu, need) in demandGPU where need > gpuFree[gpu] {
+            throw CommitConflict(requestID: id, reason: "a GPU has no room for it")
+        }
+        for (pool, need) in demandPool where need > poolFree[pool] {
+            throw CommitConflict(requestID: id, reason: "storage pool \(table.pools[pool].id) has no room for it")
+        }
+        for replica in replicas {
+            reserve(replica)
+            addResident(replica, of: id, band: allocation.band, sequence: allocation.sequence)
+        }
+        var restored = allocation
+        restored.replicas = replicas
+        allocations[id] = restored
+        commitSequence = max(commitSequence, allocation.sequence)
     }
 
     /// Frees everything a request holds. Returns its allocation, or nil when it held none.
@@ -203,6 +244,17 @@ public struct ClusterState: Sendable {
         for share in replica.gpus { gpuFree[table.gpuStart[replica.node] + share.device] -= share.milli }
         for volume in replica.volumes { poolFree[volume.pool] -= volume.sizeGiB }
         refreshSummary(block: table.blockOfNode[replica.node])
+    }
+
+    /// Records a replica's footprint on its node, merged with the request's other replicas there.
+    private mutating func addResident(_ replica: ReplicaAssignment, of requestID: String, band: Int, sequence: UInt64) {
+        if let r = residents[replica.node].firstIndex(where: { $0.requestID == requestID }) {
+            residents[replica.node][r].resources += replica.resources
+            residents[replica.node][r].gpus += replica.gpus
+        } else {
+            residents[replica.node].append(
+                Resident(requestID: requestID, band: band, sequence: sequence, resources: replica.resources, gpus: replica.gpus))
+        }
     }
 
     /// Recomputes a block's summary and marks the block changed.

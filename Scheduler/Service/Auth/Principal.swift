@@ -1,0 +1,77 @@
+/// What a user may do. Tenants act only within their own tenant.
+public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Everything, including users, tenants and tokens.
+    case admin
+    /// Nodes, the catalog, quotas, grants and every tenant's requests; not users or the audit log.
+    case `operator`
+    /// A department's user: its own requests, usage, quotas and grants.
+    case tenant
+    /// Reads everything, changes nothing.
+    case auditor
+}
+
+/// The caller of an operation, as established from its bearer token.
+public struct Principal: Sendable, Hashable, Codable {
+    public var user: String
+    public var role: Role
+    /// The tenant a `tenant` user belongs to; nil for the other roles.
+    public var tenant: String?
+
+    public init(user: String, role: Role, tenant: String? = nil) {
+        self.user = user
+        self.role = role
+        self.tenant = tenant
+    }
+
+    /// The scheduler itself: leases, health and reclamation act under this name in the audit log.
+    public static let system = Principal(user: "system", role: .admin)
+}
+
+/// An operation that needs permission.
+public enum Permission: String, Sendable, Hashable, CaseIterable {
+    case submitRequests, readRequests, changeRequests
+    case readNodes, manageNodes
+    case readCatalog, manageCatalog
+    case readTenants, manageTenants
+    case manageUsers
+    case readQuotas, manageQuotas
+    case readUsage
+    case readAudit
+    case readOperations
+}
+
+extension Principal {
+    /// Whether the caller may do `permission` on resources of `tenant` (nil for resources that
+    /// belong to no tenant, such as nodes).
+    public func may(_ permission: Permission, tenant owner: String? = nil) -> Bool {
+        switch role {
+        case .admin:
+            return true
+        case .auditor:
+            switch permission {
+            case .readRequests, .readNodes, .readCatalog, .readTenants, .readQuotas, .readUsage, .readAudit, .readOperations: return true
+            default: return false
+            }
+        case .operator:
+            switch permission {
+            case .manageUsers, .manageTenants, .readAudit, .submitRequests: return false
+            default: return true
+            }
+        case .tenant:
+            switch permission {
+            case .readCatalog: return true
+            case .submitRequests, .readRequests, .changeRequests, .readQuotas, .readUsage, .readTenants:
+                return owner != nil && owner == tenant
+            default: return false
+            }
+        }
+    }
+
+    /// Throws `forbidden` unless the caller may do `permission` on `tenant`'s resources.
+    public func require(_ permission: Permission, tenant owner: String? = nil) throws(ServiceError) {
+        guard may(permission, tenant: owner) else {
+            let scope = owner.map { " of tenant \($0)" } ?? ""
+            throw ServiceError.forbidden("\(role.rawValue) \(user) may not \(permission.rawValue)\(scope)")
+        }
+    }
+}

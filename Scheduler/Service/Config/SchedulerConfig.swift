@@ -1,0 +1,47 @@
+import Placement
+
+/// How the scheduler decides, with defaults for every field. Reading it from a file and the
+/// environment happens in the binary.
+public struct SchedulerConfig: Sendable, Hashable, Codable {
+    /// A placement policy by name or as `scorer=weight,...` (see `PolicyRegistry`).
+    public var policy: String = "best-fit"
+    /// Seed of the placer's tie-breaking.
+    public var seed: UInt64 = 1
+    /// The most requests in one batch submission.
+    public var maxBatch: Int = 1000
+    /// How often a failed workload is placed again before its request fails.
+    public var maxRetries: Int = 2
+    /// The most decisions the applier makes in one transaction.
+    public var decisionsPerCommit: Int = 512
+    /// Pending requests gain one aging step per interval, up to the cap.
+    public var agingIntervalSeconds: Double = 600
+    public var agingStep: Int = 50
+    public var agingCap: Int = 200
+    public var priorities: PriorityTable = .standard
+    public var health: NodeHealthPolicy = NodeHealthPolicy()
+    public var billing: BillingWeights = BillingWeights()
+    public var idle: IdlePolicy = IdlePolicy()
+    /// Alerts: a tenant's use of a quota above this share is reported.
+    public var quotaAlertShare: Double = 0.9
+    /// Alerts: grants ending within this many seconds are reported.
+    public var grantExpiryWarningSeconds: Double = 86_400
+    /// Latencies between sites; nodes of unknown sites reach only themselves.
+    public var topology: Topology = Topology()
+    public var storagePools: [StoragePool] = []
+
+    public init() {}
+}
+
+/// When a running workload counts as idle and what happens then.
+public struct IdlePolicy: Sendable, Hashable, Codable {
+    /// A workload using less than this share of the CPU it holds is idle.
+    public var cpuShareThreshold: Double = 0.05
+    /// Idle for this long: the tenant gets a notice.
+    public var idleSeconds: Double = 3600
+    /// After the notice, this long before the allocation is reclaimed.
+    public var noticeSeconds: Double = 3600
+    /// Tenants whose idle workloads are never reclaimed.
+    public var exemptTenants: [String] = []
+
+    public init() {}
+}

@@ -1,0 +1,64 @@
+import HeapModule
+import Placement
+
+/// Everything the scheduler holds in memory, owned by `Scheduler` behind one lock. The store has
+/// all of it too; this is the working copy that decisions are made on.
+struct EngineState: Sendable {
+    var cluster: ClusterState
+    var nodes: [String: NodeRecord]
+    var health: [String: NodeHealth]
+    var queue: AdmissionQueue
+    var placer: Placer
+    /// Requests that have not ended, by id.
+    var open: [String: RequestRecord]
+    /// Why each pending request did not fit at its last attempt.
+    var noFit: [String: NoFitReport] = [:]
+    /// The capacity generation at which each pending request last did not fit: it is not tried
+    /// again until the generation moves.
+    var noFitGeneration: [String: UInt64] = [:]
+    /// Nodes whose agents hold a live session with the scheduler.
+    var connectedAgents: Set<String> = []
+    /// Grants whose expiry has been acted on.
+    var expiredGrants: Set<String> = []
+    /// Requests placed in part that wait for their missing replicas.
+    var partlyPlaced: Set<String> = []
+    /// Lease ends (time, request id); stale entries are skipped when popped.
+    var leases = Heap<LeaseEnd>()
+    /// Since when each running request has been idle, and when its notice went out.
+    var idleSince: [String: Double] = [:]
+    var noticeSentAt: [String: Double] = [:]
+    var tenants: [String: Tenant]
+    var users: [String: User]
+    var usersByTokenHash: [String: String]
+    var grants: [String: Grant]
+    var ledger: MeteringLedger
+    var settings: [String: String]
+    var counters = Counters()
+    /// Grows with every change that may let a pending request fit (a release, a node joining or
+    /// becoming ready); a pass over the queue that made no progress waits for it to change.
+    var capacityGeneration: UInt64 = 0
+}
+
+/// A lease end in the heap of leases.
+struct LeaseEnd: Comparable, Sendable {
+    var at: Double
+    var requestID: String
+
+    static func < (a: LeaseEnd, b: LeaseEnd) -> Bool { (a.at, a.requestID) < (b.at, b.requestID) }
+}
+
+/// Totals since the start, for `/metrics`.
+public struct Counters: Sendable, Hashable, Codable {
+    public var submitted = 0
+    public var rejected = 0
+    public var placed = 0
+    public var preempted = 0
+    public var released = 0
+    public var expired = 0
+    public var reclaimed = 0
+    public var revoked = 0
+    public var failed = 0
+    public var commitConflicts = 0
+    public var placementPasses = 0
+    public var decisions = 0
+}

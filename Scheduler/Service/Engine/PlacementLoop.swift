@@ -1,0 +1,35 @@
+import Logging
+import ServiceLifecycle
+
+/// The applier as a long-running service: runs a placement pass whenever something may have
+/// changed (a submission, a release, a node) and at least every `tick` for leases and deadlines.
+public struct PlacementLoop: Service {
+    let scheduler: Scheduler
+    let tick: Duration
+
+    public init(scheduler: Scheduler, tick: Duration = .seconds(1)) {
+        self.scheduler = scheduler
+        self.tick = tick
+    }
+
+    public func run() async throws {
+        let scheduler = scheduler
+        let tick = tick
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The ticker: wakes the loop for time-driven events.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: tick)
+                    scheduler.signalPlacement()
+                }
+            }
+            group.addTask {
+                for await _ in scheduler.wakeups.cancelOnGracefulShutdown() {
+                    scheduler.placePending()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Placement
+
+extension Scheduler {
+    /// One pass of the applier: acts on leases, queue deadlines and expired grants, then tries
+    /// every pending request once, committing the decisions in transactions of at most
+    /// `decisionsPerCommit`. A request that did not fit is not tried again until capacity frees.
+    /// Returns how many requests it placed.
+    @discardableResult
+    public func placePending() -> Int {
+        state.withLock { s in
+            let now = now()
+            s.counters.placementPasses += 1
+            var batch = StoreBatch()
+            timeDrivenEvents(at: now, in: &s, into: &batch)
+            var placed = 0
+            var deferred: [PlacementRequest] = []
+            var decisions = 0
+            while let request = s.queue.next(now: now) {
+                guard let record = s.open[request.id] else { continue }
+                if s.noFitGeneration[request.id] == s.capacityGeneration {
+                    deferred.append(request)
+                    continue
+                }
+                if decide(request, record: record, at: now, in: &s, into: &batch, deferred: &deferred) { placed += 1 }
+                decisions += 1
+                if decisions % max(1, config.decisionsPerCommit) == 0 {
+                    guard commitPass(&batch, in: &s) else { return placed }
+                }
+            }
+            // Back in their order: `requeue` puts each at the head of its queue.
+            for request in deferred.reversed() where s.open[request.id].map({ $0.phase == .queued || s.partlyPlaced.contains($0.id) }) == true {
+                s.queue.requeue(request)
+            }
+            _ = commitPass(&batch, in: &s)
+            return placed
+        }
+    }
+
+    /// Places one request (or its missing replicas) and records the outcome. Returns whether it
+    /// placed anything.
+    private func decide(
+        _ request: PlacementRequest, record: RequestRecord, at now: Double, in s: inout EngineState,
+        into batch: inout StoreBatch, deferred: inout [PlacementRequest]
+    ) -> Bool {
+        var record = record
+        s.counters.decisions += 1
+        switch s.placer.place(request, in: s.cluster) {
+        case .placed(let placement):
+            do {
+                try s.cluster.commit(placement, of: request, priorities: config.priorities)
+            } catch {
+                s.counters.commitConflicts += 1
+                deferred.append(request)
+                return false
+            }
+            for victim in placement.preempted { preempt(victim.requestID, by: request.id, at: now, in: &s, into: &batch) }
+            s.queue.charge(request, replicas: placement.replicas.count)
+            record.allocation = s.cluster.allocations[request.id]
+            if record.phase == .queued {
+                try? Self.transition(&record, .place, at: now, by: "scheduler", into: &batch)
+                s.counters.placed += 1
+                if let lease = request.leaseSeconds {
+                    record.leaseEndsAt = now + Double(lease)
+                    s.leases.insert(LeaseEnd(at: now + Double(lease), requestID: request.id))
+                }
+            }
+            record.updatedAt = now
+            if let unplaced = placement.unplaced {
+                s.partlyPlaced.insert(request.id)
+                s.noFit[request.id] = unplaced
+                s.noFitGeneration[request.id] = s.capacityGeneration
+                deferred.append(request)
+            } else {
+                s.partlyPlaced.remove(request.id)
+                s.noFit[request.id] = nil
+                s.noFitGeneration[request.id] = nil
+            }
+            batch.requests.append(record)
+            Self.store(record, in: &s)
+            return true
+        case .noFit(let report):
+            s.noFit[request.id] = report
+            s.noFitGeneration[request.id] = s.capacityGeneration
+            deferred.append(request)
+            return false
+        case .invalid(let error):
+            try? Self.transition(&record, .reject(reason: error.description), at: now, by: "scheduler", into: &batch)
+            batch.requests.append(record)
+            batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(request.id)", detail: error.description))
+            Self.store(record, in: &s)
+            return false
+        }
+    }
+
+    /// Ends a victim of preemption; the cluster state already gave its allocation up.
+    private func preempt(_ id: String, by preemptor: String, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        s.queue.credit(id)
+        s.capacityGeneration &+= 1
+        guard var victim = s.open[id] else { return }
+        var effects = Effects()
+        do {
+            try Self.transition(&victim, .preempt(by: preemptor), at: now, by: "scheduler", into: &batch, effects: &effects, in: s)
+        } catch {
+            logger.error("cannot preempt \(id): \(error)")
+            return
+        }
+        effects.releases.removeAll { $0 == id }
+        effects.apply(to: &s)
+        batch.requests.append(victim)
+        batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.preempt", target: "request/\(id)", detail: "by \(preemptor)"))
+        Self.store(victim, in: &s)
+    }
+
+    /// Lease ends, queue deadlines and expired grants.
+    private func timeDrivenEvents(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        while let next = s.leases.min, next.at <= now {
+            s.leases.removeMin()
+            guard let record = s.open[next.requestID], record.leaseEndsAt == next.at, record.phase.holdsAllocation else { continue }
+            endInPass(record, .leaseExpired, action: "request.expire", at: now, in: &s, into: &batch)
+        }
+        for rejection in s.queue.expire(now: now) {
+            guard var record = s.open[rejection.requestID] else { continue }
+            try? Self.transition(&record, .reject(reason: rejection.message), at: now, by: "scheduler", into: &batch)
+            batch.requests.append(record)
+            batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(record.id)", detail: rejection.message))
+            Self.store(record, in: &s)
+        }
+        for grant in s.grants.values where grant.expiresAt <= now && !s.expiredGrants.contains(grant.id) {
+            s.expiredGrants.insert(grant.id)
+            let affected = s.open.values.filter { $0.tenant == grant.tenant && $0.spec.partition == grant.partition }
+            let stillGranted = s.grants.values.contains { $0.tenant == grant.tenant && $0.partition == grant.partition && $0.expiresAt > now }
+            guard !stillGranted else { continue }
+            for record in affected.sorted(by: { $0.id < $1.id }) {
+                endInPass(record, .grantRevoked(reason: "grant \(grant.id) for partition \(grant.partition) expired"), action: "request.revoke", at: now, in: &s, into: &batch)
+            }
+        }
+    }
+
+    /// Applies an ending event inside a pass.
+    private func endInPass(_ record: RequestRecord, _ event: RequestEvent, action: String, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        var record = record
+        var effects = Effects()
+        do {
+            try Self.transition(&record, event, at: now, by: "scheduler", into: &batch, effects: &effects, in: s)
+        } catch {
+            logger.error("cannot \(action) \(record.id): \(error)")
+            return
+        }
+        effects.apply(to: &s)
+        batch.requests.append(record)
+        batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: action, target: "request/\(record.id)", detail: record.phase.name))
+        Self.store(record, in: &s)
+    }
+
+    /// Commits what the pass decided so far. When the store fails, the working state is rebuilt
+    /// from the store, which holds everything acknowledged, and the pass stops.
+    private func commitPass(_ batch: inout StoreBatch, in s: inout EngineState) -> Bool {
+        defer { batch = StoreBatch() }
+        do {
+            try store.commit(batch)
+            return true
+        } catch {
+            logger.error("the applier could not commit; reloading from the store: \(error)")
+            do {
+                s = try Self.restore(try store.snapshot(), config: config, now: now(), logger: logger)
+            } catch {
+                logger.critical("cannot reload from the store: \(error)")
+            }
+            return false
+        }
+    }
+}

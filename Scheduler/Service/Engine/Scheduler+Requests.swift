@@ -1,0 +1,208 @@
+import Placement
+
+/// A request as the API shows it: the record, why it waits, and its history on demand.
+public struct RequestStatus: Sendable, Hashable {
+    public var record: RequestRecord
+    /// Why it did not fit at its last attempt, while it waits.
+    public var noFit: NoFitReport?
+    public var history: [HistoryEntry]
+
+    public init(record: RequestRecord, noFit: NoFitReport? = nil, history: [HistoryEntry] = []) {
+        self.record = record
+        self.noFit = noFit
+        self.history = history
+    }
+}
+
+/// The result of a submission: the requests, and whether they existed already (a retried POST
+/// with the same idempotency key).
+public struct Submission: Sendable, Hashable {
+    public var requests: [RequestRecord]
+    public var replayed: Bool
+}
+
+extension Scheduler {
+    /// Submits requests atomically: all are validated first, and either every one is stored
+    /// (queued, or rejected for quota with the reason recorded) or none is and the first error
+    /// names its field. With an idempotency key, a repeated submission returns the first one's
+    /// requests and creates nothing.
+    public func submit(_ specs: [RequestSpec], idempotencyKey: String? = nil, batch: Bool = false, by caller: Principal) throws(ServiceError) -> Submission {
+        let prefix = { (i: Int) in batch ? "requests[\(i)]." : "" }
+        guard !specs.isEmpty else { throw ServiceError.invalid("requests", "a batch needs at least one request") }
+        guard specs.count <= config.maxBatch else {
+            throw ServiceError(.limitExceeded, "a batch holds at most \(config.maxBatch) requests, got \(specs.count)", field: "requests")
+        }
+        if let key = idempotencyKey, key.isEmpty || key.count > 200 {
+            throw ServiceError.invalid("Idempotency-Key", "must be 1 to 200 characters")
+        }
+        let now = now()
+        let result = try change { (s: borrowing EngineState) throws(ServiceError) in
+            // Resolve tenants first: the idempotency key is per tenant.
+            var tenants: [String] = []
+            for (i, spec) in specs.enumerated() {
+                guard let tenant = spec.tenant ?? caller.tenant else {
+                    throw ServiceError.invalid(prefix(i) + "tenant", "required for a \(caller.role.rawValue) caller")
+                }
+                try caller.require(.submitRequests, tenant: tenant)
+                guard s.tenants[tenant] != nil else { throw ServiceError(.invalid, "unknown tenant '\(tenant)'", field: prefix(i) + "tenant") }
+                tenants.append(tenant)
+            }
+            if let key = idempotencyKey, let existing = try replay(key: key, tenant: tenants[0], count: specs.count, in: s) {
+                return (StoreBatch(), { _ in Submission(requests: existing, replayed: true) })
+            }
+            var batchChanges = StoreBatch()
+            var records: [RequestRecord] = []
+            var ids: Set<String> = []
+            for (i, spec) in specs.enumerated() {
+                let id = spec.id ?? Token.generate(prefix: "r").prefix(18).description
+                guard ids.insert(id).inserted else { throw ServiceError.conflict("request id '\(id)' appears twice in the batch", field: prefix(i) + "id") }
+                guard s.open[id] == nil, try store.request(id: id) == nil else {
+                    throw ServiceError.conflict("a request with id '\(id)' exists already", field: prefix(i) + "id")
+                }
+                let request: PlacementRequest
+                do throws(ValidationError) {
+                    request = try spec.placementRequest(id: id, tenant: tenants[i], now: now)
+                    _ = try s.placer.validator.resolve(request, in: s.cluster)
+                } catch {
+                    throw ServiceError(error, fieldPrefix: prefix(i))
+                }
+                if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
+                    throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
+                }
+                var record = RequestRecord(
+                    spec: request, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
+                    idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
+                batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
+                if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
+                    let reason = "larger than \(request.tenant)'s \(request.priority.rawValue) quota in \(dimension.rawValue)"
+                    try Self.transition(&record, .reject(reason: reason), at: now, by: caller.user, into: &batchChanges)
+                } else {
+                    try Self.transition(&record, .admit, at: now, by: caller.user, into: &batchChanges)
+                    try Self.transition(&record, .enqueue, at: now, by: caller.user, into: &batchChanges)
+                }
+                batchChanges.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.submit", target: "request/\(id)", detail: record.phase.name))
+                records.append(record)
+            }
+            batchChanges.requests = records
+            return (batchChanges, { (s: inout EngineState) in
+                for record in records {
+                    s.counters.submitted += 1
+                    if record.phase.isTerminal {
+                        s.counters.rejected += 1
+                        continue
+                    }
+                    s.open[record.id] = record
+                    _ = s.queue.submit(record.spec)
+                }
+                return Submission(requests: records, replayed: false)
+            })
+        }
+        if !result.replayed { signalPlacement() }
+        return result
+    }
+
+    /// The requests of an earlier submission with the same key, or nil when there was none.
+    private func replay(key: String, tenant: String, count: Int, in s: borrowing EngineState) throws(ServiceError) -> [RequestRecord]? {
+        let keys = count == 1 ? [key] : (0..<count).map { "\(key)#\($0)" }
+        var found: [RequestRecord] = []
+        for k in keys {
+            guard let id = try store.requestID(tenant: tenant, idempotencyKey: k) else { break }
+            if let record = s.open[id] {
+                found.append(record)
+            } else if let record = try store.request(id: id) {
+                found.append(record)
+            }
+        }
+        if found.isEmpty { return nil }
+        guard found.count == count else {
+            throw ServiceError.conflict("idempotency key '\(key)' was used for a submission of another size", field: "Idempotency-Key")
+        }
+        return found
+    }
+
+    /// A request with its history, if the caller may see it.
+    public func request(_ id: String, by caller: Principal) throws(ServiceError) -> RequestStatus {
+        let (open, noFit) = state.withLock { s in (s.open[id], s.noFit[id]) }
+        var found = open
+        if found == nil { found = try store.request(id: id) }
+        guard let record = found else { throw ServiceError.notFound("request \(id)") }
+        guard caller.may(.readRequests, tenant: record.tenant) else { throw ServiceError.notFound("request \(id)") }
+        return RequestStatus(record: record, noFit: noFit, history: try store.history(ofRequest: id))
+    }
+
+    /// Requests, newest first. A tenant caller sees only its own.
+    public func requests(_ query: RequestQuery, by caller: Principal) throws(ServiceError) -> [RequestStatus] {
+        var query = query
+        if caller.role == .tenant {
+            guard query.tenant == nil || query.tenant == caller.tenant else {
+                throw ServiceError.forbidden("a tenant user lists only its own tenant's requests")
+            }
+            query.tenant = caller.tenant
+        }
+        try caller.require(.readRequests, tenant: query.tenant ?? caller.tenant)
+        let stored = try store.requests(query)
+        return state.withLock { s in stored.map { RequestStatus(record: s.open[$0.id] ?? $0, noFit: s.noFit[$0.id]) } }
+    }
+
+    /// Asks for a request's release: a pending one ends at once; a placed one is stopped on its
+    /// nodes and releases its allocation when its agents report it gone.
+    public func release(_ id: String, by caller: Principal) throws(ServiceError) -> RequestRecord {
+        try end(id, with: .release, action: "request.release", by: caller)
+    }
+
+    /// Moves a lease end later by `seconds`.
+    public func extendLease(_ id: String, bySeconds seconds: Int64, by caller: Principal) throws(ServiceError) -> RequestRecord {
+        guard seconds > 0, seconds <= 10 * 365 * 86_400 else { throw ServiceError.invalid("seconds", "must be between 1 and 10 years of seconds, got \(seconds)") }
+        let now = now()
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var record = s.open[id], caller.may(.readRequests, tenant: record.tenant) else { throw ServiceError.notFound("open request \(id)") }
+            try caller.require(.changeRequests, tenant: record.tenant)
+            guard record.phase == .queued || record.phase.holdsAllocation else {
+                throw ServiceError.conflict("cannot extend the lease of a request that is \(record.phase.name)")
+            }
+            record.spec.leaseSeconds = (record.spec.leaseSeconds ?? 0) + seconds
+            if let end = record.leaseEndsAt { record.leaseEndsAt = end + Double(seconds) }
+            record.updatedAt = now
+            var batch = StoreBatch()
+            batch.requests = [record]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "request.extend", target: "request/\(id)", detail: "+\(seconds)s")]
+            let updated = record
+            return (batch, { s in
+                s.open[id] = updated
+                if let end = updated.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: id)) }
+                if s.queue.isPending(id) {
+                    s.queue.remove(id)
+                    _ = s.queue.submit(updated.spec)
+                }
+                return updated
+            })
+        }
+    }
+
+    /// Applies an ending event (release, expiry, revocation, reclamation) to an open request.
+    func end(_ id: String, with event: RequestEvent, action: String, by caller: Principal) throws(ServiceError) -> RequestRecord {
+        let now = now()
+        let record = try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var record = s.open[id], caller.may(.readRequests, tenant: record.tenant) else {
+                if let stored = try store.request(id: id), caller.may(.readRequests, tenant: stored.tenant) {
+                    throw ServiceError.conflict("request \(id) is \(stored.phase.name) already")
+                }
+                throw ServiceError.notFound("open request \(id)")
+            }
+            try caller.require(.changeRequests, tenant: record.tenant)
+            var batch = StoreBatch()
+            var effects = Effects()
+            try Self.transition(&record, event, at: now, by: caller.user, into: &batch, effects: &effects, in: s)
+            batch.audit.append(AuditEntry(at: now, actor: caller.user, action: action, target: "request/\(id)", detail: record.phase.name))
+            batch.requests = [record]
+            let final = record
+            return (batch, { s in
+                effects.apply(to: &s)
+                Self.store(final, in: &s)
+                return final
+            })
+        }
+        signalPlacement()
+        return record
+    }
+}

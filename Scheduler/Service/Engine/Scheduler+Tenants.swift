@@ -1,0 +1,161 @@
+import Placement
+
+extension Scheduler {
+    // MARK: Tenants
+
+    public func createTenant(id: String, name: String?, weight: Double = 1, by caller: Principal) throws(ServiceError) -> Tenant {
+        try caller.require(.manageTenants)
+        try Self.checkName(id, field: "id")
+        guard weight.isFinite, weight > 0, weight <= 1000 else { throw ServiceError.invalid("weight", "must be a number in (0, 1000], got \(weight)") }
+        let now = now()
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard s.tenants[id] == nil else { throw ServiceError.conflict("tenant \(id) exists already", field: "id") }
+            let tenant = Tenant(id: id, name: name ?? id, weight: weight, createdAt: now)
+            var batch = StoreBatch()
+            batch.tenants = [tenant]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "tenant.create", target: "tenant/\(id)", detail: "weight \(weight)")]
+            return (batch, { s in
+                s.tenants[id] = tenant
+                s.queue.config.tenants[id, default: TenantPolicy()].weight = weight
+                return tenant
+            })
+        }
+    }
+
+    public func tenants(by caller: Principal) throws(ServiceError) -> [Tenant] {
+        let all = state.withLock { s in s.tenants.values.sorted { $0.id < $1.id } }
+        let visible = all.filter { caller.may(.readTenants, tenant: $0.id) }
+        guard !visible.isEmpty || caller.may(.readTenants) || caller.role == .tenant else { throw ServiceError.forbidden("\(caller.role.rawValue) may not read tenants") }
+        return visible
+    }
+
+    // MARK: Users
+
+    /// Creates a user and returns its bearer token: shown this once, stored only as a hash.
+    public func createUser(id: String, role: Role, tenant: String?, by caller: Principal) throws(ServiceError) -> (User, token: String) {
+        try caller.require(.manageUsers)
+        try Self.checkName(id, field: "id")
+        guard (role == .tenant) == (tenant != nil) else {
+            throw ServiceError.invalid("tenant", role == .tenant ? "a tenant user needs a tenant" : "only tenant users belong to a tenant")
+        }
+        let token = Token.generate(prefix: "sl")
+        let now = now()
+        let user = try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard s.users[id] == nil else { throw ServiceError.conflict("user \(id) exists already", field: "id") }
+            if let tenant, s.tenants[tenant] == nil { throw ServiceError.invalid("tenant", "unknown tenant '\(tenant)'") }
+            let user = User(id: id, role: role, tenant: tenant, tokenHash: Token.hash(token), createdAt: now)
+            var batch = StoreBatch()
+            batch.users = [user]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.create", target: "user/\(id)", detail: role.rawValue + (tenant.map { " of \($0)" } ?? ""))]
+            return (batch, { s in
+                s.users[id] = user
+                s.usersByTokenHash[user.tokenHash] = id
+                return user
+            })
+        }
+        return (user, token)
+    }
+
+    public func deleteUser(_ id: String, by caller: Principal) throws(ServiceError) {
+        try caller.require(.manageUsers)
+        guard id != caller.user else { throw ServiceError.conflict("a user cannot delete itself", field: "id") }
+        let now = now()
+        try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard let user = s.users[id] else { throw ServiceError.notFound("user \(id)") }
+            var batch = StoreBatch()
+            batch.removedUsers = [id]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.delete", target: "user/\(id)")]
+            return (batch, { s in
+                s.users[id] = nil
+                s.usersByTokenHash[user.tokenHash] = nil
+            })
+        }
+    }
+
+    public func users(by caller: Principal) throws(ServiceError) -> [User] {
+        try caller.require(.manageUsers)
+        return state.withLock { s in s.users.values.sorted { $0.id < $1.id } }
+    }
+
+    // MARK: Quotas
+
+    /// Sets a tenant's quota for one priority class. Requests already placed keep running; new
+    /// ones wait while the tenant is at its quota.
+    public func setQuota(tenant: String, priority: PriorityClass, quota: Quota, by caller: Principal) throws(ServiceError) -> QuotaRecord {
+        try caller.require(.manageQuotas)
+        for dimension in Resources.dimensions where quota.resources.value(of: dimension) < 0 {
+            throw ServiceError.invalid(dimension.rawValue, "a quota must not be negative")
+        }
+        guard quota.gpuMilli >= 0 else { throw ServiceError.invalid("gpu", "a quota must not be negative") }
+        let now = now()
+        let record = try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard s.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
+            let record = QuotaRecord(tenant: tenant, priority: priority, quota: quota)
+            var batch = StoreBatch()
+            batch.quotas = [record]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "quota.set", target: "tenant/\(tenant)/quota/\(priority.rawValue)")]
+            return (batch, { s in
+                s.queue.config.tenants[tenant, default: TenantPolicy()].quotas[priority] = quota
+                return record
+            })
+        }
+        signalPlacement()
+        return record
+    }
+
+    /// A tenant's quotas with what it uses now.
+    public func quotas(tenant: String, by caller: Principal) throws(ServiceError) -> [(QuotaRecord, used: Usage)] {
+        try caller.require(.readQuotas, tenant: tenant)
+        return try state.withLock { (s: inout EngineState) throws(ServiceError) in
+            guard s.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
+            let quotas = s.queue.config.tenants[tenant]?.quotas ?? [:]
+            return quotas.keys.sorted { $0.rawValue < $1.rawValue }.map { priority in
+                (QuotaRecord(tenant: tenant, priority: priority, quota: quotas[priority]!), Self.usage(of: tenant, priority: priority, in: s))
+            }
+        }
+    }
+
+    static func usage(of tenant: String, priority: PriorityClass, in s: borrowing EngineState) -> Usage {
+        var used = Usage()
+        for allocation in s.cluster.allocations.values where allocation.tenant == tenant && allocation.priority == priority {
+            for replica in allocation.replicas {
+                used = used + Usage(resources: replica.resources, gpuMilli: replica.gpuMilli)
+            }
+        }
+        return used
+    }
+
+    // MARK: Grants
+
+    /// Lets a tenant use a partition until `expiresAt`.
+    public func createGrant(tenant: String, partition: String, expiresAt: Double, by caller: Principal) throws(ServiceError) -> Grant {
+        try caller.require(.manageQuotas)
+        try Self.checkName(partition, field: "partition")
+        let now = now()
+        guard expiresAt.isFinite, expiresAt > now else { throw ServiceError.invalid("expiresAt", "must be in the future") }
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard s.tenants[tenant] != nil else { throw ServiceError.invalid("tenant", "unknown tenant '\(tenant)'") }
+            let grant = Grant(id: Token.generate(prefix: "g").prefix(14).description, tenant: tenant, partition: partition, expiresAt: expiresAt, createdAt: now)
+            var batch = StoreBatch()
+            batch.grants = [grant]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "grant.create", target: "grant/\(grant.id)", detail: "\(tenant) may use \(partition) until \(expiresAt)")]
+            return (batch, { s in
+                s.grants[grant.id] = grant
+                return grant
+            })
+        }
+    }
+
+    public func grants(tenant: String?, by caller: Principal) throws(ServiceError) -> [Grant] {
+        let scope = caller.role == .tenant ? caller.tenant : tenant
+        try caller.require(.readQuotas, tenant: scope)
+        return state.withLock { s in s.grants.values.filter { scope == nil || $0.tenant == scope }.sorted { $0.id < $1.id } }
+    }
+
+    /// Names: 1 to 64 letters, digits, `-`, `_` and `.`.
+    static func checkName(_ name: String, field: String) throws(ServiceError) {
+        guard !name.isEmpty, name.count <= 64, name.utf8.allSatisfy({ $0 == 45 || $0 == 46 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
+            throw ServiceError.invalid(field, "must be 1 to 64 letters, digits, '-', '_' or '.', got '\(name)'")
+        }
+    }
+}

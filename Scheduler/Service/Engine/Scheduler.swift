@@ -1,0 +1,145 @@
+import Logging
+import Placement
+import Synchronization
+
+/// The central scheduler: the catalog, the pending queue, the placement core and the one applier
+/// that commits decisions, over a durable store.
+///
+/// Every operation runs under one lock: it checks and computes its changes, writes them to the
+/// store in one transaction, and only then applies them in memory. So an acknowledged change is
+/// durable, a failed write changes nothing, and concurrent callers never over-commit a node.
+public final class Scheduler: Sendable {
+    public let config: SchedulerConfig
+    let store: any SchedulerStore
+    let clock: any WallClock
+    let logger: Logger
+    let state: Mutex<EngineState>
+    /// Wakes the placement loop; coalesces (the newest signal only).
+    let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    /// Opens the scheduler on `store`, loading its state. On an empty store the admin user is
+    /// created with `adminTokenHash`; the agents' bootstrap token hash is stored the same way.
+    public init(
+        store: any SchedulerStore, config: SchedulerConfig = SchedulerConfig(), clock: any WallClock = SystemWallClock(),
+        adminTokenHash: String? = nil, bootstrapTokenHash: String? = nil, logger: Logger = Logger(label: "suanli.scheduler")
+    ) throws(ServiceError) {
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.logger = logger
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        var snapshot = try store.snapshot()
+        let now = clock.now()
+        var first = StoreBatch()
+        if let adminTokenHash, !snapshot.users.contains(where: { $0.role == .admin }) {
+            let admin = User(id: "admin", role: .admin, tenant: nil, tokenHash: adminTokenHash, createdAt: now)
+            first.users.append(admin)
+            first.audit.append(AuditEntry(at: now, actor: "system", action: "user.create", target: "user/admin", detail: "first start"))
+            snapshot.users.append(admin)
+        }
+        if let bootstrapTokenHash, snapshot.settings[Self.bootstrapSetting] == nil {
+            first.settings[Self.bootstrapSetting] = bootstrapTokenHash
+            snapshot.settings[Self.bootstrapSetting] = bootstrapTokenHash
+        }
+        try store.commit(first)
+        state = Mutex(try Self.restore(snapshot, config: config, now: now, logger: logger))
+    }
+
+    static let bootstrapSetting = "bootstrapTokenHash"
+
+    /// Rebuilds the working state from the store: nodes, allocations of open requests, the queue.
+    static func restore(_ snapshot: StoreSnapshot, config: SchedulerConfig, now: Double, logger: Logger) throws(ServiceError) -> EngineState {
+        let policy: PlacementPolicy
+        do { policy = try PolicyRegistry.policy(spec: config.policy) } catch { throw ServiceError(error, fieldPrefix: "policy.") }
+        let nodes = snapshot.nodes.map(\.node)
+        var cluster: ClusterState
+        do {
+            cluster = try ClusterState(nodes: nodes, topology: config.topology, storagePools: config.storagePools)
+        } catch {
+            throw ServiceError(error, fieldPrefix: "nodes.")
+        }
+        var queue = AdmissionQueue(config: AdmissionConfig(clusterCapacity: Usage(), agingIntervalSeconds: config.agingIntervalSeconds, agingStep: config.agingStep, agingCap: config.agingCap), priorities: config.priorities)
+        var engine = EngineState(
+            cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, $0) }),
+            health: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, NodeHealth(nodeClass: $0.node.nodeClass, policy: config.health, registeredAt: now)) }),
+            queue: queue, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
+            open: [:], tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
+            users: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) }),
+            usersByTokenHash: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.tokenHash, $0.id) }),
+            grants: Dictionary(uniqueKeysWithValues: snapshot.grants.map { ($0.id, $0) }),
+            ledger: MeteringLedger(), settings: snapshot.settings)
+        for tenant in snapshot.tenants {
+            queue.config.tenants[tenant.id, default: TenantPolicy()].weight = tenant.weight
+        }
+        for quota in snapshot.quotas {
+            queue.config.tenants[quota.tenant, default: TenantPolicy()].quotas[quota.priority] = quota.quota
+        }
+        // Allocations first, oldest commit first, so that capacity is taken as it was.
+        let holding = snapshot.openRequests.filter { $0.phase.holdsAllocation && $0.allocation != nil }
+        for record in holding.sorted(by: { $0.allocation!.sequence < $1.allocation!.sequence }) {
+            do {
+                try cluster.restore(record.allocation!)
+                queue.charge(record.spec, replicas: record.allocation!.replicas.count)
+            } catch {
+                // The store never holds an over-commit; a missing node means it was removed.
+                logger.error("cannot restore the allocation of \(record.id): \(error)")
+            }
+        }
+        for record in snapshot.openRequests {
+            engine.open[record.id] = record
+            if record.phase == .queued {
+                _ = queue.submit(record.spec)
+            } else if record.phase.holdsAllocation, let allocation = record.allocation, allocation.replicas.count < record.spec.replicas {
+                _ = queue.submit(record.spec)
+                engine.partlyPlaced.insert(record.id)
+            }
+            if let end = record.leaseEndsAt, record.phase.holdsAllocation { engine.leases.insert(LeaseEnd(at: end, requestID: record.id)) }
+        }
+        do {
+            _ = try engine.ledger.record(snapshot.meteringSamples)
+        } catch {
+            throw ServiceError(.unavailable, "stored metering samples are inconsistent: \(error)")
+        }
+        queue.config.clusterCapacity = Usage(resources: cluster.totals().capacity, gpuMilli: cluster.totals().gpuMilli)
+        engine.cluster = cluster
+        engine.queue = queue
+        return engine
+    }
+
+    // MARK: Authentication
+
+    /// The caller holding `token`, or `unauthenticated`.
+    public func authenticate(token: String) throws(ServiceError) -> Principal {
+        let hash = Token.hash(token)
+        let principal: Principal? = state.withLock { s in s.usersByTokenHash[hash].flatMap { s.users[$0]?.principal } }
+        guard let principal else { throw ServiceError(.unauthenticated, "unknown bearer token") }
+        return principal
+    }
+
+    /// Whether `token` is the agents' bootstrap token.
+    public func isBootstrapToken(_ token: String) -> Bool {
+        let hash = Token.hash(token)
+        return state.withLock { $0.settings[Self.bootstrapSetting] == hash }
+    }
+
+    // MARK: Writing
+
+    /// Runs `body` under the lock: it reads the state and returns the changes to store and a
+    /// function that applies them in memory. The changes are committed first; the state changes
+    /// only when the commit succeeded.
+    func change<Result: Sendable>(
+        _ body: (borrowing EngineState) throws(ServiceError) -> (StoreBatch, (inout EngineState) -> Result)
+    ) throws(ServiceError) -> Result {
+        try state.withLock { (s: inout EngineState) throws(ServiceError) -> Result in
+            let (batch, apply) = try body(s)
+            try store.commit(batch)
+            return apply(&s)
+        }
+    }
+
+    /// Tells the placement loop that there may be work.
+    func signalPlacement() { wake.yield() }
+
+    func now() -> Double { clock.now() }
+}

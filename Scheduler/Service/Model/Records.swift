@@ -1,0 +1,153 @@
+import Placement
+
+/// A city department: the unit of quotas, grants, usage and billing.
+public struct Tenant: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    /// Fair-share weight among tenants in the pending queue.
+    public var weight: Double
+    public var createdAt: Double
+
+    public init(id: String, name: String, weight: Double = 1, createdAt: Double) {
+        self.id = id
+        self.name = name
+        self.weight = weight
+        self.createdAt = createdAt
+    }
+}
+
+/// A caller of the API, known by the hash of its bearer token.
+public struct User: Sendable, Hashable, Codable {
+    public var id: String
+    public var role: Role
+    /// Set for `tenant` users only.
+    public var tenant: String?
+    public var tokenHash: String
+    public var createdAt: Double
+
+    public init(id: String, role: Role, tenant: String?, tokenHash: String, createdAt: Double) {
+        self.id = id
+        self.role = role
+        self.tenant = tenant
+        self.tokenHash = tokenHash
+        self.createdAt = createdAt
+    }
+
+    public var principal: Principal { Principal(user: id, role: role, tenant: tenant) }
+}
+
+/// A tenant's quota in one priority class: what its running requests of that class may hold.
+public struct QuotaRecord: Sendable, Hashable, Codable {
+    public var tenant: String
+    public var priority: PriorityClass
+    public var quota: Quota
+
+    public init(tenant: String, priority: PriorityClass, quota: Quota) {
+        self.tenant = tenant
+        self.priority = priority
+        self.quota = quota
+    }
+}
+
+/// Permission for a tenant to use a partition until a time. Requests placed under a grant are
+/// revoked (released by force) when it expires.
+public struct Grant: Sendable, Hashable, Codable {
+    public var id: String
+    public var tenant: String
+    public var partition: String
+    public var expiresAt: Double
+    public var createdAt: Double
+
+    public init(id: String, tenant: String, partition: String, expiresAt: Double, createdAt: Double) {
+        self.id = id
+        self.tenant = tenant
+        self.partition = partition
+        self.expiresAt = expiresAt
+        self.createdAt = createdAt
+    }
+}
+
+/// A node in the catalog, with who registered it and whether an agent has claimed it.
+public struct NodeRecord: Sendable, Hashable, Codable {
+    public var node: Node
+    public var registeredAt: Double
+    /// Pre-registered by an operator and not yet claimed by an agent.
+    public var awaitingAgent: Bool
+    public var agentVersion: String?
+
+    public init(node: Node, registeredAt: Double, awaitingAgent: Bool = false, agentVersion: String? = nil) {
+        self.node = node
+        self.registeredAt = registeredAt
+        self.awaitingAgent = awaitingAgent
+        self.agentVersion = agentVersion
+    }
+}
+
+/// A request with its lifecycle and what it holds: the unit the store keeps.
+public struct RequestRecord: Sendable, Hashable, Codable {
+    public var spec: PlacementRequest
+    public var lifecycle: RequestLifecycle
+    /// What it holds while placed; kept after the end for the record.
+    public var allocation: Allocation?
+    public var submittedBy: String
+    public var updatedAt: Double
+    /// When the lease ends and the request is released automatically.
+    public var leaseEndsAt: Double?
+    public var idempotencyKey: String?
+
+    public init(
+        spec: PlacementRequest, lifecycle: RequestLifecycle = RequestLifecycle(), allocation: Allocation? = nil,
+        submittedBy: String, updatedAt: Double, leaseEndsAt: Double? = nil, idempotencyKey: String? = nil
+    ) {
+        self.spec = spec
+        self.lifecycle = lifecycle
+        self.allocation = allocation
+        self.submittedBy = submittedBy
+        self.updatedAt = updatedAt
+        self.leaseEndsAt = leaseEndsAt
+        self.idempotencyKey = idempotencyKey
+    }
+
+    public var id: String { spec.id }
+    public var tenant: String { spec.tenant }
+    public var phase: RequestPhase { lifecycle.phase }
+}
+
+/// One step in a request's history: the phase it entered, why, and who caused it.
+public struct HistoryEntry: Sendable, Hashable, Codable {
+    public var requestID: String
+    public var at: Double
+    public var phase: String
+    public var reason: String?
+    public var actor: String
+
+    public init(requestID: String, at: Double, phase: String, reason: String? = nil, actor: String) {
+        self.requestID = requestID
+        self.at = at
+        self.phase = phase
+        self.reason = reason
+        self.actor = actor
+    }
+}
+
+/// One line of the append-only audit log: a state change and who caused it.
+public struct AuditEntry: Sendable, Hashable, Codable {
+    /// Assigned by the store, in append order.
+    public var sequence: Int64?
+    public var at: Double
+    public var actor: String
+    /// What was done, e.g. `request.submit`, `node.cordon`, `user.create`.
+    public var action: String
+    /// What it was done to, e.g. `request/r-12`.
+    public var target: String
+    public var detail: String
+
+    public init(sequence: Int64? = nil, at: Double, actor: String, action: String, target: String, detail: String = "") {
+        self.sequence = sequence
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.detail = detail
+    }
+}

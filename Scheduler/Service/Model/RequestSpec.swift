@@ -1,0 +1,129 @@
+import Placement
+
+/// A request as a caller submits it: every field but the resources has a default. Field names are
+/// those of `PlacementRequest`, so a validation error names the field the caller wrote.
+public struct RequestSpec: Sendable, Hashable, Codable {
+    /// Chosen by the caller, or generated.
+    public var id: String?
+    /// Defaults to the caller's tenant.
+    public var tenant: String?
+    public var priority: PriorityClass?
+    public var kind: WorkloadKind?
+    public var replicas: Int?
+    public var gang: Bool?
+    /// Cores, fractions allowed.
+    public var cpu: Double?
+    public var memoryMiB: Int64?
+    public var diskGiB: Int64?
+    public var bandwidthMbps: Int64?
+    public var gpu: GPURequestSpec?
+    public var volumes: [VolumeRequest]?
+    public var originSite: String?
+    public var maxLatencyMs: Double?
+    public var allowedClasses: [NodeClass]?
+    public var requiredLabels: [String: String]?
+    public var forbiddenLabels: [String: String]?
+    public var spread: SpreadSpec?
+    public var partition: String?
+    public var leaseSeconds: Int64?
+    /// Seconds after submission after which a still-pending request is rejected.
+    public var queueDeadlineSeconds: Double?
+    public var component: ComponentReference?
+
+    public init(
+        id: String? = nil, tenant: String? = nil, priority: PriorityClass? = nil, kind: WorkloadKind? = nil,
+        replicas: Int? = nil, gang: Bool? = nil, cpu: Double? = nil, memoryMiB: Int64? = nil, diskGiB: Int64? = nil,
+        bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, volumes: [VolumeRequest]? = nil,
+        originSite: String? = nil, maxLatencyMs: Double? = nil, allowedClasses: [NodeClass]? = nil,
+        requiredLabels: [String: String]? = nil, forbiddenLabels: [String: String]? = nil, spread: SpreadSpec? = nil,
+        partition: String? = nil, leaseSeconds: Int64? = nil, queueDeadlineSeconds: Double? = nil,
+        component: ComponentReference? = nil
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.priority = priority
+        self.kind = kind
+        self.replicas = replicas
+        self.gang = gang
+        self.cpu = cpu
+        self.memoryMiB = memoryMiB
+        self.diskGiB = diskGiB
+        self.bandwidthMbps = bandwidthMbps
+        self.gpu = gpu
+        self.volumes = volumes
+        self.originSite = originSite
+        self.maxLatencyMs = maxLatencyMs
+        self.allowedClasses = allowedClasses
+        self.requiredLabels = requiredLabels
+        self.forbiddenLabels = forbiddenLabels
+        self.spread = spread
+        self.partition = partition
+        self.leaseSeconds = leaseSeconds
+        self.queueDeadlineSeconds = queueDeadlineSeconds
+        self.component = component
+    }
+
+    /// The placement request this spec describes, submitted at `now` under `id` for `tenant`.
+    public func placementRequest(id: String, tenant: String, now: Double) throws(ValidationError) -> PlacementRequest {
+        var cpuMillis: Int64 = 0
+        if let cpu {
+            guard cpu.isFinite, cpu >= 0, cpu <= 1e9 else {
+                throw ValidationError(field: "cpu", code: .outOfRange, message: "must be a number of cores between 0 and 10^9, got \(cpu)")
+            }
+            cpuMillis = Int64((cpu * 1000).rounded())
+        }
+        if let deadline = queueDeadlineSeconds, !(deadline.isFinite && deadline > 0) {
+            throw ValidationError(field: "queueDeadlineSeconds", code: .outOfRange, message: "must be a positive number of seconds")
+        }
+        return PlacementRequest(
+            id: id, tenant: tenant, priority: priority ?? .standard, kind: kind ?? .service, replicas: replicas ?? 1,
+            gang: gang ?? false,
+            resources: Resources(cpuMillis: cpuMillis, memoryMiB: memoryMiB ?? 0, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
+            gpu: gpu.map { GPURequest(count: $0.count, milliPerGPU: $0.milliPerGPU ?? GPUDevice.wholeMilli, models: $0.models ?? [], minMemoryMiB: $0.minMemoryMiB ?? 0) },
+            volumes: volumes ?? [], originSite: originSite, maxLatencyMs: maxLatencyMs,
+            allowedClasses: allowedClasses.map(Set.init), requiredLabels: requiredLabels ?? [:],
+            forbiddenLabels: forbiddenLabels ?? [:], spread: try spread?.constraint(), partition: partition ?? "public",
+            leaseSeconds: leaseSeconds, queueDeadline: queueDeadlineSeconds.map { now + $0 }, submittedAt: now,
+            component: component)
+    }
+}
+
+/// GPUs of one replica, as submitted.
+public struct GPURequestSpec: Sendable, Hashable, Codable {
+    public var count: Int
+    /// Thousandths of each GPU; default a whole GPU.
+    public var milliPerGPU: Int32?
+    public var models: [String]?
+    public var minMemoryMiB: Int64?
+
+    public init(count: Int, milliPerGPU: Int32? = nil, models: [String]? = nil, minMemoryMiB: Int64? = nil) {
+        self.count = count
+        self.milliPerGPU = milliPerGPU
+        self.models = models
+        self.minMemoryMiB = minMemoryMiB
+    }
+}
+
+/// Spread of replicas, as submitted: `key` is `node`, `site`, `region` or `label:NAME`.
+public struct SpreadSpec: Sendable, Hashable, Codable {
+    public var key: String
+    public var required: Bool?
+
+    public init(key: String, required: Bool? = nil) {
+        self.key = key
+        self.required = required
+    }
+
+    func constraint() throws(ValidationError) -> SpreadConstraint {
+        let spreadKey: SpreadKey
+        switch key {
+        case "node": spreadKey = .node
+        case "site": spreadKey = .site
+        case "region": spreadKey = .region
+        case let label where label.hasPrefix("label:") && label.count > 6: spreadKey = .label(String(label.dropFirst(6)))
+        default:
+            throw ValidationError(field: "spread.key", code: .unknown, message: "must be node, site, region or label:NAME, got '\(key)'")
+        }
+        return SpreadConstraint(key: spreadKey, required: required ?? false)
+    }
+}

@@ -1,0 +1,109 @@
+import Placement
+
+/// Everything the scheduler needs in memory when it starts: the catalog, the callers, the quotas
+/// and grants, every request that has not ended, and the metering samples.
+public struct StoreSnapshot: Sendable, Hashable {
+    public var nodes: [NodeRecord] = []
+    public var tenants: [Tenant] = []
+    public var users: [User] = []
+    public var quotas: [QuotaRecord] = []
+    public var grants: [Grant] = []
+    /// Requests in a phase that is not terminal, in submission order.
+    public var openRequests: [RequestRecord] = []
+    public var meteringSamples: [MeteringSample] = []
+    /// Named values: the admin and bootstrap token hashes, counters.
+    public var settings: [String: String] = [:]
+
+    public init() {}
+}
+
+/// The changes of one operation, written in one transaction: all of them or none.
+public struct StoreBatch: Sendable, Hashable {
+    public var requests: [RequestRecord] = []
+    public var history: [HistoryEntry] = []
+    public var audit: [AuditEntry] = []
+    public var nodes: [NodeRecord] = []
+    public var removedNodes: [String] = []
+    public var tenants: [Tenant] = []
+    public var users: [User] = []
+    public var removedUsers: [String] = []
+    public var quotas: [QuotaRecord] = []
+    public var grants: [Grant] = []
+    public var meteringSamples: [MeteringSample] = []
+    public var settings: [String: String] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { self == StoreBatch() }
+}
+
+/// Which requests to list, newest first, a page at a time.
+public struct RequestQuery: Sendable, Hashable {
+    public var tenant: String?
+    public var phase: String?
+    public var priority: PriorityClass?
+    public var kind: WorkloadKind?
+    /// Only requests submitted strictly before this one in list order (the previous page's cursor).
+    public var after: RequestCursor?
+    public var limit: Int
+
+    public init(tenant: String? = nil, phase: String? = nil, priority: PriorityClass? = nil, kind: WorkloadKind? = nil, after: RequestCursor? = nil, limit: Int = 100) {
+        self.tenant = tenant
+        self.phase = phase
+        self.priority = priority
+        self.kind = kind
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// A position in the request list: submission time, then id.
+public struct RequestCursor: Sendable, Hashable {
+    public var submittedAt: Double
+    public var id: String
+
+    public init(submittedAt: Double, id: String) {
+        self.submittedAt = submittedAt
+        self.id = id
+    }
+}
+
+/// Which audit entries to read, oldest first.
+public struct AuditQuery: Sendable, Hashable {
+    public var actor: String?
+    /// Entries whose target starts with this, e.g. `request/` or `node/n-1`.
+    public var targetPrefix: String?
+    public var action: String?
+    public var from: Double?
+    public var to: Double?
+    /// Only entries after this sequence number.
+    public var afterSequence: Int64?
+    public var limit: Int
+
+    public init(actor: String? = nil, targetPrefix: String? = nil, action: String? = nil, from: Double? = nil, to: Double? = nil, afterSequence: Int64? = nil, limit: Int = 100) {
+        self.actor = actor
+        self.targetPrefix = targetPrefix
+        self.action = action
+        self.from = from
+        self.to = to
+        self.afterSequence = afterSequence
+        self.limit = limit
+    }
+}
+
+/// Durable state behind the scheduler. Every backend passes the shared conformance suite
+/// (`Tests/SchedulerServiceTests/StoreConformance.swift`). Calls may block on I/O; each `commit` is
+/// one atomic, durable transaction.
+public protocol SchedulerStore: Sendable {
+    /// Everything needed to resume after a start or a crash.
+    func snapshot() throws(ServiceError) -> StoreSnapshot
+    /// Writes a batch atomically: after it returns, a crash loses none of it; when it throws,
+    /// none of it was written.
+    func commit(_ batch: StoreBatch) throws(ServiceError)
+    func request(id: String) throws(ServiceError) -> RequestRecord?
+    func requests(_ query: RequestQuery) throws(ServiceError) -> [RequestRecord]
+    func history(ofRequest id: String) throws(ServiceError) -> [HistoryEntry]
+    /// The id of the request a tenant submitted with this idempotency key, if any.
+    func requestID(tenant: String, idempotencyKey: String) throws(ServiceError) -> String?
+    func audit(_ query: AuditQuery) throws(ServiceError) -> [AuditEntry]
+}
