@@ -106,7 +106,10 @@ public final class SQLiteStore: SchedulerStore {
                 for id in batch.removedUsers { try db.execute(sql: "DELETE FROM user WHERE id = ?", arguments: [id]) }
                 for user in batch.users {
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO user (id, tokenHash, json) VALUES (?, ?, ?)",
+                        sql: """
+                            INSERT INTO user (id, tokenHash, json) VALUES (?, ?, ?)
+                            ON CONFLICT (id) DO UPDATE SET tokenHash = excluded.tokenHash, json = excluded.json
+                            """,
                         arguments: [user.id, user.tokenHash, encode(user)])
                 }
                 for id in batch.removedNodes { try db.execute(sql: "DELETE FROM node WHERE id = ?", arguments: [id]) }

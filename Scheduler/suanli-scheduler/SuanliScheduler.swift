@@ -15,7 +15,13 @@ import ServiceLifecycle
 struct SuanliScheduler: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suanli-scheduler",
-        abstract: "The Suanli central scheduler: resource request API, placement, durable state.")
+        abstract: "The Suanli central scheduler: resource request API, placement, durable state.",
+        subcommands: [Serve.self, SubmitBenchmark.self], defaultSubcommand: Serve.self)
+}
+
+/// Runs the scheduler until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the scheduler (the default).")
 
     @Option(name: .long, help: "A JSON configuration file (see README). Also SUANLI_CONFIG.")
     var config: String?

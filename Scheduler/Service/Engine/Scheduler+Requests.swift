@@ -43,7 +43,9 @@ extension Scheduler {
                 guard let tenant = spec.tenant ?? caller.tenant else {
                     throw ServiceError.invalid(prefix(i) + "tenant", "required for a \(caller.role.rawValue) caller")
                 }
-                try caller.require(.submitRequests, tenant: tenant)
+                guard caller.may(.submitRequests, tenant: tenant) else {
+                    throw ServiceError(.forbidden, "\(caller.role.rawValue) \(caller.user) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
+                }
                 guard s.tenants[tenant] != nil else { throw ServiceError(.invalid, "unknown tenant '\(tenant)'", field: prefix(i) + "tenant") }
                 tenants.append(tenant)
             }

@@ -1,0 +1,98 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SchedulerHTTP
+import SchedulerService
+import SchedulerSQLite
+import ServiceLifecycle
+
+/// `suanli-scheduler bench`: API submit throughput and latency with durable commits and
+/// placement. Starts a scheduler on a new data directory with its HTTP API on loopback, registers
+/// nodes, and submits requests over HTTP from concurrent clients; each answer is sent only after
+/// the request is committed to SQLite, and the placement loop runs alongside.
+struct SubmitBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure API submit throughput and latency.")
+
+    @Option(help: "Requests to submit.") var requests = 20_000
+    @Option(help: "Concurrent HTTP clients.") var concurrency = 32
+    @Option(help: "General nodes of 64 cores to register.") var nodes = 1_000
+    @Option(help: "process or power (see the serve command).") var durability = SQLiteStore.Durability.process
+
+    func run() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("suanli-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var logger = Logger(label: "suanli.bench")
+        logger.logLevel = .warning
+        let store = try SQLiteStore(path: directory.appendingPathComponent("suanli.sqlite").path, durability: durability)
+        let scheduler = try Scheduler(store: store, adminTokenHash: Token.hash("bench"), logger: logger)
+        let admin = Principal(user: "admin", role: .admin)
+        _ = try scheduler.createTenant(id: "bench", name: nil, by: admin)
+        for i in 0..<nodes {
+            _ = try scheduler.registerNode(
+                Node(id: String(format: "n%05d", i), nodeClass: .general, site: "s\(i % 8)", capacity: Resources(cpuMillis: 64_000, memoryMiB: 262_144)),
+                awaitingAgent: false, by: admin)
+        }
+        let token = try scheduler.createUser(id: "bench-user", role: .tenant, tenant: "bench", by: admin).token
+
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: SchedulerAPI.router(scheduler: scheduler),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
+            logger: logger)
+        let group = ServiceGroup(services: [PlacementLoop(scheduler: scheduler), app], logger: logger)
+        let requestCount = requests
+        let clients = concurrency
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ports = portStream.makeAsyncIterator()
+            guard let port = await ports.next() else { return }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let started = ContinuousClock.now
+            let latencies = try await withThrowingTaskGroup(of: [Duration].self) { workers in
+                for worker in 0..<clients {
+                    workers.addTask {
+                        var mine: [Duration] = []
+                        for i in stride(from: worker, to: requestCount, by: clients) {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/requests")
+                            request.method = .POST
+                            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                            request.headers.add(name: "Content-Type", value: "application/json")
+                            request.body = .bytes(ByteBuffer(string: #"{"id":"b\#(i)","cpu":0.5,"memoryMiB":512,"priority":"batch"}"#))
+                            let sent = ContinuousClock.now
+                            let response = try await client.execute(request, timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            guard response.status == .created else { throw ValidationError("submission \(i) answered \(response.status)") }
+                            mine.append(ContinuousClock.now - sent)
+                        }
+                        return mine
+                    }
+                }
+                var all: [Duration] = []
+                for try await part in workers { all += part }
+                return all
+            }
+            let elapsed = ContinuousClock.now - started
+            try await client.shutdown()
+            // Wait for the applier to place everything submitted.
+            while scheduler.metrics().pending > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            let placedAt = ContinuousClock.now - started
+            group.triggerGracefulShutdown()
+            let sorted = latencies.sorted()
+            func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].seconds * 1000 }
+            let seconds = elapsed.seconds
+            print("submitted \(sorted.count) requests over HTTP with \(clients) clients on \(nodes) nodes, durability \(durability.rawValue)")
+            print(String(format: "throughput %.0f requests/s; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", Double(sorted.count) / seconds, percentile(0.5), percentile(0.99), sorted.last!.seconds * 1000))
+            print(String(format: "all placed after %.2f s; placed %d", placedAt.seconds, scheduler.metrics().counters.placed))
+            try await tasks.waitForAll()
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Placement
+import SchedulerHTTP
+import SchedulerService
+import Testing
+
+@Suite("HTTP API")
+struct HTTPAPITests {
+    /// Runs `body` against the API of a scheduler with two tenants, two nodes, and a user of each role.
+    func withAPI(_ body: @Sendable (any TestClientProtocol, [String: String]) async throws -> Void) async throws {
+        let (scheduler, _, _) = try newScheduler()
+        var tokens = ["admin": adminToken]
+        for (id, role, tenant) in [("op", Role.operator, nil as String?), ("aud", .auditor, nil), ("w", .tenant, "water"), ("t", .tenant, "transport")] {
+            tokens[id] = try scheduler.createUser(id: id, role: role, tenant: tenant, by: admin).token
+        }
+        let app = Application(router: SchedulerAPI.router(scheduler: scheduler))
+        let frozen = tokens
+        try await app.test(.router) { client in try await body(client, frozen) }
+    }
+
+    static func json(_ buffer: ByteBuffer) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    func call(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String?, body: String? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+            (response.status, Self.json(response.body))
+        }
+    }
+
+    @Test("submit, get with history, list and release through the API")
+    func requestFlow() async throws {
+        try await withAPI { client, tokens in
+            let (created, request) = try await call(client, .post, "/v1/requests", token: tokens["w"], body: #"{"id":"a","cpu":2,"memoryMiB":512}"#)
+            #expect(created == .created)
+            #expect(request["phase"] as? String == "queued")
+            let (ok, got) = try await call(client, .get, "/v1/requests/a", token: tokens["w"])
+            #expect(ok == .ok)
+            #expect((got["history"] as? [Any])?.count == 3)
+            let (_, list) = try await call(client, .get, "/v1/requests?limit=10", token: tokens["w"])
+            #expect((list["requests"] as? [Any])?.count == 1)
+            let (released, end) = try await call(client, .post, "/v1/requests/a/release", token: tokens["w"])
+            #expect(released == .ok && end["phase"] as? String == "released")
+        }
+    }
+
+    @Test("bad input is a 4xx with a JSON error naming the field", arguments: [
+        (#"{"cpu":"four"}"#, "cpu"),
+        (#"{"cpu":1,"priority":"urgent"}"#, "priority"),
+        (#"{"cpu":1,"replicas":-1}"#, "replicas"),
+        (#"{"cpu":1,"gpu":{"milliPerGPU":5}}"#, "gpu.count"),
+        (#"{"cpu":1,"spread":{"key":"planet"}}"#, "spread.key"),
+        (#"{"cpu":1"#, "body"),
+        (#"{"cpu":1,"tenant":"nobody"}"#, "tenant"),
+    ])
+    func badInput(body: String, field: String) async throws {
+        try await withAPI { client, tokens in
+            let (status, error) = try await call(client, .post, "/v1/requests", token: tokens["w"], body: body)
+            #expect(status.code >= 400 && status.code < 500, "\(body) gave \(status)")
+            #expect(error["field"] as? String == field, "\(body) gave \(error)")
+            #expect(error["code"] != nil && error["message"] != nil)
+        }
+    }
+
+    @Test("an oversize batch is refused whole with 413")
+    func oversizeBatch() async throws {
+        try await withAPI { client, tokens in
+            let body = #"{"requests":["# + Array(repeating: #"{"cpu":1}"#, count: 1001).joined(separator: ",") + "]}"
+            let (status, error) = try await call(client, .post, "/v1/requests/batch", token: tokens["w"], body: body)
+            #expect(status == .contentTooLarge)
+            #expect(error["field"] as? String == "requests")
+        }
+    }
+
+    /// Role x endpoint x tenant: which calls each caller may make.
+    static let matrix: [(method: HTTPRequest.Method, uri: String, body: String?, allowed: Set<String>)] = [
+        (.post, "/v1/requests", #"{"tenant":"water","cpu":1}"#, ["admin", "w"]),
+        (.get, "/v1/requests?tenant=water", nil, ["admin", "op", "aud", "w"]),
+        (.get, "/v1/nodes", nil, ["admin", "op", "aud"]),
+        (.post, "/v1/nodes", #"{"id":"e1","nodeClass":"edge","site":"x","cpu":4,"memoryMiB":4096}"#, ["admin", "op"]),
+        (.post, "/v1/nodes/n1/cordon", nil, ["admin", "op"]),
+        (.post, "/v1/tenants", #"{"id":"health"}"#, ["admin"]),
+        (.get, "/v1/users", nil, ["admin"]),
+        (.put, "/v1/tenants/water/quotas/batch", #"{"cpu":10}"#, ["admin", "op"]),
+        (.get, "/v1/tenants/water/quotas", nil, ["admin", "op", "aud", "w"]),
+        (.get, "/v1/usage?tenant=water", nil, ["admin", "op", "aud", "w", "t"]),
+        (.get, "/v1/audit", nil, ["admin", "aud"]),
+        (.get, "/v1/alerts", nil, ["admin", "op", "aud"]),
+        (.get, "/v1/utilization", nil, ["admin", "op", "aud"]),
+    ]
+
+    @Test("authorization matrix: role x endpoint x tenant")
+    func authorization() async throws {
+        for entry in Self.matrix {
+            for caller in ["admin", "op", "aud", "w", "t", "nobody"] {
+                try await withAPI { client, tokens in
+                    let (status, _) = try await call(client, entry.method, entry.uri, token: tokens[caller] ?? "wrong-token", body: entry.body)
+                    if caller == "nobody" {
+                        #expect(status == .unauthorized, "\(entry.uri) as \(caller): \(status)")
+                    } else if entry.allowed.contains(caller) {
+                        #expect(status.code < 300, "\(entry.method) \(entry.uri) as \(caller): \(status)")
+                    } else {
+                        #expect(status == .forbidden, "\(entry.method) \(entry.uri) as \(caller): \(status)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("every route is in the OpenAPI document and every documented operation is a route")
+    func openAPIParity() throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 0)
+        let routes = Set(SchedulerAPI.router(scheduler: scheduler).routes.map { route in
+            let path = route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            return "\(route.method.rawValue) /" + path.joined(separator: "/")
+        })
+        let document = try JSONSerialization.jsonObject(with: Data(SchedulerAPI.openAPIDocument)) as! [String: Any]
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = document["paths"] as! [String: [String: Any]]
+        let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
+        #expect(routes.subtracting(documented).isEmpty, "routes missing from the document: \(routes.subtracting(documented).sorted())")
+        #expect(documented.subtracting(routes).isEmpty, "documented operations with no route: \(documented.subtracting(routes).sorted())")
+    }
+
+    @Test("the OpenAPI document, /healthz and /metrics need no token")
+    func probes() async throws {
+        try await withAPI { client, _ in
+            let (status, document) = try await call(client, .get, "/v1/openapi.json", token: nil)
+            #expect(status == .ok && document["paths"] != nil)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains("suanli_requests_submitted_total 0"))
+            }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+}

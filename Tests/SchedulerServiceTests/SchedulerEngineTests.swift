@@ -1,0 +1,133 @@
+import Foundation
+import Placement
+import SchedulerService
+import SchedulerSQLite
+import Testing
+
+@Suite("Scheduler engine")
+struct SchedulerEngineTests {
+    let water = Principal(user: "w", role: .tenant, tenant: "water")
+
+    @Test("a submitted request is queued, then placed by the applier with its lease")
+    func submitAndPlace() throws {
+        let (scheduler, _, clock) = try newScheduler()
+        let submitted = try scheduler.submit([RequestSpec(id: "a", cpu: 4, memoryMiB: 1024, leaseSeconds: 60)], by: water)
+        #expect(submitted.requests.map(\.phase) == [.queued])
+        #expect(scheduler.placePending() == 1)
+        let status = try scheduler.request("a", by: water)
+        #expect(status.record.phase == .placed)
+        #expect(status.record.allocation?.replicas.count == 1)
+        #expect(status.record.leaseEndsAt == clock.now() + 60)
+        #expect(status.history.map(\.phase) == ["submitted", "admitted", "queued", "placed"])
+    }
+
+    @Test("a request that does not fit waits with its reasons and is placed when capacity frees")
+    func waitsWithReasons() throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "big", cpu: 12)], by: water)
+        _ = try scheduler.submit([RequestSpec(id: "next", cpu: 12)], by: water)
+        #expect(scheduler.placePending() == 1)
+        let waiting = try scheduler.request("next", by: water)
+        #expect(waiting.record.phase == .queued)
+        #expect(waiting.noFit?.nodes(failing: .insufficient(.cpu)) == 1)
+        #expect(try scheduler.release("big", by: water).phase == .released)
+        #expect(scheduler.placePending() == 1)
+        #expect(try scheduler.request("next", by: water).record.phase == .placed)
+    }
+
+    @Test("a batch is validated atomically and the error names the field of the bad request")
+    func atomicBatch() throws {
+        let (scheduler, store, _) = try newScheduler()
+        let specs = [RequestSpec(id: "ok", cpu: 1), RequestSpec(id: "bad", replicas: 0, cpu: 1)]
+        let error = #expect(throws: ServiceError.self) { try scheduler.submit(specs, batch: true, by: water) }
+        #expect(error?.field == "requests[1].replicas")
+        #expect(try store.request(id: "ok") == nil)
+    }
+
+    @Test("a retried submission with the same idempotency key creates nothing new")
+    func idempotency() throws {
+        let (scheduler, store, _) = try newScheduler()
+        let first = try scheduler.submit([RequestSpec(cpu: 1)], idempotencyKey: "k-1", by: water)
+        let again = try scheduler.submit([RequestSpec(cpu: 1)], idempotencyKey: "k-1", by: water)
+        #expect(!first.replayed && again.replayed)
+        #expect(first.requests.map(\.id) == again.requests.map(\.id))
+        #expect(try store.requests(RequestQuery(tenant: "water", limit: 10)).count == 1)
+    }
+
+    @Test("a request larger than its quota is rejected with the reason; one over the remaining quota waits")
+    func quotas() throws {
+        let (scheduler, _, _) = try newScheduler()
+        _ = try scheduler.setQuota(tenant: "water", priority: .standard, quota: Quota(resources: Resources(cpuMillis: 6000, memoryMiB: .max / 4, diskGiB: .max / 4, bandwidthMbps: .max / 4), gpuMilli: .max / 4), by: admin)
+        let rejected = try scheduler.submit([RequestSpec(id: "huge", cpu: 8)], by: water).requests[0]
+        guard case .rejected(let reason) = rejected.phase else { Issue.record("not rejected: \(rejected.phase)"); return }
+        #expect(reason.contains("quota"))
+        _ = try scheduler.submit([RequestSpec(id: "a", cpu: 4), RequestSpec(id: "b", cpu: 4)], batch: true, by: water)
+        #expect(scheduler.placePending() == 1)
+        #expect(try scheduler.request("b", by: water).record.phase == .queued)
+    }
+
+    @Test("a tenant acts only on its own tenant's requests")
+    func tenantIsolation() throws {
+        let (scheduler, _, _) = try newScheduler()
+        let transport = Principal(user: "t", role: .tenant, tenant: "transport")
+        _ = try scheduler.submit([RequestSpec(id: "w1", cpu: 1)], by: water)
+        #expect(throws: ServiceError.self) { try scheduler.submit([RequestSpec(tenant: "water", cpu: 1)], by: transport) }
+        let notFound = #expect(throws: ServiceError.self) { try scheduler.request("w1", by: transport) }
+        #expect(notFound?.code == .notFound)
+        #expect(throws: ServiceError.self) { try scheduler.release("w1", by: transport) }
+        #expect(try scheduler.requests(RequestQuery(limit: 10), by: transport).isEmpty)
+    }
+
+    @Test("leases end: the request expires and its allocation is freed")
+    func leaseExpiry() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "a", cpu: 16, leaseSeconds: 30)], by: water)
+        scheduler.placePending()
+        clock.advance(31)
+        scheduler.placePending()
+        #expect(try scheduler.request("a", by: water).record.phase == .expired)
+        #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
+    }
+
+    @Test("a restart restores every allocation and the queue from the store, with no double allocation")
+    func restart() throws {
+        let clock = ManualClock()
+        let (scheduler, store, _) = try newScheduler(nodes: 2, clock: clock)
+        _ = try scheduler.submit((0..<5).map { RequestSpec(id: "r\($0)", cpu: 6) }, batch: true, by: water)
+        scheduler.placePending()
+        let before = try (1...2).map { try scheduler.node("n\($0)", by: admin).free }
+        let reopened = try Scheduler(store: store, clock: clock)
+        let after = try (1...2).map { try reopened.node("n\($0)", by: admin).free }
+        #expect(before == after)
+        #expect(reopened.metrics().pending == 1)
+        #expect(reopened.placePending() == 0)
+        _ = try reopened.release("r0", by: water)
+        #expect(reopened.placePending() == 1)
+    }
+
+    @Test("a higher band preempts a lower one and the victim names its preemptor")
+    func preemption() throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "low", priority: .batch, cpu: 16)], by: water)
+        scheduler.placePending()
+        _ = try scheduler.submit([RequestSpec(id: "urgent", priority: .emergency, cpu: 16)], by: water)
+        scheduler.placePending()
+        #expect(try scheduler.request("urgent", by: water).record.phase == .placed)
+        #expect(try scheduler.request("low", by: water).record.phase == .preempted(by: "urgent"))
+    }
+
+    @Test("metering samples are counted once and appear in usage and billing")
+    func metering() throws {
+        var config = SchedulerConfig()
+        config.billing = BillingWeights(perCoreHour: 0.5)
+        let (scheduler, _, _) = try newScheduler(config: config)
+        let samples = [MeteringSample(node: "n1", sequence: 1, requestID: "a", tenant: "water", start: 0, end: 3600, amounts: UsageAmounts(cpuCoreHours: 2))]
+        #expect(try scheduler.recordSamples(samples, by: admin) == 1)
+        #expect(try scheduler.recordSamples(samples, by: admin) == 0)
+        #expect(try scheduler.usage(UsageQuery(tenant: "water"), by: water).cpuCoreHours == 2)
+        #expect(try scheduler.usage(UsageQuery(tenant: "transport"), by: water).cpuCoreHours == 2)
+        let bill = try scheduler.billing(from: 0, to: 7200, tenant: nil, by: admin)
+        #expect(bill.map(\.tenant) == ["transport", "water"])
+        #expect(bill[1].charge == 1 && bill[0].charge == 0)
+    }
+}
