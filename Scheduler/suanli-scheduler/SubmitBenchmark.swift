@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Placement
 import SchedulerHTTP
 import SchedulerService
 import SchedulerSQLite
@@ -81,7 +82,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
             // Wait for the applier to place everything submitted.
             while scheduler.metrics().pending > 0 { try await Task.sleep(for: .milliseconds(20)) }
             let placedAt = ContinuousClock.now - started
-            group.triggerGracefulShutdown()
+            await group.triggerGracefulShutdown()
             let sorted = latencies.sorted()
             func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].seconds * 1000 }
             let seconds = elapsed.seconds
