@@ -195,9 +195,8 @@ public enum SchedulerAPI {
     }
 
     static func quotaView(_ record: QuotaRecord, used: Usage) -> QuotaView {
-        let unlimited = Int64.max / 4
         let r = record.quota.resources
-        func limit(_ value: Int64) -> Int64? { value >= unlimited ? nil : value }
+        func limit(_ value: Int64) -> Int64? { value >= QuotaBody.unlimited ? nil : value }
         return QuotaView(
             tenant: record.tenant, priority: record.priority,
             limit: QuotaBody(

@@ -48,11 +48,7 @@ struct RequestView: Encodable {
         id = record.id
         tenant = record.tenant
         phase = record.phase.name
-        switch record.phase {
-        case .rejected(let why), .failed(let why), .revoked(let why): reason = why
-        case .preempted(let by): reason = "preempted by \(by)"
-        default: reason = nil
-        }
+        reason = record.phase.reason
         priority = record.spec.priority
         kind = record.spec.kind
         replicas = record.spec.replicas
@@ -177,9 +173,12 @@ struct QuotaBody: Codable {
     var bandwidthMbps: Int64?
     var gpuMilli: Int64?
 
+    /// The limit of a dimension the caller left out.
+    static let unlimited = Int64.max / 4
+
     func quota() throws(ServiceError) -> Quota {
         if let cpu, !(cpu.isFinite && cpu >= 0 && cpu <= 1e9) { throw ServiceError.invalid("cpu", "must be a number of cores in [0, 10^9]") }
-        let unlimited = Int64.max / 4
+        let unlimited = Self.unlimited
         return Quota(
             resources: Resources(
                 cpuMillis: cpu.map { Int64(($0 * 1000).rounded()) } ?? unlimited, memoryMiB: memoryMiB ?? unlimited,

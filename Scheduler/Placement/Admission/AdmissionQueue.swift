@@ -153,6 +153,11 @@ public struct AdmissionQueue: Sendable {
         usageByTenant[key.tenant] = usageByTenant[key.tenant, default: Usage()] - usage
     }
 
+    /// What a tenant holds in one priority class.
+    public func usage(of tenant: String, priority: PriorityClass) -> Usage {
+        usageByClass[QueueKey(tenant: tenant, priority: priority)] ?? Usage()
+    }
+
     /// What a tenant holds in all classes.
     public func usage(of tenant: String) -> Usage { usageByTenant[tenant] ?? Usage() }
 

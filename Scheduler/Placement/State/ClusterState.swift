@@ -61,6 +61,8 @@ public struct ClusterState: Sendable {
     public func freeGPUMilli(ofNode index: Int) -> [Int32] { Array(gpuFree[table.gpuRange(of: index)]) }
     public func freeGiB(ofPool index: Int) -> Int64 { poolFree[index] }
     public func siteIndex(ofNode index: Int) -> Int { table.siteOfNode[index] }
+    /// How many requests hold something on a node.
+    public func requestCount(onNode index: Int) -> Int { residents[index].count }
 
     /// Calls `body` with the node's free GPU shares, device models and device memory.
     @inline(__always)

@@ -20,7 +20,6 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var priorities: PriorityTable = .standard
     public var health: NodeHealthPolicy = NodeHealthPolicy()
     public var billing: BillingWeights = BillingWeights()
-    public var idle: IdlePolicy = IdlePolicy()
     /// Alerts: a tenant's use of a quota above this share is reported.
     public var quotaAlertShare: Double = 0.9
     /// Alerts: grants ending within this many seconds are reported.
@@ -28,20 +27,6 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     /// Latencies between sites; nodes of unknown sites reach only themselves.
     public var topology: Topology = Topology()
     public var storagePools: [StoragePool] = []
-
-    public init() {}
-}
-
-/// When a running workload counts as idle and what happens then.
-public struct IdlePolicy: Sendable, Hashable, Codable {
-    /// A workload using less than this share of the CPU it holds is idle.
-    public var cpuShareThreshold: Double = 0.05
-    /// Idle for this long: the tenant gets a notice.
-    public var idleSeconds: Double = 3600
-    /// After the notice, this long before the allocation is reclaimed.
-    public var noticeSeconds: Double = 3600
-    /// Tenants whose idle workloads are never reclaimed.
-    public var exemptTenants: [String] = []
 
     public init() {}
 }

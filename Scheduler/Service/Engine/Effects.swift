@@ -50,7 +50,7 @@ extension Scheduler {
             throw ServiceError.conflict(error.description)
         }
         record.updatedAt = now
-        batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: reason(of: record.phase), actor: actor))
+        batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: record.phase.reason, actor: actor))
         for action in actions {
             switch action {
             case .freeAllocation: effects.releases.append(record.id)
@@ -68,16 +68,6 @@ extension Scheduler {
         if record.phase.isTerminal || record.phase == .releasing { effects.dequeue.append(record.id) }
     }
 
-    private static func reason(of phase: RequestPhase) -> String? {
-        switch phase {
-        case .rejected(let reason), .failed(let reason), .revoked(let reason): reason
-        case .preempted(let by): "preempted by \(by)"
-        case .expired: "lease ended"
-        case .reclaimed: "idle past its notice"
-        default: nil
-        }
-    }
-
     /// Keeps an open record in memory, or forgets an ended one and counts how it ended.
     static func store(_ record: RequestRecord, in s: inout EngineState) {
         guard record.phase.isTerminal else {
@@ -88,8 +78,6 @@ extension Scheduler {
         s.noFit[record.id] = nil
         s.noFitGeneration[record.id] = nil
         s.partlyPlaced.remove(record.id)
-        s.idleSince[record.id] = nil
-        s.noticeSentAt[record.id] = nil
         switch record.phase {
         case .released: s.counters.released += 1
         case .rejected: s.counters.rejected += 1

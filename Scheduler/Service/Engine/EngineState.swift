@@ -6,7 +6,6 @@ import Placement
 struct EngineState: Sendable {
     var cluster: ClusterState
     var nodes: [String: NodeRecord]
-    var health: [String: NodeHealth]
     var queue: AdmissionQueue
     var placer: Placer
     /// Requests that have not ended, by id.
@@ -24,9 +23,6 @@ struct EngineState: Sendable {
     var partlyPlaced: Set<String> = []
     /// Lease ends (time, request id); stale entries are skipped when popped.
     var leases = Heap<LeaseEnd>()
-    /// Since when each running request has been idle, and when its notice went out.
-    var idleSince: [String: Double] = [:]
-    var noticeSentAt: [String: Double] = [:]
     var tenants: [String: Tenant]
     var users: [String: User]
     var usersByTokenHash: [String: String]

@@ -1,6 +1,6 @@
 import Placement
 
-/// A node as the API shows it: the record, what it has allocated and free, and its health.
+/// A node as the API shows it: the record, its state, and what it has free.
 public struct NodeStatus: Sendable, Hashable {
     public var record: NodeRecord
     public var state: NodeState
@@ -37,10 +37,9 @@ extension Scheduler {
     static func status(of id: String, in s: borrowing EngineState) -> NodeStatus {
         let record = s.nodes[id]!
         let index = s.cluster.index(ofNode: id)!
-        let requests = s.cluster.allocations.values.filter { $0.replicas.contains { $0.nodeID == id } }.count
         return NodeStatus(
             record: record, state: s.cluster.nodeStates[index], free: s.cluster.freeResources(ofNode: index),
-            freeGPUMilli: s.cluster.freeGPUMilli(ofNode: index), requests: requests)
+            freeGPUMilli: s.cluster.freeGPUMilli(ofNode: index), requests: s.cluster.requestCount(onNode: index))
     }
 
     /// Registers a node in the catalog, or updates one that holds no allocation. `awaitingAgent`
@@ -66,7 +65,6 @@ extension Scheduler {
             return (batch, { s in
                 s.cluster = cluster
                 s.nodes[node.id] = record
-                s.health[node.id] = NodeHealth(nodeClass: node.nodeClass, policy: self.config.health, registeredAt: now)
                 s.capacityGeneration &+= 1
                 let totals = cluster.totals()
                 s.queue.config.clusterCapacity = Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)

@@ -85,7 +85,7 @@ extension Scheduler {
         }
     }
 
-    /// Nodes suspect or lost, tenants near a quota, idle allocations, grants about to end.
+    /// Nodes suspect or lost, tenants near a quota, grants about to end.
     public func alerts(by caller: Principal) throws(ServiceError) -> [Alert] {
         try caller.require(.readOperations)
         let now = now()
@@ -97,15 +97,12 @@ extension Scheduler {
             }
             for (tenant, policy) in s.queue.config.tenants.sorted(by: { $0.key < $1.key }) {
                 for (priority, quota) in policy.quotas.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    let used = Self.usage(of: tenant, priority: priority, in: s)
+                    let used = s.queue.usage(of: tenant, priority: priority)
                     let share = Self.largestShare(of: used, in: quota)
                     if share >= config.quotaAlertShare {
                         alerts.append(Alert(kind: "quota_near_limit", target: "tenant/\(tenant)/quota/\(priority.rawValue)", message: "\(tenant) uses \(Int(share * 100))% of its \(priority.rawValue) quota"))
                     }
                 }
-            }
-            for id in s.noticeSentAt.keys.sorted() {
-                alerts.append(Alert(kind: "idle_allocation", target: "request/\(id)", message: "request \(id) is idle and will be reclaimed"))
             }
             for grant in s.grants.values.sorted(by: { $0.id < $1.id }) where grant.expiresAt > now && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
                 alerts.append(Alert(kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(grant.expiresAt - now)) s"))

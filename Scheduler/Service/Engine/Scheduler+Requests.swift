@@ -58,7 +58,9 @@ extension Scheduler {
             for (i, spec) in specs.enumerated() {
                 let id = spec.id ?? Token.generate(prefix: "r").prefix(18).description
                 guard ids.insert(id).inserted else { throw ServiceError.conflict("request id '\(id)' appears twice in the batch", field: prefix(i) + "id") }
-                guard s.open[id] == nil, try store.request(id: id) == nil else {
+                // Generated ids are 64 random bits: only a caller's own id can collide.
+                let taken = s.open[id] != nil ? true : spec.id == nil ? false : try store.request(id: id) != nil
+                guard !taken else {
                     throw ServiceError.conflict("a request with id '\(id)' exists already", field: prefix(i) + "id")
                 }
                 let request: PlacementRequest

@@ -23,10 +23,7 @@ extension Scheduler {
     }
 
     public func tenants(by caller: Principal) throws(ServiceError) -> [Tenant] {
-        let all = state.withLock { s in s.tenants.values.sorted { $0.id < $1.id } }
-        let visible = all.filter { caller.may(.readTenants, tenant: $0.id) }
-        guard !visible.isEmpty || caller.may(.readTenants) || caller.role == .tenant else { throw ServiceError.forbidden("\(caller.role.rawValue) may not read tenants") }
-        return visible
+        state.withLock { s in s.tenants.values.filter { caller.may(.readTenants, tenant: $0.id) }.sorted { $0.id < $1.id } }
     }
 
     // MARK: Users
@@ -110,19 +107,9 @@ extension Scheduler {
             guard s.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
             let quotas = s.queue.config.tenants[tenant]?.quotas ?? [:]
             return quotas.keys.sorted { $0.rawValue < $1.rawValue }.map { priority in
-                (QuotaRecord(tenant: tenant, priority: priority, quota: quotas[priority]!), Self.usage(of: tenant, priority: priority, in: s))
+                (QuotaRecord(tenant: tenant, priority: priority, quota: quotas[priority]!), s.queue.usage(of: tenant, priority: priority))
             }
         }
-    }
-
-    static func usage(of tenant: String, priority: PriorityClass, in s: borrowing EngineState) -> Usage {
-        var used = Usage()
-        for allocation in s.cluster.allocations.values where allocation.tenant == tenant && allocation.priority == priority {
-            for replica in allocation.replicas {
-                used = used + Usage(resources: replica.resources, gpuMilli: replica.gpuMilli)
-            }
-        }
-        return used
     }
 
     // MARK: Grants

@@ -62,7 +62,6 @@ public final class Scheduler: Sendable {
         var queue = AdmissionQueue(config: AdmissionConfig(clusterCapacity: Usage(), agingIntervalSeconds: config.agingIntervalSeconds, agingStep: config.agingStep, agingCap: config.agingCap), priorities: config.priorities)
         var engine = EngineState(
             cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, $0) }),
-            health: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, NodeHealth(nodeClass: $0.node.nodeClass, policy: config.health, registeredAt: now)) }),
             queue: queue, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
             open: [:], tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
             users: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) }),

@@ -37,6 +37,17 @@ public enum RequestPhase: Sendable, Hashable, Codable {
         }
     }
 
+    /// Why the request ended this way, for the ends other than a normal release.
+    public var reason: String? {
+        switch self {
+        case .rejected(let reason), .failed(let reason), .revoked(let reason): reason
+        case .preempted(let by): "preempted by \(by)"
+        case .expired: "lease ended"
+        case .reclaimed: "idle past its notice"
+        default: nil
+        }
+    }
+
     /// A stable name for APIs and storage.
     public var name: String {
         switch self {
