@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
     ],
     targets: [
         // The pure placement core: the standard library and swift-collections only.
@@ -59,6 +63,32 @@ let package = Package(
             path: "Scheduler/HTTP",
             resources: [.copy("openapi.json")]
         ),
+        // The protobuf/gRPC contract between the scheduler and node agents: the .proto files and
+        // the Swift code generated from them by scripts/generate-proto (committed).
+        .target(
+            name: "SuanliProto",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ],
+            path: "Proto",
+            exclude: ["suanli", "README.md"]
+        ),
+        // The gRPC service for node agents over HTTP/2 (grpc-swift 2).
+        .target(
+            name: "SchedulerGRPC",
+            dependencies: [
+                "SchedulerService",
+                "SuanliProto",
+                "Placement",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Scheduler/GRPC"
+        ),
         // The scheduler binary: configuration, logging and one ServiceGroup.
         .executableTarget(
             name: "suanli-scheduler",
@@ -66,9 +96,12 @@ let package = Package(
                 "SchedulerService",
                 "SchedulerSQLite",
                 "SchedulerHTTP",
+                "SchedulerGRPC",
                 "Placement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,8 +137,12 @@ let package = Package(
                 "SchedulerService",
                 "SchedulerSQLite",
                 "SchedulerHTTP",
+                "SchedulerGRPC",
+                "SuanliProto",
                 "Placement",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             path: "Tests/SchedulerServiceTests"
         ),

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import SchedulerGRPC
 import SchedulerHTTP
 import SchedulerService
 import Placement
@@ -10,7 +13,8 @@ import ServiceLifecycle
 
 /// `suanli-scheduler`: the central scheduler. Reads its configuration file, then the environment,
 /// then flags (each overriding the one before), opens the store in the data directory and runs
-/// the HTTP API and the placement loop in one ServiceGroup until SIGTERM or SIGINT.
+/// the HTTP API, the agents' gRPC service and the placement loop in one ServiceGroup until
+/// SIGTERM or SIGINT.
 @main
 struct SuanliScheduler: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +39,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The HTTP API's port; 0 picks a free one and logs it (default 8420). Also SUANLI_HTTP_PORT.")
     var httpPort: Int?
 
+    @Option(name: .long, help: "The agents' gRPC port on the same address; 0 picks a free one and logs it (default 8421). Also SUANLI_GRPC_PORT.")
+    var grpcPort: Int?
+
+    @Option(name: .long, help: "PEM certificate chain: serve HTTP and gRPC over TLS (with --tls-key). Also SUANLI_TLS_CERT.")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "PEM private key of the TLS certificate. Also SUANLI_TLS_KEY.")
+    var tlsKey: String?
+
     @Option(name: .long, help: "process (survives kill -9) or power (survives power loss; slower). Default process.")
     var durability: SQLiteStore.Durability?
 
@@ -47,9 +60,14 @@ struct Serve: AsyncParsableCommand {
         settings.dataDir = dataDir ?? environment["SUANLI_DATA_DIR"] ?? settings.dataDir
         settings.httpHost = httpHost ?? environment["SUANLI_HTTP_HOST"] ?? settings.httpHost
         if let port = httpPort ?? environment["SUANLI_HTTP_PORT"].flatMap(Int.init) { settings.httpPort = port }
+        if let port = grpcPort ?? environment["SUANLI_GRPC_PORT"].flatMap(Int.init) { settings.grpcPort = port }
+        settings.tlsCertificate = tlsCert ?? environment["SUANLI_TLS_CERT"] ?? settings.tlsCertificate
+        settings.tlsKey = tlsKey ?? environment["SUANLI_TLS_KEY"] ?? settings.tlsKey
         if let durability { settings.durability = durability }
         if let policy { settings.scheduler.policy = policy }
         guard (0...65535).contains(settings.httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
+        guard (0...65535).contains(settings.grpcPort) else { throw ValidationError("--grpc-port must be between 0 and 65535") }
+        let tls = try settings.tls()
 
         LoggingSystem.bootstrap { StreamLogHandler.standardOutput(label: $0) }
         var logger = Logger(label: "suanli.scheduler")
@@ -71,16 +89,25 @@ struct Serve: AsyncParsableCommand {
 
         let serviceLogger = logger
         let host = settings.httpHost
+        var server = HTTPServerBuilder.http1()
+        if let tls {
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
+            server = try .tls(.http1(), tlsConfiguration: configuration)
+        }
         let app = Application(
             router: SchedulerAPI.router(scheduler: scheduler),
+            server: server,
             configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: "suanli-scheduler"),
             onServerRunning: { channel in
-                serviceLogger.info("HTTP API listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? 0)"])
+                serviceLogger.info("HTTP API listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? 0)", "tls": "\(tls != nil)"])
             },
             logger: logger)
+        let agents = AgentServer(scheduler: scheduler, host: settings.httpHost, port: settings.grpcPort, tls: tls, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: PlacementLoop(scheduler: scheduler)), .init(service: app)],
+                services: [.init(service: PlacementLoop(scheduler: scheduler)), .init(service: app), .init(service: agents)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
@@ -93,11 +120,14 @@ struct ConfigFile: Decodable {
     var dataDir = "suanli-data"
     var httpHost = "127.0.0.1"
     var httpPort = 8420
+    var grpcPort = 8421
+    var tlsCertificate: String?
+    var tlsKey: String?
     var durability = SQLiteStore.Durability.process
     var scheduler = SchedulerConfig()
 
     enum CodingKeys: String, CodingKey {
-        case dataDir, httpHost, httpPort, durability, policy, seed, maxBatch, maxRetries, decisionsPerCommit, topology, storagePools
+        case dataDir, httpHost, httpPort, grpcPort, tlsCertificate, tlsKey, durability, policy, seed, maxBatch, maxRetries, decisionsPerCommit, topology, storagePools
     }
 
     init() {}
@@ -107,6 +137,9 @@ struct ConfigFile: Decodable {
         dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? dataDir
         httpHost = try c.decodeIfPresent(String.self, forKey: .httpHost) ?? httpHost
         httpPort = try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? httpPort
+        grpcPort = try c.decodeIfPresent(Int.self, forKey: .grpcPort) ?? grpcPort
+        tlsCertificate = try c.decodeIfPresent(String.self, forKey: .tlsCertificate)
+        tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
         durability = try c.decodeIfPresent(SQLiteStore.Durability.self, forKey: .durability) ?? durability
         scheduler.policy = try c.decodeIfPresent(String.self, forKey: .policy) ?? scheduler.policy
         scheduler.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? scheduler.seed
@@ -114,6 +147,20 @@ struct ConfigFile: Decodable {
         scheduler.maxRetries = try c.decodeIfPresent(Int.self, forKey: .maxRetries) ?? scheduler.maxRetries
         scheduler.decisionsPerCommit = try c.decodeIfPresent(Int.self, forKey: .decisionsPerCommit) ?? scheduler.decisionsPerCommit
         scheduler.storagePools = try c.decodeIfPresent([StoragePool].self, forKey: .storagePools) ?? scheduler.storagePools
+    }
+
+    /// The TLS files when both are set; an error naming the missing one when only one is.
+    func tls() throws -> AgentServer.TLSFiles? {
+        switch (tlsCertificate, tlsKey) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?):
+            for (name, path) in [("tlsCertificate", certificate), ("tlsKey", key)] where !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("\(name): cannot read \(path)")
+            }
+            return AgentServer.TLSFiles(certificateChain: certificate, privateKey: key)
+        case (nil, _): throw ValidationError("tlsCertificate (--tls-cert) is needed with tlsKey")
+        case (_, nil): throw ValidationError("tlsKey (--tls-key) is needed with tlsCertificate")
+        }
     }
 
     /// Reads the file at `path`, or the defaults when there is none; errors name the file and key.

@@ -1,12 +1,15 @@
 import Placement
 
 /// What a lifecycle transition asks of the in-memory state beyond the record itself: allocations
-/// to free, queue entries to add or remove. Collected while a change is computed, applied after
-/// it is committed.
+/// to free, queue entries to add or remove, commands for agents. Collected while a change is
+/// computed, applied after it is committed.
 struct Effects: Sendable {
     var releases: [String] = []
     var enqueue: [PlacementRequest] = []
     var dequeue: [String] = []
+    var commands: [(node: String, command: AgentCommand)] = []
+    /// Workloads that releasing requests now wait to hear are stopped.
+    var awaitingStop: [String: Set<String>] = [:]
 
     func apply(to s: inout EngineState) {
         for id in dequeue {
@@ -14,11 +17,16 @@ struct Effects: Sendable {
             s.noFit[id] = nil
             s.partlyPlaced.remove(id)
         }
-        for id in releases where s.cluster.release(id) != nil {
+        for id in releases {
+            s.runningReplicas[id] = nil
+            s.stopping[id] = nil
+            guard s.cluster.release(id) != nil else { continue }
             s.queue.credit(id)
             s.capacityGeneration &+= 1
         }
         for request in enqueue { _ = s.queue.submit(request) }
+        for (id, workloads) in awaitingStop { s.stopping[id] = workloads }
+        s.outbox += commands
     }
 }
 
@@ -27,24 +35,25 @@ extension Scheduler {
     /// a transition the lifecycle does not allow.
     static func transition(_ record: inout RequestRecord, _ event: RequestEvent, at now: Double, by actor: String, into batch: inout StoreBatch) throws(ServiceError) {
         var effects = Effects()
-        try apply(event, to: &record, at: now, by: actor, into: &batch, effects: &effects, agentsConnected: { _ in false })
+        try apply(event, to: &record, at: now, by: actor, into: &batch, effects: &effects, connected: { _ in false })
     }
 
-    /// Applies a lifecycle event and turns its actions into effects. A workload to stop on nodes
-    /// whose agents are not connected (and so never started it, or will be told on reconnect)
-    /// counts as stopped at once.
+    /// Applies a lifecycle event and turns its actions into effects. Agents holding replicas are
+    /// told to stop them; a releasing request waits for their reports, except from nodes whose
+    /// agents are not connected (they never started it, or are told by the sync on reconnect).
     static func transition(
         _ record: inout RequestRecord, _ event: RequestEvent, at now: Double, by actor: String,
         into batch: inout StoreBatch, effects: inout Effects, in s: borrowing EngineState
     ) throws(ServiceError) {
-        let connected = s.connectedAgents
-        try apply(event, to: &record, at: now, by: actor, into: &batch, effects: &effects, agentsConnected: { connected.contains($0) })
+        let sessions = s.sessions
+        try apply(event, to: &record, at: now, by: actor, into: &batch, effects: &effects, connected: { sessions[$0] != nil })
     }
 
     private static func apply(
         _ event: RequestEvent, to record: inout RequestRecord, at now: Double, by actor: String,
-        into batch: inout StoreBatch, effects: inout Effects, agentsConnected: (String) -> Bool
+        into batch: inout StoreBatch, effects: inout Effects, connected: (String) -> Bool
     ) throws(ServiceError) {
+        let before = record.phase
         let actions: [LifecycleAction]
         do { actions = try record.lifecycle.handle(event) } catch {
             throw ServiceError.conflict(error.description)
@@ -53,19 +62,42 @@ extension Scheduler {
         batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: record.phase.reason, actor: actor))
         for action in actions {
             switch action {
-            case .freeAllocation: effects.releases.append(record.id)
+            case .freeAllocation:
+                effects.releases.append(record.id)
+                // A failed or evicted request's replicas are cleaned up on their nodes too; a
+                // released one's are gone already.
+                if before != .releasing, !actions.contains(.stopWorkload) {
+                    _ = stopCommands(for: record, connected: connected, into: &effects)
+                }
             case .enqueue: effects.enqueue.append(record.spec)
             case .stopWorkload:
-                let nodes = record.allocation?.replicas.map(\.nodeID) ?? []
-                if record.phase == .releasing, !nodes.contains(where: agentsConnected) {
-                    try apply(.stopped, to: &record, at: now, by: actor, into: &batch, effects: &effects, agentsConnected: agentsConnected)
+                let awaited = stopCommands(for: record, connected: connected, into: &effects)
+                if record.phase == .releasing {
+                    if awaited.isEmpty {
+                        try apply(.stopped, to: &record, at: now, by: actor, into: &batch, effects: &effects, connected: connected)
+                    } else {
+                        effects.awaitingStop[record.id] = awaited
+                    }
                 }
             case .startWorkload, .sendIdleNotice:
-                // Delivered to agents and tenants by the agent service and the alerts.
+                // The applier sends each replica to its node as it commits it (replicas placed
+                // later included); idle notices reach tenants through the alerts.
                 break
             }
         }
         if record.phase.isTerminal || record.phase == .releasing { effects.dequeue.append(record.id) }
+    }
+
+    /// Adds a stop for every replica of `record` on a connected node; returns their workload ids.
+    private static func stopCommands(for record: RequestRecord, connected: (String) -> Bool, into effects: inout Effects) -> Set<String> {
+        var ids: Set<String> = []
+        let reason = record.phase.reason ?? record.phase.name
+        for replica in record.allocation?.replicas ?? [] where connected(replica.nodeID) {
+            let id = Workload.id(request: record.id, replica: replica.replica)
+            ids.insert(id)
+            effects.commands.append((replica.nodeID, .stop(workloadID: id, reason: reason)))
+        }
+        return ids
     }
 
     /// Keeps an open record in memory, or forgets an ended one and counts how it ended.
@@ -78,6 +110,8 @@ extension Scheduler {
         s.noFit[record.id] = nil
         s.noFitGeneration[record.id] = nil
         s.partlyPlaced.remove(record.id)
+        s.stopping[record.id] = nil
+        s.runningReplicas[record.id] = nil
         switch record.phase {
         case .released: s.counters.released += 1
         case .rejected: s.counters.rejected += 1

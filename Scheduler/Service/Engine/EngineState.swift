@@ -15,8 +15,19 @@ struct EngineState: Sendable {
     /// The capacity generation at which each pending request last did not fit: it is not tried
     /// again until the generation moves.
     var noFitGeneration: [String: UInt64] = [:]
-    /// Nodes whose agents hold a live session with the scheduler.
-    var connectedAgents: Set<String> = []
+    /// Agents with an open assignment stream, by node.
+    var sessions: [String: AgentSession] = [:]
+    var nextSessionID: UInt64 = 0
+    /// Commands for agents, delivered once the change that produced them is committed.
+    var outbox: [(node: String, command: AgentCommand)] = []
+    /// Workloads a releasing request waits to hear are stopped, by request.
+    var stopping: [String: Set<String>] = [:]
+    /// Replicas agents report running, by request.
+    var runningReplicas: [String: Set<Int>] = [:]
+    /// Draining nodes whose restartable workloads the next pass moves elsewhere.
+    var drainQueue: Set<String> = []
+    /// Health of the nodes that agents have claimed.
+    var health: [String: NodeHealth] = [:]
     /// Grants whose expiry has been acted on.
     var expiredGrants: Set<String> = []
     /// Requests placed in part that wait for their missing replicas.
@@ -33,6 +44,23 @@ struct EngineState: Sendable {
     /// Grows with every change that may let a pending request fit (a release, a node joining or
     /// becoming ready); a pass over the queue that made no progress waits for it to change.
     var capacityGeneration: UInt64 = 0
+}
+
+/// An agent's open assignment stream.
+struct AgentSession: Sendable {
+    var id: UInt64
+    var continuation: AsyncStream<AgentCommand>.Continuation
+}
+
+extension EngineState {
+    func isConnected(_ node: String) -> Bool { sessions[node] != nil }
+
+    /// Hands the outbox to the agents' streams; commands for nodes without a stream are dropped
+    /// (the agent gets a full sync when it connects).
+    mutating func deliverOutbox() {
+        for (node, command) in outbox { sessions[node]?.continuation.yield(command) }
+        outbox.removeAll(keepingCapacity: true)
+    }
 }
 
 /// A lease end in the heap of leases.

@@ -96,8 +96,10 @@ extension Scheduler {
         return rebuilt
     }
 
-    /// Sets a node's administrative state: `cordoned` or `draining` take no new work, `ready`
-    /// takes it again.
+    /// Sets a node's administrative state: `cordoned` and `draining` take no new work, `ready`
+    /// takes it again. Draining also moves the node's restartable workloads (services, batch
+    /// work, movable VMs) elsewhere: they are stopped and queued again; the others stay until
+    /// released.
     public func setNodeState(_ id: String, to target: NodeState, by caller: Principal) throws(ServiceError) -> NodeStatus {
         try caller.require(.manageNodes)
         guard [.ready, .cordoned, .draining].contains(target) else {
@@ -121,6 +123,7 @@ extension Scheduler {
                 s.nodes[id] = updated
                 s.cluster.setState(target, ofNode: index)
                 if target == .ready { s.capacityGeneration &+= 1 }
+                if target == .draining { s.drainQueue.insert(id) } else { s.drainQueue.remove(id) }
                 return Self.status(of: id, in: s)
             })
         }

@@ -29,7 +29,12 @@ extension Scheduler {
     /// how many were new.
     public func recordSamples(_ samples: [MeteringSample], by caller: Principal) throws(ServiceError) -> Int {
         try caller.require(.manageNodes)
-        return try change { (s: borrowing EngineState) throws(ServiceError) in
+        return try record(samples)
+    }
+
+    /// Records samples in the ledger and the store; returns how many were new.
+    func record(_ samples: [MeteringSample]) throws(ServiceError) -> Int {
+        try change { (s: borrowing EngineState) throws(ServiceError) in
             var ledger = s.ledger
             let fresh = samples.filter { !ledger.contains(node: $0.node, sequence: $0.sequence) }
             do throws(MeteringError) { _ = try ledger.record(fresh) } catch { throw ServiceError.invalid("samples." + error.field, error.message) }

@@ -12,6 +12,12 @@ extension Scheduler {
             s.counters.placementPasses += 1
             var batch = StoreBatch()
             timeDrivenEvents(at: now, in: &s, into: &batch)
+            tickHealth(at: now, in: &s, into: &batch)
+            settleStops(at: now, in: &s, into: &batch)
+            for node in s.drainQueue.sorted() {
+                moveWorkloads(off: node, reason: "node \(node) is draining", abandonOthers: false, at: now, in: &s, into: &batch)
+            }
+            s.drainQueue.removeAll()
             var placed = 0
             var deferred: [PlacementRequest] = []
             var decisions = 0
@@ -56,6 +62,10 @@ extension Scheduler {
             for victim in placement.preempted { preempt(victim.requestID, by: request.id, at: now, in: &s, into: &batch) }
             s.queue.charge(request, replicas: placement.replicas.count)
             record.allocation = s.cluster.allocations[request.id]
+            for replica in placement.replicas {
+                let workload = Workload(requestID: request.id, replica: replica.replica, tenant: request.tenant, kind: request.kind, assignment: replica, spec: record.workload)
+                s.outbox.append((replica.nodeID, .start(workload)))
+            }
             if record.phase == .queued {
                 try? Self.transition(&record, .place, at: now, by: "scheduler", into: &batch)
                 s.counters.placed += 1
@@ -137,7 +147,7 @@ extension Scheduler {
     }
 
     /// Applies an ending event inside a pass.
-    private func endInPass(_ record: RequestRecord, _ event: RequestEvent, action: String, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+    func endInPass(_ record: RequestRecord, _ event: RequestEvent, action: String, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
         var record = record
         var effects = Effects()
         do {
@@ -158,11 +168,16 @@ extension Scheduler {
         defer { batch = StoreBatch() }
         do {
             try store.commit(batch)
+            s.deliverOutbox()
             return true
         } catch {
             logger.error("the applier could not commit; reloading from the store: \(error)")
             do {
+                let sessions = s.sessions
                 s = try Self.restore(try store.snapshot(), config: config, now: now(), logger: logger)
+                // The agents keep their streams and learn the reloaded state from a new sync.
+                s.sessions = sessions
+                for (node, session) in sessions { session.continuation.yield(.sync(Self.desiredWorkloads(on: node, in: s))) }
             } catch {
                 logger.critical("cannot reload from the store: \(error)")
             }

@@ -73,8 +73,14 @@ extension Scheduler {
                 if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
                     throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
                 }
+                if let workload = spec.workload {
+                    try workload.validate(prefix: prefix(i))
+                    if (workload.vm != nil) != (request.kind == .vm) {
+                        throw ServiceError.invalid(prefix(i) + "workload", "a request of kind \(request.kind.rawValue) runs a \(request.kind == .vm ? "vm" : "service"), not a \(workload.vm != nil ? "vm" : "service")")
+                    }
+                }
                 var record = RequestRecord(
-                    spec: request, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
+                    spec: request, workload: spec.workload, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
                     idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
                 batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
                 if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {

@@ -94,6 +94,13 @@ public final class Scheduler: Sendable {
                 engine.partlyPlaced.insert(record.id)
             }
             if let end = record.leaseEndsAt, record.phase.holdsAllocation { engine.leases.insert(LeaseEnd(at: end, requestID: record.id)) }
+            // No agent is connected yet: the first pass ends the releases (agents are told by
+            // their sync when they connect).
+            if record.phase == .releasing { engine.stopping[record.id] = [] }
+        }
+        for record in snapshot.nodes where record.node.state == .draining { engine.drainQueue.insert(record.node.id) }
+        for record in snapshot.nodes where record.credentialHash != nil {
+            engine.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: now)
         }
         do {
             _ = try engine.ledger.record(snapshot.meteringSamples)
@@ -133,7 +140,9 @@ public final class Scheduler: Sendable {
         try state.withLock { (s: inout EngineState) throws(ServiceError) -> Result in
             let (batch, apply) = try body(s)
             try store.commit(batch)
-            return apply(&s)
+            let result = apply(&s)
+            s.deliverOutbox()
+            return result
         }
     }
 

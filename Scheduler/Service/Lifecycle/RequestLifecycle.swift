@@ -84,6 +84,11 @@ public enum RequestEvent: Sendable, Hashable, Codable {
     /// Agents report a failure.
     case fail(reason: String)
     case preempt(by: String)
+    /// Its node is drained or lost and the workload may restart elsewhere: back to the queue,
+    /// without using up a retry.
+    case evict(reason: String)
+    /// Its node is lost and the workload may not restart elsewhere.
+    case abandon(reason: String)
     case leaseExpired
     case grantRevoked(reason: String)
     /// Usage stayed under the idle threshold for the configured period.
@@ -181,6 +186,13 @@ public struct RequestLifecycle: Sendable, Hashable, Codable {
                 phase = .queued
                 return [.freeAllocation, .enqueue]
             }
+            phase = .failed(reason: reason)
+            return [.freeAllocation]
+        case (.placed, .evict), (.provisioning, .evict), (.running, .evict):
+            phase = .queued
+            idleNoticeSent = false
+            return [.stopWorkload, .freeAllocation, .enqueue]
+        case (.placed, .abandon(let reason)), (.provisioning, .abandon(let reason)), (.running, .abandon(let reason)):
             phase = .failed(reason: reason)
             return [.freeAllocation]
         case (.placed, .preempt(let by)), (.provisioning, .preempt(let by)), (.running, .preempt(let by)):

@@ -74,18 +74,24 @@ public struct NodeRecord: Sendable, Hashable, Codable {
     /// Pre-registered by an operator and not yet claimed by an agent.
     public var awaitingAgent: Bool
     public var agentVersion: String?
+    /// SHA-256 of the credential the node's agent received when it joined; nil for a node no
+    /// agent has claimed (its health is not tracked).
+    public var credentialHash: String?
 
-    public init(node: Node, registeredAt: Double, awaitingAgent: Bool = false, agentVersion: String? = nil) {
+    public init(node: Node, registeredAt: Double, awaitingAgent: Bool = false, agentVersion: String? = nil, credentialHash: String? = nil) {
         self.node = node
         self.registeredAt = registeredAt
         self.awaitingAgent = awaitingAgent
         self.agentVersion = agentVersion
+        self.credentialHash = credentialHash
     }
 }
 
 /// A request with its lifecycle and what it holds: the unit the store keeps.
 public struct RequestRecord: Sendable, Hashable, Codable {
     public var spec: PlacementRequest
+    /// What runs on the nodes; nil for a reservation of capacity only.
+    public var workload: WorkloadSpec?
     public var lifecycle: RequestLifecycle
     /// What it holds while placed; kept after the end for the record.
     public var allocation: Allocation?
@@ -96,10 +102,11 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     public var idempotencyKey: String?
 
     public init(
-        spec: PlacementRequest, lifecycle: RequestLifecycle = RequestLifecycle(), allocation: Allocation? = nil,
+        spec: PlacementRequest, workload: WorkloadSpec? = nil, lifecycle: RequestLifecycle = RequestLifecycle(), allocation: Allocation? = nil,
         submittedBy: String, updatedAt: Double, leaseEndsAt: Double? = nil, idempotencyKey: String? = nil
     ) {
         self.spec = spec
+        self.workload = workload
         self.lifecycle = lifecycle
         self.allocation = allocation
         self.submittedBy = submittedBy

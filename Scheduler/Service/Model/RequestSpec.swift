@@ -29,6 +29,8 @@ public struct RequestSpec: Sendable, Hashable, Codable {
     /// Seconds after submission after which a still-pending request is rejected.
     public var queueDeadlineSeconds: Double?
     public var component: ComponentReference?
+    /// What to run on the nodes; without it the request reserves capacity only.
+    public var workload: WorkloadSpec?
 
     public init(
         id: String? = nil, tenant: String? = nil, priority: PriorityClass? = nil, kind: WorkloadKind? = nil,
@@ -37,7 +39,7 @@ public struct RequestSpec: Sendable, Hashable, Codable {
         originSite: String? = nil, maxLatencyMs: Double? = nil, allowedClasses: [NodeClass]? = nil,
         requiredLabels: [String: String]? = nil, forbiddenLabels: [String: String]? = nil, spread: SpreadSpec? = nil,
         partition: String? = nil, leaseSeconds: Int64? = nil, queueDeadlineSeconds: Double? = nil,
-        component: ComponentReference? = nil
+        component: ComponentReference? = nil, workload: WorkloadSpec? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -61,6 +63,7 @@ public struct RequestSpec: Sendable, Hashable, Codable {
         self.leaseSeconds = leaseSeconds
         self.queueDeadlineSeconds = queueDeadlineSeconds
         self.component = component
+        self.workload = workload
     }
 
     /// The placement request this spec describes, submitted at `now` under `id` for `tenant`.

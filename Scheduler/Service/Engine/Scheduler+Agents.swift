@@ -1,0 +1,310 @@
+import Placement
+
+/// What an agent gets when it registers.
+public struct AgentRegistration: Sendable, Hashable {
+    public var nodeID: String
+    /// The node credential, when the bootstrap token was used; nil when the agent used its own.
+    public var credential: String?
+    public var heartbeatIntervalSeconds: Double
+}
+
+/// A metering sample as an agent sends it: the scheduler knows the request's tenant.
+public struct AgentSample: Sendable, Hashable {
+    public var sequence: UInt64
+    public var workloadID: String
+    public var start: Double
+    public var end: Double
+    public var amounts: UsageAmounts
+
+    public init(sequence: UInt64, workloadID: String, start: Double, end: Double, amounts: UsageAmounts) {
+        self.sequence = sequence
+        self.workloadID = workloadID
+        self.start = start
+        self.end = end
+        self.amounts = amounts
+    }
+}
+
+extension Scheduler {
+    // MARK: Joining
+
+    /// Registers the node an agent runs on. With the bootstrap token the agent joins a new node or
+    /// claims one an operator pre-registered (class, site and partition must then match) and gets
+    /// a node credential; with the node's own credential it updates the node (agent version, or
+    /// its inventory while it holds no allocation).
+    public func registerAgent(_ node: Node, agentVersion: String, token: String) throws(ServiceError) -> AgentRegistration {
+        let now = now()
+        let bootstrap = isBootstrapToken(token)
+        let credential = bootstrap ? Token.generate(prefix: "node") : nil
+        let config = config
+        let registration = try change { (s: borrowing EngineState) throws(ServiceError) in
+            let existing = s.nodes[node.id]
+            if let existing, let hash = existing.credentialHash {
+                if bootstrap {
+                    throw ServiceError(.conflict, "node \(node.id) is claimed by an agent already: register with its node credential", field: "node.id")
+                }
+                guard hash == Token.hash(token) else { throw ServiceError(.unauthenticated, "the credential is not node \(node.id)'s") }
+            } else if !bootstrap {
+                throw ServiceError(.unauthenticated, "register a new node with the bootstrap token")
+            }
+            var joined = node
+            if let existing {
+                for (field, ours, theirs) in [("node.nodeClass", existing.node.nodeClass.rawValue, node.nodeClass.rawValue), ("node.site", existing.node.site, node.site), ("node.partition", existing.node.partition, node.partition)] where ours != theirs {
+                    throw ServiceError(.conflict, "node \(node.id) is registered with \(field.dropFirst(5)) '\(ours)', the agent reports '\(theirs)'", field: field)
+                }
+                // The operator's administrative state, energy and price stay.
+                joined.state = existing.node.state
+                joined.energy = existing.node.energy
+                joined.price = existing.node.price
+            } else {
+                joined.state = .ready
+            }
+            var cluster: ClusterState?
+            if existing?.node != joined {
+                if let existing, let index = s.cluster.index(ofNode: node.id), s.cluster.requestCount(onNode: index) > 0 {
+                    throw ServiceError.conflict("node \(existing.node.id) holds allocations: its inventory changes once they are released", field: "node.capacity")
+                }
+                var nodes = s.nodes.values.map(\.node).filter { $0.id != node.id } + [joined]
+                nodes.sort { $0.id < $1.id }
+                cluster = try Self.rebuild(s.cluster, nodes: nodes, config: config)
+            }
+            let record = NodeRecord(
+                node: joined, registeredAt: existing?.registeredAt ?? now, awaitingAgent: false, agentVersion: agentVersion,
+                credentialHash: credential.map(Token.hash) ?? existing?.credentialHash)
+            var batch = StoreBatch()
+            batch.nodes = [record]
+            let action = existing == nil ? "node.join" : existing?.credentialHash == nil ? "node.claim" : "node.rejoin"
+            batch.audit = [AuditEntry(at: now, actor: "agent/\(node.id)", action: action, target: "node/\(node.id)", detail: "agent \(agentVersion)")]
+            return (batch, { s in
+                if let cluster {
+                    s.cluster = cluster
+                    let totals = cluster.totals()
+                    s.queue.config.clusterCapacity = Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)
+                    s.capacityGeneration &+= 1
+                }
+                s.nodes[node.id] = record
+                s.health[node.id] = NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
+                return AgentRegistration(nodeID: node.id, credential: credential, heartbeatIntervalSeconds: config.health.heartbeatInterval)
+            })
+        }
+        signalPlacement()
+        return registration
+    }
+
+    /// The node whose agent holds `token` as its credential, or `unauthenticated`.
+    public func authenticateAgent(token: String) throws(ServiceError) -> String {
+        let hash = Token.hash(token)
+        let node: String? = state.withLock { s in s.nodes.first { $0.value.credentialHash == hash }?.key }
+        guard let node else { throw ServiceError(.unauthenticated, "unknown node credential") }
+        return node
+    }
+
+    // MARK: Health
+
+    /// Records a heartbeat; a suspect or lost node becomes ready (or its administrative state)
+    /// again. Returns the node's state as the scheduler sees it now.
+    public func heartbeat(node id: String) throws(ServiceError) -> NodeState {
+        let now = now()
+        let state = try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var health = s.health[id], let record = s.nodes[id], let index = s.cluster.index(ofNode: id) else {
+                throw ServiceError.notFound("node \(id)")
+            }
+            let actions = health.heartbeat(at: now)
+            var batch = StoreBatch()
+            if actions.contains(.reconcile) {
+                batch.audit = [AuditEntry(at: now, actor: "agent/\(id)", action: "node.return", target: "node/\(id)", detail: "\(s.cluster.nodeStates[index].rawValue) -> \(record.node.state.rawValue)")]
+            }
+            let updated = health
+            return (batch, { s in
+                s.health[id] = updated
+                if actions.contains(.reconcile) {
+                    s.cluster.setState(record.node.state, ofNode: index)
+                    s.capacityGeneration &+= 1
+                }
+                return s.cluster.nodeStates[index]
+            })
+        }
+        if state == .ready { signalPlacement() }
+        return state
+    }
+
+    /// Advances every claimed node's health: silent nodes become suspect (no new work), then
+    /// lost; a lost node's restartable workloads are queued again and the others fail, except on
+    /// classes whose workloads stay while cut off (edge). Runs in the applier's pass.
+    func tickHealth(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        for id in s.health.keys.sorted() {
+            var health = s.health[id]!
+            let actions = health.tick(at: now)
+            s.health[id] = health
+            guard !actions.isEmpty, let index = s.cluster.index(ofNode: id) else { continue }
+            if actions.contains(.stopPlacing) {
+                s.cluster.setState(.suspect, ofNode: index)
+                batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.suspect", target: "node/\(id)", detail: "no heartbeat since \(health.lastHeartbeat)"))
+            }
+            if actions.contains(.markLost) {
+                s.cluster.setState(.lost, ofNode: index)
+                batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.lost", target: "node/\(id)", detail: "no heartbeat since \(health.lastHeartbeat)"))
+            }
+            if actions.contains(.replaceWorkloads) {
+                moveWorkloads(off: id, reason: "node \(id) lost", abandonOthers: true, at: now, in: &s, into: &batch)
+            }
+        }
+    }
+
+    /// Queues again every restartable request with a replica on `node`, to be placed elsewhere;
+    /// with `abandonOthers` the others fail (their node is gone), otherwise they stay.
+    func moveWorkloads(off node: String, reason: String, abandonOthers: Bool, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        let affected = s.open.values.filter { record in
+            record.phase.holdsAllocation && record.phase != .releasing && record.allocation?.replicas.contains { $0.nodeID == node } == true
+        }
+        for record in affected.sorted(by: { $0.id < $1.id }) {
+            if record.isRestartable {
+                endInPass(record, .evict(reason: reason), action: "request.evict", at: now, in: &s, into: &batch)
+            } else if abandonOthers {
+                endInPass(record, .abandon(reason: reason), action: "request.fail", at: now, in: &s, into: &batch)
+            }
+        }
+    }
+
+    // MARK: Assignments
+
+    /// Opens the node's assignment stream: first every workload the node should run, then starts
+    /// and stops as they are committed. A new stream replaces the node's previous one. While the
+    /// stream is open, releases wait for the agent to report its workloads stopped.
+    public func openAssignments(node id: String) throws(ServiceError) -> AsyncStream<AgentCommand> {
+        let (stream, continuation) = AsyncStream.makeStream(of: AgentCommand.self)
+        let sessionID: UInt64 = try state.withLock { (s: inout EngineState) throws(ServiceError) -> UInt64 in
+            guard s.nodes[id] != nil else { throw ServiceError.notFound("node \(id)") }
+            s.nextSessionID += 1
+            s.sessions[id]?.continuation.finish()
+            s.sessions[id] = AgentSession(id: s.nextSessionID, continuation: continuation)
+            continuation.yield(.sync(Self.desiredWorkloads(on: id, in: s)))
+            return s.nextSessionID
+        }
+        continuation.onTermination = { [weak self] _ in self?.closeAssignments(node: id, session: sessionID) }
+        return stream
+    }
+
+    /// Every workload `node` should run: replicas of requests placed, provisioning or running.
+    static func desiredWorkloads(on node: String, in s: borrowing EngineState) -> [Workload] {
+        s.open.values
+            .filter { $0.phase.holdsAllocation && $0.phase != .releasing }
+            .sorted { $0.id < $1.id }
+            .flatMap { $0.workloads(on: node) }
+    }
+
+    /// The stream ended: releases stop waiting for this node's agent (it is told by the sync
+    /// when it connects again); the next pass settles those that wait for nothing more.
+    private func closeAssignments(node id: String, session: UInt64) {
+        let ended = state.withLock { (s: inout EngineState) -> Bool in
+            guard s.sessions[id]?.id == session else { return false }
+            s.sessions[id] = nil
+            for (requestID, waiting) in s.stopping {
+                guard let record = s.open[requestID] else { continue }
+                s.stopping[requestID] = waiting.subtracting(record.workloads(on: id).map(\.id))
+            }
+            return true
+        }
+        if ended { signalPlacement() }
+    }
+
+    /// Releases that wait for no more stop reports end: their allocations are freed. Runs in the
+    /// applier's pass.
+    func settleStops(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        for (id, waiting) in s.stopping.sorted(by: { $0.key < $1.key }) where waiting.isEmpty {
+            s.stopping[id] = nil
+            guard let record = s.open[id], record.phase == .releasing else { continue }
+            endInPass(record, .stopped, action: "request.stopped", at: now, in: &s, into: &batch)
+        }
+    }
+
+    // MARK: Reports
+
+    /// Applies workload state transitions an agent reports for its node: accepted acknowledges a
+    /// placement, running on every replica starts the request, stopped ends a release (or, for a
+    /// workload that exited on its own, releases the request), failed fails it (queued again while
+    /// retries remain). Reports on workloads the node does not hold are stale and skipped. Returns
+    /// how many were acted on.
+    public func reportWorkloads(_ reports: [WorkloadReport], node: String) throws(ServiceError) -> Int {
+        let now = now()
+        let accepted = try change { (s: borrowing EngineState) throws(ServiceError) in
+            var batch = StoreBatch()
+            var effects = Effects()
+            var records: [String: RequestRecord] = [:]
+            var running: [String: Set<Int>] = [:]
+            var stoppedWorkloads: [(request: String, workload: String)] = []
+            var accepted = 0
+            for (i, report) in reports.enumerated() {
+                guard let (requestID, replica) = Workload.parse(report.workloadID) else {
+                    throw ServiceError.invalid("statuses[\(i)].workloadId", "must be REQUEST/REPLICA, got '\(report.workloadID)'")
+                }
+                guard var record = records[requestID] ?? s.open[requestID],
+                      record.allocation?.replicas.contains(where: { $0.replica == replica && $0.nodeID == node }) == true
+                else { continue }
+                accepted += 1
+                let actor = "agent/\(node)"
+                let said = report.reason.isEmpty ? "" : ": \(report.reason)"
+                switch report.state {
+                case .accepted:
+                    if record.phase == .placed { try? Self.transition(&record, .acknowledge, at: now, by: actor, into: &batch, effects: &effects, in: s) }
+                case .running:
+                    var replicas = running[requestID] ?? s.runningReplicas[requestID] ?? []
+                    replicas.insert(replica)
+                    running[requestID] = replicas
+                    let whole = !s.partlyPlaced.contains(requestID) && replicas.count >= record.allocation!.replicas.count
+                    if whole, record.phase == .placed || record.phase == .provisioning {
+                        try? Self.transition(&record, .start, at: now, by: actor, into: &batch, effects: &effects, in: s)
+                    }
+                case .stopped, .failed:
+                    if record.phase == .releasing {
+                        stoppedWorkloads.append((requestID, report.workloadID))
+                    } else if report.state == .failed {
+                        try? Self.transition(&record, .fail(reason: "\(report.workloadID) failed on \(node)\(said)"), at: now, by: actor, into: &batch, effects: &effects, in: s)
+                        batch.audit.append(AuditEntry(at: now, actor: actor, action: "request.fail", target: "request/\(requestID)", detail: record.phase.name + said))
+                    } else {
+                        // The workload ended on its own (a batch job that finished, a VM shut down
+                        // from inside): the request is done.
+                        try? Self.transition(&record, .release, at: now, by: actor, into: &batch, effects: &effects, in: s)
+                        batch.audit.append(AuditEntry(at: now, actor: actor, action: "request.exit", target: "request/\(requestID)", detail: "\(report.workloadID) exited\(said)"))
+                        stoppedWorkloads.append((requestID, report.workloadID))
+                    }
+                }
+                records[requestID] = record
+            }
+            batch.requests = records.values.filter { s.open[$0.id] != $0 }.sorted { $0.id < $1.id }
+            let changed = batch.requests
+            return (batch, { s in
+                effects.apply(to: &s)
+                for (id, replicas) in running { s.runningReplicas[id] = replicas }
+                for (request, workload) in stoppedWorkloads { s.stopping[request]?.remove(workload) }
+                for record in changed { Self.store(record, in: &s) }
+                return accepted
+            })
+        }
+        signalPlacement()
+        return accepted
+    }
+
+    /// Takes metering samples from a node's agent; a sample seen before is not counted again.
+    /// Returns the sequence numbers of the batch that the scheduler now holds.
+    public func recordAgentSamples(_ samples: [AgentSample], node: String) throws(ServiceError) -> [UInt64] {
+        var resolved: [MeteringSample] = []
+        var tenants: [String: String] = [:]
+        for (i, sample) in samples.enumerated() {
+            guard let (requestID, _) = Workload.parse(sample.workloadID) else {
+                throw ServiceError.invalid("samples[\(i)].workloadId", "must be REQUEST/REPLICA, got '\(sample.workloadID)'")
+            }
+            if tenants[requestID] == nil {
+                var tenant = state.withLock { $0.open[requestID]?.tenant }
+                if tenant == nil { tenant = try store.request(id: requestID)?.tenant }
+                guard let tenant else {
+                    throw ServiceError(.notFound, "no request \(requestID) for sample \(sample.sequence)", field: "samples[\(i)].workloadId")
+                }
+                tenants[requestID] = tenant
+            }
+            resolved.append(MeteringSample(node: node, sequence: sample.sequence, requestID: requestID, tenant: tenants[requestID]!, start: sample.start, end: sample.end, amounts: sample.amounts))
+        }
+        _ = try record(resolved)
+        return samples.map(\.sequence)
+    }
+}
