@@ -20,6 +20,13 @@ struct RequestLifecycleTests {
         ([.admit, .enqueue, .place, .start, .idleDetected, .noticeElapsed], .reclaimed, [.stopWorkload, .freeAllocation]),
         ([.admit, .enqueue, .place, .start, .release, .leaseExpired], .releasing, []),
         ([.admit, .enqueue, .place, .start, .release, .fail(reason: "crash")], .released, [.freeAllocation]),
+        // Eviction (drain, lost node) queues again without using a retry; abandoning fails at once.
+        ([.admit, .enqueue, .place, .start, .evict(reason: "node n1 lost")], .queued, [.stopWorkload, .freeAllocation, .enqueue]),
+        (
+            [.admit, .enqueue, .place, .fail(reason: "a"), .place, .fail(reason: "b"), .place, .evict(reason: "drain"), .place, .start],
+            .running, []
+        ),
+        ([.admit, .enqueue, .place, .acknowledge, .abandon(reason: "node n1 lost")], .failed(reason: "node n1 lost"), [.freeAllocation]),
         // Failures are retried twice (the default), then final.
         ([.admit, .enqueue, .place, .fail(reason: "image")], .queued, [.freeAllocation, .enqueue]),
         (

@@ -173,15 +173,17 @@ extension Scheduler {
     /// stream is open, releases wait for the agent to report its workloads stopped.
     public func openAssignments(node id: String) throws(ServiceError) -> AsyncStream<AgentCommand> {
         let (stream, continuation) = AsyncStream.makeStream(of: AgentCommand.self)
-        let sessionID: UInt64 = try state.withLock { (s: inout EngineState) throws(ServiceError) -> UInt64 in
+        let (sessionID, replaced) = try state.withLock { (s: inout EngineState) throws(ServiceError) in
             guard s.nodes[id] != nil else { throw ServiceError.notFound("node \(id)") }
             s.nextSessionID += 1
-            s.sessions[id]?.continuation.finish()
+            let replaced = s.sessions[id]
             s.sessions[id] = AgentSession(id: s.nextSessionID, continuation: continuation)
             continuation.yield(.sync(Self.desiredWorkloads(on: id, in: s)))
-            return s.nextSessionID
+            return (s.nextSessionID, replaced)
         }
         continuation.onTermination = { [weak self] _ in self?.closeAssignments(node: id, session: sessionID) }
+        // Outside the lock: ending a stream runs its termination handler.
+        replaced?.continuation.finish()
         return stream
     }
 

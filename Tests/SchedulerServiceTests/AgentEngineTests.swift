@@ -1,0 +1,214 @@
+import Foundation
+import Placement
+import SchedulerService
+import Testing
+
+/// The scheduler's side of its agents, without the wire: joining, assignment streams, reports,
+/// health, drain and metering.
+@Suite("Scheduler and its agents")
+struct AgentEngineTests {
+    let water = Principal(user: "w", role: .tenant, tenant: "water")
+    let service = WorkloadSpec(service: ServiceSpec(command: ["/usr/bin/sleep", "infinity"]))
+
+    /// Claims pre-registered nodes n1...nN with the bootstrap token.
+    func claim(_ scheduler: Scheduler, nodes: Int, nodeClass: NodeClass = .general) throws -> [String: String] {
+        var credentials: [String: String] = [:]
+        for i in 1...nodes {
+            let node = Node(id: "n\(i)", nodeClass: nodeClass, site: "d1", capacity: Resources(cpuMillis: 16_000, memoryMiB: 65_536))
+            credentials[node.id] = try scheduler.registerAgent(node, agentVersion: "test", token: "boot").credential
+        }
+        return credentials
+    }
+
+    @Test("an agent claims a pre-registered node with the bootstrap token; the token cannot claim it twice; the credential identifies the node")
+    func joining() throws {
+        let (scheduler, store, _) = try newScheduler(nodes: 1)
+        let node = Node(id: "n1", nodeClass: .general, site: "d1", capacity: Resources(cpuMillis: 16_000, memoryMiB: 65_536))
+        let joined = try scheduler.registerAgent(node, agentVersion: "1.0", token: "boot")
+        let credential = try #require(joined.credential)
+        #expect(try scheduler.authenticateAgent(token: credential) == "n1")
+        #expect(try scheduler.node("n1", by: admin).record.awaitingAgent == false)
+        let again = #expect(throws: ServiceError.self) { try scheduler.registerAgent(node, agentVersion: "1.0", token: "boot") }
+        #expect(again?.code == .conflict && again?.field == "node.id")
+        #expect(try scheduler.registerAgent(node, agentVersion: "1.1", token: credential).credential == nil)
+        #expect(throws: ServiceError.self) { try scheduler.registerAgent(node, agentVersion: "1.1", token: "wrong") }
+        var moved = node
+        moved.site = "d9"
+        let mismatch = #expect(throws: ServiceError.self) { try scheduler.registerAgent(moved, agentVersion: "1.1", token: credential) }
+        #expect(mismatch?.field == "node.site")
+        #expect(try store.audit(AuditQuery(targetPrefix: "node/n1", limit: 10)).map(\.action) == ["node.register", "node.claim", "node.rejoin"])
+    }
+
+    @Test("placements reach the node's stream; reports acknowledge, start and, after a release, stop the request")
+    func assignmentsAndReports() async throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 1)
+        _ = try claim(scheduler, nodes: 1)
+        var stream = try scheduler.openAssignments(node: "n1").makeAsyncIterator()
+        #expect(await stream.next() == .sync([]))
+
+        _ = try scheduler.submit([RequestSpec(id: "web", cpu: 2, memoryMiB: 1024, workload: service)], by: water)
+        scheduler.placePending()
+        guard case .start(let workload) = await stream.next() else { Issue.record("no start"); return }
+        #expect(workload.id == "web/0" && workload.spec == service && workload.assignment.resources.cpuMillis == 2000)
+
+        #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .accepted)], node: "n1") == 1)
+        #expect(try scheduler.request("web", by: water).record.phase == .provisioning)
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .running)], node: "n1")
+        #expect(try scheduler.request("web", by: water).record.phase == .running)
+        // Another node's report on this workload is stale.
+        #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .failed)], node: "n2") == 0)
+
+        #expect(try scheduler.release("web", by: water).phase == .releasing)
+        #expect(await stream.next() == .stop(workloadID: "web/0", reason: "releasing"))
+        scheduler.placePending()
+        #expect(try scheduler.request("web", by: water).record.phase == .releasing)
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .stopped)], node: "n1")
+        scheduler.placePending()
+        #expect(try scheduler.request("web", by: water).record.phase == .released)
+        #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
+
+        let malformed = #expect(throws: ServiceError.self) { try scheduler.reportWorkloads([WorkloadReport(workloadID: "web", state: .running)], node: "n1") }
+        #expect(malformed?.field == "statuses[0].workloadId")
+    }
+
+    @Test("a reconnecting agent gets a sync of what it should run; a release does not wait for a disconnected agent")
+    func reconnect() async throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 1)
+        _ = try claim(scheduler, nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "a", cpu: 1, workload: service), RequestSpec(id: "b", cpu: 1, workload: service)], batch: true, by: water)
+        scheduler.placePending()
+        var first = try scheduler.openAssignments(node: "n1").makeAsyncIterator()
+        guard case .sync(let workloads) = await first.next() else { Issue.record("no sync"); return }
+        #expect(workloads.map(\.id) == ["a/0", "b/0"])
+
+        _ = try scheduler.release("a", by: water)
+        #expect(await first.next() == .stop(workloadID: "a/0", reason: "releasing"))
+        // A new stream replaces the first (the agent restarted) and ends it.
+        var second = try scheduler.openAssignments(node: "n1").makeAsyncIterator()
+        #expect(await first.next() == nil)
+        guard case .sync(let now) = await second.next() else { Issue.record("no sync"); return }
+        #expect(now.map(\.id) == ["b/0"])
+        #expect(try scheduler.request("a", by: water).record.phase == .releasing)
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "a/0", state: .stopped)], node: "n1")
+        scheduler.placePending()
+        #expect(try scheduler.request("a", by: water).record.phase == .released)
+    }
+
+    @Test("a workload that fails is placed again while retries remain, then the request fails with the agent's reason")
+    func failures() async throws {
+        var config = SchedulerConfig()
+        config.maxRetries = 1
+        let (scheduler, _, _) = try newScheduler(nodes: 1, config: config)
+        _ = try claim(scheduler, nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "job", cpu: 1, workload: service)], by: water)
+        scheduler.placePending()
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "job/0", state: .failed, reason: "exit status 3")], node: "n1")
+        #expect(try scheduler.request("job", by: water).record.phase == .queued)
+        scheduler.placePending()
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "job/0", state: .failed, reason: "exit status 3")], node: "n1")
+        let record = try scheduler.request("job", by: water).record
+        #expect(record.phase == .failed(reason: "job/0 failed on n1: exit status 3"))
+        #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
+    }
+
+    @Test("silent nodes become suspect, then lost: services move, VMs fail; a heartbeat brings a node back")
+    func lostNodes() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 2)
+        _ = try claim(scheduler, nodes: 2)
+        _ = try scheduler.submit([
+            RequestSpec(id: "svc", cpu: 10, requiredLabels: [:], workload: service),
+            RequestSpec(id: "vm", kind: .vm, cpu: 4, workload: WorkloadSpec(vm: VirtualMachineSpec(image: "/var/lib/images/a.qcow2"))),
+        ], batch: true, by: water)
+        scheduler.placePending()
+        let svcNode = try #require(try scheduler.request("svc", by: water).record.allocation?.replicas.first?.nodeID)
+        let other = svcNode == "n1" ? "n2" : "n1"
+        let vmNode = try #require(try scheduler.request("vm", by: water).record.allocation?.replicas.first?.nodeID)
+
+        clock.advance(31)
+        _ = try scheduler.heartbeat(node: other)
+        scheduler.placePending()
+        #expect(try scheduler.node(svcNode, by: admin).state == .suspect)
+        #expect(try scheduler.node(other, by: admin).state == .ready)
+        #expect(try scheduler.alerts(by: admin).contains { $0.kind == "node_suspect" && $0.target == "node/\(svcNode)" })
+
+        clock.advance(301)
+        _ = try scheduler.heartbeat(node: other)
+        scheduler.placePending()
+        #expect(try scheduler.node(svcNode, by: admin).state == .lost)
+        let moved = try scheduler.request("svc", by: water).record
+        #expect(moved.phase == .placed && moved.allocation?.replicas.first?.nodeID == other)
+        if vmNode == svcNode {
+            #expect(try scheduler.request("vm", by: water).record.phase == .failed(reason: "node \(svcNode) lost"))
+        }
+
+        #expect(try scheduler.heartbeat(node: svcNode) == .ready)
+        #expect(try scheduler.node(svcNode, by: admin).state == .ready)
+    }
+
+    @Test("an edge node cut off keeps its workloads however long it is lost")
+    func edgeStays() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 0)
+        let edge = Node(id: "e1", nodeClass: .edge, site: "d1", capacity: Resources(cpuMillis: 8000, memoryMiB: 16_384))
+        _ = try scheduler.registerAgent(edge, agentVersion: "test", token: "boot")
+        _ = try scheduler.submit([RequestSpec(id: "cam", kind: .aiInference, cpu: 2, allowedClasses: [.edge], workload: service)], by: water)
+        scheduler.placePending()
+        clock.advance(2 * 86_400)
+        scheduler.placePending()
+        #expect(try scheduler.node("e1", by: admin).state == .lost)
+        let record = try scheduler.request("cam", by: water).record
+        #expect(record.phase == .placed && record.allocation?.replicas.first?.nodeID == "e1")
+    }
+
+    @Test("draining a node moves its services elsewhere and leaves its VMs")
+    func drain() throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 1)
+        _ = try scheduler.submit([
+            RequestSpec(id: "svc", cpu: 2, workload: service),
+            RequestSpec(id: "vm", kind: .vm, cpu: 2, workload: WorkloadSpec(vm: VirtualMachineSpec(image: "/img.qcow2"))),
+        ], batch: true, by: water)
+        scheduler.placePending()
+        _ = try scheduler.registerNode(Node(id: "n2", nodeClass: .general, site: "d1", capacity: Resources(cpuMillis: 16_000, memoryMiB: 65_536)), awaitingAgent: true, by: admin)
+        _ = try scheduler.setNodeState("n1", to: .draining, by: admin)
+        scheduler.placePending()
+        #expect(try scheduler.request("svc", by: water).record.allocation?.replicas.first?.nodeID == "n2")
+        #expect(try scheduler.request("vm", by: water).record.allocation?.replicas.first?.nodeID == "n1")
+        #expect(try scheduler.request("vm", by: water).record.phase == .placed)
+    }
+
+    @Test("agents' metering samples count once when sent again; a sample of an unknown request is refused naming it")
+    func metering() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        _ = try claim(scheduler, nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "web", cpu: 2, workload: service)], by: water)
+        scheduler.placePending()
+        let start = clock.now()
+        let samples = (1...3).map { i in
+            AgentSample(sequence: UInt64(i), workloadID: "web/0", start: start + Double(i - 1) * 3600, end: start + Double(i) * 3600, amounts: UsageAmounts(cpuCoreHours: 1.5))
+        }
+        #expect(try scheduler.recordAgentSamples(Array(samples.prefix(2)), node: "n1") == [1, 2])
+        #expect(try scheduler.recordAgentSamples(samples, node: "n1") == [1, 2, 3])
+        let usage = try scheduler.usage(UsageQuery(requestID: "web", from: start, to: start + 4 * 3600), by: water)
+        #expect(usage.cpuCoreHours == 4.5)
+        let unknown = #expect(throws: ServiceError.self) {
+            try scheduler.recordAgentSamples([AgentSample(sequence: 4, workloadID: "nope/0", start: start, end: start + 1, amounts: UsageAmounts())], node: "n1")
+        }
+        #expect(unknown?.field == "samples[0].workloadId")
+    }
+
+    @Test("a workload spec is validated at submission, naming the field")
+    func workloadValidation() throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 1)
+        let relative = #expect(throws: ServiceError.self) {
+            try scheduler.submit([RequestSpec(kind: .vm, cpu: 1, workload: WorkloadSpec(vm: VirtualMachineSpec(image: "disk.qcow2")))], by: water)
+        }
+        #expect(relative?.field == "workload.vm.image")
+        let mismatch = #expect(throws: ServiceError.self) {
+            try scheduler.submit([RequestSpec(kind: .service, cpu: 1, workload: WorkloadSpec(vm: VirtualMachineSpec(image: "/disk.qcow2")))], by: water)
+        }
+        #expect(mismatch?.field == "workload")
+        let empty = #expect(throws: ServiceError.self) {
+            try scheduler.submit([RequestSpec(cpu: 1, workload: WorkloadSpec(service: ServiceSpec(command: [])))], batch: true, by: water)
+        }
+        #expect(empty?.field == "requests[0].workload.service.command")
+    }
+}
