@@ -125,6 +125,7 @@ public enum SchedulerAPI {
         var id: String
         var name: String?
         var weight: Double?
+        var reclaimIdle: Bool?
     }
     struct UserBody: Decodable {
         var id: String
@@ -154,7 +155,7 @@ public enum SchedulerAPI {
     static func addTenantRoutes(_ v1: RouterGroup<APIContext>, _ scheduler: Scheduler) {
         v1.post("tenants") { request, context -> Response in
             let body = try await JSON.decode(TenantBody.self, from: request)
-            return try JSON.response(try scheduler.createTenant(id: body.id, name: body.name, weight: body.weight ?? 1, by: try context.caller()), status: .created)
+            return try JSON.response(try scheduler.createTenant(id: body.id, name: body.name, weight: body.weight ?? 1, reclaimIdle: body.reclaimIdle, by: try context.caller()), status: .created)
         }
         v1.get("tenants") { _, context -> Response in
             try JSON.response(["tenants": try scheduler.tenants(by: try context.caller())])

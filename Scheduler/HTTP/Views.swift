@@ -41,6 +41,7 @@ struct RequestView: Encodable {
     var placement: [Replica]
     var pending: Pending?
     var spec: PlacementRequest
+    var workload: WorkloadSpec?
     var history: [HistoryEntry]?
 
     init(_ status: RequestStatus, withHistory: Bool = false) {
@@ -69,6 +70,7 @@ struct RequestView: Encodable {
                 nodesEvaluated: report.nodesEvaluated, unplacedReplicas: report.unplacedReplicas, summary: report.description)
         }
         spec = record.spec
+        workload = record.workload
         history = withHistory ? status.history : nil
     }
 }

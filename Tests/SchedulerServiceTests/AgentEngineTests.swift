@@ -212,3 +212,64 @@ struct AgentEngineTests {
         #expect(empty?.field == "requests[0].workload.service.command")
     }
 }
+
+@Suite("Idle reclamation")
+struct IdleReclaimTests {
+    let water = Principal(user: "w", role: .tenant, tenant: "water")
+
+    /// One hour-long sample of `cores` used by `web/0` starting at `start`.
+    func sample(_ sequence: UInt64, at start: Double, cores: Double) -> AgentSample {
+        AgentSample(sequence: sequence, workloadID: "web/0", start: start, end: start + 3600, amounts: UsageAmounts(cpuCoreHours: cores))
+    }
+
+    func runningRequest(reclaimIdle: Bool? = nil) throws -> (Scheduler, ManualClock) {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        if let reclaimIdle { _ = try scheduler.createTenant(id: "parks", name: nil, reclaimIdle: reclaimIdle, by: admin) }
+        let node = Node(id: "n1", nodeClass: .general, site: "d1", capacity: Resources(cpuMillis: 16_000, memoryMiB: 65_536))
+        _ = try scheduler.registerAgent(node, agentVersion: "test", token: "boot")
+        _ = try scheduler.submit([RequestSpec(id: "web", tenant: reclaimIdle == nil ? "water" : "parks", cpu: 4, workload: WorkloadSpec(service: ServiceSpec(command: ["/bin/true"])))], by: admin)
+        scheduler.placePending()
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .running)], node: "n1")
+        return (scheduler, clock)
+    }
+
+    @Test("a request under 5% of its CPU for an hour gets a notice, and is reclaimed when the notice runs out")
+    func reclaimed() throws {
+        let (scheduler, clock) = try runningRequest()
+        let start = clock.now()
+        _ = try scheduler.recordAgentSamples([sample(1, at: start, cores: 0.1)], node: "n1")
+        clock.advance(3600)
+        _ = try scheduler.heartbeat(node: "n1")
+        scheduler.placePending()
+        #expect(try scheduler.request("web", by: admin).record.lifecycle.idleNoticeSent)
+        #expect(try scheduler.alerts(by: admin).contains { $0.kind == "idle_allocation" && $0.target == "request/web" })
+        clock.advance(3600)
+        _ = try scheduler.heartbeat(node: "n1")
+        scheduler.placePending()
+        #expect(try scheduler.request("web", by: admin).record.phase == .reclaimed)
+        #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
+    }
+
+    @Test("activity after the notice withdraws it; a tenant that opted out is never reclaimed")
+    func activityAndOptOut() throws {
+        let (scheduler, clock) = try runningRequest()
+        let start = clock.now()
+        _ = try scheduler.recordAgentSamples([sample(1, at: start, cores: 0.1)], node: "n1")
+        clock.advance(3600)
+        _ = try scheduler.heartbeat(node: "n1")
+        scheduler.placePending()
+        _ = try scheduler.recordAgentSamples([sample(2, at: start + 3600, cores: 3)], node: "n1")
+        clock.advance(7200)
+        _ = try scheduler.heartbeat(node: "n1")
+        scheduler.placePending()
+        let record = try scheduler.request("web", by: admin).record
+        #expect(record.phase == .running && !record.lifecycle.idleNoticeSent)
+
+        let (optedOut, clock2) = try runningRequest(reclaimIdle: false)
+        _ = try optedOut.recordAgentSamples([sample(1, at: clock2.now(), cores: 0)], node: "n1")
+        clock2.advance(10 * 3600)
+        _ = try optedOut.heartbeat(node: "n1")
+        optedOut.placePending()
+        #expect(try optedOut.request("web", by: admin).record.phase == .running)
+    }
+}

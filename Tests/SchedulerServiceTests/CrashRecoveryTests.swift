@@ -29,7 +29,7 @@ struct CrashRecoveryTests {
         static func start(dataDir: URL) throws -> Server {
             let process = Process()
             process.executableURL = CrashRecoveryTests.binary
-            process.arguments = ["--data-dir", dataDir.path, "--http-port", "0"]
+            process.arguments = ["--data-dir", dataDir.path, "--http-port", "0", "--grpc-port", "0"]
             var environment = ProcessInfo.processInfo.environment
             environment["SUANLI_ADMIN_TOKEN"] = "crash-admin"
             process.environment = environment

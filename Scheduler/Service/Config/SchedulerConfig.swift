@@ -19,6 +19,7 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var agingCap: Int = 200
     public var priorities: PriorityTable = .standard
     public var health: NodeHealthPolicy = NodeHealthPolicy()
+    public var idle: IdlePolicy = IdlePolicy()
     public var billing: BillingWeights = BillingWeights()
     /// Alerts: a tenant's use of a quota above this share is reported.
     public var quotaAlertShare: Double = 0.9
@@ -27,6 +28,21 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     /// Latencies between sites; nodes of unknown sites reach only themselves.
     public var topology: Topology = Topology()
     public var storagePools: [StoragePool] = []
+
+    public init() {}
+}
+
+/// When a running request counts as idle and is reclaimed: each tenant follows it unless its own
+/// `reclaimIdle` says otherwise.
+public struct IdlePolicy: Sendable, Hashable, Codable {
+    /// A workload using less than this share of its CPU allocation is idle.
+    public var cpuShare: Double = 0.05
+    /// Idle this long, the tenant gets a notice (an `idle_allocation` alert).
+    public var idleSeconds: Double = 3600
+    /// Still idle this long after the notice, the request is reclaimed.
+    public var noticeSeconds: Double = 3600
+    /// Whether tenants that do not say otherwise have idle requests reclaimed.
+    public var reclaimByDefault: Bool = true
 
     public init() {}
 }

@@ -19,6 +19,8 @@ struct Effects: Sendable {
         }
         for id in releases {
             s.runningReplicas[id] = nil
+            s.idleSince[id] = nil
+            s.idleNoticeAt[id] = nil
             s.stopping[id] = nil
             guard s.cluster.release(id) != nil else { continue }
             s.queue.credit(id)
@@ -112,6 +114,8 @@ extension Scheduler {
         s.partlyPlaced.remove(record.id)
         s.stopping[record.id] = nil
         s.runningReplicas[record.id] = nil
+        s.idleSince[record.id] = nil
+        s.idleNoticeAt[record.id] = nil
         switch record.phase {
         case .released: s.counters.released += 1
         case .rejected: s.counters.rejected += 1

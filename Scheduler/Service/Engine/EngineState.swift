@@ -26,6 +26,10 @@ struct EngineState: Sendable {
     var runningReplicas: [String: Set<Int>] = [:]
     /// Draining nodes whose restartable workloads the next pass moves elsewhere.
     var drainQueue: Set<String> = []
+    /// Since when each running request has been under the idle threshold (from its samples).
+    var idleSince: [String: Double] = [:]
+    /// When each idle request's notice went out.
+    var idleNoticeAt: [String: Double] = [:]
     /// Health of the nodes that agents have claimed.
     var health: [String: NodeHealth] = [:]
     /// Grants whose expiry has been acted on.

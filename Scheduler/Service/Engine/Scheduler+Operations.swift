@@ -40,9 +40,11 @@ extension Scheduler {
             do throws(MeteringError) { _ = try ledger.record(fresh) } catch { throw ServiceError.invalid("samples." + error.field, error.message) }
             var batch = StoreBatch()
             batch.meteringSamples = fresh
+            let idle = Self.idleObservations(fresh, in: s, threshold: config.idle.cpuShare, into: &batch)
             let updated = ledger
             return (batch, { s in
                 s.ledger = updated
+                idle.apply(to: &s)
                 return fresh.count
             })
         }
@@ -90,7 +92,7 @@ extension Scheduler {
         }
     }
 
-    /// Nodes suspect or lost, tenants near a quota, grants about to end.
+    /// Nodes suspect or lost, tenants near a quota, idle requests under notice, grants about to end.
     public func alerts(by caller: Principal) throws(ServiceError) -> [Alert] {
         try caller.require(.readOperations)
         let now = now()
@@ -108,6 +110,11 @@ extension Scheduler {
                         alerts.append(Alert(kind: "quota_near_limit", target: "tenant/\(tenant)/quota/\(priority.rawValue)", message: "\(tenant) uses \(Int(share * 100))% of its \(priority.rawValue) quota"))
                     }
                 }
+            }
+            for id in s.idleNoticeAt.keys.sorted() {
+                guard let record = s.open[id], let noticed = s.idleNoticeAt[id] else { continue }
+                let reclaimAt = Int(noticed + config.idle.noticeSeconds - now)
+                alerts.append(Alert(kind: "idle_allocation", target: "request/\(id)", message: "\(record.tenant)'s request \(id) is idle and will be reclaimed in \(max(0, reclaimAt)) s unless it becomes active"))
             }
             for grant in s.grants.values.sorted(by: { $0.id < $1.id }) where grant.expiresAt > now && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
                 alerts.append(Alert(kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(grant.expiresAt - now)) s"))

@@ -14,6 +14,7 @@ extension Scheduler {
             timeDrivenEvents(at: now, in: &s, into: &batch)
             tickHealth(at: now, in: &s, into: &batch)
             settleStops(at: now, in: &s, into: &batch)
+            reclaimIdle(at: now, in: &s, into: &batch)
             for node in s.drainQueue.sorted() {
                 moveWorkloads(off: node, reason: "node \(node) is draining", abandonOthers: false, at: now, in: &s, into: &batch)
             }

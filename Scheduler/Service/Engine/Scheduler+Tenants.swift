@@ -3,14 +3,14 @@ import Placement
 extension Scheduler {
     // MARK: Tenants
 
-    public func createTenant(id: String, name: String?, weight: Double = 1, by caller: Principal) throws(ServiceError) -> Tenant {
+    public func createTenant(id: String, name: String?, weight: Double = 1, reclaimIdle: Bool? = nil, by caller: Principal) throws(ServiceError) -> Tenant {
         try caller.require(.manageTenants)
         try Self.checkName(id, field: "id")
         guard weight.isFinite, weight > 0, weight <= 1000 else { throw ServiceError.invalid("weight", "must be a number in (0, 1000], got \(weight)") }
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.tenants[id] == nil else { throw ServiceError.conflict("tenant \(id) exists already", field: "id") }
-            let tenant = Tenant(id: id, name: name ?? id, weight: weight, createdAt: now)
+            let tenant = Tenant(id: id, name: name ?? id, weight: weight, reclaimIdle: reclaimIdle, createdAt: now)
             var batch = StoreBatch()
             batch.tenants = [tenant]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "tenant.create", target: "tenant/\(id)", detail: "weight \(weight)")]

@@ -6,12 +6,15 @@ public struct Tenant: Sendable, Hashable, Codable {
     public var name: String
     /// Fair-share weight among tenants in the pending queue.
     public var weight: Double
+    /// Whether idle requests are reclaimed; nil follows the scheduler's `IdlePolicy`.
+    public var reclaimIdle: Bool?
     public var createdAt: Double
 
-    public init(id: String, name: String, weight: Double = 1, createdAt: Double) {
+    public init(id: String, name: String, weight: Double = 1, reclaimIdle: Bool? = nil, createdAt: Double) {
         self.id = id
         self.name = name
         self.weight = weight
+        self.reclaimIdle = reclaimIdle
         self.createdAt = createdAt
     }
 }
