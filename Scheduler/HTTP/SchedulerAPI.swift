@@ -24,6 +24,7 @@ public enum SchedulerAPI {
         addRequestRoutes(v1, scheduler)
         addNodeRoutes(v1, scheduler)
         addTenantRoutes(v1, scheduler)
+        addCatalogRoutes(v1, scheduler)
         addOperationRoutes(v1, scheduler)
         return router
     }
@@ -89,19 +90,40 @@ public enum SchedulerAPI {
         return RequestCursor(submittedAt: at, id: String(raw[raw.index(after: slash)...]))
     }
 
+    // MARK: Catalog
+
+    static func addCatalogRoutes(_ v1: RouterGroup<APIContext>, _ scheduler: Scheduler) {
+        v1.post("catalog") { request, context -> Response in
+            let body = try await JSON.decode(CatalogRegistration.self, from: request)
+            return try JSON.response(try scheduler.registerCatalogEntry(body, by: try context.caller()), status: .created)
+        }
+        v1.get("catalog") { request, context -> Response in
+            let query = CatalogQuery(
+                kind: try request.query("kind", as: CatalogEntry.Kind.self), nodeClass: try request.query("class", as: NodeClass.self),
+                site: request.query("site"), partition: request.query("partition"), label: try labelFilter(request), text: request.query("q"))
+            return try JSON.response(["entries": try scheduler.catalog(query, by: try context.caller())])
+        }
+        v1.get("catalog/:code") { _, context -> Response in
+            try JSON.response(try scheduler.catalogEntry(code: try context.parameters.require("code"), by: try context.caller()))
+        }
+    }
+
+    /// The `label=KEY=VALUE` filter of a list.
+    static func labelFilter(_ request: Request) throws(ServiceError) -> (key: String, value: String)? {
+        guard let raw = request.query("label") else { return nil }
+        let parts = raw.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ServiceError.invalid("label", "must be KEY=VALUE") }
+        return (parts[0], parts[1])
+    }
+
     // MARK: Nodes
 
     static func addNodeRoutes(_ v1: RouterGroup<APIContext>, _ scheduler: Scheduler) {
         v1.get("nodes") { request, context -> Response in
-            var label: (String, String)?
-            if let raw = request.query("label") {
-                let parts = raw.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ServiceError.invalid("label", "must be KEY=VALUE") }
-                label = (parts[0], parts[1])
-            }
+            let label = try labelFilter(request)
             let nodes = try scheduler.nodes(
                 nodeClass: try request.query("class", as: NodeClass.self), site: request.query("site"),
-                partition: request.query("partition"), label: label, by: try context.caller())
+                partition: request.query("partition"), label: label.map { ($0.key, $0.value) }, by: try context.caller())
             return try JSON.response(["nodes": nodes.map(NodeView.init)])
         }
         v1.post("nodes") { request, context -> Response in

@@ -68,6 +68,9 @@ public final class SQLiteStore: SchedulerStore {
                 CREATE TABLE meteringSample (node TEXT NOT NULL, sequence INTEGER NOT NULL, json BLOB NOT NULL, PRIMARY KEY (node, sequence));
                 """)
         }
+        migrator.registerMigration("v2 catalog") { db in
+            try db.execute(sql: "CREATE TABLE catalog (code TEXT PRIMARY KEY NOT NULL, json BLOB NOT NULL)")
+        }
         return migrator
     }
 
@@ -85,6 +88,7 @@ public final class SQLiteStore: SchedulerStore {
                 snapshot.openRequests = try decodeAll(
                     RequestRecord.self, db, "SELECT json FROM request WHERE terminal = 0 ORDER BY submittedAt, id")
                 snapshot.meteringSamples = try decodeAll(MeteringSample.self, db, "SELECT json FROM meteringSample ORDER BY node, sequence")
+                snapshot.catalog = try decodeAll(CatalogEntry.self, db, "SELECT json FROM catalog ORDER BY code")
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM setting") {
                     snapshot.settings[row["key"]] = row["value"]
                 }
@@ -102,6 +106,9 @@ public final class SQLiteStore: SchedulerStore {
                 }
                 for tenant in batch.tenants {
                     try db.execute(sql: "INSERT OR REPLACE INTO tenant (id, json) VALUES (?, ?)", arguments: [tenant.id, encode(tenant)])
+                }
+                for entry in batch.catalog {
+                    try db.execute(sql: "INSERT OR REPLACE INTO catalog (code, json) VALUES (?, ?)", arguments: [entry.code, encode(entry)])
                 }
                 for id in batch.removedUsers { try db.execute(sql: "DELETE FROM user WHERE id = ?", arguments: [id]) }
                 for user in batch.users {

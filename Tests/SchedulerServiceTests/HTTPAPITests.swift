@@ -91,7 +91,51 @@ struct HTTPAPITests {
         (.get, "/v1/audit", nil, ["admin", "aud"]),
         (.get, "/v1/alerts", nil, ["admin", "op", "aud"]),
         (.get, "/v1/utilization", nil, ["admin", "op", "aud"]),
+        (.post, "/v1/catalog", #"{"kind":"offering","name":"gpu small","nodeClass":"ai","cpu":8,"memoryMiB":32768}"#, ["admin", "op"]),
+        (.get, "/v1/catalog?kind=offering", nil, ["admin", "op", "aud", "w", "t"]),
     ]
+
+    @Test("the catalog gives entries standardized codes, filters and searches them, and requests inherit a component's profile")
+    func catalog() async throws {
+        try await withAPI { client, tokens in
+            let component = #"{"kind":"component","name":"Video analytics","version":"2.1","nodeClass":"general","cpu":3,"memoryMiB":4096,"workloadKind":"ai-inference","labels":{"zone":"east"},"description":"camera streams to events"}"#
+            let (created, entry) = try await call(client, .post, "/v1/catalog", token: tokens["op"], body: component)
+            #expect(created == .created)
+            #expect(entry["code"] as? String == "SL-CMP-GENERAL-VIDEO-ANALYTICS-V2-1")
+            let (taken, error) = try await call(client, .post, "/v1/catalog", token: tokens["op"], body: component)
+            #expect(taken == .conflict && error["field"] as? String == "name")
+            let offering = #"{"kind":"offering","name":"A100 x8","nodeClass":"ai","site":"d3","cpu":64,"memoryMiB":524288,"gpu":{"count":8}}"#
+            #expect(try await call(client, .post, "/v1/catalog", token: tokens["op"], body: offering).0 == .created)
+
+            let (_, all) = try await call(client, .get, "/v1/catalog", token: tokens["w"])
+            #expect((all["entries"] as? [[String: Any]])?.compactMap { $0["code"] as? String } == ["SL-CMP-GENERAL-VIDEO-ANALYTICS-V2-1", "SL-OFR-AI-A100-X8"])
+            for (query, count) in [("kind=offering", 1), ("class=general", 1), ("site=d3", 1), ("label=zone=east", 1), ("q=CAMERA", 1), ("q=nothing", 0), ("partition=public", 2)] {
+                let (_, found) = try await call(client, .get, "/v1/catalog?\(query)", token: tokens["w"])
+                #expect((found["entries"] as? [Any])?.count == count, "\(query)")
+            }
+            let (got, one) = try await call(client, .get, "/v1/catalog/SL-OFR-AI-A100-X8", token: tokens["aud"])
+            #expect(got == .ok && one["name"] as? String == "A100 x8")
+            #expect(try await call(client, .get, "/v1/catalog/SL-NOPE", token: tokens["aud"]).0 == .notFound)
+
+            let (submitted, request) = try await call(client, .post, "/v1/requests", token: tokens["w"], body: #"{"id":"cam","component":{"name":"Video analytics"}}"#)
+            #expect(submitted == .created)
+            let spec = request["spec"] as? [String: Any]
+            #expect(spec?["kind"] as? String == "ai-inference")
+            #expect((spec?["resources"] as? [String: Any])?["cpuMillis"] as? Int == 3000)
+            #expect((spec?["requiredLabels"] as? [String: String]) == ["zone": "east"])
+
+            for (body, field) in [
+                (#"{"kind":"component","name":"x","cpu":1,"memoryMiB":1}"#, "version"),
+                (#"{"kind":"offering","name":"x","cpu":1,"memoryMiB":1}"#, "nodeClass"),
+                (#"{"kind":"offering","name":"x","nodeClass":"ai","cpu":0,"memoryMiB":1}"#, "cpu"),
+                (#"{"kind":"offering","name":"x","nodeClass":"ai","cpu":1,"memoryMiB":1,"gpu":{"count":0}}"#, "gpu.count"),
+                (#"{"kind":"rack","name":"x","cpu":1,"memoryMiB":1}"#, "kind"),
+            ] {
+                let (status, error) = try await call(client, .post, "/v1/catalog", token: tokens["admin"], body: body)
+                #expect(status == .badRequest && error["field"] as? String == field, "\(body): \(status) \(error)")
+            }
+        }
+    }
 
     @Test("authorization matrix: role x endpoint x tenant")
     func authorization() async throws {

@@ -33,6 +33,7 @@ struct StoreConformance {
         batch.grants = [Grant(id: "g1", tenant: "water", partition: "secure", expiresAt: 99, createdAt: 1)]
         batch.requests = [Self.record("a", at: 1), Self.record("b", at: 2, phase: .release)]
         batch.settings = ["k": "v"]
+        batch.catalog = [try CatalogRegistration(kind: .component, name: "db", version: "1", cpu: 1, memoryMiB: 512, workloadKind: .service).entry(at: 1, by: "admin")]
         batch.meteringSamples = [MeteringSample(node: "n1", sequence: 1, requestID: "a", tenant: "water", start: 0, end: 10, amounts: UsageAmounts(cpuCoreHours: 1))]
         try store.commit(batch)
         let snapshot = try store.snapshot()
@@ -44,6 +45,7 @@ struct StoreConformance {
         #expect(snapshot.settings == ["k": "v"])
         #expect(snapshot.openRequests.map(\.id) == ["a"])
         #expect(snapshot.meteringSamples == batch.meteringSamples)
+        #expect(snapshot.catalog == batch.catalog)
         #expect(try store.request(id: "b")?.phase == .released)
     }
 

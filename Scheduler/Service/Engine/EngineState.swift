@@ -38,6 +38,8 @@ struct EngineState: Sendable {
     var partlyPlaced: Set<String> = []
     /// Lease ends (time, request id); stale entries are skipped when popped.
     var leases = Heap<LeaseEnd>()
+    /// The resource catalog by code.
+    var catalog: [String: CatalogEntry] = [:]
     var tenants: [String: Tenant]
     var users: [String: User]
     var usersByTokenHash: [String: String]

@@ -65,8 +65,8 @@ extension Scheduler {
                 }
                 let request: PlacementRequest
                 do throws(ValidationError) {
-                    request = try spec.placementRequest(id: id, tenant: tenants[i], now: now)
-                    _ = try s.placer.validator.resolve(request, in: s.cluster)
+                    // Kept resolved: a component's profile counts against quotas as it will run.
+                    request = try s.placer.validator.resolve(try spec.placementRequest(id: id, tenant: tenants[i], now: now), in: s.cluster).request
                 } catch {
                     throw ServiceError(error, fieldPrefix: prefix(i))
                 }

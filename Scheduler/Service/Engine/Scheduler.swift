@@ -68,6 +68,10 @@ public final class Scheduler: Sendable {
             usersByTokenHash: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.tokenHash, $0.id) }),
             grants: Dictionary(uniqueKeysWithValues: snapshot.grants.map { ($0.id, $0) }),
             ledger: MeteringLedger(), settings: snapshot.settings)
+        for entry in snapshot.catalog {
+            engine.catalog[entry.code] = entry
+            if let component = entry.component { engine.placer.validator.catalog.register(component) }
+        }
         for tenant in snapshot.tenants {
             queue.config.tenants[tenant.id, default: TenantPolicy()].weight = tenant.weight
         }

@@ -79,7 +79,7 @@ public struct RequestSpec: Sendable, Hashable, Codable {
             throw ValidationError(field: "queueDeadlineSeconds", code: .outOfRange, message: "must be a positive number of seconds")
         }
         return PlacementRequest(
-            id: id, tenant: tenant, priority: priority ?? .standard, kind: kind ?? .service, replicas: replicas ?? 1,
+            id: id, tenant: tenant, priority: priority ?? .standard, kind: kind ?? (component == nil ? .service : .component), replicas: replicas ?? 1,
             gang: gang ?? false,
             resources: Resources(cpuMillis: cpuMillis, memoryMiB: memoryMiB ?? 0, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
             gpu: gpu.map { GPURequest(count: $0.count, milliPerGPU: $0.milliPerGPU ?? GPUDevice.wholeMilli, models: $0.models ?? [], minMemoryMiB: $0.minMemoryMiB ?? 0) },

@@ -11,6 +11,7 @@ public struct StoreSnapshot: Sendable, Hashable {
     /// Requests in a phase that is not terminal, in submission order.
     public var openRequests: [RequestRecord] = []
     public var meteringSamples: [MeteringSample] = []
+    public var catalog: [CatalogEntry] = []
     /// Named values: the admin and bootstrap token hashes, counters.
     public var settings: [String: String] = [:]
 
@@ -30,6 +31,7 @@ public struct StoreBatch: Sendable, Hashable {
     public var quotas: [QuotaRecord] = []
     public var grants: [Grant] = []
     public var meteringSamples: [MeteringSample] = []
+    public var catalog: [CatalogEntry] = []
     public var settings: [String: String] = [:]
 
     public init() {}
