@@ -29,7 +29,9 @@ struct BearerAuthentication: RouterMiddleware {
             throw ServiceError(.unauthenticated, "an Authorization: Bearer token is required")
         }
         var context = context
-        context.principal = try scheduler.authenticate(token: String(header.dropFirst(7)))
+        let principal = try scheduler.authenticate(token: String(header.dropFirst(7)))
+        if let tenant = principal.tenant { scheduler.countAPICall(tenant: tenant) }
+        context.principal = principal
         return try await next(request, context)
     }
 }

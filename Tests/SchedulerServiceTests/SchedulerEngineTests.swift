@@ -131,3 +131,33 @@ struct SchedulerEngineTests {
         #expect(bill[1].charge == 1 && bill[0].charge == 0)
     }
 }
+
+@Suite("API call metering")
+struct APICallMeteringTests {
+    @Test("tenants' API calls are metered per interval, appear in usage and billing, and survive a restart")
+    func metered() throws {
+        var config = SchedulerConfig()
+        config.billing = BillingWeights(perAPICall: 0.01)
+        let (scheduler, store, clock) = try newScheduler(config: config)
+        let start = clock.now()
+        scheduler.placePending()
+        for _ in 0..<3 { scheduler.countAPICall(tenant: "water") }
+        scheduler.countAPICall(tenant: "transport")
+        clock.advance(5)
+        scheduler.placePending()
+        let water = Principal(user: "w", role: .tenant, tenant: "water")
+        #expect(try scheduler.usage(UsageQuery(from: start, to: start + 60), by: water).apiCalls == 0)
+        clock.advance(5)
+        scheduler.placePending()
+        #expect(try scheduler.usage(UsageQuery(from: start, to: start + 60), by: water).apiCalls == 3)
+        #expect(try scheduler.billing(from: start, to: start + 60, tenant: "water", by: admin).first?.charge == 0.03)
+
+        let reopened = try Scheduler(store: store, config: config, clock: clock)
+        #expect(try reopened.usage(UsageQuery(tenant: "transport", from: start, to: start + 60), by: admin).apiCalls == 1)
+        for _ in 0..<2 { reopened.countAPICall(tenant: "water") }
+        reopened.placePending()
+        clock.advance(10)
+        reopened.placePending()
+        #expect(try reopened.usage(UsageQuery(tenant: "water", from: start, to: start + 60), by: admin).apiCalls == 5)
+    }
+}

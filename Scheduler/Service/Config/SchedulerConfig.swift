@@ -20,6 +20,8 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var priorities: PriorityTable = .standard
     public var health: NodeHealthPolicy = NodeHealthPolicy()
     public var idle: IdlePolicy = IdlePolicy()
+    /// Seconds between turning tenants' API call counts into metering samples.
+    public var apiMeteringInterval: Double = 10
     public var billing: BillingWeights = BillingWeights()
     /// Alerts: a tenant's use of a quota above this share is reported.
     public var quotaAlertShare: Double = 0.9

@@ -45,6 +45,8 @@ struct EngineState: Sendable {
     var usersByTokenHash: [String: String]
     var grants: [String: Grant]
     var ledger: MeteringLedger
+    /// When API calls were last turned into metering samples.
+    var apiCallsFlushedAt: Double?
     var settings: [String: String]
     var counters = Counters()
     /// Grows with every change that may let a pending request fit (a release, a node joining or

@@ -33,6 +33,7 @@ extension Scheduler {
     /// a node credential; with the node's own credential it updates the node (agent version, or
     /// its inventory while it holds no allocation).
     public func registerAgent(_ node: Node, agentVersion: String, token: String) throws(ServiceError) -> AgentRegistration {
+        try Self.checkNodeID(node.id, field: "node.id")
         let now = now()
         let bootstrap = isBootstrapToken(token)
         let credential = bootstrap ? Token.generate(prefix: "node") : nil

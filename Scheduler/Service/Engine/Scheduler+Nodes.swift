@@ -46,6 +46,7 @@ extension Scheduler {
     /// marks a node an operator registers ahead of its agent (an edge site being set up).
     public func registerNode(_ node: Node, awaitingAgent: Bool, agentVersion: String? = nil, by caller: Principal) throws(ServiceError) -> NodeStatus {
         try caller.require(.manageNodes)
+        try Self.checkNodeID(node.id, field: "id")
         let now = now()
         let status = try change { (s: borrowing EngineState) throws(ServiceError) in
             var nodes = s.nodes.values.map(\.node).filter { $0.id != node.id }
@@ -73,6 +74,12 @@ extension Scheduler {
         }
         signalPlacement()
         return status
+    }
+
+    /// Node ids are names; `api` is where API calls are metered.
+    static func checkNodeID(_ id: String, field: String) throws(ServiceError) {
+        try checkName(id, field: field)
+        guard id != apiMeteringName else { throw ServiceError.invalid(field, "'\(id)' is reserved") }
     }
 
     /// A new cluster state with `nodes` carrying over every allocation (by node id).

@@ -50,6 +50,46 @@ extension Scheduler {
         }
     }
 
+    /// Counts one call to the API by a tenant's user; counts are metered (`apiCalls`, under node
+    /// and request `api`) every `apiMeteringInterval` seconds.
+    public func countAPICall(tenant: String) {
+        apiCalls.withLock { $0[tenant, default: 0] += 1 }
+    }
+
+    /// The node and request name under which API calls are metered.
+    static let apiMeteringName = "api"
+    static let apiSequenceSetting = "apiMeteringSequence"
+
+    /// Turns the API calls counted since the last flush into one sample per tenant over that
+    /// interval. Runs in the applier's pass; a crash loses at most one interval of counts.
+    func flushAPICalls(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        guard let since = s.apiCallsFlushedAt else {
+            s.apiCallsFlushedAt = now
+            return
+        }
+        guard now - since >= config.apiMeteringInterval else { return }
+        s.apiCallsFlushedAt = now
+        let counts = apiCalls.withLock { counts in
+            defer { counts.removeAll() }
+            return counts
+        }
+        guard !counts.isEmpty else { return }
+        var sequence = UInt64(s.settings[Self.apiSequenceSetting] ?? "0") ?? 0
+        let samples = counts.sorted { $0.key < $1.key }.map { tenant, calls in
+            sequence += 1
+            return MeteringSample(node: Self.apiMeteringName, sequence: sequence, requestID: Self.apiMeteringName, tenant: tenant, start: since, end: now, amounts: UsageAmounts(apiCalls: Double(calls)))
+        }
+        do throws(MeteringError) {
+            _ = try s.ledger.record(samples)
+        } catch {
+            logger.error("cannot meter API calls: \(error)")
+            return
+        }
+        s.settings[Self.apiSequenceSetting] = String(sequence)
+        batch.settings[Self.apiSequenceSetting] = String(sequence)
+        batch.meteringSamples += samples
+    }
+
     /// Metered usage by request, tenant, node and time range. A tenant caller sees its own.
     public func usage(_ query: UsageQuery, by caller: Principal) throws(ServiceError) -> UsageAmounts {
         var query = query

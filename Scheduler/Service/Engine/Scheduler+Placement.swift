@@ -15,6 +15,7 @@ extension Scheduler {
             tickHealth(at: now, in: &s, into: &batch)
             settleStops(at: now, in: &s, into: &batch)
             reclaimIdle(at: now, in: &s, into: &batch)
+            flushAPICalls(at: now, in: &s, into: &batch)
             for node in s.drainQueue.sorted() {
                 moveWorkloads(off: node, reason: "node \(node) is draining", abandonOthers: false, at: now, in: &s, into: &batch)
             }

@@ -14,6 +14,9 @@ public final class Scheduler: Sendable {
     let clock: any WallClock
     let logger: Logger
     let state: Mutex<EngineState>
+    /// API calls per tenant since the last flush into the ledger; apart from `state` so that
+    /// counting never waits for the applier.
+    let apiCalls = Mutex<[String: Int]>([:])
     /// Wakes the placement loop; coalesces (the newest signal only).
     let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
