@@ -165,6 +165,7 @@ public enum SchedulerAPI {
     struct GrantBody: Decodable {
         var tenant: String
         var partition: String
+        var entries: [String]?
         var expiresAt: Double
     }
     struct QuotaView: Encodable {
@@ -210,7 +211,7 @@ public enum SchedulerAPI {
         }
         v1.post("grants") { request, context -> Response in
             let body = try await JSON.decode(GrantBody.self, from: request)
-            return try JSON.response(try scheduler.createGrant(tenant: body.tenant, partition: body.partition, expiresAt: body.expiresAt, by: try context.caller()), status: .created)
+            return try JSON.response(try scheduler.createGrant(tenant: body.tenant, partition: body.partition, entries: body.entries, expiresAt: body.expiresAt, by: try context.caller()), status: .created)
         }
         v1.get("grants") { request, context -> Response in
             try JSON.response(["grants": try scheduler.grants(tenant: request.query("tenant"), by: try context.caller())])

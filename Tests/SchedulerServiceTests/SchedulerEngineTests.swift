@@ -161,3 +161,46 @@ struct APICallMeteringTests {
         #expect(try reopened.usage(UsageQuery(tenant: "water", from: start, to: start + 60), by: admin).apiCalls == 5)
     }
 }
+
+@Suite("Grants")
+struct GrantTests {
+    let water = Principal(user: "w", role: .tenant, tenant: "water")
+
+    @Test("a partition needs a live grant; when it expires the tenant's requests there are revoked, public ones stay")
+    func partitions() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        _ = try scheduler.registerNode(Node(id: "s1", nodeClass: .general, site: "d1", partition: "secure", capacity: Resources(cpuMillis: 8000, memoryMiB: 8192)), awaitingAgent: true, by: admin)
+        let denied = #expect(throws: ServiceError.self) { try scheduler.submit([RequestSpec(id: "x", cpu: 1, partition: "secure")], by: water) }
+        #expect(denied?.code == .forbidden)
+        _ = try scheduler.createGrant(tenant: "water", partition: "secure", expiresAt: clock.now() + 100, by: admin)
+        _ = try scheduler.submit([RequestSpec(id: "x", cpu: 1, partition: "secure"), RequestSpec(id: "p", cpu: 1)], batch: true, by: water)
+        scheduler.placePending()
+        clock.advance(101)
+        scheduler.placePending()
+        #expect(try scheduler.request("x", by: water).record.phase.name == "revoked")
+        #expect(try scheduler.request("p", by: water).record.phase == .placed)
+    }
+
+    @Test("a restricted catalog entry needs a grant listing its code; another live grant keeps its requests when one expires")
+    func restrictedEntries() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        let entry = try scheduler.registerCatalogEntry(CatalogRegistration(kind: .component, name: "face-match", version: "1", nodeClass: .general, cpu: 2, memoryMiB: 2048, workloadKind: .aiInference, restricted: true), by: admin)
+        let spec = RequestSpec(component: ComponentReference(name: "face-match"))
+        let denied = #expect(throws: ServiceError.self) { try scheduler.submit([spec], by: water) }
+        #expect(denied?.code == .forbidden && denied?.field == "component")
+        let unknown = #expect(throws: ServiceError.self) { try scheduler.createGrant(tenant: "water", partition: "public", entries: ["SL-NOPE"], expiresAt: clock.now() + 10, by: admin) }
+        #expect(unknown?.field == "entries[0]")
+        _ = try scheduler.createGrant(tenant: "water", partition: "public", entries: [entry.code], expiresAt: clock.now() + 100, by: admin)
+        _ = try scheduler.createGrant(tenant: "water", partition: "public", entries: [entry.code], expiresAt: clock.now() + 200, by: admin)
+        let record = try #require(try scheduler.submit([spec, RequestSpec(id: "plain", cpu: 1)], batch: true, by: water).requests.first)
+        #expect(record.restrictedEntry == entry.code && record.spec.resources.cpuMillis == 2000)
+        scheduler.placePending()
+        clock.advance(150)
+        scheduler.placePending()
+        #expect(try scheduler.request(record.id, by: water).record.phase == .placed)
+        clock.advance(100)
+        scheduler.placePending()
+        #expect(try scheduler.request(record.id, by: water).record.phase.name == "revoked")
+        #expect(try scheduler.request("plain", by: water).record.phase == .placed)
+    }
+}

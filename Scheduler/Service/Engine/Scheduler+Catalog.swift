@@ -16,11 +16,14 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
     public var bandwidthMbps: Int64?
     public var gpu: GPURequestSpec?
     public var workloadKind: WorkloadKind?
+    /// Only tenants with a grant listing the entry may use it.
+    public var restricted: Bool?
 
     public init(
         kind: CatalogEntry.Kind, name: String, version: String? = nil, description: String? = nil, nodeClass: NodeClass? = nil,
         site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, cpu: Double, memoryMiB: Int64,
-        diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, workloadKind: WorkloadKind? = nil
+        diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, workloadKind: WorkloadKind? = nil,
+        restricted: Bool? = nil
     ) {
         self.kind = kind
         self.name = name
@@ -36,6 +39,7 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
         self.bandwidthMbps = bandwidthMbps
         self.gpu = gpu
         self.workloadKind = workloadKind
+        self.restricted = restricted
     }
 
     /// The entry this registration describes, or an error naming the field.
@@ -70,7 +74,8 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
             version: version, description: description ?? "", nodeClass: nodeClass, site: site, partition: partition ?? "public",
             labels: labels ?? [:],
             resources: Resources(cpuMillis: Int64((cpu * 1000).rounded()), memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
-            gpu: gpuRequest, workloadKind: kind == .component ? workloadKind ?? .component : nil, registeredAt: now, registeredBy: user)
+            gpu: gpuRequest, workloadKind: kind == .component ? workloadKind ?? .component : nil, restricted: restricted ?? false,
+            registeredAt: now, registeredBy: user)
     }
 }
 

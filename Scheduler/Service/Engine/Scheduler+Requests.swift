@@ -70,8 +70,16 @@ extension Scheduler {
                 } catch {
                     throw ServiceError(error, fieldPrefix: prefix(i))
                 }
+                let restricted = spec.component.flatMap { reference in
+                    s.placer.validator.catalog.entry(for: reference).flatMap { component in
+                        s.catalog.values.first { $0.kind == .component && $0.name == component.name && $0.version == component.version && $0.restricted }
+                    }
+                }
                 if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
                     throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
+                }
+                if let restricted, !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.expiresAt > now && $0.entries?.contains(restricted.code) == true }) {
+                    throw ServiceError(.forbidden, "tenant \(request.tenant) holds no grant for catalog entry \(restricted.code)", field: prefix(i) + "component")
                 }
                 if let workload = spec.workload {
                     try workload.validate(prefix: prefix(i))
@@ -82,6 +90,7 @@ extension Scheduler {
                 var record = RequestRecord(
                     spec: request, workload: spec.workload, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
                     idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
+                record.restrictedEntry = restricted?.code
                 batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
                 if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
                     let reason = "larger than \(request.tenant)'s \(request.priority.rawValue) quota in \(dimension.rawValue)"

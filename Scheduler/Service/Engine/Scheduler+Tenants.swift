@@ -115,14 +115,17 @@ extension Scheduler {
     // MARK: Grants
 
     /// Lets a tenant use a partition until `expiresAt`.
-    public func createGrant(tenant: String, partition: String, expiresAt: Double, by caller: Principal) throws(ServiceError) -> Grant {
+    public func createGrant(tenant: String, partition: String, entries: [String]? = nil, expiresAt: Double, by caller: Principal) throws(ServiceError) -> Grant {
         try caller.require(.manageQuotas)
         try Self.checkName(partition, field: "partition")
         let now = now()
         guard expiresAt.isFinite, expiresAt > now else { throw ServiceError.invalid("expiresAt", "must be in the future") }
         return try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.tenants[tenant] != nil else { throw ServiceError.invalid("tenant", "unknown tenant '\(tenant)'") }
-            let grant = Grant(id: Token.generate(prefix: "g").prefix(14).description, tenant: tenant, partition: partition, expiresAt: expiresAt, createdAt: now)
+            for (i, code) in (entries ?? []).enumerated() where s.catalog[code] == nil {
+                throw ServiceError.invalid("entries[\(i)]", "no catalog entry \(code)")
+            }
+            let grant = Grant(id: Token.generate(prefix: "g").prefix(14).description, tenant: tenant, partition: partition, entries: entries, expiresAt: expiresAt, createdAt: now)
             var batch = StoreBatch()
             batch.grants = [grant]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "grant.create", target: "grant/\(grant.id)", detail: "\(tenant) may use \(partition) until \(expiresAt)")]

@@ -25,6 +25,8 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public var gpu: GPURequest?
     /// What a component runs as.
     public var workloadKind: WorkloadKind?
+    /// Only tenants with a live grant listing the code may use it.
+    public var restricted: Bool
     public var registeredAt: Double
     public var registeredBy: String
 

@@ -52,21 +52,34 @@ public struct QuotaRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// Permission for a tenant to use a partition until a time. Requests placed under a grant are
-/// revoked (released by force) when it expires.
+/// Permission for a tenant to use a partition, and the restricted catalog entries it lists,
+/// until a time. Requests that need the grant are revoked (released by force) when it expires
+/// and no other grant covers them.
 public struct Grant: Sendable, Hashable, Codable {
     public var id: String
     public var tenant: String
     public var partition: String
+    /// Codes of restricted catalog entries the tenant may use.
+    public var entries: [String]?
     public var expiresAt: Double
     public var createdAt: Double
 
-    public init(id: String, tenant: String, partition: String, expiresAt: Double, createdAt: Double) {
+    public init(id: String, tenant: String, partition: String, entries: [String]? = nil, expiresAt: Double, createdAt: Double) {
         self.id = id
         self.tenant = tenant
         self.partition = partition
+        self.entries = entries
         self.expiresAt = expiresAt
         self.createdAt = createdAt
+    }
+
+    /// Whether the grant lets its tenant run `record` at `now`: the request's partition (public
+    /// needs no grant) and its restricted catalog entry, if any, are covered by live grants.
+    static func covers(_ record: RequestRecord, grants: some Sequence<Grant>, at now: Double) -> Bool {
+        let live = grants.filter { $0.tenant == record.tenant && $0.expiresAt > now }
+        let partition = record.spec.partition == "public" || live.contains { $0.partition == record.spec.partition }
+        let entry = record.restrictedEntry.map { code in live.contains { $0.entries?.contains(code) == true } } ?? true
+        return partition && entry
     }
 }
 
@@ -103,6 +116,8 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     /// When the lease ends and the request is released automatically.
     public var leaseEndsAt: Double?
     public var idempotencyKey: String?
+    /// The code of the restricted catalog entry the request runs, which needs a grant.
+    public var restrictedEntry: String?
 
     public init(
         spec: PlacementRequest, workload: WorkloadSpec? = nil, lifecycle: RequestLifecycle = RequestLifecycle(), allocation: Allocation? = nil,
