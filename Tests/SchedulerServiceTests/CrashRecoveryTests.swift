@@ -21,15 +21,16 @@ struct CrashRecoveryTests {
             .appendingPathComponent(".build/debug/suanli-scheduler")
     }
 
-    /// A running scheduler process and its port.
+    /// A running scheduler process and its ports.
     struct Server {
         let process: Process
         let port: Int
+        let grpcPort: Int
 
-        static func start(dataDir: URL) throws -> Server {
+        static func start(dataDir: URL, arguments: [String] = []) throws -> Server {
             let process = Process()
             process.executableURL = CrashRecoveryTests.binary
-            process.arguments = ["--data-dir", dataDir.path, "--http-port", "0", "--grpc-port", "0"]
+            process.arguments = ["--data-dir", dataDir.path, "--http-port", "0", "--grpc-port", "0"] + arguments
             var environment = ProcessInfo.processInfo.environment
             environment["SUANLI_ADMIN_TOKEN"] = "crash-admin"
             process.environment = environment
@@ -37,17 +38,23 @@ struct CrashRecoveryTests {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
+            // A scheduler that never reports its ports is stopped, which ends the reading below.
+            let pid = process.processIdentifier
+            let watchdog = DispatchWorkItem { Foundation.kill(pid, SIGKILL) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+            defer { watchdog.cancel() }
             var seen = ""
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline {
+            while true {
                 let chunk = output.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
                 seen += String(decoding: chunk, as: UTF8.self)
-                if let range = seen.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                    let port = Int(seen[range].split(separator: ":").last!)!
+                if let http = seen.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                   let grpc = seen.range(of: #"port=\d+ \[SchedulerGRPC\]"#, options: .regularExpression) {
+                    let port = Int(seen[http].split(separator: ":").last!)!
+                    let grpcPort = Int(seen[grpc].dropFirst(5).split(separator: " ").first!)!
                     // Keep draining its output so that logging never blocks it.
                     Thread.detachNewThread { while !output.fileHandleForReading.availableData.isEmpty {} }
-                    return Server(process: process, port: port)
+                    return Server(process: process, port: port, grpcPort: grpcPort)
                 }
             }
             process.terminate()
