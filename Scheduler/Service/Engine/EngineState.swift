@@ -42,7 +42,6 @@ struct EngineState: Sendable {
     var catalog: [String: CatalogEntry] = [:]
     var tenants: [String: Tenant]
     var users: [String: User]
-    var usersByTokenHash: [String: String]
     var grants: [String: Grant]
     var ledger: MeteringLedger
     /// When API calls were last turned into metering samples.

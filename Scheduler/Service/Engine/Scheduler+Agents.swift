@@ -84,6 +84,7 @@ extension Scheduler {
                     s.capacityGeneration &+= 1
                 }
                 s.nodes[node.id] = record
+                if let hash = record.credentialHash { self.credentials.withLock { $0.agents[hash] = node.id } }
                 s.health[node.id] = NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
                 return AgentRegistration(nodeID: node.id, credential: credential, heartbeatIntervalSeconds: config.health.heartbeatInterval)
             })
@@ -94,9 +95,9 @@ extension Scheduler {
 
     /// The node whose agent holds `token` as its credential, or `unauthenticated`.
     public func authenticateAgent(token: String) throws(ServiceError) -> String {
-        let hash = Token.hash(token)
-        let node: String? = state.withLock { s in s.nodes.first { $0.value.credentialHash == hash }?.key }
-        guard let node else { throw ServiceError(.unauthenticated, "unknown node credential") }
+        guard let node = credentials.withLock({ $0.agents[Token.hash(token)] }) else {
+            throw ServiceError(.unauthenticated, "unknown node credential")
+        }
         return node
     }
 

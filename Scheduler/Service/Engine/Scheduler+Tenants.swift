@@ -46,7 +46,7 @@ extension Scheduler {
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.create", target: "user/\(id)", detail: role.rawValue + (tenant.map { " of \($0)" } ?? ""))]
             return (batch, { s in
                 s.users[id] = user
-                s.usersByTokenHash[user.tokenHash] = id
+                self.credentials.withLock { $0.users[user.tokenHash] = user.principal }
                 return user
             })
         }
@@ -64,7 +64,7 @@ extension Scheduler {
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.delete", target: "user/\(id)")]
             return (batch, { s in
                 s.users[id] = nil
-                s.usersByTokenHash[user.tokenHash] = nil
+                self.credentials.withLock { $0.users[user.tokenHash] = nil }
             })
         }
     }

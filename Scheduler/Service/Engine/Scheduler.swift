@@ -14,6 +14,9 @@ public final class Scheduler: Sendable {
     let clock: any WallClock
     let logger: Logger
     let state: Mutex<EngineState>
+    /// Who holds which token: read on every call, so kept apart from `state`, which the applier
+    /// holds while it commits.
+    let credentials: Mutex<Credentials>
     /// API calls per tenant since the last flush into the ledger; apart from `state` so that
     /// counting never waits for the applier.
     let apiCalls = Mutex<[String: Int]>([:])
@@ -47,6 +50,7 @@ public final class Scheduler: Sendable {
         }
         try store.commit(first)
         state = Mutex(try Self.restore(snapshot, config: config, now: now, logger: logger))
+        credentials = Mutex(Credentials(snapshot))
     }
 
     static let bootstrapSetting = "bootstrapTokenHash"
@@ -68,7 +72,6 @@ public final class Scheduler: Sendable {
             queue: queue, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
             open: [:], tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
             users: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) }),
-            usersByTokenHash: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.tokenHash, $0.id) }),
             grants: Dictionary(uniqueKeysWithValues: snapshot.grants.map { ($0.id, $0) }),
             ledger: MeteringLedger(), settings: snapshot.settings)
         for entry in snapshot.catalog {
@@ -125,15 +128,14 @@ public final class Scheduler: Sendable {
     /// The caller holding `token`, or `unauthenticated`.
     public func authenticate(token: String) throws(ServiceError) -> Principal {
         let hash = Token.hash(token)
-        let principal: Principal? = state.withLock { s in s.usersByTokenHash[hash].flatMap { s.users[$0]?.principal } }
-        guard let principal else { throw ServiceError(.unauthenticated, "unknown bearer token") }
+        guard let principal = credentials.withLock({ $0.users[hash] }) else { throw ServiceError(.unauthenticated, "unknown bearer token") }
         return principal
     }
 
     /// Whether `token` is the agents' bootstrap token.
     public func isBootstrapToken(_ token: String) -> Bool {
         let hash = Token.hash(token)
-        return state.withLock { $0.settings[Self.bootstrapSetting] == hash }
+        return credentials.withLock { $0.bootstrap == hash }
     }
 
     // MARK: Writing
@@ -157,4 +159,20 @@ public final class Scheduler: Sendable {
     func signalPlacement() { wake.yield() }
 
     func now() -> Double { clock.now() }
+}
+
+/// Token hashes and whom they identify.
+struct Credentials: Sendable {
+    /// API users by token hash.
+    var users: [String: Principal] = [:]
+    /// Node ids by the hash of their agents' credentials.
+    var agents: [String: String] = [:]
+    /// The agents' bootstrap token hash.
+    var bootstrap: String?
+
+    init(_ snapshot: StoreSnapshot) {
+        for user in snapshot.users { users[user.tokenHash] = user.principal }
+        for record in snapshot.nodes { if let hash = record.credentialHash { agents[hash] = record.node.id } }
+        bootstrap = snapshot.settings[Scheduler.bootstrapSetting]
+    }
 }
