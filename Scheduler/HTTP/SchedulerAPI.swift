@@ -49,12 +49,12 @@ public enum SchedulerAPI {
     static func addRequestRoutes(_ v1: RouterGroup<APIContext>, _ scheduler: Scheduler) {
         v1.post("requests") { request, context -> Response in
             let spec = try await JSON.decode(RequestSpec.self, from: request)
-            let result = try scheduler.submit([spec], idempotencyKey: request.headers[.idempotencyKey], by: try context.caller())
+            let result = try await scheduler.submitGrouped([spec], idempotencyKey: request.headers[.idempotencyKey], by: try context.caller())
             return try JSON.response(RequestView(RequestStatus(record: result.requests[0])), status: result.replayed ? .ok : .created)
         }
         v1.post("requests/batch") { request, context -> Response in
             let body = try await JSON.decode(BatchBody.self, from: request)
-            let result = try scheduler.submit(body.requests, idempotencyKey: request.headers[.idempotencyKey], batch: true, by: try context.caller())
+            let result = try await scheduler.submitGrouped(body.requests, idempotencyKey: request.headers[.idempotencyKey], batch: true, by: try context.caller())
             return try JSON.response(["requests": result.requests.map { RequestView(RequestStatus(record: $0)) }], status: result.replayed ? .ok : .created)
         }
         v1.get("requests") { request, context -> Response in

@@ -128,6 +128,7 @@ struct ConfigFile: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case dataDir, httpHost, httpPort, grpcPort, tlsCertificate, tlsKey, durability, policy, seed, maxBatch, maxRetries, decisionsPerCommit, topology, storagePools
+        case idleCPUShare, idleSeconds, idleNoticeSeconds, reclaimIdleByDefault, heartbeatIntervalSeconds
     }
 
     init() {}
@@ -147,6 +148,12 @@ struct ConfigFile: Decodable {
         scheduler.maxRetries = try c.decodeIfPresent(Int.self, forKey: .maxRetries) ?? scheduler.maxRetries
         scheduler.decisionsPerCommit = try c.decodeIfPresent(Int.self, forKey: .decisionsPerCommit) ?? scheduler.decisionsPerCommit
         scheduler.storagePools = try c.decodeIfPresent([StoragePool].self, forKey: .storagePools) ?? scheduler.storagePools
+        scheduler.topology = try c.decodeIfPresent(Topology.self, forKey: .topology) ?? scheduler.topology
+        scheduler.idle.cpuShare = try c.decodeIfPresent(Double.self, forKey: .idleCPUShare) ?? scheduler.idle.cpuShare
+        scheduler.idle.idleSeconds = try c.decodeIfPresent(Double.self, forKey: .idleSeconds) ?? scheduler.idle.idleSeconds
+        scheduler.idle.noticeSeconds = try c.decodeIfPresent(Double.self, forKey: .idleNoticeSeconds) ?? scheduler.idle.noticeSeconds
+        scheduler.idle.reclaimByDefault = try c.decodeIfPresent(Bool.self, forKey: .reclaimIdleByDefault) ?? scheduler.idle.reclaimByDefault
+        scheduler.health.heartbeatInterval = try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? scheduler.health.heartbeatInterval
     }
 
     /// The TLS files when both are set; an error naming the missing one when only one is.

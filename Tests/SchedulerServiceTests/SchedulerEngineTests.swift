@@ -204,3 +204,41 @@ struct GrantTests {
         #expect(try scheduler.request("plain", by: water).record.phase == .placed)
     }
 }
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    let water = Principal(user: "w", role: .tenant, tenant: "water")
+
+    @Test("concurrent submissions commit together: each gets its own result, a bad one fails alone, a repeated key creates one request")
+    func concurrent() async throws {
+        let (scheduler, store, _) = try newScheduler(nodes: 2)
+        let water = water
+        let results = await withTaskGroup(of: (Int, Result<Submission, ServiceError>).self) { group in
+            for i in 0..<60 {
+                group.addTask {
+                    let spec = i == 7 ? RequestSpec(id: "bad", replicas: 0, cpu: 1) : RequestSpec(id: i < 50 ? "g\(i)" : nil, cpu: 0.1)
+                    let key = i >= 50 ? "same-key" : nil
+                    do throws(ServiceError) {
+                        return (i, .success(try await scheduler.submitGrouped([spec], idempotencyKey: key, by: water)))
+                    } catch {
+                        return (i, .failure(error))
+                    }
+                }
+            }
+            var results: [Int: Result<Submission, ServiceError>] = [:]
+            for await (i, result) in group { results[i] = result }
+            return results
+        }
+        #expect(results.count == 60)
+        if case .failure(let error) = results[7]! { #expect(error.field == "replicas") } else { Issue.record("the bad request was accepted") }
+        for i in 0..<50 where i != 7 {
+            #expect((try? results[i]!.get())?.requests.first?.id == "g\(i)")
+            #expect(try store.request(id: "g\(i)")?.phase == .queued)
+        }
+        let keyed = Set((50..<60).compactMap { try? results[$0]!.get().requests.first?.id })
+        #expect(keyed.count == 1)
+        #expect((50..<60).filter { (try? results[$0]!.get().replayed) == false }.count == 1)
+        #expect(try store.requests(RequestQuery(tenant: "water", limit: 1000)).count == 50)
+        #expect(scheduler.placePending() == 50)
+    }
+}

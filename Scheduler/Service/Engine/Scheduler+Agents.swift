@@ -65,9 +65,7 @@ extension Scheduler {
                 if let existing, let index = s.cluster.index(ofNode: node.id), s.cluster.requestCount(onNode: index) > 0 {
                     throw ServiceError.conflict("node \(existing.node.id) holds allocations: its inventory changes once they are released", field: "node.capacity")
                 }
-                var nodes = s.nodes.values.map(\.node).filter { $0.id != node.id } + [joined]
-                nodes.sort { $0.id < $1.id }
-                cluster = try Self.rebuild(s.cluster, nodes: nodes, config: config)
+                cluster = try Self.cluster(s, with: joined, config: config)
             }
             let record = NodeRecord(
                 node: joined, registeredAt: existing?.registeredAt ?? now, awaitingAgent: false, agentVersion: agentVersion,
@@ -77,12 +75,7 @@ extension Scheduler {
             let action = existing == nil ? "node.join" : existing?.credentialHash == nil ? "node.claim" : "node.rejoin"
             batch.audit = [AuditEntry(at: now, actor: "agent/\(node.id)", action: action, target: "node/\(node.id)", detail: "agent \(agentVersion)")]
             return (batch, { s in
-                if let cluster {
-                    s.cluster = cluster
-                    let totals = cluster.totals()
-                    s.queue.config.clusterCapacity = Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)
-                    s.capacityGeneration &+= 1
-                }
+                if let cluster { Self.install(cluster, in: &s) }
                 s.nodes[node.id] = record
                 if let hash = record.credentialHash { self.credentials.withLock { $0.agents[hash] = node.id } }
                 s.health[node.id] = NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)

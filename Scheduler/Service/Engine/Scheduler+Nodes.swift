@@ -49,26 +49,20 @@ extension Scheduler {
         try Self.checkNodeID(node.id, field: "id")
         let now = now()
         let status = try change { (s: borrowing EngineState) throws(ServiceError) in
-            var nodes = s.nodes.values.map(\.node).filter { $0.id != node.id }
-            nodes.append(node)
-            nodes.sort { $0.id < $1.id }
             if let existing = s.nodes[node.id] {
                 let index = s.cluster.index(ofNode: node.id)!
                 if s.cluster.freeResources(ofNode: index) != existing.node.capacity || s.cluster.freeGPUMilli(ofNode: index).contains(where: { $0 != GPUDevice.wholeMilli }) {
                     throw ServiceError.conflict("node \(node.id) holds allocations: drain it and release them before changing it", field: "id")
                 }
             }
-            let cluster = try Self.rebuild(s.cluster, nodes: nodes, config: config)
+            let cluster = try Self.cluster(s, with: node, config: config)
             let record = NodeRecord(node: node, registeredAt: s.nodes[node.id]?.registeredAt ?? now, awaitingAgent: awaitingAgent, agentVersion: agentVersion)
             var batch = StoreBatch()
             batch.nodes = [record]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: s.nodes[node.id] == nil ? "node.register" : "node.update", target: "node/\(node.id)", detail: "\(node.nodeClass.rawValue) at \(node.site)")]
             return (batch, { s in
-                s.cluster = cluster
+                Self.install(cluster, in: &s)
                 s.nodes[node.id] = record
-                s.capacityGeneration &+= 1
-                let totals = cluster.totals()
-                s.queue.config.clusterCapacity = Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)
                 return Self.status(of: node.id, in: s)
             })
         }
@@ -80,6 +74,22 @@ extension Scheduler {
     static func checkNodeID(_ id: String, field: String) throws(ServiceError) {
         try checkName(id, field: field)
         guard id != apiMeteringName else { throw ServiceError.invalid(field, "'\(id)' is reserved") }
+    }
+
+    /// The cluster state with `node` added or replacing the node of its id, allocations kept.
+    static func cluster(_ s: borrowing EngineState, with node: Node, config: SchedulerConfig) throws(ServiceError) -> ClusterState {
+        var nodes = s.nodes.values.map(\.node).filter { $0.id != node.id }
+        nodes.append(node)
+        nodes.sort { $0.id < $1.id }
+        return try rebuild(s.cluster, nodes: nodes, config: config)
+    }
+
+    /// Makes `cluster` the working state: its capacity may let pending requests fit.
+    static func install(_ cluster: ClusterState, in s: inout EngineState) {
+        s.cluster = cluster
+        let totals = cluster.totals()
+        s.queue.config.clusterCapacity = Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)
+        s.capacityGeneration &+= 1
     }
 
     /// A new cluster state with `nodes` carrying over every allocation (by node id).

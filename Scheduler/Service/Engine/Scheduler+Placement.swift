@@ -173,16 +173,21 @@ extension Scheduler {
             return true
         } catch {
             logger.error("the applier could not commit; reloading from the store: \(error)")
-            do {
-                let sessions = s.sessions
-                s = try Self.restore(try store.snapshot(), config: config, now: now(), logger: logger)
-                // The agents keep their streams and learn the reloaded state from a new sync.
-                s.sessions = sessions
-                for (node, session) in sessions { session.continuation.yield(.sync(Self.desiredWorkloads(on: node, in: s))) }
-            } catch {
-                logger.critical("cannot reload from the store: \(error)")
-            }
+            reload(&s)
             return false
+        }
+    }
+
+    /// Rebuilds the working state from the store, which holds everything acknowledged, after a
+    /// failed commit. The agents keep their streams and learn the reloaded state from a new sync.
+    func reload(_ s: inout EngineState) {
+        do {
+            let sessions = s.sessions
+            s = try Self.restore(try store.snapshot(), config: config, now: now(), logger: logger)
+            s.sessions = sessions
+            for (node, session) in sessions { session.continuation.yield(.sync(Self.desiredWorkloads(on: node, in: s))) }
+        } catch {
+            logger.critical("cannot reload from the store: \(error)")
         }
     }
 }

@@ -27,97 +27,96 @@ extension Scheduler {
     /// names its field. With an idempotency key, a repeated submission returns the first one's
     /// requests and creates nothing.
     public func submit(_ specs: [RequestSpec], idempotencyKey: String? = nil, batch: Bool = false, by caller: Principal) throws(ServiceError) -> Submission {
-        let prefix = { (i: Int) in batch ? "requests[\(i)]." : "" }
-        guard !specs.isEmpty else { throw ServiceError.invalid("requests", "a batch needs at least one request") }
-        guard specs.count <= config.maxBatch else {
-            throw ServiceError(.limitExceeded, "a batch holds at most \(config.maxBatch) requests, got \(specs.count)", field: "requests")
-        }
-        if let key = idempotencyKey, key.isEmpty || key.count > 200 {
-            throw ServiceError.invalid("Idempotency-Key", "must be 1 to 200 characters")
-        }
+        let submission = SubmissionInput(specs: specs, idempotencyKey: idempotencyKey, batch: batch, caller: caller)
+        try submission.check(maxBatch: config.maxBatch)
         let now = now()
-        let result = try change { (s: borrowing EngineState) throws(ServiceError) in
-            // Resolve tenants first: the idempotency key is per tenant.
-            var tenants: [String] = []
-            for (i, spec) in specs.enumerated() {
-                guard let tenant = spec.tenant ?? caller.tenant else {
-                    throw ServiceError.invalid(prefix(i) + "tenant", "required for a \(caller.role.rawValue) caller")
-                }
-                guard caller.may(.submitRequests, tenant: tenant) else {
-                    throw ServiceError(.forbidden, "\(caller.role.rawValue) \(caller.user) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
-                }
-                guard s.tenants[tenant] != nil else { throw ServiceError(.invalid, "unknown tenant '\(tenant)'", field: prefix(i) + "tenant") }
-                tenants.append(tenant)
-            }
-            if let key = idempotencyKey, let existing = try replay(key: key, tenant: tenants[0], count: specs.count, in: s) {
-                return (StoreBatch(), { _ in Submission(requests: existing, replayed: true) })
-            }
-            var batchChanges = StoreBatch()
-            var records: [RequestRecord] = []
-            var ids: Set<String> = []
-            for (i, spec) in specs.enumerated() {
-                let id = spec.id ?? Token.generate(prefix: "r").prefix(18).description
-                guard ids.insert(id).inserted else { throw ServiceError.conflict("request id '\(id)' appears twice in the batch", field: prefix(i) + "id") }
-                // Generated ids are 64 random bits: only a caller's own id can collide.
-                let taken = s.open[id] != nil ? true : spec.id == nil ? false : try store.request(id: id) != nil
-                guard !taken else {
-                    throw ServiceError.conflict("a request with id '\(id)' exists already", field: prefix(i) + "id")
-                }
-                let request: PlacementRequest
-                do throws(ValidationError) {
-                    // Kept resolved: a component's profile counts against quotas as it will run.
-                    request = try s.placer.validator.resolve(try spec.placementRequest(id: id, tenant: tenants[i], now: now), in: s.cluster).request
-                } catch {
-                    throw ServiceError(error, fieldPrefix: prefix(i))
-                }
-                let restricted = spec.component.flatMap { reference in
-                    s.placer.validator.catalog.entry(for: reference).flatMap { component in
-                        s.catalog.values.first { $0.kind == .component && $0.name == component.name && $0.version == component.version && $0.restricted }
-                    }
-                }
-                if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
-                    throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
-                }
-                if let restricted, !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.expiresAt > now && $0.entries?.contains(restricted.code) == true }) {
-                    throw ServiceError(.forbidden, "tenant \(request.tenant) holds no grant for catalog entry \(restricted.code)", field: prefix(i) + "component")
-                }
-                if let workload = spec.workload {
-                    try workload.validate(prefix: prefix(i))
-                    if (workload.vm != nil) != (request.kind == .vm) {
-                        throw ServiceError.invalid(prefix(i) + "workload", "a request of kind \(request.kind.rawValue) runs a \(request.kind == .vm ? "vm" : "service"), not a \(workload.vm != nil ? "vm" : "service")")
-                    }
-                }
-                var record = RequestRecord(
-                    spec: request, workload: spec.workload, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
-                    idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
-                record.restrictedEntry = restricted?.code
-                batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
-                if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
-                    let reason = "larger than \(request.tenant)'s \(request.priority.rawValue) quota in \(dimension.rawValue)"
-                    try Self.transition(&record, .reject(reason: reason), at: now, by: caller.user, into: &batchChanges)
-                } else {
-                    try Self.transition(&record, .admit, at: now, by: caller.user, into: &batchChanges)
-                    try Self.transition(&record, .enqueue, at: now, by: caller.user, into: &batchChanges)
-                }
-                batchChanges.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.submit", target: "request/\(id)", detail: record.phase.name))
-                records.append(record)
-            }
-            batchChanges.requests = records
-            return (batchChanges, { (s: inout EngineState) in
-                for record in records {
-                    s.counters.submitted += 1
-                    if record.phase.isTerminal {
-                        s.counters.rejected += 1
-                        continue
-                    }
-                    s.open[record.id] = record
-                    _ = s.queue.submit(record.spec)
-                }
-                return Submission(requests: records, replayed: false)
-            })
-        }
+        let result = try change { (s: borrowing EngineState) throws(ServiceError) in try changes(for: submission, at: now, in: s) }
         if !result.replayed { signalPlacement() }
         return result
+    }
+
+    /// What a submission stores and how it changes the state; throws naming the offending field.
+    func changes(for submission: SubmissionInput, at now: Double, in s: borrowing EngineState) throws(ServiceError) -> (StoreBatch, (inout EngineState) -> Submission) {
+        let (specs, idempotencyKey, batch, caller) = (submission.specs, submission.idempotencyKey, submission.batch, submission.caller)
+        let prefix = { (i: Int) in batch ? "requests[\(i)]." : "" }
+        // Resolve tenants first: the idempotency key is per tenant.
+        var tenants: [String] = []
+        for (i, spec) in specs.enumerated() {
+            guard let tenant = spec.tenant ?? caller.tenant else {
+                throw ServiceError.invalid(prefix(i) + "tenant", "required for a \(caller.role.rawValue) caller")
+            }
+            guard caller.may(.submitRequests, tenant: tenant) else {
+                throw ServiceError(.forbidden, "\(caller.role.rawValue) \(caller.user) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
+            }
+            guard s.tenants[tenant] != nil else { throw ServiceError(.invalid, "unknown tenant '\(tenant)'", field: prefix(i) + "tenant") }
+            tenants.append(tenant)
+        }
+        if let key = idempotencyKey, let existing = try replay(key: key, tenant: tenants[0], count: specs.count, in: s) {
+            return (StoreBatch(), { _ in Submission(requests: existing, replayed: true) })
+        }
+        var batchChanges = StoreBatch()
+        var records: [RequestRecord] = []
+        var ids: Set<String> = []
+        for (i, spec) in specs.enumerated() {
+            let id = spec.id ?? Token.generate(prefix: "r").prefix(18).description
+            guard ids.insert(id).inserted else { throw ServiceError.conflict("request id '\(id)' appears twice in the batch", field: prefix(i) + "id") }
+            // Generated ids are 64 random bits: only a caller's own id can collide.
+            let taken = s.open[id] != nil ? true : spec.id == nil ? false : try store.request(id: id) != nil
+            guard !taken else {
+                throw ServiceError.conflict("a request with id '\(id)' exists already", field: prefix(i) + "id")
+            }
+            let request: PlacementRequest
+            do throws(ValidationError) {
+                // Kept resolved: a component's profile counts against quotas as it will run.
+                request = try s.placer.validator.resolve(try spec.placementRequest(id: id, tenant: tenants[i], now: now), in: s.cluster).request
+            } catch {
+                throw ServiceError(error, fieldPrefix: prefix(i))
+            }
+            let restricted = spec.component.flatMap { reference in
+                s.placer.validator.catalog.entry(for: reference).flatMap { component in
+                    s.catalog.values.first { $0.kind == .component && $0.name == component.name && $0.version == component.version && $0.restricted }
+                }
+            }
+            if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
+                throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
+            }
+            if let restricted, !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.expiresAt > now && $0.entries?.contains(restricted.code) == true }) {
+                throw ServiceError(.forbidden, "tenant \(request.tenant) holds no grant for catalog entry \(restricted.code)", field: prefix(i) + "component")
+            }
+            if let workload = spec.workload {
+                try workload.validate(prefix: prefix(i))
+                if (workload.vm != nil) != (request.kind == .vm) {
+                    throw ServiceError.invalid(prefix(i) + "workload", "a request of kind \(request.kind.rawValue) runs a \(request.kind == .vm ? "vm" : "service"), not a \(workload.vm != nil ? "vm" : "service")")
+                }
+            }
+            var record = RequestRecord(
+                spec: request, workload: spec.workload, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
+                idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
+            record.restrictedEntry = restricted?.code
+            batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
+            if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
+                let reason = "larger than \(request.tenant)'s \(request.priority.rawValue) quota in \(dimension.rawValue)"
+                try Self.transition(&record, .reject(reason: reason), at: now, by: caller.user, into: &batchChanges)
+            } else {
+                try Self.transition(&record, .admit, at: now, by: caller.user, into: &batchChanges)
+                try Self.transition(&record, .enqueue, at: now, by: caller.user, into: &batchChanges)
+            }
+            batchChanges.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.submit", target: "request/\(id)", detail: record.phase.name))
+            records.append(record)
+        }
+        batchChanges.requests = records
+        return (batchChanges, { (s: inout EngineState) in
+            for record in records {
+                s.counters.submitted += 1
+                if record.phase.isTerminal {
+                    s.counters.rejected += 1
+                    continue
+                }
+                s.open[record.id] = record
+                _ = s.queue.submit(record.spec)
+            }
+            return Submission(requests: records, replayed: false)
+        })
     }
 
     /// The requests of an earlier submission with the same key, or nil when there was none.

@@ -17,6 +17,8 @@ public final class Scheduler: Sendable {
     /// Who holds which token: read on every call, so kept apart from `state`, which the applier
     /// holds while it commits.
     let credentials: Mutex<Credentials>
+    /// Submissions waiting for a group commit (`submitGrouped`).
+    let submissions = Mutex(SubmissionQueue())
     /// API calls per tenant since the last flush into the ledger; apart from `state` so that
     /// counting never waits for the applier.
     let apiCalls = Mutex<[String: Int]>([:])

@@ -37,6 +37,23 @@ public struct StoreBatch: Sendable, Hashable {
     public init() {}
 
     public var isEmpty: Bool { self == StoreBatch() }
+
+    /// Adds another batch's changes after these: one transaction for both.
+    public mutating func append(_ other: StoreBatch) {
+        requests += other.requests
+        history += other.history
+        audit += other.audit
+        nodes += other.nodes
+        removedNodes += other.removedNodes
+        tenants += other.tenants
+        users += other.users
+        removedUsers += other.removedUsers
+        quotas += other.quotas
+        grants += other.grants
+        meteringSamples += other.meteringSamples
+        catalog += other.catalog
+        settings.merge(other.settings) { _, newer in newer }
+    }
 }
 
 /// Which requests to list, newest first, a page at a time.

@@ -1,0 +1,109 @@
+import Synchronization
+
+/// A submission as a caller makes it.
+struct SubmissionInput: Sendable {
+    var specs: [RequestSpec]
+    var idempotencyKey: String?
+    var batch: Bool
+    var caller: Principal
+
+    /// The checks that need no state: batch size and key length.
+    func check(maxBatch: Int) throws(ServiceError) {
+        guard !specs.isEmpty else { throw ServiceError.invalid("requests", "a batch needs at least one request") }
+        guard specs.count <= maxBatch else {
+            throw ServiceError(.limitExceeded, "a batch holds at most \(maxBatch) requests, got \(specs.count)", field: "requests")
+        }
+        if let key = idempotencyKey, key.isEmpty || key.count > 200 {
+            throw ServiceError.invalid("Idempotency-Key", "must be 1 to 200 characters")
+        }
+    }
+
+    /// Two submissions with this value may not share a transaction: the second must see the
+    /// first's stored key.
+    var keyScope: String? { idempotencyKey.map { "\(specs.first?.tenant ?? caller.tenant ?? "")\u{0}\($0)" } }
+}
+
+/// Submissions waiting for a group commit, and whether a caller is committing groups now.
+struct SubmissionQueue: Sendable {
+    struct Waiting: Sendable {
+        var input: SubmissionInput
+        var continuation: CheckedContinuation<Result<Submission, ServiceError>, Never>
+    }
+
+    var waiting: [Waiting] = []
+    var committing = false
+}
+
+extension Scheduler {
+    /// Submits like `submit`, but commits concurrent submissions together: the first caller that
+    /// finds no group commit under way takes every submission waiting, computes each against the
+    /// state left by the ones before it, and commits them all in one transaction; each caller gets
+    /// its own result. If the commit fails, every submission of the group fails and the state is
+    /// reloaded from the store.
+    public func submitGrouped(_ specs: [RequestSpec], idempotencyKey: String? = nil, batch: Bool = false, by caller: Principal) async throws(ServiceError) -> Submission {
+        let input = SubmissionInput(specs: specs, idempotencyKey: idempotencyKey, batch: batch, caller: caller)
+        try input.check(maxBatch: config.maxBatch)
+        let result = await withCheckedContinuation { continuation in
+            let leads = submissions.withLock { queue in
+                queue.waiting.append(SubmissionQueue.Waiting(input: input, continuation: continuation))
+                guard !queue.committing else { return false }
+                queue.committing = true
+                return true
+            }
+            if leads { commitGroups() }
+        }
+        return try result.get()
+    }
+
+    /// Commits groups until no submission waits.
+    private func commitGroups() {
+        var carried: [SubmissionQueue.Waiting] = []
+        while true {
+            let group: [SubmissionQueue.Waiting] = submissions.withLock { queue in
+                let group = carried + queue.waiting
+                queue.waiting = []
+                if group.isEmpty { queue.committing = false }
+                return group
+            }
+            if group.isEmpty { return }
+            let (results, deferred) = commit(group)
+            carried = deferred
+            for (waiting, result) in results { waiting.continuation.resume(returning: result) }
+            if results.contains(where: { (try? $0.1.get())?.replayed == false }) { signalPlacement() }
+        }
+    }
+
+    /// Commits one group; returns each member's result and the members left for the next group
+    /// (a second use of an idempotency key already in this group).
+    private func commit(_ group: [SubmissionQueue.Waiting]) -> ([(SubmissionQueue.Waiting, Result<Submission, ServiceError>)], [SubmissionQueue.Waiting]) {
+        let now = now()
+        return state.withLock { s in
+            var batch = StoreBatch()
+            var results: [(SubmissionQueue.Waiting, Result<Submission, ServiceError>)] = []
+            var deferred: [SubmissionQueue.Waiting] = []
+            var scopes: Set<String> = []
+            for waiting in group {
+                if let scope = waiting.input.keyScope, !scopes.insert(scope).inserted {
+                    deferred.append(waiting)
+                    continue
+                }
+                do throws(ServiceError) {
+                    let (changes, apply) = try changes(for: waiting.input, at: now, in: s)
+                    batch.append(changes)
+                    results.append((waiting, .success(apply(&s))))
+                } catch {
+                    results.append((waiting, .failure(error)))
+                }
+            }
+            do throws(ServiceError) {
+                try store.commit(batch)
+                s.deliverOutbox()
+            } catch {
+                logger.error("a group commit of \(group.count) submissions failed; reloading from the store: \(error)")
+                reload(&s)
+                results = results.map { waiting, result in (waiting, result.flatMap { _ in .failure(error) }) }
+            }
+            return (results, deferred)
+        }
+    }
+}
