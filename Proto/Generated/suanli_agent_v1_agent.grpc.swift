@@ -168,8 +168,8 @@ extension Suanli_Agent_V1_AgentService {
         /// > Source IDL Documentation:
         /// >
         /// > The node's assignments while the stream is open: first a `sync` with every workload the node
-        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start` and `stop`
-        /// > as decisions are made. A reconnecting agent gets a fresh `sync`.
+        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start`, `update`
+        /// > and `stop` as decisions are made. A reconnecting agent gets a fresh `sync`.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Suanli_Agent_V1_WatchAssignmentsRequest` messages.
@@ -273,8 +273,8 @@ extension Suanli_Agent_V1_AgentService {
         /// > Source IDL Documentation:
         /// >
         /// > The node's assignments while the stream is open: first a `sync` with every workload the node
-        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start` and `stop`
-        /// > as decisions are made. A reconnecting agent gets a fresh `sync`.
+        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start`, `update`
+        /// > and `stop` as decisions are made. A reconnecting agent gets a fresh `sync`.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Suanli_Agent_V1_WatchAssignmentsRequest` message.
@@ -376,8 +376,8 @@ extension Suanli_Agent_V1_AgentService {
         /// > Source IDL Documentation:
         /// >
         /// > The node's assignments while the stream is open: first a `sync` with every workload the node
-        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start` and `stop`
-        /// > as decisions are made. A reconnecting agent gets a fresh `sync`.
+        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start`, `update`
+        /// > and `stop` as decisions are made. A reconnecting agent gets a fresh `sync`.
         ///
         /// - Parameters:
         ///   - request: A `Suanli_Agent_V1_WatchAssignmentsRequest` message.
@@ -688,8 +688,8 @@ extension Suanli_Agent_V1_AgentService {
         /// > Source IDL Documentation:
         /// >
         /// > The node's assignments while the stream is open: first a `sync` with every workload the node
-        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start` and `stop`
-        /// > as decisions are made. A reconnecting agent gets a fresh `sync`.
+        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start`, `update`
+        /// > and `stop` as decisions are made. A reconnecting agent gets a fresh `sync`.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Suanli_Agent_V1_WatchAssignmentsRequest` message.
@@ -848,8 +848,8 @@ extension Suanli_Agent_V1_AgentService {
         /// > Source IDL Documentation:
         /// >
         /// > The node's assignments while the stream is open: first a `sync` with every workload the node
-        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start` and `stop`
-        /// > as decisions are made. A reconnecting agent gets a fresh `sync`.
+        /// > should run (anything else the agent runs for Suanli is to be stopped), then `start`, `update`
+        /// > and `stop` as decisions are made. A reconnecting agent gets a fresh `sync`.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Suanli_Agent_V1_WatchAssignmentsRequest` message.
@@ -1017,8 +1017,8 @@ extension Suanli_Agent_V1_AgentService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > The node's assignments while the stream is open: first a `sync` with every workload the node
-    /// > should run (anything else the agent runs for Suanli is to be stopped), then `start` and `stop`
-    /// > as decisions are made. A reconnecting agent gets a fresh `sync`.
+    /// > should run (anything else the agent runs for Suanli is to be stopped), then `start`, `update`
+    /// > and `stop` as decisions are made. A reconnecting agent gets a fresh `sync`.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Suanli_Agent_V1_WatchAssignmentsRequest` message.
@@ -1178,8 +1178,8 @@ extension Suanli_Agent_V1_AgentService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > The node's assignments while the stream is open: first a `sync` with every workload the node
-    /// > should run (anything else the agent runs for Suanli is to be stopped), then `start` and `stop`
-    /// > as decisions are made. A reconnecting agent gets a fresh `sync`.
+    /// > should run (anything else the agent runs for Suanli is to be stopped), then `start`, `update`
+    /// > and `stop` as decisions are made. A reconnecting agent gets a fresh `sync`.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -342,6 +342,13 @@ public nonisolated struct Suanli_Agent_V1_Workload: @unchecked Sendable {
   /// Clears the value of `spec`. Subsequent reads from it will return its default value.
   public mutating func clearSpec() {_uniqueStorage()._spec = nil}
 
+  /// Seconds since the Unix epoch when the lease ends and the scheduler releases the request;
+  /// 0 for no lease.
+  public var leaseEndsAt: Double {
+    get {_storage._leaseEndsAt}
+    set {_uniqueStorage()._leaseEndsAt = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -362,6 +369,28 @@ public nonisolated struct Suanli_Agent_V1_SyncAssignments: Sendable {
 }
 
 public nonisolated struct Suanli_Agent_V1_StartWorkload: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workload: Suanli_Agent_V1_Workload {
+    get {_workload ?? Suanli_Agent_V1_Workload()}
+    set {_workload = newValue}
+  }
+  /// Returns true if `workload` has been explicitly set.
+  public var hasWorkload: Bool {self._workload != nil}
+  /// Clears the value of `workload`. Subsequent reads from it will return its default value.
+  public mutating func clearWorkload() {self._workload = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _workload: Suanli_Agent_V1_Workload? = nil
+}
+
+/// A workload already assigned, with its changed spec or lease (the full workload again).
+public nonisolated struct Suanli_Agent_V1_UpdateWorkload: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -427,12 +456,21 @@ public nonisolated struct Suanli_Agent_V1_Assignment: Sendable {
     set {change = .stop(newValue)}
   }
 
+  public var update: Suanli_Agent_V1_UpdateWorkload {
+    get {
+      if case .update(let v)? = change {return v}
+      return Suanli_Agent_V1_UpdateWorkload()
+    }
+    set {change = .update(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Change: Equatable, Sendable {
     case sync(Suanli_Agent_V1_SyncAssignments)
     case start(Suanli_Agent_V1_StartWorkload)
     case stop(Suanli_Agent_V1_StopWorkload)
+    case update(Suanli_Agent_V1_UpdateWorkload)
 
   }
 
@@ -1157,7 +1195,7 @@ nonisolated extension Suanli_Agent_V1_Volume: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Suanli_Agent_V1_Workload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Workload"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}request_id\0\u{1}replica\0\u{1}tenant\0\u{1}kind\0\u{1}resources\0\u{1}gpus\0\u{1}volumes\0\u{1}spec\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}request_id\0\u{1}replica\0\u{1}tenant\0\u{1}kind\0\u{1}resources\0\u{1}gpus\0\u{1}volumes\0\u{1}spec\0\u{3}lease_ends_at\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1169,6 +1207,7 @@ nonisolated extension Suanli_Agent_V1_Workload: SwiftProtobuf.Message, SwiftProt
     var _gpus: [Suanli_Agent_V1_GPUShare] = []
     var _volumes: [Suanli_Agent_V1_Volume] = []
     var _spec: Suanli_Agent_V1_WorkloadSpec? = nil
+    var _leaseEndsAt: Double = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1188,6 +1227,7 @@ nonisolated extension Suanli_Agent_V1_Workload: SwiftProtobuf.Message, SwiftProt
       _gpus = source._gpus
       _volumes = source._volumes
       _spec = source._spec
+      _leaseEndsAt = source._leaseEndsAt
     }
   }
 
@@ -1215,6 +1255,7 @@ nonisolated extension Suanli_Agent_V1_Workload: SwiftProtobuf.Message, SwiftProt
         case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._gpus) }()
         case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._volumes) }()
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._spec) }()
+        case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._leaseEndsAt) }()
         default: break
         }
       }
@@ -1254,6 +1295,9 @@ nonisolated extension Suanli_Agent_V1_Workload: SwiftProtobuf.Message, SwiftProt
       try { if let v = _storage._spec {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
       } }()
+      if _storage._leaseEndsAt.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._leaseEndsAt, fieldNumber: 10)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1272,6 +1316,7 @@ nonisolated extension Suanli_Agent_V1_Workload: SwiftProtobuf.Message, SwiftProt
         if _storage._gpus != rhs_storage._gpus {return false}
         if _storage._volumes != rhs_storage._volumes {return false}
         if _storage._spec != rhs_storage._spec {return false}
+        if _storage._leaseEndsAt != rhs_storage._leaseEndsAt {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1345,6 +1390,40 @@ nonisolated extension Suanli_Agent_V1_StartWorkload: SwiftProtobuf.Message, Swif
   }
 }
 
+nonisolated extension Suanli_Agent_V1_UpdateWorkload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateWorkload"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}workload\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._workload) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._workload {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Suanli_Agent_V1_UpdateWorkload, rhs: Suanli_Agent_V1_UpdateWorkload) -> Bool {
+    if lhs._workload != rhs._workload {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Suanli_Agent_V1_StopWorkload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StopWorkload"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workload_id\0\u{1}reason\0")
@@ -1382,7 +1461,7 @@ nonisolated extension Suanli_Agent_V1_StopWorkload: SwiftProtobuf.Message, Swift
 
 nonisolated extension Suanli_Agent_V1_Assignment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Assignment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sync\0\u{1}start\0\u{1}stop\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sync\0\u{1}start\0\u{1}stop\0\u{1}update\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1429,6 +1508,19 @@ nonisolated extension Suanli_Agent_V1_Assignment: SwiftProtobuf.Message, SwiftPr
           self.change = .stop(v)
         }
       }()
+      case 4: try {
+        var v: Suanli_Agent_V1_UpdateWorkload?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .update(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .update(v)
+        }
+      }()
       default: break
       }
     }
@@ -1451,6 +1543,10 @@ nonisolated extension Suanli_Agent_V1_Assignment: SwiftProtobuf.Message, SwiftPr
     case .stop?: try {
       guard case .stop(let v)? = self.change else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .update?: try {
+      guard case .update(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     }()
     case nil: break
     }

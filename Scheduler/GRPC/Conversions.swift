@@ -46,6 +46,10 @@ extension Suanli_Agent_V1_Assignment {
             var start = Suanli_Agent_V1_StartWorkload()
             start.workload = Suanli_Agent_V1_Workload(workload)
             change = .start(start)
+        case .update(let workload):
+            var update = Suanli_Agent_V1_UpdateWorkload()
+            update.workload = Suanli_Agent_V1_Workload(workload)
+            change = .update(update)
         case .stop(let id, let reason):
             var stop = Suanli_Agent_V1_StopWorkload()
             stop.workloadID = id
@@ -77,6 +81,7 @@ extension Suanli_Agent_V1_Workload {
             return volume
         }
         if let spec = workload.spec { self.spec = Suanli_Agent_V1_WorkloadSpec(spec) }
+        leaseEndsAt = workload.leaseEndsAt ?? 0
     }
 }
 

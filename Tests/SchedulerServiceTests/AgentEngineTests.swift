@@ -39,17 +39,18 @@ struct AgentEngineTests {
         #expect(try store.audit(AuditQuery(targetPrefix: "node/n1", limit: 10)).map(\.action) == ["node.register", "node.claim", "node.rejoin"])
     }
 
-    @Test("placements reach the node's stream; reports acknowledge, start and, after a release, stop the request")
+    @Test("placements reach the node's stream; reports acknowledge and start the request; a lease extension updates it; a release stops it")
     func assignmentsAndReports() async throws {
-        let (scheduler, _, _) = try newScheduler(nodes: 1)
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
         _ = try claim(scheduler, nodes: 1)
         var stream = try scheduler.openAssignments(node: "n1").makeAsyncIterator()
         #expect(await stream.next() == .sync([]))
 
-        _ = try scheduler.submit([RequestSpec(id: "web", cpu: 2, memoryMiB: 1024, workload: service)], by: water)
+        _ = try scheduler.submit([RequestSpec(id: "web", cpu: 2, memoryMiB: 1024, leaseSeconds: 3600, workload: service)], by: water)
         scheduler.placePending()
         guard case .start(let workload) = await stream.next() else { Issue.record("no start"); return }
         #expect(workload.id == "web/0" && workload.spec == service && workload.assignment.resources.cpuMillis == 2000)
+        #expect(workload.leaseEndsAt == clock.now() + 3600)
 
         #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .accepted)], node: "n1") == 1)
         #expect(try scheduler.request("web", by: water).record.phase == .provisioning)
@@ -57,6 +58,10 @@ struct AgentEngineTests {
         #expect(try scheduler.request("web", by: water).record.phase == .running)
         // Another node's report on this workload is stale.
         #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .failed)], node: "n2") == 0)
+
+        _ = try scheduler.extendLease("web", bySeconds: 600, by: water)
+        guard case .update(let updated) = await stream.next() else { Issue.record("no update"); return }
+        #expect(updated.id == "web/0" && updated.leaseEndsAt == clock.now() + 4200)
 
         #expect(try scheduler.release("web", by: water).phase == .releasing)
         #expect(await stream.next() == .stop(workloadID: "web/0", reason: "releasing"))

@@ -64,10 +64,6 @@ extension Scheduler {
             for victim in placement.preempted { preempt(victim.requestID, by: request.id, at: now, in: &s, into: &batch) }
             s.queue.charge(request, replicas: placement.replicas.count)
             record.allocation = s.cluster.allocations[request.id]
-            for replica in placement.replicas {
-                let workload = Workload(requestID: request.id, replica: replica.replica, tenant: request.tenant, kind: request.kind, assignment: replica, spec: record.workload)
-                s.outbox.append((replica.nodeID, .start(workload)))
-            }
             if record.phase == .queued {
                 try? Self.transition(&record, .place, at: now, by: "scheduler", into: &batch)
                 s.counters.placed += 1
@@ -77,6 +73,10 @@ extension Scheduler {
                 }
             }
             record.updatedAt = now
+            for replica in placement.replicas {
+                let workload = Workload(requestID: request.id, replica: replica.replica, tenant: request.tenant, kind: request.kind, assignment: replica, spec: record.workload, leaseEndsAt: record.leaseEndsAt)
+                s.outbox.append((replica.nodeID, .start(workload)))
+            }
             if let unplaced = placement.unplaced {
                 s.partlyPlaced.insert(request.id)
                 s.noFit[request.id] = unplaced

@@ -188,6 +188,9 @@ extension Scheduler {
             return (batch, { s in
                 s.open[id] = updated
                 if let end = updated.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: id)) }
+                for node in Set(updated.allocation?.replicas.map(\.nodeID) ?? []) where s.isConnected(node) {
+                    for workload in updated.workloads(on: node) { s.outbox.append((node, .update(workload))) }
+                }
                 if s.queue.isPending(id) {
                     s.queue.remove(id)
                     _ = s.queue.submit(updated.spec)

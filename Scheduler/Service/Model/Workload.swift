@@ -89,6 +89,8 @@ public struct Workload: Sendable, Hashable {
     public var kind: WorkloadKind
     public var assignment: ReplicaAssignment
     public var spec: WorkloadSpec?
+    /// When the lease ends and the scheduler releases the request.
+    public var leaseEndsAt: Double?
 
     /// `REQUEST/REPLICA`: unique in the cluster.
     public var id: String { Self.id(request: requestID, replica: replica) }
@@ -112,7 +114,7 @@ extension RequestRecord {
     /// The replicas of this request on `node`, as workloads.
     func workloads(on node: String) -> [Workload] {
         (allocation?.replicas ?? []).filter { $0.nodeID == node }.map {
-            Workload(requestID: id, replica: $0.replica, tenant: tenant, kind: spec.kind, assignment: $0, spec: workload)
+            Workload(requestID: id, replica: $0.replica, tenant: tenant, kind: spec.kind, assignment: $0, spec: workload, leaseEndsAt: leaseEndsAt)
         }
     }
 }
@@ -122,6 +124,8 @@ public enum AgentCommand: Sendable, Hashable {
     /// Every workload the node should run; the agent stops anything else it started for Suanli.
     case sync([Workload])
     case start(Workload)
+    /// The workload again, with its changed lease or spec.
+    case update(Workload)
     case stop(workloadID: String, reason: String)
 }
 
