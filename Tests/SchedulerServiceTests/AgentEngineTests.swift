@@ -119,7 +119,7 @@ struct AgentEngineTests {
     @Test("silent nodes become suspect, then lost: services move, VMs fail; a heartbeat brings a node back")
     func lostNodes() throws {
         let (scheduler, _, clock) = try newScheduler(nodes: 2)
-        _ = try claim(scheduler, nodes: 2)
+        let credentials = try claim(scheduler, nodes: 2)
         _ = try scheduler.submit([
             RequestSpec(id: "svc", cpu: 10, requiredLabels: [:], workload: service),
             RequestSpec(id: "vm", kind: .vm, cpu: 4, workload: WorkloadSpec(vm: VirtualMachineSpec(image: "/var/lib/images/a.qcow2"))),
@@ -146,8 +146,11 @@ struct AgentEngineTests {
             #expect(try scheduler.request("vm", by: water).record.phase == .failed(reason: "node \(svcNode) lost"))
         }
 
-        #expect(try scheduler.heartbeat(node: svcNode) == .ready)
+        // The lost node's agent restarts: registering again brings the node back.
+        let node = Node(id: svcNode, nodeClass: .general, site: "d1", capacity: Resources(cpuMillis: 16_000, memoryMiB: 65_536))
+        _ = try scheduler.registerAgent(node, agentVersion: "test", token: try #require(credentials[svcNode]))
         #expect(try scheduler.node(svcNode, by: admin).state == .ready)
+        #expect(try scheduler.heartbeat(node: svcNode) == .ready)
     }
 
     @Test("an edge node cut off keeps its workloads however long it is lost")

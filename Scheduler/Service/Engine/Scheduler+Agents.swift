@@ -78,7 +78,13 @@ extension Scheduler {
                 if let cluster { Self.install(cluster, in: &s) }
                 s.nodes[node.id] = record
                 if let hash = record.credentialHash { self.credentials.withLock { $0.agents[hash] = node.id } }
-                s.health[node.id] = NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
+                // Registering counts as a heartbeat: a suspect or lost node is back.
+                var health = s.health[node.id] ?? NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
+                if health.heartbeat(at: now).contains(.reconcile), let index = s.cluster.index(ofNode: node.id) {
+                    s.cluster.setState(joined.state, ofNode: index)
+                    s.capacityGeneration &+= 1
+                }
+                s.health[node.id] = health
                 return AgentRegistration(nodeID: node.id, credential: credential, heartbeatIntervalSeconds: config.health.heartbeatInterval)
             })
         }
