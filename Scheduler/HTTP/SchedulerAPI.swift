@@ -25,6 +25,7 @@ public enum SchedulerAPI {
         addNodeRoutes(v1, scheduler)
         addTenantRoutes(v1, scheduler)
         addCatalogRoutes(v1, scheduler)
+        addDefragmentationRoutes(v1, scheduler)
         addOperationRoutes(v1, scheduler)
         return router
     }
@@ -88,6 +89,40 @@ public enum SchedulerAPI {
             throw ServiceError.invalid("cursor", "not a cursor returned by this API")
         }
         return RequestCursor(submittedAt: at, id: String(raw[raw.index(after: slash)...]))
+    }
+
+    // MARK: Defragmentation
+
+    struct DefragmentationBody: Decodable { var request: String }
+
+    struct DefragmentationView: Encodable {
+        struct MoveView: Encodable {
+            var request: String
+            var from: [String]
+            var to: [String]
+        }
+        var request: String
+        var moves: [MoveView]
+        var freedNode: String?
+        var placement: [String]
+
+        init(request: String, plan: DefragmentationPlan) {
+            self.request = request
+            moves = plan.moves.map { MoveView(request: $0.requestID, from: $0.from, to: $0.to) }
+            freedNode = plan.freedNode
+            placement = plan.placement
+        }
+    }
+
+    static func addDefragmentationRoutes(_ v1: RouterGroup<APIContext>, _ scheduler: Scheduler) {
+        v1.post("defragmentation/plan") { request, context -> Response in
+            let body = try await JSON.decode(DefragmentationBody.self, from: request)
+            return try JSON.response(DefragmentationView(request: body.request, plan: try scheduler.defragmentationPlan(for: body.request, by: try context.caller())))
+        }
+        v1.post("defragmentation/apply") { request, context -> Response in
+            let body = try await JSON.decode(DefragmentationBody.self, from: request)
+            return try JSON.response(DefragmentationView(request: body.request, plan: try scheduler.applyDefragmentation(for: body.request, by: try context.caller())))
+        }
     }
 
     // MARK: Catalog

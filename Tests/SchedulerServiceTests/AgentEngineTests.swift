@@ -281,3 +281,54 @@ struct IdleReclaimTests {
         #expect(try optedOut.request("web", by: admin).record.phase == .running)
     }
 }
+
+@Suite("Defragmentation")
+struct DefragmentationTests {
+    @Test("a 4-GPU job blocked by scattered half-GPU services: the plan moves one, apply carries it out and tells the agents")
+    func planAndApply() async throws {
+        var config = SchedulerConfig()
+        config.policy = "spread"
+        let (scheduler, store, _) = try newScheduler(nodes: 0, config: config)
+        for id in ["a", "b"] {
+            let node = Node(id: id, nodeClass: .ai, site: "d1", capacity: Resources(cpuMillis: 64_000, memoryMiB: 262_144), gpus: Array(repeating: GPUDevice(model: "A100"), count: 4))
+            _ = try scheduler.registerAgent(node, agentVersion: "test", token: "boot")
+        }
+        var streams = [try scheduler.openAssignments(node: "a").makeAsyncIterator(), try scheduler.openAssignments(node: "b").makeAsyncIterator()]
+        for i in 0..<2 { _ = await streams[i].next() }
+        let service = WorkloadSpec(service: ServiceSpec(command: ["/usr/bin/infer"]))
+        for id in ["infer-1", "infer-2"] {
+            _ = try scheduler.submit([RequestSpec(id: id, tenant: "water", kind: .aiInference, cpu: 2, memoryMiB: 4096, gpu: GPURequestSpec(count: 1, milliPerGPU: 500), workload: service)], by: admin)
+            scheduler.placePending()
+        }
+        #expect(Set(try ["infer-1", "infer-2"].map { try scheduler.request($0, by: admin).record.allocation!.replicas[0].nodeID }) == ["a", "b"])
+        for i in 0..<2 { _ = await streams[i].next() }
+
+        _ = try scheduler.submit([RequestSpec(id: "train", tenant: "water", kind: .aiTraining, cpu: 16, memoryMiB: 65_536, gpu: GPURequestSpec(count: 4), workload: service)], by: admin)
+        scheduler.placePending()
+        #expect(try scheduler.request("train", by: admin).record.phase == .queued)
+
+        let operatorUser = Principal(user: "op", role: .operator)
+        let plan = try scheduler.defragmentationPlan(for: "train", by: operatorUser)
+        #expect(plan.moves.count == 1)
+        let freed = try #require(plan.freedNode)
+        let moved = plan.moves[0].requestID
+        #expect(throws: ServiceError.self) { try scheduler.defragmentationPlan(for: "train", by: Principal(user: "w", role: .tenant, tenant: "water")) }
+
+        _ = try scheduler.applyDefragmentation(for: "train", by: operatorUser)
+        let train = try scheduler.request("train", by: admin).record
+        #expect(train.phase == .placed && train.allocation?.replicas.map(\.nodeID) == [freed])
+        let movedRecord = try scheduler.request(moved, by: admin).record
+        #expect(movedRecord.phase == .placed && movedRecord.allocation?.replicas.first?.nodeID != freed)
+        // The freed node's agent is told to stop the moved workload and start the job; the other
+        // agent to start the moved workload.
+        let freedIndex = freed == "a" ? 0 : 1
+        #expect(await streams[freedIndex].next() == .stop(workloadID: "\(moved)/0", reason: "queued"))
+        guard case .start(let job) = await streams[freedIndex].next() else { Issue.record("no start of the job"); return }
+        #expect(job.id == "train/0")
+        guard case .start(let again) = await streams[1 - freedIndex].next() else { Issue.record("no start of the moved workload"); return }
+        #expect(again.id == "\(moved)/0")
+        #expect(try store.audit(AuditQuery(action: "defrag.apply", limit: 5)).count == 1)
+        #expect(try scheduler.node(freed, by: admin).freeGPUMilli == [0, 0, 0, 0])
+        #expect(scheduler.placePending() == 0)
+    }
+}

@@ -1,0 +1,123 @@
+/// A request moved off a node to make room: where its replicas are and where they would go.
+public struct Move: Sendable, Hashable, Codable {
+    public var requestID: String
+    public var from: [String]
+    public var to: [String]
+}
+
+/// The moves after which a blocked request fits, and where it would then run.
+public struct DefragmentationPlan: Sendable, Hashable, Codable {
+    public var moves: [Move]
+    /// The node whose room the moves free.
+    public var freedNode: String?
+    /// Where the blocked request would be placed after the moves.
+    public var placement: [String]
+    /// The placements to commit, by request id: every moved request's, then the blocked one's;
+    /// `commit(to:)` applies them.
+    public var placements: [String: Placement]
+    /// The order in which `placements` are committed.
+    public var order: [String]
+
+    /// The cluster after the plan: the moved requests released and placed again, then the blocked
+    /// request placed. Throws when the state is not the one the plan was made on.
+    public func commit(to state: ClusterState, requests: [String: PlacementRequest], priorities: PriorityTable = .standard) throws(CommitConflict) -> ClusterState {
+        var state = state
+        for move in moves { state.release(move.requestID) }
+        for id in order {
+            guard let request = requests[id], let placement = placements[id] else { throw CommitConflict(requestID: id, reason: "not in the plan") }
+            try state.commit(placement, of: request, priorities: priorities)
+        }
+        return state
+    }
+}
+
+/// Finds the fewest moves of movable requests that let a blocked request fit (e.g. an 8-GPU gang
+/// kept out by scattered fractional GPU use): for each node, its movable residents leave largest
+/// first until the request would fit there; each must be placed again elsewhere by the same
+/// placement core (the node is held back meanwhile), and the request must then be placed. Only
+/// requests the caller names as movable move (restartable work of no higher band than the
+/// request, by the caller's rules). Works on a copy: the snapshot is never changed.
+public struct DefragmentationPlanner: Sendable {
+    public var placer: Placer
+    /// The most moves a plan may make.
+    public var maxMoves: Int
+
+    public init(placer: Placer, maxMoves: Int = 8) {
+        self.placer = placer
+        self.maxMoves = maxMoves
+    }
+
+    /// The plan with the fewest moves (then the least moved), or nil when none within `maxMoves`.
+    /// `movable` are the specs of the requests that may move, as they were placed.
+    public mutating func plan(toFit request: PlacementRequest, in state: ClusterState, movable: [PlacementRequest]) -> DefragmentationPlan? {
+        var scratch = state
+        if let placement = place(request, in: &scratch) {
+            return DefragmentationPlan(moves: [], freedNode: nil, placement: placement.replicas.map(\.nodeID), placements: [request.id: placement], order: [request.id])
+        }
+        let specs = Dictionary(movable.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var best: (plan: DefragmentationPlan, moved: Int64)?
+        for node in 0..<state.nodeCount where state.nodeStates[node].acceptsWork {
+            let nodeID = state.node(at: node).id
+            let residents = state.allocations.values
+                .filter { specs[$0.requestID] != nil && $0.replicas.contains { $0.node == node } }
+                .map { allocation in (allocation, allocation.replicas.filter { $0.node == node }.reduce(Int64(0)) { $0 + Self.size($1, on: state.node(at: node)) }) }
+                .sorted { ($0.1, $0.0.requestID) > ($1.1, $1.0.requestID) }
+            guard !residents.isEmpty else { continue }
+            let limit = min(maxMoves, best.map { $0.plan.moves.count } ?? maxMoves)
+            var scratch = state
+            var leaving: [Allocation] = []
+            for (allocation, _) in residents.prefix(limit) {
+                scratch.release(allocation.requestID)
+                leaving.append(allocation)
+                if let plan = movesFitting(request, freeing: node, leaving: leaving, in: scratch, specs: specs) {
+                    let moved = residents.prefix(leaving.count).reduce(Int64(0)) { $0 + $1.1 }
+                    if best == nil || (plan.moves.count, moved) < (best!.plan.moves.count, best!.moved) {
+                        let order = plan.moves.map(\.requestID) + [request.id]
+                        best = (DefragmentationPlan(
+                            moves: plan.moves, freedNode: nodeID, placement: plan.placements[request.id]!.replicas.map(\.nodeID),
+                            placements: plan.placements, order: order), moved)
+                    }
+                    break
+                }
+            }
+        }
+        return best?.plan
+    }
+
+    /// Places the leaving requests elsewhere (the freed node held back), then the request;
+    /// nil when any of them does not fit.
+    private mutating func movesFitting(
+        _ request: PlacementRequest, freeing node: Int, leaving: [Allocation], in state: ClusterState, specs: [String: PlacementRequest]
+    ) -> (moves: [Move], placements: [String: Placement])? {
+        var scratch = state
+        let original = scratch.nodeStates[node]
+        scratch.setState(.cordoned, ofNode: node)
+        var moves: [Move] = []
+        var placements: [String: Placement] = [:]
+        for allocation in leaving {
+            guard let spec = specs[allocation.requestID], let placement = place(spec, in: &scratch) else { return nil }
+            moves.append(Move(requestID: allocation.requestID, from: allocation.replicas.map(\.nodeID), to: placement.replicas.map(\.nodeID)))
+            placements[allocation.requestID] = placement
+        }
+        scratch.setState(original, ofNode: node)
+        guard let placement = place(request, in: &scratch) else { return nil }
+        placements[request.id] = placement
+        return (moves, placements)
+    }
+
+    /// Places every replica, without preemption, and commits it to `state`.
+    private mutating func place(_ request: PlacementRequest, in state: inout ClusterState) -> Placement? {
+        guard case .placed(let placement) = placer.place(request, in: state), placement.preempted.isEmpty, placement.unplaced == nil,
+              (try? state.commit(placement, of: request)) != nil
+        else { return nil }
+        return placement
+    }
+
+    /// A replica's share of its node, summed over CPU, memory and GPUs, in thousandths.
+    private static func size(_ replica: ReplicaAssignment, on node: Node) -> Int64 {
+        var size = replica.resources.cpuMillis * 1000 / max(1, node.capacity.cpuMillis)
+        size += replica.resources.memoryMiB * 1000 / max(1, node.capacity.memoryMiB)
+        if !node.gpus.isEmpty { size += replica.gpuMilli / Int64(node.gpus.count) }
+        return size
+    }
+}
