@@ -93,7 +93,22 @@ public enum SchedulerAPI {
 
     // MARK: Defragmentation
 
-    struct DefragmentationBody: Decodable { var request: String }
+    /// Either `request` (a queued request to make fit) or `freeNodes` (with optional `nodeClass`
+    /// and `partition`).
+    struct DefragmentationBody: Decodable {
+        var request: String?
+        var freeNodes: Int?
+        var nodeClass: NodeClass?
+        var partition: String?
+
+        func goal() throws(ServiceError) -> DefragmentationGoal {
+            switch (request, freeNodes) {
+            case (let request?, nil): return .fit(request: request)
+            case (nil, let count?): return .free(nodes: count, nodeClass: nodeClass, partition: partition)
+            default: throw ServiceError.invalid("request", "give either request or freeNodes")
+            }
+        }
+    }
 
     struct DefragmentationView: Encodable {
         struct MoveView: Encodable {
@@ -101,15 +116,13 @@ public enum SchedulerAPI {
             var from: [String]
             var to: [String]
         }
-        var request: String
         var moves: [MoveView]
-        var freedNode: String?
+        var freedNodes: [String]
         var placement: [String]
 
-        init(request: String, plan: DefragmentationPlan) {
-            self.request = request
+        init(_ plan: DefragmentationPlan) {
             moves = plan.moves.map { MoveView(request: $0.requestID, from: $0.from, to: $0.to) }
-            freedNode = plan.freedNode
+            freedNodes = plan.freedNodes
             placement = plan.placement
         }
     }
@@ -117,11 +130,11 @@ public enum SchedulerAPI {
     static func addDefragmentationRoutes(_ v1: RouterGroup<APIContext>, _ scheduler: Scheduler) {
         v1.post("defragmentation/plan") { request, context -> Response in
             let body = try await JSON.decode(DefragmentationBody.self, from: request)
-            return try JSON.response(DefragmentationView(request: body.request, plan: try scheduler.defragmentationPlan(for: body.request, by: try context.caller())))
+            return try JSON.response(DefragmentationView(try scheduler.defragmentationPlan(try body.goal(), by: try context.caller())))
         }
         v1.post("defragmentation/apply") { request, context -> Response in
             let body = try await JSON.decode(DefragmentationBody.self, from: request)
-            return try JSON.response(DefragmentationView(request: body.request, plan: try scheduler.applyDefragmentation(for: body.request, by: try context.caller())))
+            return try JSON.response(DefragmentationView(try scheduler.applyDefragmentation(try body.goal(), by: try context.caller())))
         }
     }
 

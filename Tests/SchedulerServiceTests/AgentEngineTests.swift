@@ -308,13 +308,13 @@ struct DefragmentationTests {
         #expect(try scheduler.request("train", by: admin).record.phase == .queued)
 
         let operatorUser = Principal(user: "op", role: .operator)
-        let plan = try scheduler.defragmentationPlan(for: "train", by: operatorUser)
+        let plan = try scheduler.defragmentationPlan(.fit(request: "train"), by: operatorUser)
         #expect(plan.moves.count == 1)
-        let freed = try #require(plan.freedNode)
+        let freed = try #require(plan.freedNodes.first)
         let moved = plan.moves[0].requestID
-        #expect(throws: ServiceError.self) { try scheduler.defragmentationPlan(for: "train", by: Principal(user: "w", role: .tenant, tenant: "water")) }
+        #expect(throws: ServiceError.self) { try scheduler.defragmentationPlan(.fit(request: "train"), by: Principal(user: "w", role: .tenant, tenant: "water")) }
 
-        _ = try scheduler.applyDefragmentation(for: "train", by: operatorUser)
+        _ = try scheduler.applyDefragmentation(.fit(request: "train"), by: operatorUser)
         let train = try scheduler.request("train", by: admin).record
         #expect(train.phase == .placed && train.allocation?.replicas.map(\.nodeID) == [freed])
         let movedRecord = try scheduler.request(moved, by: admin).record
@@ -330,5 +330,24 @@ struct DefragmentationTests {
         #expect(try store.audit(AuditQuery(action: "defrag.apply", limit: 5)).count == 1)
         #expect(try scheduler.node(freed, by: admin).freeGPUMilli == [0, 0, 0, 0])
         #expect(scheduler.placePending() == 0)
+    }
+
+    @Test("emptying nodes moves their services, cordons them and audits it")
+    func freeNodes() throws {
+        var config = SchedulerConfig()
+        config.policy = "spread"
+        let (scheduler, store, _) = try newScheduler(nodes: 3, config: config)
+        _ = try scheduler.submit((0..<3).map { RequestSpec(id: "s\($0)", cpu: 2, workload: WorkloadSpec(service: ServiceSpec(command: ["/bin/svc"]))) }, batch: true, by: Principal(user: "w", role: .tenant, tenant: "water"))
+        scheduler.placePending()
+        let plan = try scheduler.applyDefragmentation(.free(nodes: 2, nodeClass: .general, partition: nil), by: admin)
+        #expect(plan.freedNodes.count == 2 && plan.moves.count == 2)
+        for node in plan.freedNodes {
+            let status = try scheduler.node(node, by: admin)
+            #expect(status.state == .cordoned && status.requests == 0)
+        }
+        #expect((0..<3).allSatisfy { (try? scheduler.request("s\($0)", by: admin).record.phase) == .placed })
+        #expect(try store.audit(AuditQuery(action: "node.cordon", limit: 5)).count == 2)
+        let bad = #expect(throws: ServiceError.self) { try scheduler.defragmentationPlan(.free(nodes: 0, nodeClass: nil, partition: nil), by: admin) }
+        #expect(bad?.field == "freeNodes")
     }
 }

@@ -5,12 +5,12 @@ public struct Move: Sendable, Hashable, Codable {
     public var to: [String]
 }
 
-/// The moves after which a blocked request fits, and where it would then run.
+/// The moves after which a blocked request fits or nodes are empty, and where things then run.
 public struct DefragmentationPlan: Sendable, Hashable, Codable {
     public var moves: [Move]
-    /// The node whose room the moves free.
-    public var freedNode: String?
-    /// Where the blocked request would be placed after the moves.
+    /// The nodes whose room the moves free.
+    public var freedNodes: [String]
+    /// Where the blocked request would be placed after the moves; empty when freeing nodes.
     public var placement: [String]
     /// The placements to commit, by request id: every moved request's, then the blocked one's;
     /// `commit(to:)` applies them.
@@ -52,7 +52,7 @@ public struct DefragmentationPlanner: Sendable {
     public mutating func plan(toFit request: PlacementRequest, in state: ClusterState, movable: [PlacementRequest]) -> DefragmentationPlan? {
         var scratch = state
         if let placement = place(request, in: &scratch) {
-            return DefragmentationPlan(moves: [], freedNode: nil, placement: placement.replicas.map(\.nodeID), placements: [request.id: placement], order: [request.id])
+            return DefragmentationPlan(moves: [], freedNodes: [], placement: placement.replicas.map(\.nodeID), placements: [request.id: placement], order: [request.id])
         }
         let specs = Dictionary(movable.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var best: (plan: DefragmentationPlan, moved: Int64)?
@@ -74,7 +74,7 @@ public struct DefragmentationPlanner: Sendable {
                     if best == nil || (plan.moves.count, moved) < (best!.plan.moves.count, best!.moved) {
                         let order = plan.moves.map(\.requestID) + [request.id]
                         best = (DefragmentationPlan(
-                            moves: plan.moves, freedNode: nodeID, placement: plan.placements[request.id]!.replicas.map(\.nodeID),
+                            moves: plan.moves, freedNodes: [nodeID], placement: plan.placements[request.id]!.replicas.map(\.nodeID),
                             placements: plan.placements, order: order), moved)
                     }
                     break
@@ -82,6 +82,57 @@ public struct DefragmentationPlanner: Sendable {
             }
         }
         return best?.plan
+    }
+
+    /// The fewest moves that leave `count` of the `candidates` nodes (indices; all nodes when nil)
+    /// empty: nodes already empty first, then, one at a time, the node whose residents (all
+    /// movable) can be placed elsewhere with the fewest moves; nil when not enough nodes can be
+    /// emptied. The freed nodes are held back while the others are emptied.
+    public mutating func plan(toFree count: Int, candidates: [Int]? = nil, in state: ClusterState, movable: [PlacementRequest]) -> DefragmentationPlan? {
+        let specs = Dictionary(movable.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let pool = (candidates ?? Array(0..<state.nodeCount)).filter { state.nodeStates[$0].acceptsWork }
+        var scratch = state
+        var freed = pool.filter { state.requestCount(onNode: $0) == 0 }.prefix(count).map { $0 }
+        var moves: [Move] = []
+        var placements: [String: Placement] = [:]
+        var order: [String] = []
+        while freed.count < count {
+            var best: (node: Int, state: ClusterState, moves: [Move], placements: [String: Placement])?
+            for node in pool where !freed.contains(node) {
+                let residents = scratch.allocations.values.filter { $0.replicas.contains { $0.node == node } }.sorted { $0.requestID < $1.requestID }
+                guard residents.allSatisfy({ specs[$0.requestID] != nil }), residents.count < (best?.moves.count ?? maxMoves + 1) else { continue }
+                var trial = scratch
+                for held in freed + [node] { trial.setState(.cordoned, ofNode: held) }
+                var trialMoves: [Move] = []
+                var trialPlacements: [String: Placement] = [:]
+                for allocation in residents {
+                    trial.release(allocation.requestID)
+                }
+                var placedAll = true
+                for allocation in residents {
+                    guard let placement = place(specs[allocation.requestID]!, in: &trial) else { placedAll = false; break }
+                    trialMoves.append(Move(requestID: allocation.requestID, from: allocation.replicas.map(\.nodeID), to: placement.replicas.map(\.nodeID)))
+                    trialPlacements[allocation.requestID] = placement
+                }
+                guard placedAll else { continue }
+                for held in freed + [node] { trial.setState(state.nodeStates[held], ofNode: held) }
+                best = (node, trial, trialMoves, trialPlacements)
+            }
+            guard let chosen = best, moves.count + chosen.moves.count <= maxMoves else { return nil }
+            scratch = chosen.state
+            freed.append(chosen.node)
+            // A request moved twice keeps only its last placement.
+            for move in chosen.moves {
+                if let earlier = moves.firstIndex(where: { $0.requestID == move.requestID }) {
+                    moves[earlier].to = move.to
+                } else {
+                    moves.append(move)
+                    order.append(move.requestID)
+                }
+            }
+            placements.merge(chosen.placements) { _, newer in newer }
+        }
+        return DefragmentationPlan(moves: moves, freedNodes: freed.map { state.node(at: $0).id }, placement: [], placements: placements, order: order)
     }
 
     /// Places the leaving requests elsewhere (the freed node held back), then the request;

@@ -1,45 +1,63 @@
 import Placement
 
+/// What a defragmentation is for.
+public enum DefragmentationGoal: Sendable, Hashable {
+    /// Let this queued request fit.
+    case fit(request: String)
+    /// Empty this many nodes, of a class and partition when given.
+    case free(nodes: Int, nodeClass: NodeClass?, partition: String?)
+}
+
 extension Scheduler {
-    /// The fewest moves of movable work after which the queued request `id` fits: requests that
-    /// are placed or running, restartable (services, batch work, VMs marked movable) and of no
-    /// higher band. Reads only; `applyDefragmentation` carries a plan out.
-    public func defragmentationPlan(for id: String, by caller: Principal) throws(ServiceError) -> DefragmentationPlan {
+    /// The fewest moves of movable work that reach `goal`. Movable are requests placed or
+    /// running and restartable (services, batch work, VMs marked movable); for a request to fit,
+    /// only those of no higher band. Reads only; `applyDefragmentation` carries a plan out.
+    public func defragmentationPlan(_ goal: DefragmentationGoal, by caller: Principal) throws(ServiceError) -> DefragmentationPlan {
         try caller.require(.manageNodes)
-        return try state.withLock { (s: inout EngineState) throws(ServiceError) in try Self.defragmentationPlan(for: id, in: s, config: config) }
+        return try state.withLock { (s: inout EngineState) throws(ServiceError) in try Self.defragmentationPlan(goal, in: s, config: config) }
     }
 
-    static func defragmentationPlan(for id: String, in s: borrowing EngineState, config: SchedulerConfig) throws(ServiceError) -> DefragmentationPlan {
-        guard let record = s.open[id] else { throw ServiceError.notFound("open request \(id)") }
-        guard record.phase == .queued, !s.partlyPlaced.contains(id) else {
-            throw ServiceError.conflict("request \(id) is \(record.phase.name): only a queued request is planned for")
-        }
-        let band = config.priorities.band(of: record.spec.priority).value
-        let movable = s.open.values
-            .filter { other in
-                other.id != id && [.placed, .provisioning, .running].contains(other.phase) && other.isRestartable
-                    && (other.allocation?.band ?? .max) <= band
-            }
-            .sorted { $0.id < $1.id }
-            .map(\.spec)
+    static func defragmentationPlan(_ goal: DefragmentationGoal, in s: borrowing EngineState, config: SchedulerConfig) throws(ServiceError) -> DefragmentationPlan {
         var planner = DefragmentationPlanner(placer: s.placer)
-        guard let plan = planner.plan(toFit: record.spec, in: s.cluster, movable: movable) else {
-            throw ServiceError.conflict("no plan of at most \(planner.maxMoves) moves of movable work lets request \(id) fit")
+        let running = s.open.values.filter { [.placed, .provisioning, .running].contains($0.phase) && $0.isRestartable }.sorted { $0.id < $1.id }
+        switch goal {
+        case .fit(let id):
+            guard let record = s.open[id] else { throw ServiceError.notFound("open request \(id)") }
+            guard record.phase == .queued, !s.partlyPlaced.contains(id) else {
+                throw ServiceError.conflict("request \(id) is \(record.phase.name): only a queued request is planned for", field: "request")
+            }
+            let band = config.priorities.band(of: record.spec.priority).value
+            let movable = running.filter { ($0.allocation?.band ?? .max) <= band }.map(\.spec)
+            guard let plan = planner.plan(toFit: record.spec, in: s.cluster, movable: movable) else {
+                throw ServiceError.conflict("no plan of at most \(planner.maxMoves) moves of movable work lets request \(id) fit")
+            }
+            return plan
+        case .free(let count, let nodeClass, let partition):
+            guard (1...1000).contains(count) else { throw ServiceError.invalid("freeNodes", "must be 1 to 1000, got \(count)") }
+            let candidates = (0..<s.cluster.nodeCount).filter { index in
+                let node = s.cluster.node(at: index)
+                return (nodeClass.map { node.nodeClass == $0 } ?? true) && (partition.map { node.partition == $0 } ?? true)
+            }
+            guard let plan = planner.plan(toFree: count, candidates: candidates, in: s.cluster, movable: running.map(\.spec)) else {
+                throw ServiceError.conflict("no plan of at most \(planner.maxMoves) moves of movable work empties \(count) such nodes")
+            }
+            return plan
         }
-        return plan
     }
 
-    /// Carries out the plan for the queued request `id` in one transaction: every moved request
-    /// is stopped on its nodes and placed where the plan says (its agents are told), then the
-    /// request is placed on the room freed; audited as `defrag.apply` and `request.move`.
-    public func applyDefragmentation(for id: String, by caller: Principal) throws(ServiceError) -> DefragmentationPlan {
+    /// Carries out a plan in one transaction: every moved request is stopped on its nodes and
+    /// placed where the plan says (its agents are told); then the blocked request is placed, or
+    /// the freed nodes are cordoned so that they stay empty. Audited as `defrag.apply`,
+    /// `request.move` and `node.cordon`.
+    public func applyDefragmentation(_ goal: DefragmentationGoal, by caller: Principal) throws(ServiceError) -> DefragmentationPlan {
         try caller.require(.manageNodes)
         let now = now()
         let config = config
         let plan = try change { (s: borrowing EngineState) throws(ServiceError) -> (StoreBatch, (inout EngineState) -> DefragmentationPlan) in
-            let plan = try Self.defragmentationPlan(for: id, in: s, config: config)
-            guard !plan.moves.isEmpty else {
-                throw ServiceError.conflict("request \(id) fits without moves: the placement loop places it")
+            let plan = try Self.defragmentationPlan(goal, in: s, config: config)
+            let id: String? = if case .fit(let request) = goal { request } else { nil }
+            guard !plan.moves.isEmpty || id == nil else {
+                throw ServiceError.conflict("request \(id!) fits without moves: the placement loop places it")
             }
             var specs: [String: PlacementRequest] = [:]
             for requestID in plan.order { specs[requestID] = s.open[requestID]!.spec }
@@ -58,23 +76,45 @@ extension Scheduler {
                 records.append(record)
                 batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.move", target: "request/\(move.requestID)", detail: "\(move.from.joined(separator: ",")) -> \(move.to.joined(separator: ","))"))
             }
-            var target = s.open[id]!
-            try Self.transition(&target, .place, at: now, by: caller.user, into: &batch)
-            target.allocation = cluster.allocations[id]
-            if let lease = target.spec.leaseSeconds { target.leaseEndsAt = now + Double(lease) }
-            records.append(target)
+            var target: RequestRecord?
+            if let id {
+                var record = s.open[id]!
+                try Self.transition(&record, .place, at: now, by: caller.user, into: &batch)
+                record.allocation = cluster.allocations[id]
+                if let lease = record.spec.leaseSeconds { record.leaseEndsAt = now + Double(lease) }
+                records.append(record)
+                target = record
+            }
+            var cordoned: [NodeRecord] = []
+            if id == nil {
+                for node in plan.freedNodes where s.nodes[node]?.node.state == .ready {
+                    var record = s.nodes[node]!
+                    record.node.state = .cordoned
+                    cordoned.append(record)
+                    batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "node.cordon", target: "node/\(node)", detail: "emptied by defragmentation"))
+                }
+            }
             batch.requests = records
-            batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "defrag.apply", target: "request/\(id)", detail: "\(plan.moves.count) moves, freeing \(plan.freedNode ?? "-")"))
+            batch.nodes = cordoned
+            let goalText = id.map { "request/\($0)" } ?? "nodes/\(plan.freedNodes.joined(separator: ","))"
+            batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "defrag.apply", target: goalText, detail: "\(plan.moves.count) moves, freeing \(plan.freedNodes.joined(separator: ","))"))
             // Only the stops of the eviction are wanted: the moved requests are placed already.
             let stops = effects.commands
             return (batch, { s in
                 s.cluster = cluster
                 s.capacityGeneration &+= 1
-                s.queue.remove(id)
-                s.queue.charge(target.spec, replicas: target.allocation?.replicas.count ?? 0)
-                s.noFit[id] = nil
-                s.noFitGeneration[id] = nil
-                if let end = target.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: id)) }
+                if let target {
+                    s.queue.remove(target.id)
+                    s.queue.charge(target.spec, replicas: target.allocation?.replicas.count ?? 0)
+                    s.noFit[target.id] = nil
+                    s.noFitGeneration[target.id] = nil
+                    if let end = target.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: target.id)) }
+                    s.counters.placed += 1
+                }
+                for record in cordoned {
+                    s.nodes[record.node.id] = record
+                    if let index = s.cluster.index(ofNode: record.node.id) { s.cluster.setState(.cordoned, ofNode: index) }
+                }
                 s.outbox += stops
                 for record in records {
                     s.runningReplicas[record.id] = nil
@@ -85,7 +125,6 @@ extension Scheduler {
                     }
                     Self.store(record, in: &s)
                 }
-                s.counters.placed += 1
                 return plan
             })
         }

@@ -33,7 +33,8 @@ struct DefragmentationPlannerTests {
         let found = planner.plan(toFit: Self.training, in: state, movable: specs)
         let plan = try #require(found)
         #expect(plan.moves.count == 1)
-        let freed = try #require(plan.freedNode)
+        #expect(plan.freedNodes.count == 1)
+        let freed = try #require(plan.freedNodes.first)
         #expect(plan.placement == [freed])
         let move = plan.moves[0]
         #expect(move.from == [freed] && move.to != [freed])
@@ -54,9 +55,35 @@ struct DefragmentationPlannerTests {
         let small = Fixture.request("small", kind: .aiInference, cpu: 1_000, memory: 1_024, gpu: GPURequest(count: 1), classes: [.ai])
         let found = planner.plan(toFit: small, in: state, movable: specs)
         let plan = try #require(found)
-        #expect(plan.moves.isEmpty && plan.freedNode == nil && plan.placement.count == 1)
+        #expect(plan.moves.isEmpty && plan.freedNodes.isEmpty && plan.placement.count == 1)
         _ = planner.plan(toFit: Self.training, in: state, movable: specs)
         #expect(state.allocations.count == 2)
         #expect(state.nodeStates == [.ready, .ready])
+    }
+
+    @Test("emptying nodes: already empty ones first, then the node emptied with the fewest moves; never more than the cluster can hold")
+    func freeNodes() throws {
+        var state = Fixture.state((1...4).map { Fixture.node("n\($0)", cpu: 10_000, memory: 10_240) })
+        var placer = Fixture.placer("spread")
+        var specs: [PlacementRequest] = []
+        for (i, cpu) in [4_000, 3_000, 2_000].enumerated() {
+            let spec = Fixture.request("r\(i)", cpu: Int64(cpu), memory: 1_024)
+            try state.commit(placer.place(spec, in: state).placement!, of: spec)
+            specs.append(spec)
+        }
+        #expect(state.requestCount(onNode: 3) == 0)
+        var planner = DefragmentationPlanner(placer: Fixture.placer())
+        let first = planner.plan(toFree: 1, in: state, movable: specs)
+        let one = try #require(first)
+        #expect(one.moves.isEmpty && one.freedNodes == ["n4"])
+        let found = planner.plan(toFree: 3, in: state, movable: specs)
+        let three = try #require(found)
+        #expect(three.freedNodes.count == 3 && three.moves.count == 2)
+        let after = try three.commit(to: state, requests: Dictionary(uniqueKeysWithValues: specs.map { ($0.id, $0) }))
+        for node in three.freedNodes { #expect(after.requestCount(onNode: after.index(ofNode: node)!) == 0) }
+        #expect(after.allocations.count == 3)
+        let four = planner.plan(toFree: 4, in: state, movable: specs)
+        let immovable = planner.plan(toFree: 2, in: state, movable: [])
+        #expect(four == nil && immovable == nil)
     }
 }
