@@ -132,6 +132,9 @@ public enum SchedulerAPI {
             let body = try await JSON.decode(DefragmentationBody.self, from: request)
             return try JSON.response(DefragmentationView(try scheduler.defragmentationPlan(try body.goal(), by: try context.caller())))
         }
+        v1.get("consolidation") { _, context -> Response in
+            try JSON.response(["groups": try scheduler.consolidation(by: try context.caller())])
+        }
         v1.post("defragmentation/apply") { request, context -> Response in
             let body = try await JSON.decode(DefragmentationBody.self, from: request)
             return try JSON.response(DefragmentationView(try scheduler.applyDefragmentation(try body.goal(), by: try context.caller())))

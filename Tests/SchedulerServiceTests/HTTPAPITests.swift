@@ -93,6 +93,8 @@ struct HTTPAPITests {
         (.get, "/v1/utilization", nil, ["admin", "op", "aud"]),
         (.post, "/v1/catalog", #"{"kind":"offering","name":"gpu small","nodeClass":"ai","cpu":8,"memoryMiB":32768}"#, ["admin", "op"]),
         (.get, "/v1/catalog?kind=offering", nil, ["admin", "op", "aud", "w", "t"]),
+        (.get, "/v1/consolidation", nil, ["admin", "op", "aud"]),
+        (.post, "/v1/defragmentation/plan", #"{"freeNodes":1}"#, ["admin", "op"]),
     ]
 
     @Test("the catalog gives entries standardized codes, filters and searches them, and requests inherit a component's profile")
