@@ -85,10 +85,13 @@ struct BinSet {
 
     static func firstFit(_ order: [Int], in problem: PackingProblem) -> BinSet {
         var set = BinSet(problem: problem)
-        for item in order {
-            if let bin = (0..<set.count).first(where: { set.fits(item, in: $0) }) { set.add(item, to: bin) } else { set.open(with: [item]) }
-        }
+        for item in order { set.addFirstFit(item) }
         return set
+    }
+
+    /// Adds the item to the first bin where it fits, or to a new bin.
+    mutating func addFirstFit(_ item: Int) {
+        if let bin = (0..<count).first(where: { fits(item, in: $0) }) { add(item, to: bin) } else { open(with: [item]) }
     }
 
     static func bestFit(_ order: [Int], in problem: PackingProblem) -> BinSet {
@@ -151,9 +154,7 @@ struct BinSet {
                 improved = true
             }
         }
-        for item in free.sorted(by: { (problem.weight($0), $0) > (problem.weight($1), $1) }) {
-            if let bin = (0..<count).first(where: { fits(item, in: $0) }) { add(item, to: bin) } else { open(with: [item]) }
-        }
+        for item in free.sorted(by: { (problem.weight($0), $0) > (problem.weight($1), $1) }) { addFirstFit(item) }
         if count > before { (bins, loads) = saved }
         return count < before
     }

@@ -55,14 +55,14 @@ extension Scheduler {
     static func fewestNodes(for requests: [PlacementRequest], on nodes: [Node], from upper: Int, cluster: ClusterState, validator: RequestValidator) -> Int? {
         guard !requests.isEmpty else { return 0 }
         let order = requests.sorted { (weight($0), $0.id) > (weight($1), $1.id) }
+        guard let policy = try? PolicyRegistry.policy(named: "best-fit", scan: .all) else { return nil }
         func fits(_ k: Int) -> Bool {
             let trialNodes = nodes.enumerated().map { i, node in
                 var node = node
                 node.state = i < k ? .ready : .cordoned
                 return node
             }
-            guard var trial = try? ClusterState(nodes: trialNodes, topology: cluster.topology, storagePools: cluster.storagePools),
-                  let policy = try? PolicyRegistry.policy(named: "best-fit", scan: .all) else { return false }
+            guard var trial = try? ClusterState(nodes: trialNodes, topology: cluster.topology, storagePools: cluster.storagePools) else { return false }
             var placer = Placer(policy: policy, validator: validator)
             for request in order {
                 guard case .placed(let placement) = placer.place(request, in: trial), placement.preempted.isEmpty, placement.unplaced == nil,
