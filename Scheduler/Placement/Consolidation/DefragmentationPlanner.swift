@@ -58,9 +58,9 @@ public struct DefragmentationPlanner: Sendable {
         var best: (plan: DefragmentationPlan, moved: Int64)?
         for node in 0..<state.nodeCount where state.nodeStates[node].acceptsWork {
             let nodeID = state.node(at: node).id
-            let residents = state.allocations.values
-                .filter { specs[$0.requestID] != nil && $0.replicas.contains { $0.node == node } }
-                .map { allocation in (allocation, allocation.replicas.filter { $0.node == node }.reduce(Int64(0)) { $0 + Self.size($1, on: state.node(at: node)) }) }
+            let residents = state.residents[node]
+                .filter { specs[$0.requestID] != nil }
+                .map { resident in (state.allocations[resident.requestID]!, Self.size(resident, on: state.node(at: node))) }
                 .sorted { ($0.1, $0.0.requestID) > ($1.1, $1.0.requestID) }
             guard !residents.isEmpty else { continue }
             let limit = min(maxMoves, best.map { $0.plan.moves.count } ?? maxMoves)
@@ -99,7 +99,7 @@ public struct DefragmentationPlanner: Sendable {
         while freed.count < count {
             var best: (node: Int, state: ClusterState, moves: [Move], placements: [String: Placement])?
             for node in pool where !freed.contains(node) {
-                let residents = scratch.allocations.values.filter { $0.replicas.contains { $0.node == node } }.sorted { $0.requestID < $1.requestID }
+                let residents = scratch.residents[node].map { scratch.allocations[$0.requestID]! }.sorted { $0.requestID < $1.requestID }
                 guard residents.allSatisfy({ specs[$0.requestID] != nil }), residents.count < (best?.moves.count ?? maxMoves + 1) else { continue }
                 var trial = scratch
                 for held in freed + [node] { trial.setState(.cordoned, ofNode: held) }
@@ -164,11 +164,13 @@ public struct DefragmentationPlanner: Sendable {
         return placement
     }
 
-    /// A replica's share of its node, summed over CPU, memory and GPUs, in thousandths.
-    private static func size(_ replica: ReplicaAssignment, on node: Node) -> Int64 {
-        var size = replica.resources.cpuMillis * 1000 / max(1, node.capacity.cpuMillis)
-        size += replica.resources.memoryMiB * 1000 / max(1, node.capacity.memoryMiB)
-        if !node.gpus.isEmpty { size += replica.gpuMilli / Int64(node.gpus.count) }
+    /// What a request holds on a node as a share of it, summed over CPU, memory and GPUs, in
+    /// thousandths.
+    private static func size(_ resident: Resident, on node: Node) -> Int64 {
+        var size = resident.resources.cpuMillis * 1000 / max(1, node.capacity.cpuMillis)
+        size += resident.resources.memoryMiB * 1000 / max(1, node.capacity.memoryMiB)
+        let gpuMilli = resident.gpus.reduce(Int64(0)) { $0 + Int64($1.milli) }
+        if !node.gpus.isEmpty { size += gpuMilli / Int64(node.gpus.count) }
         return size
     }
 }

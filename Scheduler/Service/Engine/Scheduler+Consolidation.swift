@@ -27,10 +27,11 @@ extension Scheduler {
         }
         let nodes = cluster.nodes
         let groups = Dictionary(grouping: nodes.indices) { GroupKey(nodeClass: nodes[$0].nodeClass, partition: nodes[$0].partition) }
+        let allReplicas = cluster.allocations.values.flatMap(\.replicas)
         var estimates: [ConsolidationEstimate] = []
         for (key, members) in groups.sorted(by: { ($0.key.nodeClass, $0.key.partition) < ($1.key.nodeClass, $1.key.partition) }) {
             let memberIDs = Set(members.map { nodes[$0].id })
-            let replicas = cluster.allocations.values.flatMap(\.replicas).filter { memberIDs.contains($0.nodeID) }
+            let replicas = allReplicas.filter { memberIDs.contains($0.nodeID) }
             let inGroup = requests.filter { request in
                 guard let allocation = cluster.allocations[request.id] else { return false }
                 return allocation.replicas.allSatisfy { memberIDs.contains($0.nodeID) }
