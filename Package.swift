@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Placement", targets: ["Placement"]),
         .executable(name: "suanli-sim", targets: ["suanli-sim"]),
         .executable(name: "suanli-scheduler", targets: ["suanli-scheduler"]),
+        .executable(name: "suanli-agent", targets: ["suanli-agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -108,6 +109,40 @@ let package = Package(
             ],
             path: "Scheduler/suanli-scheduler"
         ),
+        // The node agent. C libraries each behind one module: libvirt (virtual machines) and
+        // libsystemd's sd-bus (services); the agent core sees only the driver protocol.
+        .systemLibrary(name: "CLibvirt", path: "NodeAgent/CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
+        .systemLibrary(name: "CSystemd", path: "NodeAgent/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "WorkloadDriver", path: "NodeAgent/Driver"),
+        .target(name: "LibvirtDriver", dependencies: ["CLibvirt", "WorkloadDriver"], path: "NodeAgent/Libvirt"),
+        .target(name: "SystemdDriver", dependencies: ["CSystemd", "WorkloadDriver"], path: "NodeAgent/Systemd"),
+        // Desired state, reconciliation, metering buffer, inventory and the scheduler link.
+        .target(
+            name: "NodeAgent",
+            dependencies: [
+                "WorkloadDriver",
+                "SuanliProto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "NodeAgent/Agent"
+        ),
+        .executableTarget(
+            name: "suanli-agent",
+            dependencies: [
+                "NodeAgent",
+                "WorkloadDriver",
+                "LibvirtDriver",
+                "SystemdDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "NodeAgent/suanli-agent"
+        ),
         // Synthetic city workloads and the benchmark, shared by the simulator CLI and its tests.
         .target(
             name: "Simulation",
@@ -145,6 +180,18 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             path: "Tests/SchedulerServiceTests"
+        ),
+        .testTarget(
+            name: "NodeAgentTests",
+            dependencies: [
+                "NodeAgent",
+                "WorkloadDriver",
+                "LibvirtDriver",
+                "SystemdDriver",
+                "SuanliProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ],
+            path: "Tests/NodeAgentTests"
         ),
         .testTarget(
             name: "SimulationTests",

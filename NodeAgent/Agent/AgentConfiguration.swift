@@ -1,0 +1,77 @@
+import Foundation
+
+/// The agent's configuration file (JSON). Every field is optional; command-line flags override
+/// it. See `NodeAgent/agent.example.json`.
+public struct AgentConfiguration: Codable, Sendable, Equatable {
+    /// `HOST:PORT` of the scheduler's gRPC endpoint.
+    public var scheduler: String?
+    /// The bootstrap token, or a file holding it (`tokenFile`), for the first registration.
+    public var token: String?
+    public var tokenFile: String?
+    /// A PEM file of certificates that sign the scheduler's: TLS when set.
+    public var caFile: String?
+    public var dataDir: String?
+    /// The node's id in the catalog; the host name when unset.
+    public var nodeID: String?
+    /// general, ai, hpc or edge.
+    public var nodeClass: String?
+    public var site: String?
+    public var region: String?
+    public var partition: String?
+    public var labels: [String: String]?
+    /// A libvirt URI, or `none` for a node without virtual machines.
+    public var libvirtURI: String?
+    /// `libvirt` domain type (kvm, qemu); chosen from the host when unset.
+    public var libvirtDomainType: String?
+    /// A D-Bus address (`unix:path=...`), `system`, or `none` for a node without services.
+    public var systemdBus: String?
+    public var meteringIntervalSeconds: Double?
+    public var reconcileIntervalSeconds: Double?
+    /// What the host keeps for itself and does not offer to the scheduler.
+    public var reservedCPUMillis: Int64?
+    public var reservedMemoryMiB: Int64?
+    /// Disk offered (GiB); the data directory's file system size when unset.
+    public var diskGiB: Int64?
+    public var bandwidthMbps: Int64?
+    /// The command that lists GPUs as `name, memory MiB` lines (nvidia-smi's CSV).
+    public var gpuCommand: [String]?
+
+    public init() {}
+
+    /// Reads `path`; a malformed file is reported with the file, the line and the field.
+    public static func load(path: String) throws -> AgentConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("\(path): cannot read the file")
+        }
+        do {
+            return try JSONDecoder().decode(AgentConfiguration.self, from: data)
+        } catch let error as DecodingError {
+            throw ConfigurationError("\(path): \(describe(error, in: data))")
+        }
+    }
+
+    private static func describe(_ error: DecodingError, in data: Data) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let context): return "field '\(path(context))': expected \(type)"
+        case .valueNotFound(let type, let context): return "field '\(path(context))': expected \(type), found null"
+        case .keyNotFound(let key, _): return "field '\(key.stringValue)' is missing"
+        case .dataCorrupted(let context):
+            // JSONSerialization reports the byte offset; turn it into a line number.
+            let underlying = (context.underlyingError as NSError?)?.userInfo["NSJSONSerializationErrorIndex"] as? Int
+            if let offset = underlying {
+                let line = data.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+                return "line \(line): not valid JSON"
+            }
+            return context.codingPath.isEmpty ? "not valid JSON: \(context.debugDescription)" : "field '\(path(context))': \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import WorkloadDriver
+
+/// Converges what runs on the node (the drivers' view) to what the scheduler assigned (the
+/// store), and meters what runs. Every step is idempotent: a pass after a crash, a lost answer
+/// or an agent restart adopts what already runs and starts nothing twice. Works the same while
+/// the scheduler is unreachable: exited workloads are restarted per their policy.
+public actor Reconciler {
+    private let store: AgentStore
+    private let drivers: [any WorkloadDriver]
+    private let now: @Sendable () -> Double
+    private let logger: Logger
+    /// Called after a pass queued reports, so that they are sent without waiting.
+    private let onReport: @Sendable () -> Void
+
+    /// `now` gives seconds since the Unix epoch (injected for tests).
+    public init(
+        store: AgentStore, drivers: [any WorkloadDriver], logger: Logger,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, onReport: @escaping @Sendable () -> Void = {}
+    ) {
+        self.store = store
+        self.drivers = drivers
+        self.now = now
+        self.logger = logger
+        self.onReport = onReport
+    }
+
+    /// One pass: starts what should run, restarts or reports what exited, removes what is no
+    /// longer assigned. A driver that cannot be reached is skipped until the next pass.
+    public func reconcile() throws {
+        let time = now()
+        var observed: [String: (workload: ObservedWorkload, driver: any WorkloadDriver)] = [:]
+        var reachable: [String: Bool] = [:]
+        for driver in drivers {
+            do {
+                for workload in try driver.list() { observed[workload.id] = (workload, driver) }
+                reachable[driver.name] = true
+            } catch {
+                reachable[driver.name] = false
+                logger.warning("driver unreachable", metadata: ["driver": "\(driver.name)", "error": "\(error)"])
+            }
+        }
+        let desired = try store.workloads()
+        var reported = false
+        for workload in desired {
+            guard let driver = drivers.first(where: { $0.runs(workload.definition.runtime) }) else {
+                if workload.phase != .finished {
+                    try store.transition(workload.id, to: .finished, report: (.failed, "this node runs no \(Self.runtimeName(workload.definition.runtime)) workloads"), at: time)
+                    reported = true
+                }
+                continue
+            }
+            guard reachable[driver.name] == true else { continue }
+            reported = try step(workload, observed[workload.id]?.workload, driver, time) || reported
+        }
+        let assigned = Set(desired.map(\.id))
+        for (id, (_, driver)) in observed where !assigned.contains(id) {
+            do {
+                try driver.remove(id: id)
+                try store.reportRemoved(id, reason: "stopped: no longer assigned to this node", at: time)
+                logger.info("removed", metadata: ["workload": "\(id)", "driver": "\(driver.name)"])
+                reported = true
+            } catch {
+                logger.error("cannot remove", metadata: ["workload": "\(id)", "error": "\(error)"])
+            }
+        }
+        if reported { onReport() }
+    }
+
+    /// Moves one workload forward; true when it queued a report.
+    private func step(_ workload: LocalWorkload, _ seen: ObservedWorkload?, _ driver: any WorkloadDriver, _ time: Double) throws -> Bool {
+        let id = workload.id
+        switch workload.phase {
+        case .pending:
+            guard time >= workload.retryAt else { return false }
+            do throws(DriverError) {
+                try driver.start(workload.definition)
+            } catch where error.kind == .rejected || workload.definition.restart == .never {
+                try store.transition(id, to: .finished, report: (.failed, error.message), at: time)
+                logger.error("cannot start", metadata: ["workload": "\(id)", "error": "\(error.message)"])
+                return true
+            } catch {
+                try store.transition(id, to: .pending, report: nil, at: time) {
+                    $0.restarts += 1
+                    $0.retryAt = time + Self.backoff($0.restarts)
+                }
+                logger.warning("start failed, retrying", metadata: ["workload": "\(id)", "error": "\(error.message)"])
+                return false
+            }
+            try store.transition(id, to: .running, report: (.running, "started by \(driver.name)"), at: time) {
+                $0.startedAt = time
+                if $0.sampledAt == nil { $0.sampledAt = time }
+            }
+            logger.info("started", metadata: ["workload": "\(id)", "driver": "\(driver.name)"])
+            return true
+        case .running:
+            let exit: (failed: Bool, message: String)
+            switch seen?.state {
+            case .running, .starting: return false
+            case .exited(let failed, let message): exit = (failed, message)
+            case nil: exit = (false, "it is gone from \(driver.name)")
+            }
+            if workload.definition.restart == .always || (workload.definition.restart == .onFailure && exit.failed) {
+                // Restarted by the next pass after the back-off; its counters start again.
+                try store.transition(id, to: .pending, report: nil, at: time) {
+                    $0.restarts += 1
+                    $0.retryAt = time + Self.backoff($0.restarts)
+                    $0.counters = nil
+                }
+                logger.warning("exited, restarting", metadata: ["workload": "\(id)", "reason": "\(exit.message)", "policy": "\(workload.definition.restart.rawValue)"])
+                return false
+            }
+            try? driver.remove(id: id)
+            try store.transition(id, to: .finished, report: (exit.failed ? .failed : .stopped, exit.message), at: time)
+            logger.info("exited", metadata: ["workload": "\(id)", "reason": "\(exit.message)"])
+            return true
+        case .replacing:
+            try driver.remove(id: id)
+            try store.transition(id, to: .pending, report: nil, at: time) {
+                $0.retryAt = 0
+                $0.counters = nil
+            }
+            return false
+        case .finished:
+            return false
+        }
+    }
+
+    /// Seconds before the n-th start attempt: 1, 2, 4... up to a minute.
+    static func backoff(_ attempt: Int) -> Double {
+        min(60, pow(2, Double(max(0, attempt - 1))))
+    }
+
+    /// Takes one metering sample of every running workload: the usage since its last sample.
+    /// CPU and network are measured deltas of the runtime's counters (a counter that went back,
+    /// after a restart, counts from zero); memory is what is in use now over the interval;
+    /// storage and GPUs are what the workload holds.
+    public func meter() throws {
+        let time = now()
+        for workload in try store.workloads() where workload.phase == .running {
+            guard let driver = drivers.first(where: { $0.runs(workload.definition.runtime) }) else { continue }
+            let counters: UsageCounters
+            do {
+                guard let read = try driver.usage(id: workload.id) else { continue }
+                counters = read
+            } catch {
+                logger.warning("cannot meter", metadata: ["workload": "\(workload.id)", "error": "\(error)"])
+                continue
+            }
+            let start = workload.sampledAt ?? workload.startedAt ?? time
+            let hours = (time - start) / 3600
+            guard hours > 0 else { continue }
+            let previous = workload.counters ?? UsageCounters(cpuNanoseconds: 0, memoryBytes: 0)
+            func delta(_ current: UInt64, _ before: UInt64) -> Double { Double(current >= before ? current - before : current) }
+            let gpus = workload.definition.gpuMillis.values.reduce(0) { $0 + Double($1) } / 1000
+            let usage = SampleUsage(
+                cpuCoreHours: delta(counters.cpuNanoseconds, previous.cpuNanoseconds) / 3.6e12,
+                memoryGiBHours: Double(counters.memoryBytes) / 1_073_741_824 * hours,
+                gpuHours: gpus * hours,
+                storageGiBHours: Double(workload.definition.diskGiB) * hours,
+                bandwidthMbpsHours: delta(counters.networkBytes, previous.networkBytes) * 8 / 1e6 / 3600)
+            try store.appendSample(NewSample(workloadID: workload.id, start: start, end: time, usage: usage), counters: counters)
+        }
+        onReport()
+    }
+
+    static func runtimeName(_ runtime: WorkloadDefinition.Runtime) -> String {
+        switch runtime {
+        case .virtualMachine: "virtual machine"
+        case .service: "service"
+        }
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+import SuanliProto
+import Synchronization
+
+/// The agent's connection to the scheduler: registers (with the bootstrap token the first time,
+/// the node credential after), heartbeats, applies the assignment stream to the store, and
+/// delivers the status outbox and the metering buffer in order. When the scheduler cannot be
+/// reached it retries with back-off; the node keeps running meanwhile.
+public struct SchedulerLink: Service {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: Int
+        /// The bootstrap token, for the first registration (or after the scheduler forgot the node).
+        public var bootstrapToken: String?
+        /// A PEM file of the certificates that sign the scheduler's; nil for plaintext.
+        public var trustRootsFile: String?
+        public var agentVersion: String
+
+        public init(host: String, port: Int, bootstrapToken: String?, trustRootsFile: String? = nil, agentVersion: String) {
+            self.host = host
+            self.port = port
+            self.bootstrapToken = bootstrapToken
+            self.trustRootsFile = trustRootsFile
+            self.agentVersion = agentVersion
+        }
+    }
+
+    private let settings: Settings
+    private let node: @Sendable () throws -> Suanli_Agent_V1_NodeInfo
+    private let store: AgentStore
+    private let reconcile: Trigger
+    private let upload: Trigger
+    private let logger: Logger
+    private let connected = ConnectedFlag()
+
+    /// `node` describes the host at each registration; `reconcile` is fired when assignments
+    /// change; `upload` is fired by whoever queued reports or samples.
+    public init(settings: Settings, node: @escaping @Sendable () throws -> Suanli_Agent_V1_NodeInfo, store: AgentStore,
+                reconcile: Trigger, upload: Trigger, logger: Logger) {
+        self.settings = settings
+        self.node = node
+        self.store = store
+        self.reconcile = reconcile
+        self.upload = upload
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                do {
+                    try await withGRPCClient(transport: try transport()) { client in
+                        try await session(Suanli_Agent_V1_AgentService.Client(wrapping: client)) { failures = 0 }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    if connected.value {
+                        logger.warning("lost the scheduler; workloads keep running and samples are kept on disk", metadata: ["error": "\(error)"])
+                    } else if failures == 0 {
+                        logger.warning("cannot reach the scheduler; retrying", metadata: ["error": "\(error)"])
+                    }
+                    connected.value = false
+                }
+                failures += 1
+                try await Task.sleep(for: .milliseconds(Int64(min(30_000, 500 * (1 << min(failures, 6))))))
+            }
+        }
+    }
+
+    private func transport() throws -> HTTP2ClientTransport.Posix {
+        let security: HTTP2ClientTransport.Posix.TransportSecurity
+        if let file = settings.trustRootsFile {
+            security = .tls { $0.trustRoots = .certificates([.file(path: file, format: .pem)]) }
+        } else {
+            security = .plaintext
+        }
+        return try HTTP2ClientTransport.Posix(target: .dns(host: settings.host, port: settings.port), transportSecurity: security)
+    }
+
+    typealias Client = Suanli_Agent_V1_AgentService.Client<HTTP2ClientTransport.Posix>
+
+    /// One connected session; returns or throws when the connection is lost.
+    private func session(_ client: Client, onConnected: () -> Void) async throws {
+        let credential = try await register(client)
+        let metadata: Metadata = ["authorization": "Bearer \(credential.token)"]
+        connected.value = true
+        onConnected()
+        logger.info("connected to the scheduler", metadata: ["node": "\(credential.nodeID)", "scheduler": "\(settings.host):\(settings.port)"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    _ = try await client.heartbeat(Suanli_Agent_V1_HeartbeatRequest.with { $0.sentAt = Date().timeIntervalSince1970 }, metadata: metadata)
+                    try await Task.sleep(for: .seconds(credential.heartbeatInterval))
+                }
+            }
+            group.addTask {
+                try await client.watchAssignments(Suanli_Agent_V1_WatchAssignmentsRequest(), metadata: metadata) { response in
+                    for try await assignment in response.messages {
+                        guard let change = AssignmentChange(assignment) else { continue }
+                        try store.apply(change, at: Date().timeIntervalSince1970)
+                        reconcile.fire()
+                        upload.fire()
+                    }
+                }
+                throw LinkError("the scheduler closed the assignment stream")
+            }
+            group.addTask {
+                while true {
+                    try await deliverStatuses(client, metadata)
+                    try await deliverSamples(client, metadata)
+                    await upload.wait(timeout: .seconds(5))
+                    try Task.checkCancellation()
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private struct Credential {
+        var nodeID: String
+        var token: String
+        var heartbeatInterval: Double
+    }
+
+    /// Registers with the stored credential, or with the bootstrap token when there is none or
+    /// the scheduler no longer knows it.
+    private func register(_ client: Client) async throws -> Credential {
+        let info = try node()
+        let request = Suanli_Agent_V1_RegisterRequest.with {
+            $0.node = info
+            $0.agentVersion = settings.agentVersion
+        }
+        if let stored = try store.credential() {
+            do {
+                let response = try await client.register(request, metadata: ["authorization": "Bearer \(stored.credential)"])
+                return Credential(nodeID: stored.nodeID, token: stored.credential, heartbeatInterval: Self.interval(response))
+            } catch let error as RPCError where error.code == .unauthenticated && settings.bootstrapToken != nil {
+                logger.warning("the scheduler refused the node credential; registering again with the bootstrap token")
+            }
+        }
+        guard let token = settings.bootstrapToken else {
+            throw LinkError("the node has no credential and no bootstrap token was given (--token)")
+        }
+        let response = try await client.register(request, metadata: ["authorization": "Bearer \(token)"])
+        guard !response.nodeCredential.isEmpty else { throw LinkError("the scheduler answered the registration without a credential") }
+        try store.saveCredential(nodeID: response.nodeID, credential: response.nodeCredential)
+        return Credential(nodeID: response.nodeID, token: response.nodeCredential, heartbeatInterval: Self.interval(response))
+    }
+
+    private static func interval(_ response: Suanli_Agent_V1_RegisterResponse) -> Double {
+        response.heartbeatIntervalSeconds > 0 ? response.heartbeatIntervalSeconds : 10
+    }
+
+    /// Sends the status outbox in order; a status the scheduler refuses as invalid is dropped
+    /// (logged), the rest go on.
+    private func deliverStatuses(_ client: Client, _ metadata: Metadata) async throws {
+        while true {
+            let pending = try store.pendingStatuses()
+            guard let last = pending.last else { return }
+            let report = Suanli_Agent_V1_StatusReport.with {
+                $0.statuses = pending.map { status in
+                    Suanli_Agent_V1_WorkloadStatus.with {
+                        $0.workloadID = status.workloadID
+                        $0.state = .init(status.state)
+                        $0.reason = status.reason
+                        $0.at = status.at
+                    }
+                }
+            }
+            do {
+                _ = try await client.reportStatus(report, metadata: metadata)
+            } catch let error as RPCError where error.code == .invalidArgument || error.code == .notFound {
+                logger.error("the scheduler refused status reports; dropping them", metadata: ["error": "\(error.message)"])
+            }
+            try store.deleteStatuses(through: last.id)
+        }
+    }
+
+    /// Sends unacknowledged samples in sequence order and marks what the scheduler holds. A
+    /// sample the scheduler refuses for good (its request is gone) is dropped and the batch
+    /// sent again without it.
+    private func deliverSamples(_ client: Client, _ metadata: Metadata) async throws {
+        while true {
+            let pending = try store.pendingSamples()
+            guard !pending.isEmpty else { return }
+            let batch = Suanli_Agent_V1_MeteringBatch.with {
+                $0.samples = pending.map { sample in
+                    Suanli_Agent_V1_MeteringSample.with {
+                        $0.sequence = UInt64(sample.sequence)
+                        $0.workloadID = sample.workloadID
+                        $0.start = sample.start
+                        $0.end = sample.end
+                        $0.usage = .with {
+                            $0.cpuCoreHours = sample.cpuCoreHours
+                            $0.memoryGibHours = sample.memoryGiBHours
+                            $0.gpuHours = sample.gpuHours
+                            $0.storageGibHours = sample.storageGiBHours
+                            $0.bandwidthMbpsHours = sample.bandwidthMbpsHours
+                        }
+                    }
+                }
+            }
+            do {
+                let ack = try await client.reportMetering(batch, metadata: metadata)
+                try store.acknowledge(ack.acknowledged, at: Date().timeIntervalSince1970)
+                if ack.acknowledged.count < pending.count { return }
+            } catch let error as RPCError where error.code == .invalidArgument || error.code == .notFound {
+                guard let index = Self.sampleIndex(error), index < pending.count else { throw error }
+                logger.warning("the scheduler refused a sample for good; dropping it",
+                               metadata: ["sequence": "\(pending[index].sequence)", "workload": "\(pending[index].workloadID)", "error": "\(error.message)"])
+                try store.discardSample(UInt64(pending[index].sequence))
+            }
+        }
+    }
+
+    /// The sample an error's `field` metadata names (`samples[3].workloadId` → 3).
+    static func sampleIndex(_ error: RPCError) -> Int? {
+        guard let field = error.metadata[stringValues: "field"].first(where: { _ in true }),
+              field.hasPrefix("samples["), let close = field.firstIndex(of: "]") else { return nil }
+        return Int(field[field.index(field.startIndex, offsetBy: 8)..<close])
+    }
+}
+
+/// Whether a session is up, for the log lines of the next failure.
+private final class ConnectedFlag: Sendable {
+    private let state = Mutex(false)
+    var value: Bool {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+}
+
+struct LinkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
