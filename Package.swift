@@ -158,6 +158,8 @@ let package = Package(
             ],
             path: "Simulations/suanli-sim"
         ),
+        // Helpers the test targets share: the real scheduler in a child process, temporary folders.
+        .target(name: "SuanliTestSupport", path: "Tests/Support"),
         .testTarget(
             name: "PlacementTests",
             dependencies: [
@@ -174,6 +176,7 @@ let package = Package(
                 "SchedulerHTTP",
                 "SchedulerGRPC",
                 "SuanliProto",
+                "SuanliTestSupport",
                 "Placement",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -189,6 +192,7 @@ let package = Package(
                 "LibvirtDriver",
                 "SystemdDriver",
                 "SuanliProto",
+                "SuanliTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             path: "Tests/NodeAgentTests"

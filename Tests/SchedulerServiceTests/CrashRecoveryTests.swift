@@ -2,80 +2,14 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import SuanliTestSupport
 import Testing
 
 /// Starts the real `suanli-scheduler`, submits, kills it with SIGKILL, restarts it on the same
 /// data directory and checks that nothing acknowledged was lost and nothing was allocated twice.
 @Suite("Crash recovery", .serialized)
 struct CrashRecoveryTests {
-    /// The binary `swift build` put beside the test bundle.
-    static var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["SUANLI_SCHEDULER_BINARY"] { return URL(fileURLWithPath: path) }
-        var directory = Bundle.main.bundleURL
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("suanli-scheduler")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/suanli-scheduler")
-    }
-
-    /// A running scheduler process and its ports.
-    struct Server {
-        let process: Process
-        let port: Int
-        let grpcPort: Int
-
-        static func start(dataDir: URL, arguments: [String] = []) throws -> Server {
-            let process = Process()
-            process.executableURL = CrashRecoveryTests.binary
-            process.arguments = ["--data-dir", dataDir.path, "--http-port", "0", "--grpc-port", "0"] + arguments
-            var environment = ProcessInfo.processInfo.environment
-            environment["SUANLI_ADMIN_TOKEN"] = "crash-admin"
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // A scheduler that never reports its ports is stopped, which ends the reading below.
-            let pid = process.processIdentifier
-            let watchdog = DispatchWorkItem { Foundation.kill(pid, SIGKILL) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
-            defer { watchdog.cancel() }
-            var seen = ""
-            while true {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                seen += String(decoding: chunk, as: UTF8.self)
-                if let http = seen.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-                   let grpc = seen.range(of: #"port=\d+ \[SchedulerGRPC\]"#, options: .regularExpression) {
-                    let port = Int(seen[http].split(separator: ":").last!)!
-                    let grpcPort = Int(seen[grpc].dropFirst(5).split(separator: " ").first!)!
-                    // Keep draining its output so that logging never blocks it.
-                    Thread.detachNewThread { while !output.fileHandleForReading.availableData.isEmpty {} }
-                    return Server(process: process, port: port, grpcPort: grpcPort)
-                }
-            }
-            process.terminate()
-            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "the scheduler did not report its port: \(seen)"])
-        }
-
-        func kill() {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        func call(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, [String: Any]) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            request.httpMethod = method
-            request.setValue("Bearer crash-admin", forHTTPHeaderField: "Authorization")
-            request.httpBody = body.map { Data($0.utf8) }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-            return ((response as! HTTPURLResponse).statusCode, json)
-        }
-    }
+    typealias Server = SchedulerProcess
 
     @Test("kill -9 loses no acknowledged request and never double-allocates")
     func killNine() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import Placement
 import SchedulerService
 import SchedulerSQLite
+import SuanliTestSupport
 import Synchronization
 
 /// A clock the test moves by hand.
@@ -12,12 +13,6 @@ final class ManualClock: WallClock {
     func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
 }
 
-/// A fresh directory under the system's temporary folder.
-func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("suanli-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 /// A SQLite store in a new directory.
 func newStore() throws -> (SQLiteStore, path: String) {

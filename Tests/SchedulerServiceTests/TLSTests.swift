@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import SuanliProto
+import SuanliTestSupport
 import Testing
 
 /// The real binary serving HTTP and gRPC over TLS with a certificate made by openssl.
@@ -33,9 +34,7 @@ struct TLSTests {
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
         ])
-        setenv("SUANLI_BOOTSTRAP_TOKEN", "tls-boot", 1)
-        defer { unsetenv("SUANLI_BOOTSTRAP_TOKEN") }
-        let server = try CrashRecoveryTests.Server.start(dataDir: directory.appendingPathComponent("data"), arguments: ["--tls-cert", certificate, "--tls-key", key])
+        let server = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("data"), arguments: ["--tls-cert", certificate, "--tls-key", key])
         defer { server.kill() }
 
         #expect(try Self.run("curl", ["-sS", "--cacert", certificate, "https://127.0.0.1:\(server.port)/healthz"]) == "ok\n")
@@ -52,7 +51,7 @@ struct TLSTests {
             register.node.site = "d7"
             register.node.capacity.cpuMillis = 4000
             register.node.capacity.memoryMib = 8192
-            let joined = try await Suanli_Agent_V1_AgentService.Client(wrapping: client).register(register, metadata: ["authorization": "Bearer tls-boot"])
+            let joined = try await Suanli_Agent_V1_AgentService.Client(wrapping: client).register(register, metadata: ["authorization": "Bearer \(SchedulerProcess.bootstrapToken)"])
             #expect(joined.nodeID == "edge-1" && joined.nodeCredential.hasPrefix("node_"))
         }
     }
