@@ -59,19 +59,25 @@ public struct AgentConfiguration: Codable, Sendable, Equatable {
         case .valueNotFound(let type, let context): return "field '\(path(context))': expected \(type), found null"
         case .keyNotFound(let key, _): return "field '\(key.stringValue)' is missing"
         case .dataCorrupted(let context):
-            // JSONSerialization reports the byte offset; turn it into a line number.
-            let underlying = (context.underlyingError as NSError?)?.userInfo["NSJSONSerializationErrorIndex"] as? Int
-            if let offset = underlying {
-                let line = data.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
-                return "line \(line): not valid JSON"
+            guard context.codingPath.isEmpty else { return "field '\(path(context))': \(context.debugDescription)" }
+            // The decoder does not say where; JSONSerialization does ("around character N").
+            var detail = "not valid JSON"
+            do {
+                _ = try JSONSerialization.jsonObject(with: data)
+            } catch {
+                let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
+                if let range = text.range(of: #"character \d+"#, options: .regularExpression), let offset = Int(text[range].dropFirst(10)) {
+                    let line = data.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+                    detail = "line \(line): not valid JSON (\(text))"
+                }
             }
-            return context.codingPath.isEmpty ? "not valid JSON: \(context.debugDescription)" : "field '\(path(context))': \(context.debugDescription)"
+            return detail
         @unknown default: return "\(error)"
         }
     }
 }
 
-public struct ConfigurationError: Error, CustomStringConvertible {
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }

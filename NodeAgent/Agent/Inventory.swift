@@ -26,7 +26,7 @@ public struct HostInventory: Sendable, Equatable {
     }
 }
 
-public struct InventoryError: Error, CustomStringConvertible {
+public struct InventoryError: Error, CustomStringConvertible, Equatable {
     public var description: String
     init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,156 @@
+import Foundation
+import LibvirtDriver
+import Logging
+import NodeAgent
+import SuanliTestSupport
+import Synchronization
+import SystemdDriver
+import Testing
+import WorkloadDriver
+
+/// The reconciler against real drivers and a real store on disk, with an injected clock.
+@Suite("Reconciler", .serialized)
+struct ReconcilerTests {
+    final class Clock: Sendable {
+        let time = Mutex(1_800_000_000.0)
+        var now: @Sendable () -> Double { { self.time.withLock { $0 } } }
+        func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+    }
+
+    func statuses(_ store: AgentStore) throws -> [String] {
+        try store.pendingStatuses().map { "\($0.workloadID) \($0.state.rawValue)" }
+    }
+
+    @Test("assignments start once, survive an agent restart without duplicates, and stopped ones are removed and reported")
+    func convergeAdoptRemove() async throws {
+        let directory = try temporaryDirectory()
+        let image = try blankDisk(in: directory)
+        let store = try AgentStore(directory: directory)
+        let clock = Clock()
+        let driver = try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)
+        let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), now: clock.now)
+        try store.apply(.sync([vm("conv/0", image: image), vm("conv/1", image: "/missing.img")]), at: clock.now())
+        try await reconciler.reconcile()
+        try await reconciler.reconcile()
+        #expect(try driver.list().filter { $0.id.hasPrefix("conv/") }.map(\.id) == ["conv/0"])
+        #expect(try statuses(store) == ["conv/0 accepted", "conv/1 accepted", "conv/0 running", "conv/1 failed"])
+        #expect(try store.pendingStatuses().last?.reason == "image '/missing.img' does not exist on this node")
+
+        // A new agent process: the same store on disk, a new libvirt connection.
+        let restarted = Reconciler(store: try AgentStore(directory: directory), drivers: [try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)],
+                                   logger: Logger(label: "test"), now: clock.now)
+        try await restarted.reconcile()
+        #expect(try driver.list().filter { $0.id.hasPrefix("conv/") }.count == 1)
+        #expect(try store.pendingStatuses().count == 4)
+
+        // Metering: the test driver's CPU time is the wall clock, so the delta is positive.
+        clock.advance(10)
+        try await restarted.meter()
+        let sample = try #require(try store.pendingSamples().last)
+        #expect(sample.workloadID == "conv/0" && sample.end - sample.start == 10 && sample.cpuCoreHours > 0)
+        #expect(abs(sample.memoryGiBHours - 0.125 * 10 / 3600) < 1e-9)
+
+        try store.apply(.stop(id: "conv/0"), at: clock.now())
+        try await restarted.reconcile()
+        #expect(try driver.list().contains { $0.id.hasPrefix("conv/") } == false)
+        #expect(try statuses(store).last == "conv/0 stopped")
+    }
+
+    @Test("a domain tagged for Suanli but not assigned is removed")
+    func orphans() async throws {
+        let directory = try temporaryDirectory()
+        let driver = try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)
+        try driver.start(vm("orphan/0", image: try blankDisk(in: directory)))
+        let store = try AgentStore(directory: directory)
+        try await Reconciler(store: store, drivers: [driver], logger: Logger(label: "test")).reconcile()
+        #expect(try driver.list().contains { $0.id == "orphan/0" } == false)
+        #expect(try statuses(store) == ["orphan/0 stopped"])
+    }
+
+    @Test("a workload no driver runs fails with the reason")
+    func noDriver() async throws {
+        let store = try AgentStore(directory: try temporaryDirectory())
+        let driver = try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)
+        try store.apply(.start(service("svc/0", ["/bin/true"])), at: 0)
+        try await Reconciler(store: store, drivers: [driver], logger: Logger(label: "test")).reconcile()
+        #expect(try store.pendingStatuses().last?.reason == "this node runs no service workloads")
+    }
+
+    @Test("restart policies with a real systemd: on-failure restarts after the back-off, never reports the failure",
+          .enabled(if: Hosts.systemdBus != nil, "needs scripts/test-hosts"))
+    func restartPolicies() async throws {
+        let store = try AgentStore(directory: try temporaryDirectory())
+        let clock = Clock()
+        let driver = try SystemdDriver(busAddress: Hosts.systemdBus, hostMemoryMiB: 4096)
+        let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), now: clock.now)
+        let tag = UUID().uuidString.prefix(8)
+        let flaky = "flaky-\(tag)/0", once = "once-\(tag)/0"
+        try store.apply(.start(service(flaky, ["/bin/sh", "-c", "sleep 0.2; exit 1"], restart: .onFailure)), at: clock.now())
+        try store.apply(.start(service(once, ["/bin/sh", "-c", "sleep 0.2; exit 1"], restart: .never)), at: clock.now())
+        try await reconciler.reconcile()
+        #expect(try await eventually { try driver.list().filter { $0.state != .running }.count >= 2 })
+        try await reconciler.reconcile()
+        #expect(try store.workload(flaky)?.phase == .pending)
+        #expect(try store.workload(flaky)?.restarts == 1)
+        #expect(try store.workload(once)?.phase == .finished)
+        #expect(try statuses(store).suffix(1) == ["\(once) failed"])
+        #expect(try driver.list().contains { $0.id == once } == false)
+        // Before the back-off nothing happens; after it the unit runs again.
+        try await reconciler.reconcile()
+        #expect(try driver.list().contains(ObservedWorkload(id: flaky, state: .running)) == false)
+        clock.advance(1)
+        try await reconciler.reconcile()
+        #expect(try store.workload(flaky)?.phase == .running)
+        #expect(try store.workload(flaky)?.restarts == 1)
+        try store.apply(.stop(id: flaky), at: clock.now())
+        try await reconciler.reconcile()
+    }
+}
+
+@Suite("Inventory and configuration")
+struct InventoryTests {
+    @Test("CPUs and memory from /proc, disk from statfs, GPUs from an injected nvidia-smi")
+    func inventory() throws {
+        let directory = try temporaryDirectory()
+        try "processor\t: 0\nmodel name\t: x\n\nprocessor\t: 1\n\nprocessor\t: 2\n".write(to: directory.appendingPathComponent("cpuinfo"), atomically: true, encoding: .utf8)
+        try "MemTotal:       16384000 kB\nMemFree:        1 kB\n".write(to: directory.appendingPathComponent("meminfo"), atomically: true, encoding: .utf8)
+        let script = directory.appendingPathComponent("nvidia-smi")
+        try "#!/bin/sh\necho 'NVIDIA A100-SXM4-80GB, 81920'\necho 'NVIDIA A100-SXM4-80GB, 81920'\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        let host = try HostInventory.read(procRoot: directory.path, dataDirectory: directory, gpuSource: NvidiaSMI(command: [script.path]))
+        #expect(host.cpus == 3)
+        #expect(host.memoryMiB == 16_000)
+        #expect(host.diskGiB > 0)
+        #expect(host.gpus == Array(repeating: DetectedGPU(model: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920), count: 2))
+        #expect(try NvidiaSMI(command: ["/nonexistent/nvidia-smi"]).gpus().isEmpty)
+
+        try "#!/bin/sh\necho 'A100, 81920'\necho 'broken'\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        #expect(throws: InventoryError.self) { try NvidiaSMI(command: [script.path]).gpus() }
+        do {
+            _ = try NvidiaSMI(command: [script.path]).gpus()
+        } catch {
+            #expect("\(error)" == "\(script.path) line 2: expected 'name, memory MiB', got 'broken'")
+        }
+    }
+
+    @Test("a malformed configuration file names the file and the field or line")
+    func configuration() throws {
+        let directory = try temporaryDirectory()
+        let file = directory.appendingPathComponent("agent.json")
+        try #"{"nodeClass": "edge", "site": "d7", "labels": {"a": "b"}, "meteringIntervalSeconds": 10}"#.write(to: file, atomically: true, encoding: .utf8)
+        let loaded = try AgentConfiguration.load(path: file.path)
+        #expect(loaded.nodeClass == "edge" && loaded.labels == ["a": "b"] && loaded.meteringIntervalSeconds == 10)
+
+        try #"{"site": "d7", "meteringIntervalSeconds": "ten"}"#.write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError("\(file.path): field 'meteringIntervalSeconds': expected Double")) { try AgentConfiguration.load(path: file.path) }
+        try "{\n\"site\": \"d7\",\n\"class\" \"edge\"\n}".write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try AgentConfiguration.load(path: file.path)
+            Issue.record("accepted broken JSON")
+        } catch {
+            #expect("\(error)".hasPrefix("\(file.path): line 3"))
+        }
+        #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(path: directory.appendingPathComponent("none.json").path) }
+    }
+}
