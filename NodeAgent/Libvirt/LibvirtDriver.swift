@@ -40,8 +40,10 @@ public struct LibvirtDriver: WorkloadDriver {
     public func list() throws(DriverError) -> [ObservedWorkload] {
         var observed: [ObservedWorkload] = []
         for domain in try connection.domains() where domain.name.hasPrefix("suanli-") {
-            guard let element = domain.metadata(namespace: DomainXML.namespace), let id = DomainXML.workloadID(inMetadata: element) else { continue }
-            observed.append(ObservedWorkload(id: id, state: Self.observedState(try domain.state())))
+            // A domain another client removes between the listing and these reads is skipped.
+            guard let element = domain.metadata(namespace: DomainXML.namespace), let id = DomainXML.workloadID(inMetadata: element),
+                  let state = try? domain.state() else { continue }
+            observed.append(ObservedWorkload(id: id, state: Self.observedState(state)))
         }
         return observed
     }

@@ -20,6 +20,7 @@ public struct AgentServer: Service {
     }
 
     let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let scheduler: Scheduler
     let transport: HTTP2ServerTransport.Posix
     let logger: Logger
 
@@ -29,6 +30,7 @@ public struct AgentServer: Service {
         } ?? .plaintext
         transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security)
         server = GRPCServer(transport: transport, services: [AgentService(scheduler: scheduler)])
+        self.scheduler = scheduler
         self.logger = logger
     }
 
@@ -45,6 +47,8 @@ public struct AgentServer: Service {
             }
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
+            // Assignment streams last as long as the agent: end them, or shutdown waits forever.
+            scheduler.closeAllAssignments()
         }
     }
 }

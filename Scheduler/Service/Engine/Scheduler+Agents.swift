@@ -188,6 +188,14 @@ extension Scheduler {
         return stream
     }
 
+    /// Ends every open assignment stream, so that a server shutting down does not wait for
+    /// agents that would otherwise stay connected; they get a fresh sync when they reconnect.
+    public func closeAllAssignments() {
+        let sessions = state.withLock { (s: inout EngineState) in Array(s.sessions.values) }
+        // Outside the lock: ending a stream runs its termination handler.
+        for session in sessions { session.continuation.finish() }
+    }
+
     /// Every workload `node` should run: replicas of requests placed, provisioning or running.
     static func desiredWorkloads(on node: String, in s: borrowing EngineState) -> [Workload] {
         s.open.values
