@@ -7,14 +7,17 @@ import WorkloadDriver
 /// the scheduler acknowledged them, for audit, then pruned) and the status reports not yet sent.
 /// Every change that must be reported is written in the same transaction as its report.
 public final class AgentStore: Sendable {
-    private let database: DatabasePool
+    private let database: DatabaseQueue
 
     /// Opens (creating) `agent.sqlite` in `directory`.
     public init(directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        database = try DatabasePool(path: directory.appendingPathComponent("agent.sqlite").path, configuration: configuration)
+        // One connection (the agent is one writer with light reads) in WAL mode, so that
+        // operators and tests can read the file while the agent runs.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        database = try DatabaseQueue(path: directory.appendingPathComponent("agent.sqlite").path, configuration: configuration)
         try Self.migrator.migrate(database)
     }
 

@@ -6,109 +6,111 @@ import SystemdDriver
 import Testing
 import WorkloadDriver
 
-/// The real scheduler and the real agent binaries, a real QEMU guest and a real systemd unit.
-@Suite("Scheduler and agent end to end", .serialized,
-       .enabled(if: Hosts.systemdBus != nil && Hosts.qemuURI != nil, "needs scripts/test-hosts"))
-struct EndToEndTests {
-    /// The agent binary in a child process; its log goes to a file in its data directory.
-    struct AgentProcess {
-        let process: Process
-        let dataDir: URL
+extension HostTests {
+    /// The real scheduler and the real agent binaries, a real QEMU guest and a real systemd unit.
+    @Suite("Scheduler and agent end to end", .serialized,
+           .enabled(if: Hosts.systemdBus != nil && Hosts.qemuURI != nil, "needs scripts/test-hosts"))
+    struct EndToEndTests {
+        /// The agent binary in a child process; its log goes to a file in its data directory.
+        struct AgentProcess {
+            let process: Process
+            let dataDir: URL
 
-        static func start(schedulerPort: Int, dataDir: URL) throws -> AgentProcess {
-            let process = Process()
-            process.executableURL = builtBinary("suanli-agent")
-            process.arguments = [
-                "--scheduler", "127.0.0.1:\(schedulerPort)", "--token", SchedulerProcess.bootstrapToken, "--data-dir", dataDir.path,
-                "--node-id", "e2e-node", "--class", "general", "--site", "center",
-                "--libvirt-uri", Hosts.qemuURI!, "--systemd-bus", Hosts.systemdBus!,
-                "--metering-interval", "1", "--reconcile-interval", "1",
-            ]
-            try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-            let log = dataDir.appendingPathComponent("agent.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: log)
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            return AgentProcess(process: process, dataDir: dataDir)
+            static func start(schedulerPort: Int, dataDir: URL) throws -> AgentProcess {
+                let process = Process()
+                process.executableURL = builtBinary("suanli-agent")
+                process.arguments = [
+                    "--scheduler", "127.0.0.1:\(schedulerPort)", "--token", SchedulerProcess.bootstrapToken, "--data-dir", dataDir.path,
+                    "--node-id", "e2e-node", "--class", "general", "--site", "center",
+                    "--libvirt-uri", Hosts.qemuURI!, "--systemd-bus", Hosts.systemdBus!,
+                    "--metering-interval", "1", "--reconcile-interval", "1",
+                ]
+                try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+                let log = dataDir.appendingPathComponent("agent.log")
+                FileManager.default.createFile(atPath: log.path, contents: nil)
+                process.standardError = try FileHandle(forWritingTo: log)
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                return AgentProcess(process: process, dataDir: dataDir)
+            }
+
+            func stop() {
+                process.terminate()
+                process.waitUntilExit()
+            }
         }
 
-        func stop() {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    func cpuCoreHours(_ scheduler: SchedulerProcess, _ request: String) async throws -> Double {
-        let (_, body) = try await scheduler.call("GET", "/v1/usage?request=\(request)")
-        return (body["usage"] as? [String: Any])?["cpuCoreHours"] as? Double ?? 0
-    }
-
-    @Test("VM and service run, are metered and released; cut off from the scheduler they keep running and their samples arrive exactly once")
-    func endToEnd() async throws {
-        let directory = try temporaryDirectory()
-        let image = try blankDisk(in: directory)
-        let libvirt = try LibvirtDriver(uri: Hosts.qemuURI!, hostMemoryMiB: 4096)
-        let systemd = try SystemdDriver(busAddress: Hosts.systemdBus, hostMemoryMiB: 4096)
-        var scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"))
-        let agent = try AgentProcess.start(schedulerPort: scheduler.grpcPort, dataDir: directory.appendingPathComponent("agent"))
-        let tag = UUID().uuidString.prefix(6).lowercased()
-        defer {
-            agent.stop()
-            scheduler.kill()
-            for id in ["vm-\(tag)/0", "vm2-\(tag)/0"] { try? libvirt.remove(id: id) }
-            for id in ["svc-\(tag)/0", "svc2-\(tag)/0"] { try? systemd.remove(id: id) }
-        }
-        #expect(try await scheduler.call("POST", "/v1/tenants", body: #"{"id":"water"}"#).0 == 201)
-        #expect(try await eventually {
-            (try await scheduler.call("GET", "/v1/nodes/e2e-node").1["state"] as? String) == "ready"
-        })
-
-        func submit(_ id: String) async throws {
-            let body = id.hasPrefix("vm")
-                ? #"{"id":"\#(id)","tenant":"water","kind":"vm","cpu":1,"memoryMiB":128,"workload":{"vm":{"image":"\#(image)"}}}"#
-                : #"{"id":"\#(id)","tenant":"water","kind":"service","cpu":0.5,"memoryMiB":64,"workload":{"service":{"command":["/bin/sh","-c","while :; do :; done"]}}}"#
-            #expect(try await scheduler.call("POST", "/v1/requests", body: body).0 == 201)
-        }
-        func running(_ id: String) throws -> Bool {
-            let observed = ObservedWorkload(id: "\(id)/0", state: .running)
-            return try (id.hasPrefix("vm") ? libvirt.list() : systemd.list()).contains(observed)
-        }
-        func gone(_ id: String) throws -> Bool {
-            try !(id.hasPrefix("vm") ? libvirt.list() : systemd.list()).contains { $0.id == "\(id)/0" }
+        func cpuCoreHours(_ scheduler: SchedulerProcess, _ request: String) async throws -> Double {
+            let (_, body) = try await scheduler.call("GET", "/v1/usage?request=\(request)")
+            return (body["usage"] as? [String: Any])?["cpuCoreHours"] as? Double ?? 0
         }
 
-        // Submit through the HTTP API: the domain runs in libvirt, the unit in systemd, both metered.
-        let first = ["vm-\(tag)", "svc-\(tag)"]
-        for id in first { try await submit(id) }
-        for id in first {
-            #expect(try await eventually { try running(id) }, "\(id) runs")
-            #expect(try await eventually { try await cpuCoreHours(scheduler, id) > 0 }, "\(id) has CPU time in the usage API")
-        }
-        for id in first { #expect(try await scheduler.call("POST", "/v1/requests/\(id)/release").0 == 200) }
-        for id in first {
-            #expect(try await eventually { try gone(id) }, "\(id) is gone from its runtime")
-            #expect(try await eventually { (try await scheduler.call("GET", "/v1/requests/\(id)").1["phase"] as? String) == "released" })
-        }
+        @Test("VM and service run, are metered and released; cut off from the scheduler they keep running and their samples arrive exactly once")
+        func endToEnd() async throws {
+            let directory = try temporaryDirectory()
+            let image = try blankDisk(in: directory)
+            let libvirt = try LibvirtDriver(uri: Hosts.qemuURI!, hostMemoryMiB: 4096)
+            let systemd = try SystemdDriver(busAddress: Hosts.systemdBus, hostMemoryMiB: 4096)
+            var scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"))
+            let agent = try AgentProcess.start(schedulerPort: scheduler.grpcPort, dataDir: directory.appendingPathComponent("agent"))
+            let tag = UUID().uuidString.prefix(6).lowercased()
+            defer {
+                agent.stop()
+                scheduler.kill()
+                for id in ["vm-\(tag)/0", "vm2-\(tag)/0"] { try? libvirt.remove(id: id) }
+                for id in ["svc-\(tag)/0", "svc2-\(tag)/0"] { try? systemd.remove(id: id) }
+            }
+            #expect(try await scheduler.call("POST", "/v1/tenants", body: #"{"id":"water"}"#).0 == 201)
+            #expect(try await eventually {
+                (try await scheduler.call("GET", "/v1/nodes/e2e-node").1["state"] as? String) == "ready"
+            })
 
-        // Cut off: the workloads keep running and their samples wait on disk.
-        let second = ["vm2-\(tag)", "svc2-\(tag)"]
-        for id in second { try await submit(id) }
-        for id in second { #expect(try await eventually { try running(id) }) }
-        let grpcPort = scheduler.grpcPort
-        scheduler.stop()
-        let store = try AgentStore(directory: agent.dataDir)
-        #expect(try await eventually { try store.pendingSamples().filter { $0.workloadID.hasPrefix("vm2-\(tag)") || $0.workloadID.hasPrefix("svc2-\(tag)") }.count >= 6 })
-        for id in second { #expect(try running(id), "\(id) keeps running without the scheduler") }
+            func submit(_ id: String) async throws {
+                let body = id.hasPrefix("vm")
+                    ? #"{"id":"\#(id)","tenant":"water","kind":"vm","cpu":1,"memoryMiB":128,"workload":{"vm":{"image":"\#(image)"}}}"#
+                    : #"{"id":"\#(id)","tenant":"water","kind":"service","cpu":0.5,"memoryMiB":64,"workload":{"service":{"command":["/bin/sh","-c","while :; do :; done"]}}}"#
+                #expect(try await scheduler.call("POST", "/v1/requests", body: body).0 == 201)
+            }
+            func running(_ id: String) throws -> Bool {
+                let observed = ObservedWorkload(id: "\(id)/0", state: .running)
+                return try (id.hasPrefix("vm") ? libvirt.list() : systemd.list()).contains(observed)
+            }
+            func gone(_ id: String) throws -> Bool {
+                try !(id.hasPrefix("vm") ? libvirt.list() : systemd.list()).contains { $0.id == "\(id)/0" }
+            }
 
-        // Back: every buffered sample is delivered, and counted once.
-        scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"), grpcPort: grpcPort)
-        #expect(try await eventually(30) { try store.pendingSamples().isEmpty })
-        for id in first + second {
-            let measured = try store.samples().filter { $0.workloadID == "\(id)/0" }.reduce(0) { $0 + $1.cpuCoreHours }
-            let billed = try await cpuCoreHours(scheduler, id)
-            #expect(measured > 0)
-            #expect(abs(billed - measured) <= 1e-9 * measured, "\(id): billed \(billed) core-hours, measured \(measured)")
+            // Submit through the HTTP API: the domain runs in libvirt, the unit in systemd, both metered.
+            let first = ["vm-\(tag)", "svc-\(tag)"]
+            for id in first { try await submit(id) }
+            for id in first {
+                #expect(try await eventually { try running(id) }, "\(id) runs")
+                #expect(try await eventually { try await cpuCoreHours(scheduler, id) > 0 }, "\(id) has CPU time in the usage API")
+            }
+            for id in first { #expect(try await scheduler.call("POST", "/v1/requests/\(id)/release").0 == 200) }
+            for id in first {
+                #expect(try await eventually { try gone(id) }, "\(id) is gone from its runtime")
+                #expect(try await eventually { (try await scheduler.call("GET", "/v1/requests/\(id)").1["phase"] as? String) == "released" })
+            }
+
+            // Cut off: the workloads keep running and their samples wait on disk.
+            let second = ["vm2-\(tag)", "svc2-\(tag)"]
+            for id in second { try await submit(id) }
+            for id in second { #expect(try await eventually { try running(id) }) }
+            let grpcPort = scheduler.grpcPort
+            scheduler.stop()
+            let store = try AgentStore(directory: agent.dataDir)
+            #expect(try await eventually { try store.pendingSamples().filter { $0.workloadID.hasPrefix("vm2-\(tag)") || $0.workloadID.hasPrefix("svc2-\(tag)") }.count >= 6 })
+            for id in second { #expect(try running(id), "\(id) keeps running without the scheduler") }
+
+            // Back: every buffered sample is delivered, and counted once.
+            scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"), grpcPort: grpcPort)
+            #expect(try await eventually(30) { try store.pendingSamples().isEmpty })
+            for id in first + second {
+                let measured = try store.samples().filter { $0.workloadID == "\(id)/0" }.reduce(0) { $0 + $1.cpuCoreHours }
+                let billed = try await cpuCoreHours(scheduler, id)
+                #expect(measured > 0)
+                #expect(abs(billed - measured) <= 1e-9 * measured, "\(id): billed \(billed) core-hours, measured \(measured)")
+            }
         }
     }
 }

@@ -8,102 +8,104 @@ import SystemdDriver
 import Testing
 import WorkloadDriver
 
-/// The reconciler against real drivers and a real store on disk, with an injected clock.
-@Suite("Reconciler", .serialized)
-struct ReconcilerTests {
-    final class Clock: Sendable {
-        let time = Mutex(1_800_000_000.0)
-        var now: @Sendable () -> Double { { self.time.withLock { $0 } } }
-        func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
-    }
+extension HostTests {
+    /// The reconciler against real drivers and a real store on disk, with an injected clock.
+    @Suite("Reconciler", .serialized)
+    struct ReconcilerTests {
+        final class Clock: Sendable {
+            let time = Mutex(1_800_000_000.0)
+            var now: @Sendable () -> Double { { self.time.withLock { $0 } } }
+            func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+        }
 
-    func statuses(_ store: AgentStore) throws -> [String] {
-        try store.pendingStatuses().map { "\($0.workloadID) \($0.state.rawValue)" }
-    }
+        func statuses(_ store: AgentStore) throws -> [String] {
+            try store.pendingStatuses().map { "\($0.workloadID) \($0.state.rawValue)" }
+        }
 
-    @Test("assignments start once, survive an agent restart without duplicates, and stopped ones are removed and reported")
-    func convergeAdoptRemove() async throws {
-        let directory = try temporaryDirectory()
-        let image = try blankDisk(in: directory)
-        let store = try AgentStore(directory: directory)
-        let clock = Clock()
-        let driver = try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)
-        let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), now: clock.now)
-        try store.apply(.sync([vm("conv/0", image: image), vm("conv/1", image: "/missing.img")]), at: clock.now())
-        try await reconciler.reconcile()
-        try await reconciler.reconcile()
-        #expect(try driver.list().filter { $0.id.hasPrefix("conv/") }.map(\.id) == ["conv/0"])
-        #expect(try statuses(store) == ["conv/0 accepted", "conv/1 accepted", "conv/0 running", "conv/1 failed"])
-        #expect(try store.pendingStatuses().last?.reason == "image '/missing.img' does not exist on this node")
+        @Test("assignments start once, survive an agent restart without duplicates, and stopped ones are removed and reported")
+        func convergeAdoptRemove() async throws {
+            let directory = try temporaryDirectory()
+            let image = try blankDisk(in: directory)
+            let store = try AgentStore(directory: directory)
+            let clock = Clock()
+            let driver = try LibvirtDriver(uri: try privateTestHost(), hostMemoryMiB: 4096)
+            let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), now: clock.now)
+            try store.apply(.sync([vm("conv/0", image: image), vm("conv/1", image: "/missing.img")]), at: clock.now())
+            try await reconciler.reconcile()
+            try await reconciler.reconcile()
+            #expect(try driver.list().filter { $0.id.hasPrefix("conv/") }.map(\.id) == ["conv/0"])
+            #expect(try statuses(store) == ["conv/0 accepted", "conv/1 accepted", "conv/0 running", "conv/1 failed"])
+            #expect(try store.pendingStatuses().last?.reason == "image '/missing.img' does not exist on this node")
 
-        // A new agent process: the same store on disk, a new libvirt connection.
-        let restarted = Reconciler(store: try AgentStore(directory: directory), drivers: [try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)],
-                                   logger: Logger(label: "test"), now: clock.now)
-        try await restarted.reconcile()
-        #expect(try driver.list().filter { $0.id.hasPrefix("conv/") }.count == 1)
-        #expect(try store.pendingStatuses().count == 4)
+            // A new agent: the same store on disk opened again (adoption by a new libvirt
+            // connection is the driver's test).
+            let restarted = Reconciler(store: try AgentStore(directory: directory), drivers: [driver], logger: Logger(label: "test"), now: clock.now)
+            try await restarted.reconcile()
+            #expect(try driver.list().filter { $0.id.hasPrefix("conv/") }.count == 1)
+            #expect(try store.pendingStatuses().count == 4)
 
-        // Metering: the test driver's CPU time is the wall clock, so the delta is positive.
-        clock.advance(10)
-        try await restarted.meter()
-        let sample = try #require(try store.pendingSamples().last)
-        #expect(sample.workloadID == "conv/0" && sample.end - sample.start == 10 && sample.cpuCoreHours > 0)
-        #expect(abs(sample.memoryGiBHours - 0.125 * 10 / 3600) < 1e-9)
+            // Metering: the test driver's CPU time is the wall clock, so the delta is positive.
+            clock.advance(10)
+            try await restarted.meter()
+            let sample = try #require(try store.pendingSamples().last)
+            #expect(sample.workloadID == "conv/0" && sample.end - sample.start == 10 && sample.cpuCoreHours > 0)
+            #expect(abs(sample.memoryGiBHours - 0.125 * 10 / 3600) < 1e-9)
 
-        try store.apply(.stop(id: "conv/0"), at: clock.now())
-        try await restarted.reconcile()
-        #expect(try driver.list().contains { $0.id.hasPrefix("conv/") } == false)
-        #expect(try statuses(store).last == "conv/0 stopped")
-    }
+            try store.apply(.stop(id: "conv/0"), at: clock.now())
+            try await restarted.reconcile()
+            #expect(try driver.list().contains { $0.id.hasPrefix("conv/") } == false)
+            #expect(try statuses(store).last == "conv/0 stopped")
+        }
 
-    @Test("a domain tagged for Suanli but not assigned is removed")
-    func orphans() async throws {
-        let directory = try temporaryDirectory()
-        let driver = try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)
-        try driver.start(vm("orphan/0", image: try blankDisk(in: directory)))
-        let store = try AgentStore(directory: directory)
-        try await Reconciler(store: store, drivers: [driver], logger: Logger(label: "test")).reconcile()
-        #expect(try driver.list().contains { $0.id == "orphan/0" } == false)
-        #expect(try statuses(store) == ["orphan/0 stopped"])
-    }
+        @Test("a domain tagged for Suanli but not assigned is removed")
+        func orphans() async throws {
+            let directory = try temporaryDirectory()
+            let driver = try LibvirtDriver(uri: try privateTestHost(), hostMemoryMiB: 4096)
+            try driver.start(vm("orphan/0", image: try blankDisk(in: directory)))
+            let store = try AgentStore(directory: directory)
+            try await Reconciler(store: store, drivers: [driver], logger: Logger(label: "test")).reconcile()
+            #expect(try driver.list().contains { $0.id == "orphan/0" } == false)
+            #expect(try statuses(store) == ["orphan/0 stopped"])
+        }
 
-    @Test("a workload no driver runs fails with the reason")
-    func noDriver() async throws {
-        let store = try AgentStore(directory: try temporaryDirectory())
-        let driver = try LibvirtDriver(uri: "test:///default", hostMemoryMiB: 4096)
-        try store.apply(.start(service("svc/0", ["/bin/true"])), at: 0)
-        try await Reconciler(store: store, drivers: [driver], logger: Logger(label: "test")).reconcile()
-        #expect(try store.pendingStatuses().last?.reason == "this node runs no service workloads")
-    }
+        @Test("a workload no driver runs fails with the reason")
+        func noDriver() async throws {
+            let store = try AgentStore(directory: try temporaryDirectory())
+            let driver = try LibvirtDriver(uri: try privateTestHost(), hostMemoryMiB: 4096)
+            try store.apply(.start(service("svc/0", ["/bin/true"])), at: 0)
+            try await Reconciler(store: store, drivers: [driver], logger: Logger(label: "test")).reconcile()
+            #expect(try store.pendingStatuses().last?.reason == "this node runs no service workloads")
+        }
 
-    @Test("restart policies with a real systemd: on-failure restarts after the back-off, never reports the failure",
-          .enabled(if: Hosts.systemdBus != nil, "needs scripts/test-hosts"))
-    func restartPolicies() async throws {
-        let store = try AgentStore(directory: try temporaryDirectory())
-        let clock = Clock()
-        let driver = try SystemdDriver(busAddress: Hosts.systemdBus, hostMemoryMiB: 4096)
-        let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), now: clock.now)
-        let tag = UUID().uuidString.prefix(8)
-        let flaky = "flaky-\(tag)/0", once = "once-\(tag)/0"
-        try store.apply(.start(service(flaky, ["/bin/sh", "-c", "sleep 0.2; exit 1"], restart: .onFailure)), at: clock.now())
-        try store.apply(.start(service(once, ["/bin/sh", "-c", "sleep 0.2; exit 1"], restart: .never)), at: clock.now())
-        try await reconciler.reconcile()
-        #expect(try await eventually { try driver.list().filter { $0.state != .running }.count >= 2 })
-        try await reconciler.reconcile()
-        #expect(try store.workload(flaky)?.phase == .pending)
-        #expect(try store.workload(flaky)?.restarts == 1)
-        #expect(try store.workload(once)?.phase == .finished)
-        #expect(try statuses(store).suffix(1) == ["\(once) failed"])
-        #expect(try driver.list().contains { $0.id == once } == false)
-        // Before the back-off nothing happens; after it the unit runs again.
-        try await reconciler.reconcile()
-        #expect(try driver.list().contains(ObservedWorkload(id: flaky, state: .running)) == false)
-        clock.advance(1)
-        try await reconciler.reconcile()
-        #expect(try store.workload(flaky)?.phase == .running)
-        #expect(try store.workload(flaky)?.restarts == 1)
-        try store.apply(.stop(id: flaky), at: clock.now())
-        try await reconciler.reconcile()
+        @Test("restart policies with a real systemd: on-failure restarts after the back-off, never reports the failure",
+              .enabled(if: Hosts.systemdBus != nil, "needs scripts/test-hosts"))
+        func restartPolicies() async throws {
+            let store = try AgentStore(directory: try temporaryDirectory())
+            let clock = Clock()
+            let driver = try SystemdDriver(busAddress: Hosts.systemdBus, hostMemoryMiB: 4096)
+            let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), now: clock.now)
+            let tag = UUID().uuidString.prefix(8)
+            let flaky = "flaky-\(tag)/0", once = "once-\(tag)/0"
+            try store.apply(.start(service(flaky, ["/bin/sh", "-c", "sleep 0.2; exit 1"], restart: .onFailure)), at: clock.now())
+            try store.apply(.start(service(once, ["/bin/sh", "-c", "sleep 0.2; exit 1"], restart: .never)), at: clock.now())
+            try await reconciler.reconcile()
+            #expect(try await eventually { try driver.list().filter { [flaky, once].contains($0.id) && $0.state != .running }.count == 2 })
+            try await reconciler.reconcile()
+            #expect(try store.workload(flaky)?.phase == .pending)
+            #expect(try store.workload(flaky)?.restarts == 1)
+            #expect(try store.workload(once)?.phase == .finished)
+            #expect(try statuses(store).suffix(1) == ["\(once) failed"])
+            #expect(try driver.list().contains { $0.id == once } == false)
+            // Before the back-off nothing happens; after it the unit runs again.
+            try await reconciler.reconcile()
+            #expect(try driver.list().contains(ObservedWorkload(id: flaky, state: .running)) == false)
+            clock.advance(1)
+            try await reconciler.reconcile()
+            #expect(try store.workload(flaky)?.phase == .running)
+            #expect(try store.workload(flaky)?.restarts == 1)
+            try store.apply(.stop(id: flaky), at: clock.now())
+            try await reconciler.reconcile()
+        }
     }
 }
 

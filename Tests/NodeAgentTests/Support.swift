@@ -1,6 +1,7 @@
 import Foundation
 import NodeAgent
 import SuanliTestSupport
+import Testing
 import WorkloadDriver
 
 /// The real components `scripts/test-hosts` starts; tests that need one are enabled only when
@@ -8,6 +9,23 @@ import WorkloadDriver
 enum Hosts {
     static var systemdBus: String? { ProcessInfo.processInfo.environment["SUANLI_TEST_SYSTEMD_BUS"] }
     static var qemuURI: String? { ProcessInfo.processInfo.environment["SUANLI_TEST_QEMU_URI"] }
+}
+
+/// Every suite that drives libvirt or systemd runs inside this one, one test at a time: they
+/// share the test driver's default state, one systemd and one libvirtd.
+@Suite("Node agent against libvirt and systemd", .serialized)
+enum HostTests {}
+
+/// A private libvirt test-driver host (2 CPUs, 8 GiB): its state belongs to one connection.
+func privateTestHost() throws -> String {
+    let file = try temporaryDirectory().appendingPathComponent("node.xml")
+    try """
+        <node>
+          <cpu><mhz>2000</mhz><model>test</model><active>2</active><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>
+          <memory>8388608</memory>
+        </node>
+        """.write(to: file, atomically: true, encoding: .utf8)
+    return "test://" + file.path
 }
 
 /// A blank raw disk image: the guest's firmware finds nothing to boot and idles, burning real CPU.
@@ -29,7 +47,7 @@ func service(_ id: String, _ command: [String], memoryMiB: Int64 = 64, restart: 
 }
 
 /// Polls `condition` every 100 ms for up to `seconds`.
-func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
