@@ -157,8 +157,8 @@ public struct SchedulerLink: Service {
         response.heartbeatIntervalSeconds > 0 ? response.heartbeatIntervalSeconds : 10
     }
 
-    /// Sends the status outbox in order; a status the scheduler refuses as invalid is dropped
-    /// (logged), the rest go on.
+    /// Sends the status outbox in order, in batches; a batch the scheduler refuses as invalid is
+    /// dropped (logged) so that it cannot block the reports after it.
     private func deliverStatuses(_ client: Client, _ metadata: Metadata) async throws {
         while true {
             let pending = try store.pendingStatuses()
