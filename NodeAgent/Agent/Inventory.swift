@@ -28,7 +28,7 @@ public struct HostInventory: Sendable, Equatable {
 
 public struct InventoryError: Error, CustomStringConvertible, Equatable {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// One GPU found on the host.

@@ -31,8 +31,8 @@ public struct ReconcileLoop: Service {
     }
 }
 
-/// Takes a metering sample of every running workload each `interval`, and prunes samples the
-/// scheduler acknowledged more than `retention` ago.
+/// Takes a metering sample of every running workload each `interval`, and once an hour prunes
+/// samples the scheduler acknowledged more than `retention` ago.
 public struct MeterLoop: Service {
     private let reconciler: Reconciler
     private let store: AgentStore
@@ -50,11 +50,16 @@ public struct MeterLoop: Service {
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            var prunedAt = 0.0
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 do {
                     try await reconciler.meter()
-                    try store.pruneSamples(acknowledgedBefore: Date().timeIntervalSince1970 - retention)
+                    let now = Date().timeIntervalSince1970
+                    if now - prunedAt >= 3600 {
+                        try store.pruneSamples(acknowledgedBefore: now - retention)
+                        prunedAt = now
+                    }
                 } catch {
                     logger.error("metering failed", metadata: ["error": "\(error)"])
                 }

@@ -203,18 +203,18 @@ public struct SystemdDriver: WorkloadDriver {
     }
 
     private func property(_ path: String, _ interface: String, _ name: String) throws(DriverError) -> String {
-        let reply = try bus.call(path: path, interface: "org.freedesktop.DBus.Properties", member: "Get") { message throws(DriverError) in
-            try message.append(interface)
-            try message.append(name)
-        }
-        return try reply.readVariantString()
+        try get(path, interface, name).readVariantString()
     }
 
     private func number(_ path: String, _ interface: String, _ name: String, _ type: Character) throws(DriverError) -> UInt64 {
-        let reply = try bus.call(path: path, interface: "org.freedesktop.DBus.Properties", member: "Get") { message throws(DriverError) in
+        try get(path, interface, name).readVariantNumber(type)
+    }
+
+    /// `org.freedesktop.DBus.Properties.Get`: the reply holds the value as a variant.
+    private func get(_ path: String, _ interface: String, _ name: String) throws(DriverError) -> Message {
+        try bus.call(path: path, interface: "org.freedesktop.DBus.Properties", member: "Get") { message throws(DriverError) in
             try message.append(interface)
             try message.append(name)
         }
-        return try reply.readVariantNumber(type)
     }
 }

@@ -75,12 +75,8 @@ extension HostTests {
 
         @Test("an unreachable libvirt is reported as unavailable")
         func unreachable() {
-            #expect(throws: DriverError.self) { try LibvirtDriver(uri: "qemu:///system?socket=/nonexistent/sock", hostMemoryMiB: 1024) }
-            do {
-                _ = try LibvirtDriver(uri: "qemu:///system?socket=/nonexistent/sock", hostMemoryMiB: 1024)
-            } catch {
-                #expect(error.kind == .unavailable)
-            }
+            let error = #expect(throws: DriverError.self) { try LibvirtDriver(uri: "qemu:///system?socket=/nonexistent/sock", hostMemoryMiB: 1024) }
+            #expect(error?.kind == .unavailable)
         }
     }
 }
