@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The pure placement core: the standard library and swift-collections only.
@@ -143,10 +144,15 @@ let package = Package(
             ],
             path: "NodeAgent/suanli-agent"
         ),
-        // Synthetic city workloads and the benchmark, shared by the simulator CLI and its tests.
+        // Scenarios, traces, the discrete-event simulation, reports and the benchmark, shared by
+        // the simulator CLI and its tests.
         .target(
             name: "Simulation",
-            dependencies: ["Placement"],
+            dependencies: [
+                "Placement",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             path: "Simulations/Simulation"
         ),
         .executableTarget(

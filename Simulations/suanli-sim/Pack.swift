@@ -39,7 +39,7 @@ struct Pack: AsyncParsableCommand {
         let references: PackingReference?
         var files: [String] = []
         do {
-            references = try reference.map { path throws(TraceError) in try PackingReference.load(path, column: column) }
+            references = try reference.map { path throws(InputFileError) in try PackingReference.load(path, column: column) }
             for path in paths { files += try PackingInstance.files(at: path) }
         } catch {
             throw ValidationError(error.description)

@@ -66,7 +66,7 @@ struct OpenBTraceTests {
     }
 
     @Test func missingFilesAreReportedNotCrashed() {
-        #expect(throws: TraceError.self) { try OpenBTrace.load(nodes: "/nonexistent/nodes.csv", pods: "/nonexistent/pods.csv") }
+        #expect(throws: InputFileError.self) { try OpenBTrace.load(nodes: "/nonexistent/nodes.csv", pods: "/nonexistent/pods.csv") }
     }
 }
 

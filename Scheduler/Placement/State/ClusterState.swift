@@ -63,6 +63,8 @@ public struct ClusterState: Sendable {
     public func siteIndex(ofNode index: Int) -> Int { table.siteOfNode[index] }
     /// How many requests hold something on a node.
     public func requestCount(onNode index: Int) -> Int { residents[index].count }
+    /// The requests that hold something on a node, oldest commit first.
+    public func requestIDs(onNode index: Int) -> [String] { residents[index].sorted { $0.sequence < $1.sequence }.map(\.requestID) }
 
     /// Calls `body` with the node's free GPU shares, device models and device memory.
     @inline(__always)

@@ -1,0 +1,401 @@
+import Foundation
+import HeapModule
+import Placement
+
+/// The discrete-event simulation: a virtual clock, an event heap, and the production placement
+/// core (`AdmissionQueue`, `Placer`, `ClusterState`) deciding every placement.
+///
+/// After the events of one instant are applied, one scheduling pass takes requests from the
+/// admission queue in its order (priority with aging, fair share, arrival) and places them. A
+/// request that does not fit is parked and tried again only when capacity frees (a departure, a
+/// repair, a preemption victim leaving), as the scheduler service does; a pass stops after
+/// `queueDepth` requests that did not fit. Victims of preemption and work on failed or maintained
+/// nodes go back to the queue and start over.
+public struct Simulator {
+    public let input: SimulationInput
+    public let poolCounts: [Int]
+
+    /// `poolCounts` overrides the number of nodes of each pool (the capacity search).
+    public init(input: SimulationInput, poolCounts: [Int]? = nil) {
+        self.input = input
+        self.poolCounts = poolCounts ?? input.poolCounts
+    }
+
+    /// Runs to the scenario's end. `progress` is called with the share of simulated time done.
+    public func run(progress: ((Double) -> Void)? = nil) throws(InputFileError) -> SimulationResult {
+        var run = try Run(input: input, poolCounts: poolCounts)
+        return run.execute(progress: progress)
+    }
+}
+
+private struct Event: Comparable {
+    enum Kind {
+        case arrival(generator: Int)
+        case traceArrival(index: Int)
+        case departure(String, epoch: UInt32)
+        case leaseEnd(String, epoch: UInt32)
+        case deadline(String)
+        case failure(node: Int, spec: Int)
+        case repair(node: Int, spec: Int)
+        case maintenanceStart(window: Int, occurrence: Int)
+        case maintenanceEnd(window: Int, occurrence: Int)
+        case sample
+    }
+
+    var time: Double
+    var order: UInt64
+    var kind: Kind
+
+    static func < (a: Event, b: Event) -> Bool { (a.time, a.order) < (b.time, b.order) }
+    static func == (a: Event, b: Event) -> Bool { a.time == b.time && a.order == b.order }
+}
+
+/// A request the run knows about, from arrival to its end.
+private struct Tracked {
+    enum Phase { case pending, parked, running, partial }
+    var request: PlacementRequest
+    var duration: Double
+    var phase: Phase
+    /// Grows each time the request is stopped, so events of an earlier placement are ignored.
+    var epoch: UInt32 = 0
+    /// When it entered the queue this time.
+    var queuedAt: Double
+    var restarted = false
+    var reason: String?
+}
+
+private struct Run {
+    let scenario: Scenario
+    let generators: [GeneratorSpec]
+    let traceRequests: [TimedRequest]
+    var cluster: ClusterState
+    var placer: Placer
+    var queue: AdmissionQueue
+    let nodeClass: [NodeClass]
+    let nodePool: [Int?]
+    let idleWatts: [Double]
+    var downCount: [Int]
+    var events = Heap<Event>()
+    var order: UInt64 = 0
+    var tracked: [String: Tracked] = [:]
+    var pending: Set<String> = []
+    var parked: [String] = []
+    var capacityFreed = false
+    var generatorRNG: [SplitMix64]
+    var generatorCount: [Int]
+    var eventRNG: SplitMix64
+    var totals = SimulationResult.Totals()
+    var recorder: Recorder
+    let quotas: [String: TenantPolicy]
+
+    init(input: SimulationInput, poolCounts: [Int]) throws(InputFileError) {
+        scenario = input.scenario
+        generators = scenario.generators
+        traceRequests = input.traceRequests
+        let (nodes, pools, idle) = input.nodes(poolCounts: poolCounts)
+        do {
+            cluster = try ClusterState(nodes: nodes, topology: scenario.topology, storagePools: scenario.storagePools)
+        } catch {
+            throw InputFileError(file: scenario.name, line: 0, field: "cluster", message: error.description)
+        }
+        let policy: PlacementPolicy
+        do {
+            policy = try PolicyRegistry.policy(spec: scenario.policy, scan: scenario.scan)
+        } catch {
+            throw InputFileError(file: scenario.name, line: 0, field: "policy", message: error.message)
+        }
+        placer = Placer(policy: policy, seed: scenario.seed)
+        let totals = cluster.totals()
+        var tenants: [String: TenantPolicy] = [:]
+        for tenant in scenario.tenants { tenants[tenant.name] = TenantPolicy(weight: tenant.weight, quotas: tenant.quotas) }
+        quotas = tenants
+        queue = AdmissionQueue(config: AdmissionConfig(tenants: tenants, clusterCapacity: Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)))
+        nodeClass = nodes.map(\.nodeClass)
+        nodePool = pools
+        idleWatts = idle
+        downCount = Array(repeating: 0, count: nodes.count)
+        generatorRNG = generators.indices.map { SplitMix64(seed: input.scenario.seed &* 0x9E37_79B9 &+ UInt64($0) &+ 1) }
+        generatorCount = Array(repeating: 0, count: generators.count)
+        eventRNG = SplitMix64(seed: input.scenario.seed ^ 0xE7E7)
+        recorder = Recorder(scenario: input.scenario, nodes: nodes, idleWatts: idle)
+    }
+
+    mutating func push(_ time: Double, _ kind: Event.Kind) {
+        order += 1
+        events.insert(Event(time: time, order: order, kind: kind))
+    }
+
+    mutating func execute(progress: ((Double) -> Void)?) -> SimulationResult {
+        let end = scenario.duration
+        for (index, generator) in generators.enumerated() {
+            if let first = generator.arrivals.nextArrival(after: generator.start, before: min(end, generator.end ?? end), using: &generatorRNG[index]) {
+                push(first, .arrival(generator: index))
+            }
+        }
+        if let first = traceRequests.first, first.request.submittedAt < end { push(first.request.submittedAt, .traceArrival(index: 0)) }
+        for (specIndex, spec) in scenario.failures.enumerated() {
+            for node in 0..<cluster.nodeCount where matches(node, nodeClass: spec.nodeClass, pool: spec.pool, site: nil) {
+                push(exponential(mean: spec.mtbf), .failure(node: node, spec: specIndex))
+            }
+        }
+        for (index, window) in scenario.maintenance.enumerated() { push(window.start, .maintenanceStart(window: index, occurrence: 0)) }
+        push(0, .sample)
+
+        var processed = 0
+        while let next = events.min, next.time <= end {
+            let now = next.time
+            while let event = events.min, event.time == now {
+                events.removeMin()
+                totals.events += 1
+                apply(event.kind, at: now)
+            }
+            schedule(at: now)
+            processed += 1
+            if processed % 4_096 == 0 { progress?(now / end) }
+        }
+        return finish()
+    }
+
+    // MARK: Events
+
+    mutating func apply(_ kind: Event.Kind, at now: Double) {
+        switch kind {
+        case .arrival(let index):
+            generatorCount[index] += 1
+            let generator = generators[index]
+            let timed = generator.request(id: "\(generator.name)-\(generatorCount[index])", at: now, tenants: scenario.tenants, using: &generatorRNG[index])
+            arrive(timed, at: now)
+            let end = min(scenario.duration, generator.end ?? scenario.duration)
+            if let next = generator.arrivals.nextArrival(after: now, before: end, using: &generatorRNG[index]) { push(next, .arrival(generator: index)) }
+        case .traceArrival(let index):
+            arrive(traceRequests[index], at: now)
+            if index + 1 < traceRequests.count, traceRequests[index + 1].request.submittedAt < scenario.duration {
+                push(traceRequests[index + 1].request.submittedAt, .traceArrival(index: index + 1))
+            }
+        case .departure(let id, let epoch):
+            guard let t = tracked[id], t.epoch == epoch, t.phase == .running || t.phase == .partial else { return }
+            finish(id)
+            totals.completed += 1
+        case .leaseEnd(let id, let epoch):
+            guard let t = tracked[id], t.epoch == epoch, t.phase == .running || t.phase == .partial else { return }
+            finish(id)
+            totals.leaseExpired += 1
+        case .deadline(let id):
+            guard let t = tracked[id], t.phase == .pending || t.phase == .parked, !t.restarted else { return }
+            if t.phase == .pending { queue.remove(id) }
+            pending.remove(id)
+            tracked[id] = nil
+            totals.deadlineExpired += 1
+            if t.request.maxLatencyMs != nil { totals.latencyViolations += 1 }
+        case .failure(let node, let spec):
+            totals.nodeFailures += 1
+            takeDown(node, at: now, state: .lost) { $0.interruptedByFailure += 1 }
+            push(now + scenario.failures[spec].repair, .repair(node: node, spec: spec))
+        case .repair(let node, let spec):
+            bringUp(node)
+            push(now + exponential(mean: scenario.failures[spec].mtbf), .failure(node: node, spec: spec))
+        case .maintenanceStart(let index, let occurrence):
+            let window = scenario.maintenance[index]
+            for node in 0..<cluster.nodeCount where matches(node, nodeClass: window.nodeClass, pool: window.pool, site: window.site) {
+                takeDown(node, at: now, state: .cordoned) { $0.evictedForMaintenance += 1 }
+            }
+            push(now + window.length, .maintenanceEnd(window: index, occurrence: occurrence))
+        case .maintenanceEnd(let index, let occurrence):
+            let window = scenario.maintenance[index]
+            for node in 0..<cluster.nodeCount where matches(node, nodeClass: window.nodeClass, pool: window.pool, site: window.site) { bringUp(node) }
+            if let every = window.every { push(window.start + Double(occurrence + 1) * every, .maintenanceStart(window: index, occurrence: occurrence + 1)) }
+        case .sample:
+            recorder.sample(at: now, cluster: cluster, pending: pendingReasons(), downCount: downCount)
+            if now + scenario.sampleInterval <= scenario.duration { push(now + scenario.sampleInterval, .sample) }
+        }
+    }
+
+    mutating func arrive(_ timed: TimedRequest, at now: Double) {
+        totals.arrivals += 1
+        recorder.arrivals += 1
+        var request = timed.request
+        request.submittedAt = now
+        if request.maxLatencyMs != nil { totals.latencyBound += 1 }
+        guard tracked[request.id] == nil else {
+            totals.rejected += 1
+            return
+        }
+        if queue.submit(request) != nil {
+            totals.rejected += 1
+            return
+        }
+        tracked[request.id] = Tracked(request: request, duration: timed.duration, phase: .pending, queuedAt: now)
+        pending.insert(request.id)
+        if let deadline = request.queueDeadline { push(max(now, deadline), .deadline(request.id)) }
+    }
+
+    /// Ends a request that held resources and frees them.
+    mutating func finish(_ id: String) {
+        _ = cluster.release(id)
+        queue.credit(id)
+        tracked[id] = nil
+        pending.remove(id)
+        capacityFreed = true
+    }
+
+    /// Sends a request that lost its allocation back to the queue, to start over.
+    mutating func restart(_ id: String, at now: Double) {
+        guard var t = tracked[id] else { return }
+        queue.credit(id)
+        t.epoch &+= 1
+        t.phase = .pending
+        t.queuedAt = now
+        t.restarted = true
+        t.reason = nil
+        t.request.submittedAt = now
+        t.request.wasPreempted = true
+        t.request.queueDeadline = nil
+        tracked[id] = t
+        pending.insert(id)
+        _ = queue.submit(t.request)
+    }
+
+    mutating func takeDown(_ node: Int, at now: Double, state: NodeState, count: (inout SimulationResult.Totals) -> Void) {
+        downCount[node] += 1
+        cluster.setState(state, ofNode: node)
+        for id in cluster.requestIDs(onNode: node) {
+            _ = cluster.release(id)
+            restart(id, at: now)
+            count(&totals)
+        }
+        capacityFreed = true
+    }
+
+    mutating func bringUp(_ node: Int) {
+        downCount[node] -= 1
+        if downCount[node] == 0 {
+            cluster.setState(.ready, ofNode: node)
+            capacityFreed = true
+        }
+    }
+
+    func matches(_ node: Int, nodeClass: NodeClass?, pool: String?, site: String?) -> Bool {
+        if let nodeClass, self.nodeClass[node] != nodeClass { return false }
+        if let pool, nodePool[node].map({ scenario.pools[$0].name }) != pool { return false }
+        if let site, cluster.node(at: node).site != site { return false }
+        return true
+    }
+
+    mutating func exponential(mean: Double) -> Double { -mean * log(1 - Double.random(in: 0..<1, using: &eventRNG)) }
+
+    // MARK: Scheduling
+
+    /// One scheduling pass at `now`.
+    mutating func schedule(at now: Double) {
+        if capacityFreed {
+            capacityFreed = false
+            for id in parked.reversed() {
+                guard var t = tracked[id], t.phase == .parked || t.phase == .partial else { continue }
+                if t.phase == .parked { t.phase = .pending }
+                tracked[id] = t
+                queue.requeue(t.request)
+            }
+            parked.removeAll(keepingCapacity: true)
+        }
+        var noFits = 0
+        while noFits < scenario.queueDepth, let request = queue.next(now: now) {
+            guard var t = tracked[request.id] else { continue }
+            totals.decisions += 1
+            switch placer.place(request, in: cluster) {
+            case .placed(let placement):
+                do {
+                    try cluster.commit(placement, of: request)
+                } catch {
+                    park(request.id, reason: "conflict")
+                    noFits += 1
+                    continue
+                }
+                for victim in placement.preempted {
+                    totals.preemptions += 1
+                    recorder.preemptions += 1
+                    restart(victim.requestID, at: now)
+                    capacityFreed = true
+                }
+                queue.charge(request, replicas: placement.replicas.count)
+                if t.phase == .pending {
+                    pending.remove(request.id)
+                    if t.restarted { totals.replaced += 1 } else { totals.placed += 1 }
+                    recorder.placed += 1
+                    let wait = now - t.queuedAt
+                    recorder.recordWait(wait, priority: request.priority, tenant: request.tenant)
+                    if request.maxLatencyMs != nil, wait > scenario.waitTargets[request.priority] ?? .infinity { totals.latencyViolations += 1 }
+                    push(now + t.duration, .departure(request.id, epoch: t.epoch))
+                    if let lease = request.leaseSeconds, Double(lease) < t.duration { push(now + Double(lease), .leaseEnd(request.id, epoch: t.epoch)) }
+                }
+                t.phase = placement.unplaced == nil ? .running : .partial
+                t.reason = placement.unplaced.flatMap { $0.entries.map(\.reason).max()?.code }
+                tracked[request.id] = t
+                if t.phase == .partial { parked.append(request.id) }
+            case .noFit(let report):
+                noFits += 1
+                // The filter the closest nodes failed at: capacity rather than the class most nodes are not.
+                let reason = report.entries.map(\.reason).max()?.code ?? "no_nodes"
+                if report.entries.allSatisfy({ Self.staticReasons.contains($0.reason) }) {
+                    // No node could ever take it (class, partition, latency, labels, GPU model): freed
+                    // capacity changes nothing, so it waits without being tried again, as Kubernetes
+                    // keeps such pods in its unschedulable queue.
+                    t.phase = .parked
+                    t.reason = reason
+                    tracked[request.id] = t
+                } else {
+                    park(request.id, reason: reason)
+                }
+            case .invalid:
+                totals.rejected += 1
+                pending.remove(request.id)
+                tracked[request.id] = nil
+            }
+        }
+    }
+
+    /// Reasons a node fails for whatever is allocated: the cluster's nodes and sites do not change.
+    static let staticReasons: Set<NoFitReason> = [.nodeClass, .partition, .latency, .labels, .gpuModel]
+
+    mutating func park(_ id: String, reason: String) {
+        guard var t = tracked[id] else { return }
+        if t.phase == .pending { t.phase = .parked }
+        t.reason = reason
+        tracked[id] = t
+        parked.append(id)
+    }
+
+    /// Pending requests by why they wait.
+    func pendingReasons() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for id in pending {
+            guard let t = tracked[id] else { continue }
+            let reason: String
+            if let code = t.reason {
+                reason = code
+            } else if let quota = quotas[t.request.tenant]?.quotas[t.request.priority],
+                quota.firstExceeded(by: queue.usage(of: t.request.tenant, priority: t.request.priority) + Usage(of: t.request)) != nil
+            {
+                reason = "quota"
+            } else {
+                reason = "queued"
+            }
+            counts[reason, default: 0] += 1
+        }
+        return counts
+    }
+
+    mutating func finish() -> SimulationResult {
+        let end = scenario.duration
+        for id in pending {
+            guard let t = tracked[id] else { continue }
+            recorder.recordWait(end - t.queuedAt, priority: t.request.priority, tenant: t.request.tenant)
+            if t.request.maxLatencyMs != nil, !t.restarted { totals.latencyViolations += 1 }
+        }
+        totals.pendingAtEnd = pending.count
+        totals.runningAtEnd = tracked.count - pending.count
+        totals.simulatedSeconds = end
+        var nodes: [String: Int] = [:]
+        for c in nodeClass { nodes[c.rawValue, default: 0] += 1 }
+        return recorder.result(totals: totals, nodes: nodes)
+    }
+}
