@@ -1,4 +1,5 @@
 import Foundation
+import Simulation
 import Testing
 
 /// Runs the built `suanli-sim` binary, as a user would.
@@ -66,5 +67,57 @@ struct SimulatorCommandTests {
         let (brokenStatus, _, brokenError) = try Self.run(["openb", "--nodes", nodes, "--pods", pods])
         #expect(brokenStatus != 0)
         #expect(brokenError.contains("\(pods):2: field 'num_gpu'"), "\(brokenError)")
+    }
+}
+
+/// `suanli-sim run` and `capacity` as a user runs them.
+struct RunCommandTests {
+    static let trace = "id,arrival,duration,cpu,memory_gib\n" + (0..<20).map { "r\($0),\($0 * 60),600,2,4" }.joined(separator: "\n") + "\n"
+
+    static func scenario(_ extra: String = "") throws -> String {
+        let tracePath = try scenarioFile(trace, extension: "csv")
+        return try scenarioFile(
+            """
+            name: small
+            duration: 1h
+            sample_interval: 5m
+            wait_targets: {standard: 1m}
+            cluster:
+              pools: [{name: n, class: general, site: a, count: 3, cpu: 4, memory_gib: 16}]
+            workload:
+              traces: [{file: \(tracePath)}]
+            \(extra)
+            """)
+    }
+
+    @Test func runPrintsTotalsAsJSONAndWritesTheReportFiles() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("suanli-run-\(UUID().uuidString)").path
+        let (status, stdout, stderr) = try SimulatorCommandTests.run(["run", try Self.scenario(), "--json", "--output", output])
+        #expect(status == 0, "\(stderr)")
+        #expect(stderr.isEmpty, "no progress bar when stderr is not a terminal: \(stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any]
+        #expect(object?["events"] as? Int ?? 0 >= 40)
+        #expect(object?["placed"] as? Int == 20)
+        #expect(object?["wall_seconds"] is Double)
+        #expect(object?["scenario"] as? String == "small")
+        for name in ReportFiles.names { #expect(FileManager.default.fileExists(atPath: "\(output)/\(name)"), "\(name)") }
+    }
+
+    @Test func runNamesTheBrokenLine() throws {
+        let path = try Self.scenario("events: {failures: [{class: general, mtbf: often, repair: 1h}]}")
+        let (status, _, stderr) = try SimulatorCommandTests.run(["run", path])
+        #expect(status != 0)
+        #expect(stderr.contains("\(path):9: field 'events.failures[0].mtbf': expected a duration"), "\(stderr)")
+    }
+
+    @Test func capacityPrintsNodesPerClass() throws {
+        let (status, stdout, stderr) = try SimulatorCommandTests.run(["capacity", try Self.scenario(), "--json"])
+        #expect(status == 0, "\(stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any]
+        #expect(object?["found"] as? Bool == true)
+        let general = (object?["classes"] as? [[String: Any]])?.first
+        #expect(general?["class"] as? String == "general")
+        // 20 requests of 2 cores, each 10 minutes, one a minute: 10 live at once, 20 cores, 5 nodes of 4.
+        #expect(general?["needed"] as? Int == 5)
     }
 }

@@ -125,7 +125,8 @@ struct Recorder {
             waits.append(stats)
         }
         for tenant in waitsByTenant.keys.sorted() { waits.append(Self.stats(group: "tenant", name: tenant, waitsByTenant[tenant]!.sorted())) }
-        if totals.latencyViolations > 0 { totals.targetsMet = false }
+        // Rejected requests (larger than any node or than their quota) were never served either.
+        if totals.latencyViolations > 0 || totals.rejected > 0 { totals.targetsMet = false }
         totals.energyKWh = energyKWh
         totals.greenEnergyKWh = greenEnergyKWh
         totals.cost = cost

@@ -42,7 +42,7 @@ public struct SimulationResult: Sendable, Codable, Equatable {
         public var meanCPUUtilization = 0.0
         public var meanGPUUtilization = 0.0
         public var simulatedSeconds = 0.0
-        /// Every priority class's p95 wait under its target and no latency violation.
+        /// Every priority class's p95 wait under its target, no latency violation, nothing rejected.
         public var targetsMet = true
 
         enum CodingKeys: String, CodingKey {

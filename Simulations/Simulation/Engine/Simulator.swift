@@ -81,6 +81,7 @@ private struct Run {
     var pending: Set<String> = []
     var parked: [String] = []
     var capacityFreed = false
+    var sampleDue = false
     var generatorRNG: [SplitMix64]
     var generatorCount: [Int]
     var eventRNG: SplitMix64
@@ -144,12 +145,18 @@ private struct Run {
         var processed = 0
         while let next = events.min, next.time <= end {
             let now = next.time
+            sampleDue = false
             while let event = events.min, event.time == now {
                 events.removeMin()
                 totals.events += 1
                 apply(event.kind, at: now)
             }
             schedule(at: now)
+            // Samples see the instant after its scheduling pass.
+            if sampleDue {
+                recorder.sample(at: now, cluster: cluster, pending: pendingReasons(), downCount: downCount)
+                if now + scenario.sampleInterval <= end { push(now + scenario.sampleInterval, .sample) }
+            }
             processed += 1
             if processed % 4_096 == 0 { progress?(now / end) }
         }
@@ -205,8 +212,7 @@ private struct Run {
             for node in 0..<cluster.nodeCount where matches(node, nodeClass: window.nodeClass, pool: window.pool, site: window.site) { bringUp(node) }
             if let every = window.every { push(window.start + Double(occurrence + 1) * every, .maintenanceStart(window: index, occurrence: occurrence + 1)) }
         case .sample:
-            recorder.sample(at: now, cluster: cluster, pending: pendingReasons(), downCount: downCount)
-            if now + scenario.sampleInterval <= scenario.duration { push(now + scenario.sampleInterval, .sample) }
+            sampleDue = true
         }
     }
 
@@ -328,13 +334,12 @@ private struct Run {
                     if let lease = request.leaseSeconds, Double(lease) < t.duration { push(now + Double(lease), .leaseEnd(request.id, epoch: t.epoch)) }
                 }
                 t.phase = placement.unplaced == nil ? .running : .partial
-                t.reason = placement.unplaced.flatMap { $0.entries.map(\.reason).max()?.code }
+                t.reason = placement.unplaced.map(Self.reasonCode)
                 tracked[request.id] = t
                 if t.phase == .partial { parked.append(request.id) }
             case .noFit(let report):
                 noFits += 1
-                // The filter the closest nodes failed at: capacity rather than the class most nodes are not.
-                let reason = report.entries.map(\.reason).max()?.code ?? "no_nodes"
+                let reason = Self.reasonCode(report)
                 if report.entries.allSatisfy({ Self.staticReasons.contains($0.reason) }) {
                     // No node could ever take it (class, partition, latency, labels, GPU model): freed
                     // capacity changes nothing, so it waits without being tried again, as Kubernetes
@@ -355,6 +360,13 @@ private struct Run {
 
     /// Reasons a node fails for whatever is allocated: the cluster's nodes and sites do not change.
     static let staticReasons: Set<NoFitReason> = [.nodeClass, .partition, .latency, .labels, .gpuModel]
+
+    /// Why a request waits: the most frequent reason that can change (capacity, a node down,
+    /// spread) rather than the class most nodes are not; else the last static filter reached.
+    static func reasonCode(_ report: NoFitReport) -> String {
+        if let dynamic = report.entries.first(where: { !staticReasons.contains($0.reason) }) { return dynamic.reason.code }
+        return report.entries.map(\.reason).max()?.code ?? "no_nodes"
+    }
 
     mutating func park(_ id: String, reason: String) {
         guard var t = tracked[id] else { return }

@@ -75,31 +75,32 @@ public enum ReportFiles {
     public static func html(_ result: SimulationResult) -> String {
         let (utilization, reasons, priorities) = columns(result)
         let series = result.series
+        let end = series.last?.time ?? result.totals.simulatedSeconds
         func line(_ name: String, _ value: (SimulationResult.Sample) -> Double?) -> SVGChart.Series {
             SVGChart.Series(name: name, points: series.compactMap { s in value(s).map { (s.time, $0) } })
         }
         let charts = [
             SVGChart(
                 title: "CPU and memory allocated, by node class", yLabel: "share of ready capacity",
-                series: utilization.filter { !$0.hasSuffix(".gpu") }.map { key in line(key, { $0.utilization[key] }) }, yMax: 1),
+                series: utilization.filter { !$0.hasSuffix(".gpu") }.map { key in line(key, { $0.utilization[key] }) }, yMax: 1, xMax: end),
             SVGChart(
                 title: "GPUs allocated, by node class", yLabel: "share of ready GPUs",
-                series: utilization.filter { $0.hasSuffix(".gpu") }.map { key in line(key, { $0.utilization[key] }) }, yMax: 1),
+                series: utilization.filter { $0.hasSuffix(".gpu") }.map { key in line(key, { $0.utilization[key] }) }, yMax: 1, xMax: end),
             SVGChart(
                 title: "Pending requests, by reason", yLabel: "requests",
-                series: [line("all", { Double($0.pending) })] + reasons.map { r in line(r, { Double($0.pendingByReason[r] ?? 0) }) }),
+                series: [line("all", { Double($0.pending) })] + reasons.map { r in line(r, { Double($0.pendingByReason[r] ?? 0) }) }, xMax: end),
             SVGChart(
                 title: "Queue wait p95 of requests placed in each interval", yLabel: "seconds",
-                series: priorities.map { p in line(p, { $0.waitP95[p] }) }),
+                series: priorities.map { p in line(p, { $0.waitP95[p] }) }, xMax: end),
             SVGChart(
                 title: "Arrivals, placements and preemptions per interval", yLabel: "requests",
-                series: [line("arrivals", { Double($0.arrivals) }), line("placed", { Double($0.placed) }), line("preemptions", { Double($0.preemptions) })]),
+                series: [line("arrivals", { Double($0.arrivals) }), line("placed", { Double($0.placed) }), line("preemptions", { Double($0.preemptions) })], xMax: end),
             SVGChart(
                 title: "GPU fragmentation and stranded capacity", yLabel: "share",
                 series: [line("GPU fragmentation", \.gpuFragmentation), line("stranded CPU", \.strandedCPU), line("stranded memory", \.strandedMemory)],
-                yMax: 1),
-            SVGChart(title: "Power drawn", yLabel: "kW", series: [line("power", \.powerKW)]),
-            SVGChart(title: "Cumulative cost", yLabel: "currency units", series: [line("cost", \.cost)]),
+                yMax: 1, xMax: end),
+            SVGChart(title: "Power drawn", yLabel: "kW", series: [line("power", \.powerKW)], xMax: end),
+            SVGChart(title: "Cumulative cost", yLabel: "currency units", series: [line("cost", \.cost)], xMax: end),
         ]
         let t = result.totals
         let totalsRows: [(String, String)] = [

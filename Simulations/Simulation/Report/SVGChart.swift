@@ -12,6 +12,8 @@ struct SVGChart {
     var series: [Series]
     /// Fixed top of the y axis (1 for shares); nil: from the data.
     var yMax: Double?
+    /// The time axis, from 0 to this (the run's last sample).
+    var xMax: Double
     var width = 880.0
     var height = 260.0
 
@@ -21,7 +23,7 @@ struct SVGChart {
         let left = 64.0, right = 180.0, top = 30.0, bottom = 36.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
-        let xMin = xs.min() ?? 0, xMax = max(xs.max() ?? 1, xMin + 1)
+        let xMin = min(0, xs.min() ?? 0), xMax = max(self.xMax, xs.max() ?? 0, xMin + 1)
         let top_ = yMax ?? Self.niceCeiling(max(ys.max() ?? 1, 1e-9))
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
         func py(_ y: Double) -> Double { top + plotHeight - min(max(y / top_, 0), 1) * plotHeight }
