@@ -53,10 +53,10 @@ public struct CapacitySearch: Sendable {
     public func run(progress: ((_ runs: Int, _ counts: [Int]) -> Void)? = nil) throws(InputFileError) -> Answer {
         let scenario = input.scenario
         guard !scenario.pools.isEmpty else {
-            throw InputFileError(file: scenario.name, line: 0, field: "cluster.pools", message: "the capacity search sizes node pools; the scenario has none")
+            throw InputFileError(file: scenario.source, line: 0, field: "cluster.pools", message: "the capacity search sizes node pools; the scenario has none")
         }
         guard !scenario.waitTargets.isEmpty else {
-            throw InputFileError(file: scenario.name, line: 0, field: "wait_targets", message: "the capacity search needs queue wait targets per priority class")
+            throw InputFileError(file: scenario.source, line: 0, field: "wait_targets", message: "the capacity search needs queue wait targets per priority class")
         }
         let base = input.poolCounts
         var runs = 0

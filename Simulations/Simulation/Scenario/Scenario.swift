@@ -5,6 +5,8 @@ import Placement
 /// span of simulated time. Read from JSON or YAML by `Scenario.load(file:)`.
 public struct Scenario: Sendable {
     public var name: String
+    /// The file it was read from, for errors found when it runs.
+    public var source: String
     public var seed: UInt64
     /// Simulated seconds; arrivals stop and the run ends there.
     public var duration: Double
@@ -30,13 +32,14 @@ public struct Scenario: Sendable {
     public var maintenance: [MaintenanceWindow]
 
     public init(
-        name: String, seed: UInt64 = 1, duration: Double, sampleInterval: Double = 3_600, policy: String = PolicyRegistry.defaultPolicyName,
+        name: String, source: String = "scenario", seed: UInt64 = 1, duration: Double, sampleInterval: Double = 3_600, policy: String = PolicyRegistry.defaultPolicyName,
         scan: ScanLimit = .standard, queueDepth: Int = 100, topology: Topology = Topology(), pools: [NodePool] = [],
         nodeLists: [NodeListFile] = [], storagePools: [StoragePool] = [], tenants: [TenantSpec] = [],
         waitTargets: [PriorityClass: Double] = [:], generators: [GeneratorSpec] = [], traces: [TraceSpec] = [],
         failures: [FailureSpec] = [], maintenance: [MaintenanceWindow] = []
     ) {
         self.name = name
+        self.source = source
         self.seed = seed
         self.duration = duration
         self.sampleInterval = sampleInterval

@@ -15,7 +15,8 @@ enum ScenarioReader {
             "name", "description", "seed", "duration", "sample_interval", "policy", "scan", "queue_depth", "sites", "latency", "cluster",
             "storage", "tenants", "wait_targets", "workload", "events",
         ])
-        var scenario = Scenario(name: try f["name"]?.string() ?? "scenario", duration: try f.required("duration").duration(in: 1...1e10))
+        var scenario = Scenario(
+            name: try f["name"]?.string() ?? "scenario", source: root.file, duration: try f.required("duration").duration(in: 1...1e10))
         if let seed = f["seed"] { scenario.seed = UInt64(try seed.integer(in: 0...Int.max)) }
         if let interval = f["sample_interval"] { scenario.sampleInterval = try interval.duration(in: 1...1e10) }
         if let policy = f["policy"] {
