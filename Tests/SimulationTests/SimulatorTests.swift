@@ -115,7 +115,7 @@ struct SimulatorTests {
         #expect(try Simulator(input: otherSeed).run().totals != first.totals)
     }
 
-    @Test func theCityDayExercisesEveryClassAndGangs() throws {
+    @Test func theCityDayUsesEveryClass() throws {
         let result = try Simulator(input: try SimulationInput.cityDay()).run()
         for nodeClass in NodeClass.allCases { #expect((result.series.map { $0.utilization["\(nodeClass.rawValue).cpu"] ?? 0 }.max() ?? 0) > 0, "\(nodeClass)") }
         #expect(result.totals.latencyBound > 0)
