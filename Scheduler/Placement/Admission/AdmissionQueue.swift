@@ -96,7 +96,7 @@ public struct AdmissionQueue: Sendable {
     public mutating func next(now: Double) -> PlacementRequest? {
         var best: (key: QueueKey, rank: (Int, Double, Double, String))?
         for (key, queue) in queues {
-            guard let head = queue.first, fitsQuota(head, key: key) else { continue }
+            guard let head = queue.first, fitsQuota(head) else { continue }
             let rank = (-effectivePriority(of: head, now: now), weightedShare(of: key.tenant), head.submittedAt, head.id)
             if best == nil || rank < best!.rank { best = (key, rank) }
         }
@@ -182,7 +182,9 @@ public struct AdmissionQueue: Sendable {
         return dominant / max(weight, .leastNonzeroMagnitude)
     }
 
-    private func fitsQuota(_ request: PlacementRequest, key: QueueKey) -> Bool {
+    /// Whether the tenant's quota for the request's class has room for it now.
+    public func fitsQuota(_ request: PlacementRequest) -> Bool {
+        let key = QueueKey(tenant: request.tenant, priority: request.priority)
         guard let quota = config.tenants[key.tenant]?.quotas[key.priority] else { return true }
         return quota.firstExceeded(by: (usageByClass[key] ?? Usage()) + Usage(of: request)) == nil
     }

@@ -87,7 +87,6 @@ private struct Run {
     var eventRNG: SplitMix64
     var totals = SimulationResult.Totals()
     var recorder: Recorder
-    let quotas: [String: TenantPolicy]
 
     init(input: SimulationInput, poolCounts: [Int]) throws(InputFileError) {
         scenario = input.scenario
@@ -109,7 +108,6 @@ private struct Run {
         let totals = cluster.totals()
         var tenants: [String: TenantPolicy] = [:]
         for tenant in scenario.tenants { tenants[tenant.name] = TenantPolicy(weight: tenant.weight, quotas: tenant.quotas) }
-        quotas = tenants
         queue = AdmissionQueue(config: AdmissionConfig(tenants: tenants, clusterCapacity: Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)))
         nodeClass = nodes.map(\.nodeClass)
         nodePool = pools
@@ -384,9 +382,7 @@ private struct Run {
             let reason: String
             if let code = t.reason {
                 reason = code
-            } else if let quota = quotas[t.request.tenant]?.quotas[t.request.priority],
-                quota.firstExceeded(by: queue.usage(of: t.request.tenant, priority: t.request.priority) + Usage(of: t.request)) != nil
-            {
+            } else if !queue.fitsQuota(t.request) {
                 reason = "quota"
             } else {
                 reason = "queued"
