@@ -78,28 +78,38 @@ public final class AgentStore: Sendable {
     }
 
     /// Applies the scheduler's assignments: `sync` replaces the whole set, the others change one
-    /// workload. New workloads are accepted (and reported so); a changed runtime is replaced.
+    /// workload. New workloads are accepted (and reported so); a changed runtime is replaced; a
+    /// workload no longer assigned is marked stopping, for the reconciler to meter it one last
+    /// time, remove it and forget it.
     public func apply(_ change: AssignmentChange, at now: Double) throws {
         try database.write { db in
             switch change {
             case .sync(let definitions):
                 let keep = Set(definitions.map(\.id))
                 for id in try String.fetchAll(db, sql: "SELECT id FROM workload") where !keep.contains(id) {
-                    try db.execute(sql: "DELETE FROM workload WHERE id = ?", arguments: [id])
+                    try Self.markStopping(id, db)
                 }
                 for definition in definitions { try Self.upsert(definition, db, now) }
             case .start(let definition), .update(let definition):
                 try Self.upsert(definition, db, now)
             case .stop(let id):
-                try db.execute(sql: "DELETE FROM workload WHERE id = ?", arguments: [id])
+                try Self.markStopping(id, db)
             }
         }
     }
 
+    private static func markStopping(_ id: String, _ db: Database) throws {
+        try db.execute(sql: "UPDATE workload SET phase = ? WHERE id = ?", arguments: [LocalWorkload.Phase.stopping.rawValue, id])
+    }
+
     private static func upsert(_ definition: WorkloadDefinition, _ db: Database, _ now: Double) throws {
         if var existing = try LocalWorkload.fetchOne(db, sql: "SELECT * FROM workload WHERE id = ?", arguments: [definition.id]) {
-            guard existing.definition != definition else { return }
-            if existing.definition.runtime != definition.runtime, existing.phase != .pending {
+            // Assigned again before the agent stopped it: it starts afresh.
+            if existing.phase == .stopping {
+                existing.phase = .replacing
+            } else if existing.definition == definition {
+                return
+            } else if existing.definition.runtime != definition.runtime, existing.phase != .pending {
                 existing.phase = .replacing
             }
             existing.definition = definition
@@ -122,9 +132,13 @@ public final class AgentStore: Sendable {
         }
     }
 
-    /// Reports a workload the agent removed because the scheduler no longer assigns it.
+    /// Reports a workload the agent removed because the scheduler no longer assigns it, and
+    /// forgets it (its samples stay until acknowledged).
     public func reportRemoved(_ id: String, reason: String, at now: Double) throws {
-        try database.write { db in try Self.report(id, .stopped, reason, db, now) }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM workload WHERE id = ?", arguments: [id])
+            try Self.report(id, .stopped, reason, db, now)
+        }
     }
 
     private static func report(_ id: String, _ state: WorkloadReportState, _ reason: String, _ db: Database, _ now: Double) throws {
@@ -211,10 +225,13 @@ public struct LocalWorkload: Sendable, Equatable, Codable, FetchableRecord, Pers
         /// Accepted, to be started (again, after `retryAt`).
         case pending
         case running
-        /// Its runtime spec changed: the old one is removed, then it starts again.
+        /// Its runtime spec changed (or it was assigned again while stopping): the old one is
+        /// removed, then it starts again.
         case replacing
-        /// It ended and is not restarted (its policy), or it could not start; reported.
+        /// It ended and is not restarted (its policy or its lease), or it could not start; reported.
         case finished
+        /// No longer assigned: metered one last time, removed, reported and forgotten.
+        case stopping
     }
 
     public var id: String

@@ -45,20 +45,24 @@ public actor Reconciler {
         var reported = false
         for workload in desired {
             guard let driver = drivers.first(where: { $0.runs(workload.definition.runtime) }) else {
-                if workload.phase != .finished {
+                switch workload.phase {
+                case .finished: continue
+                case .stopping: try store.reportRemoved(workload.id, reason: Self.unassigned, at: time)
+                case .pending, .running, .replacing:
                     try store.transition(workload.id, to: .finished, report: (.failed, "this node runs no \(Self.runtimeName(workload.definition.runtime)) workloads"), at: time)
-                    reported = true
                 }
+                reported = true
                 continue
             }
             guard reachable[driver.name] == true else { continue }
             reported = try step(workload, observed[workload.id]?.workload, driver, time) || reported
         }
-        let assigned = Set(desired.map(\.id))
-        for (id, (_, driver)) in observed where !assigned.contains(id) {
+        // What runs tagged as ours but the store does not know (its data directory was reset).
+        let known = Set(desired.map(\.id))
+        for (id, (_, driver)) in observed where !known.contains(id) {
             do {
                 try driver.remove(id: id)
-                try store.reportRemoved(id, reason: "stopped: no longer assigned to this node", at: time)
+                try store.reportRemoved(id, reason: Self.unassigned, at: time)
                 logger.info("removed", metadata: ["workload": "\(id)", "driver": "\(driver.name)"])
                 reported = true
             } catch {
@@ -68,9 +72,18 @@ public actor Reconciler {
         if reported { onReport() }
     }
 
+    static let unassigned = "stopped: no longer assigned to this node"
+
     /// Moves one workload forward; true when it queued a report.
     private func step(_ workload: LocalWorkload, _ seen: ObservedWorkload?, _ driver: any WorkloadDriver, _ time: Double) throws -> Bool {
         let id = workload.id
+        if let end = workload.definition.leaseEndsAt, time >= end, workload.phase != .finished, workload.phase != .stopping {
+            // Enforced here too, so that a node cut off from the scheduler releases on time.
+            try remove(workload, seen, driver, time)
+            try store.transition(id, to: .finished, report: (.stopped, "stopped: its lease ended at \(Date(timeIntervalSince1970: end).ISO8601Format())"), at: time)
+            logger.info("lease ended", metadata: ["workload": "\(id)"])
+            return true
+        }
         switch workload.phase {
         case .pending:
             guard time >= workload.retryAt else { return false }
@@ -116,15 +129,28 @@ public actor Reconciler {
             logger.info("exited", metadata: ["workload": "\(id)", "reason": "\(exit.message)"])
             return true
         case .replacing:
-            try driver.remove(id: id)
+            try remove(workload, seen, driver, time)
             try store.transition(id, to: .pending, report: nil, at: time) {
                 $0.retryAt = 0
                 $0.counters = nil
             }
             return false
+        case .stopping:
+            try remove(workload, seen, driver, time)
+            try store.reportRemoved(id, reason: Self.unassigned, at: time)
+            logger.info("removed", metadata: ["workload": "\(id)", "driver": "\(driver.name)"])
+            return true
         case .finished:
             return false
         }
+    }
+
+    /// Removes a workload from its runtime, metering what it used since its last sample first
+    /// so that no usage between two samples is lost.
+    private func remove(_ workload: LocalWorkload, _ seen: ObservedWorkload?, _ driver: any WorkloadDriver, _ time: Double) throws {
+        guard let seen else { return }
+        if workload.startedAt != nil, case .running = seen.state { try sample(workload, driver, time) }
+        try driver.remove(id: workload.id)
     }
 
     /// Seconds before the n-th start attempt: 1, 2, 4... up to a minute.
@@ -140,29 +166,35 @@ public actor Reconciler {
         let time = now()
         for workload in try store.workloads() where workload.phase == .running {
             guard let driver = drivers.first(where: { $0.runs(workload.definition.runtime) }) else { continue }
-            let counters: UsageCounters
-            do {
-                guard let read = try driver.usage(id: workload.id) else { continue }
-                counters = read
-            } catch {
-                logger.warning("cannot meter", metadata: ["workload": "\(workload.id)", "error": "\(error)"])
-                continue
-            }
-            let start = workload.sampledAt ?? workload.startedAt ?? time
-            let hours = (time - start) / 3600
-            guard hours > 0 else { continue }
-            let previous = workload.counters ?? UsageCounters(cpuNanoseconds: 0, memoryBytes: 0)
-            func delta(_ current: UInt64, _ before: UInt64) -> Double { Double(current >= before ? current - before : current) }
-            let gpus = workload.definition.gpuMillis.values.reduce(0) { $0 + Double($1) } / 1000
-            let usage = SampleUsage(
-                cpuCoreHours: delta(counters.cpuNanoseconds, previous.cpuNanoseconds) / 3.6e12,
-                memoryGiBHours: Double(counters.memoryBytes) / 1_073_741_824 * hours,
-                gpuHours: gpus * hours,
-                storageGiBHours: Double(workload.definition.diskGiB) * hours,
-                bandwidthMbpsHours: delta(counters.networkBytes, previous.networkBytes) * 8 / 1e6 / 3600)
-            try store.appendSample(NewSample(workloadID: workload.id, start: start, end: time, usage: usage), counters: counters)
+            try sample(workload, driver, time)
         }
         onReport()
+    }
+
+    /// Appends one sample of `workload`: its usage from its last sample to `time`. A runtime that
+    /// cannot be read is logged and skipped (the next sample covers the interval).
+    private func sample(_ workload: LocalWorkload, _ driver: any WorkloadDriver, _ time: Double) throws {
+        let counters: UsageCounters
+        do {
+            guard let read = try driver.usage(id: workload.id) else { return }
+            counters = read
+        } catch {
+            logger.warning("cannot meter", metadata: ["workload": "\(workload.id)", "error": "\(error)"])
+            return
+        }
+        let start = workload.sampledAt ?? workload.startedAt ?? time
+        let hours = (time - start) / 3600
+        guard hours > 0 else { return }
+        let previous = workload.counters ?? UsageCounters(cpuNanoseconds: 0, memoryBytes: 0)
+        func delta(_ current: UInt64, _ before: UInt64) -> Double { Double(current >= before ? current - before : current) }
+        let gpus = workload.definition.gpuMillis.values.reduce(0) { $0 + Double($1) } / 1000
+        let usage = SampleUsage(
+            cpuCoreHours: delta(counters.cpuNanoseconds, previous.cpuNanoseconds) / 3.6e12,
+            memoryGiBHours: Double(counters.memoryBytes) / 1_073_741_824 * hours,
+            gpuHours: gpus * hours,
+            storageGiBHours: Double(workload.definition.diskGiB) * hours,
+            bandwidthMbpsHours: delta(counters.networkBytes, previous.networkBytes) * 8 / 1e6 / 3600)
+        try store.appendSample(NewSample(workloadID: workload.id, start: start, end: time, usage: usage), counters: counters)
     }
 
     static func runtimeName(_ runtime: WorkloadDefinition.Runtime) -> String {

@@ -51,10 +51,65 @@ extension HostTests {
             #expect(sample.workloadID == "conv/0" && sample.end - sample.start == 10 && sample.cpuCoreHours > 0)
             #expect(abs(sample.memoryGiBHours - 0.125 * 10 / 3600) < 1e-9)
 
+            // Stopped: metered up to the moment it is removed, then forgotten.
             try store.apply(.stop(id: "conv/0"), at: clock.now())
+            clock.advance(4)
             try await restarted.reconcile()
             #expect(try driver.list().contains { $0.id.hasPrefix("conv/") } == false)
             #expect(try statuses(store).last == "conv/0 stopped")
+            #expect(try store.workload("conv/0") == nil)
+            let last = try #require(try store.pendingSamples().last)
+            #expect(last.sequence == sample.sequence + 1 && last.start == sample.end && last.end - last.start == 4)
+        }
+
+        @Test("a workload whose lease ended is stopped, metered to the end and reported, with or without the scheduler")
+        func leaseEnd() async throws {
+            let directory = try temporaryDirectory()
+            let store = try AgentStore(directory: directory)
+            let clock = Clock()
+            let driver = try LibvirtDriver(uri: try privateTestHost(), hostMemoryMiB: 4096)
+            let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), now: clock.now)
+            var leased = vm("lease/0", image: try blankDisk(in: directory), restart: .always)
+            leased.leaseEndsAt = clock.now() + 30
+            try store.apply(.start(leased), at: clock.now())
+            try await reconciler.reconcile()
+            clock.advance(29)
+            try await reconciler.reconcile()
+            #expect(try driver.list().map(\.id) == ["lease/0"])
+            clock.advance(1)
+            try await reconciler.reconcile()
+            #expect(try driver.list().isEmpty)
+            #expect(try store.workload("lease/0")?.phase == .finished)
+            #expect(try store.pendingStatuses().last?.reason == "stopped: its lease ended at 2027-01-15T08:00:30Z")
+            let samples = try store.pendingSamples()
+            #expect(samples.map(\.end) == [clock.now()] && samples.first?.end == leased.leaseEndsAt)
+            #expect(samples.first.map { $0.end - $0.start } == 30)
+            // Its restart policy does not bring it back; the scheduler's stop then forgets it.
+            clock.advance(60)
+            try await reconciler.reconcile()
+            #expect(try driver.list().isEmpty)
+            try store.apply(.stop(id: "lease/0"), at: clock.now())
+            try await reconciler.reconcile()
+            #expect(try store.workloads().isEmpty)
+            #expect(try statuses(store) == ["lease/0 accepted", "lease/0 running", "lease/0 stopped", "lease/0 stopped"])
+        }
+
+        @Test("a workload assigned again before the agent stopped it starts afresh")
+        func reassignedWhileStopping() async throws {
+            let directory = try temporaryDirectory()
+            let store = try AgentStore(directory: directory)
+            let driver = try LibvirtDriver(uri: try privateTestHost(), hostMemoryMiB: 4096)
+            let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"))
+            let definition = vm("again/0", image: try blankDisk(in: directory))
+            try store.apply(.start(definition), at: 0)
+            try await reconciler.reconcile()
+            try store.apply(.stop(id: "again/0"), at: 0)
+            try store.apply(.sync([definition]), at: 0)
+            #expect(try store.workload("again/0")?.phase == .replacing)
+            try await reconciler.reconcile()
+            try await reconciler.reconcile()
+            #expect(try store.workload("again/0")?.phase == .running)
+            #expect(try driver.list().map(\.id) == ["again/0"])
         }
 
         @Test("a domain tagged for Suanli but not assigned is removed")
