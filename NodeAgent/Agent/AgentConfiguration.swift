@@ -27,6 +27,8 @@ public struct AgentConfiguration: Codable, Sendable, Equatable {
     public var systemdBus: String?
     public var meteringIntervalSeconds: Double?
     public var reconcileIntervalSeconds: Double?
+    /// How long a workload asked to stop may take before it is killed (default 30; 0 kills).
+    public var stopGraceSeconds: Double?
     /// What the host keeps for itself and does not offer to the scheduler.
     public var reservedCPUMillis: Int64?
     public var reservedMemoryMiB: Int64?

@@ -41,6 +41,9 @@ public final class AgentStore: Sendable {
                     reason TEXT NOT NULL, at REAL NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: "ALTER TABLE workload ADD COLUMN stopDeadline REAL")
+        }
         return migrator
     }
 
@@ -120,16 +123,22 @@ public final class AgentStore: Sendable {
         }
     }
 
-    /// Records a phase change of a workload still assigned and, when given, its report.
+    /// Records a phase change of a workload still assigned and, when given, its report. A stop
+    /// from the scheduler applied since the caller read the workload stands: it stays stopping.
     public func transition(_ id: String, to phase: LocalWorkload.Phase, report: (WorkloadReportState, String)?, at now: Double,
                            update: (inout LocalWorkload) -> Void = { _ in }) throws {
         try database.write { db in
             guard var workload = try LocalWorkload.fetchOne(db, sql: "SELECT * FROM workload WHERE id = ?", arguments: [id]) else { return }
-            workload.phase = phase
+            if workload.phase != .stopping { workload.phase = phase }
             update(&workload)
             try workload.save(db)
             if let (state, reason) = report { try Self.report(id, state, reason, db, now) }
         }
+    }
+
+    /// Records that the workload was asked to stop and must be killed at `deadline`.
+    public func stopRequested(_ id: String, deadline: Double) throws {
+        try database.write { db in try db.execute(sql: "UPDATE workload SET stopDeadline = ? WHERE id = ?", arguments: [deadline, id]) }
     }
 
     /// Reports a workload the agent removed because the scheduler no longer assigns it, and
@@ -246,6 +255,8 @@ public struct LocalWorkload: Sendable, Equatable, Codable, FetchableRecord, Pers
     public var sampledAt: Double?
     /// The runtime's counters at `sampledAt`.
     public var counters: UsageCounters?
+    /// Set when the agent asked the workload to stop: the moment it is killed if still running.
+    public var stopDeadline: Double?
 
     public init(definition: WorkloadDefinition, phase: Phase) {
         id = definition.id

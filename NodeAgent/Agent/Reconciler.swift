@@ -10,24 +10,28 @@ public actor Reconciler {
     private let store: AgentStore
     private let drivers: [any WorkloadDriver]
     private let now: @Sendable () -> Double
+    private let stopGrace: Double
     private let logger: Logger
     /// Called after a pass queued reports, so that they are sent without waiting.
     private let onReport: @Sendable () -> Void
 
-    /// `now` gives seconds since the Unix epoch (injected for tests).
+    /// `stopGraceSeconds` is how long a workload asked to stop may take before it is killed
+    /// (0 kills at once); `now` gives seconds since the Unix epoch (injected for tests).
     public init(
-        store: AgentStore, drivers: [any WorkloadDriver], logger: Logger,
+        store: AgentStore, drivers: [any WorkloadDriver], logger: Logger, stopGraceSeconds: Double = 30,
         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, onReport: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.drivers = drivers
         self.now = now
+        stopGrace = stopGraceSeconds
         self.logger = logger
         self.onReport = onReport
     }
 
-    /// One pass: starts what should run, restarts or reports what exited, removes what is no
-    /// longer assigned. A driver that cannot be reached is skipped until the next pass.
+    /// One pass: starts what should run, restarts or reports what exited, stops what outlived
+    /// its lease, removes what is no longer assigned. A driver that cannot be reached is skipped
+    /// until the next pass.
     public func reconcile() throws {
         let time = now()
         var observed: [String: (workload: ObservedWorkload, driver: any WorkloadDriver)] = [:]
@@ -72,15 +76,18 @@ public actor Reconciler {
         if reported { onReport() }
     }
 
-    static let unassigned = "stopped: no longer assigned to this node"
+    /// The reason reported for a workload removed because the scheduler no longer assigns it.
+    private static let unassigned = "stopped: no longer assigned to this node"
 
     /// Moves one workload forward; true when it queued a report.
     private func step(_ workload: LocalWorkload, _ seen: ObservedWorkload?, _ driver: any WorkloadDriver, _ time: Double) throws -> Bool {
         let id = workload.id
         if let end = workload.definition.leaseEndsAt, time >= end, workload.phase != .finished, workload.phase != .stopping {
             // Enforced here too, so that a node cut off from the scheduler releases on time.
-            try remove(workload, seen, driver, time)
-            try store.transition(id, to: .finished, report: (.stopped, "stopped: its lease ended at \(Date(timeIntervalSince1970: end).ISO8601Format())"), at: time)
+            guard try stop(workload, seen, driver, time) else { return false }
+            try store.transition(id, to: .finished, report: (.stopped, "stopped: its lease ended at \(Date(timeIntervalSince1970: end).ISO8601Format())"), at: time) {
+                $0.stopDeadline = nil
+            }
             logger.info("lease ended", metadata: ["workload": "\(id)"])
             return true
         }
@@ -129,14 +136,15 @@ public actor Reconciler {
             logger.info("exited", metadata: ["workload": "\(id)", "reason": "\(exit.message)"])
             return true
         case .replacing:
-            try remove(workload, seen, driver, time)
+            guard try stop(workload, seen, driver, time) else { return false }
             try store.transition(id, to: .pending, report: nil, at: time) {
                 $0.retryAt = 0
                 $0.counters = nil
+                $0.stopDeadline = nil
             }
             return false
         case .stopping:
-            try remove(workload, seen, driver, time)
+            guard try stop(workload, seen, driver, time) else { return false }
             try store.reportRemoved(id, reason: Self.unassigned, at: time)
             logger.info("removed", metadata: ["workload": "\(id)", "driver": "\(driver.name)"])
             return true
@@ -145,12 +153,29 @@ public actor Reconciler {
         }
     }
 
-    /// Removes a workload from its runtime, metering what it used since its last sample first
-    /// so that no usage between two samples is lost.
-    private func remove(_ workload: LocalWorkload, _ seen: ObservedWorkload?, _ driver: any WorkloadDriver, _ time: Double) throws {
-        guard let seen else { return }
-        if workload.startedAt != nil, case .running = seen.state { try sample(workload, driver, time) }
+    /// Ends a workload the agent stops, over as many passes as it takes: metered, then asked to
+    /// stop cleanly; removed once it has exited or, still running after the grace period,
+    /// metered again and killed. True once it is gone from its runtime.
+    private func stop(_ workload: LocalWorkload, _ seen: ObservedWorkload?, _ driver: any WorkloadDriver, _ time: Double) throws -> Bool {
+        guard let seen else { return true }
+        if case .exited = seen.state {
+            try driver.remove(id: workload.id)
+            return true
+        }
+        if let deadline = workload.stopDeadline, time < deadline { return false }
+        if workload.startedAt != nil, seen.state == .running { try sample(workload, driver, time) }
+        if workload.stopDeadline == nil, stopGrace > 0 {
+            do {
+                try driver.stop(id: workload.id)
+                try store.stopRequested(workload.id, deadline: time + stopGrace)
+                logger.info("stopping", metadata: ["workload": "\(workload.id)", "graceSeconds": "\(stopGrace)"])
+                return false
+            } catch let error as DriverError {
+                logger.warning("cannot stop cleanly, killing", metadata: ["workload": "\(workload.id)", "error": "\(error.message)"])
+            }
+        }
         try driver.remove(id: workload.id)
+        return true
     }
 
     /// Seconds before the n-th start attempt: 1, 2, 4... up to a minute.
@@ -164,7 +189,8 @@ public actor Reconciler {
     /// storage and GPUs are what the workload holds.
     public func meter() throws {
         let time = now()
-        for workload in try store.workloads() where workload.phase == .running {
+        // Workloads being stopped are metered too, until they are gone.
+        for workload in try store.workloads() where [.running, .replacing, .stopping].contains(workload.phase) {
             guard let driver = drivers.first(where: { $0.runs(workload.definition.runtime) }) else { continue }
             try sample(workload, driver, time)
         }

@@ -131,7 +131,12 @@ public protocol WorkloadDriver: Sendable {
     /// Starts the workload unless it already runs. Rejects a bad spec with a reason.
     func start(_ workload: WorkloadDefinition) throws(DriverError)
 
-    /// Stops the workload and removes every trace of it; nothing to do when it is gone.
+    /// Asks the workload to end cleanly (the power button of a virtual machine, SIGTERM to a
+    /// service) and returns at once; nothing to do when it does not run.
+    func stop(id: String) throws(DriverError)
+
+    /// Ends the workload at once if it still runs (power off, SIGKILL) and removes every trace
+    /// of it; nothing to do when it is gone.
     func remove(id: String) throws(DriverError)
 
     /// The workload's counters, or nil when it does not run.

@@ -128,6 +128,12 @@ final class Domain: @unchecked Sendable {
         guard virDomainCreate(pointer) == 0 else { throw DriverError(.runtime, "cannot start \(name): \(LibvirtConnection.lastError())") }
     }
 
+    /// Asks the guest to shut down (an ACPI power-button press); a domain already off is fine.
+    func shutdown() throws(DriverError) {
+        guard virDomainIsActive(pointer) == 1 else { return }
+        guard virDomainShutdown(pointer) == 0 else { throw DriverError(.runtime, "cannot shut down \(name): \(LibvirtConnection.lastError())") }
+    }
+
     /// Stops the domain at once (power off); a domain already off is fine.
     func destroy() throws(DriverError) {
         guard virDomainIsActive(pointer) == 1 else { return }

@@ -3,7 +3,7 @@ import Foundation
 import WorkloadDriver
 
 /// Runs virtual machine workloads as libvirt domains: defined persistently with Suanli metadata
-/// (so that a restarted agent adopts them), started, destroyed and undefined.
+/// (so that a restarted agent adopts them), started, shut down, destroyed and undefined.
 public struct LibvirtDriver: WorkloadDriver {
     public let name = "libvirt"
     private let connection: LibvirtConnection
@@ -66,6 +66,10 @@ public struct LibvirtDriver: WorkloadDriver {
             try? domain.undefine()
             throw error
         }
+    }
+
+    public func stop(id: String) throws(DriverError) {
+        try connection.domain(named: DomainXML.name(for: id))?.shutdown()
     }
 
     public func remove(id: String) throws(DriverError) {

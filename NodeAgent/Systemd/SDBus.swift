@@ -116,6 +116,11 @@ final class Message {
         try check(sd_bus_message_append_basic(pointer, Self.code("b"), &flag), "boolean")
     }
 
+    func append(_ value: Int32) throws(DriverError) {
+        var number = value
+        try check(sd_bus_message_append_basic(pointer, Self.code("i"), &number), "int32")
+    }
+
     func append(_ value: UInt64) throws(DriverError) {
         var number = value
         try check(sd_bus_message_append_basic(pointer, Self.code("t"), &number), "uint64")

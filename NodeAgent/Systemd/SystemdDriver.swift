@@ -111,15 +111,26 @@ public struct SystemdDriver: WorkloadDriver {
         }
     }
 
+    public func stop(id: String) throws(DriverError) {
+        try requestStop(try Self.unitName(for: id))
+    }
+
     public func remove(id: String) throws(DriverError) {
         let unit = try Self.unitName(for: id)
         guard try unitPath(unit) != nil else { return }
+        // What still runs is killed first, so that the stop below does not wait for it.
+        _ = try? bus.call(path: Self.managerPath, interface: Self.manager, member: "KillUnit") { message throws(DriverError) in
+            try message.append(unit)
+            try message.append("all")
+            try message.append(Int32(SIGKILL))
+        }
         try unload(unit)
     }
 
     public func usage(id: String) throws(DriverError) -> UsageCounters? {
         guard let path = try unitPath(try Self.unitName(for: id)) else { return nil }
-        guard try property(path, "org.freedesktop.systemd1.Unit", "ActiveState") == "active" else { return nil }
+        // A unit stopping still runs (and uses) until its processes are gone.
+        guard ["active", "deactivating"].contains(try property(path, "org.freedesktop.systemd1.Unit", "ActiveState")) else { return nil }
         let service = "org.freedesktop.systemd1.Service"
         // systemd reports an unknown counter as the largest value.
         func known(_ value: UInt64) -> UInt64 { value == .max ? 0 : value }
@@ -180,7 +191,8 @@ public struct SystemdDriver: WorkloadDriver {
     }
 
     /// Stops the unit, clears a failed state, and waits until systemd unloaded it.
-    private func unload(_ unit: String) throws(DriverError) {
+    /// StopUnit: systemd sends the unit SIGTERM, and SIGKILL after its stop timeout (90 s).
+    private func requestStop(_ unit: String) throws(DriverError) {
         do throws(DriverError) {
             _ = try bus.call(path: Self.managerPath, interface: Self.manager, member: "StopUnit") { message throws(DriverError) in
                 try message.append(unit)
@@ -189,6 +201,10 @@ public struct SystemdDriver: WorkloadDriver {
         } catch where error.message.contains("NoSuchUnit") {
             return
         }
+    }
+
+    private func unload(_ unit: String) throws(DriverError) {
+        try requestStop(unit)
         let clock = ContinuousClock()
         let deadline = clock.now + stopTimeout
         while let path = try unitPath(unit) {

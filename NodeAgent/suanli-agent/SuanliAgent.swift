@@ -49,6 +49,8 @@ struct SuanliAgent: AsyncParsableCommand {
     var meteringInterval: Double?
     @Option(help: "Seconds between reconciliation passes (default 5).")
     var reconcileInterval: Double?
+    @Option(help: "Seconds a workload asked to stop may take before it is killed (default 30; 0 kills at once).")
+    var stopGrace: Double?
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -77,7 +79,8 @@ struct SuanliAgent: AsyncParsableCommand {
             "gpus": "\(inventory.gpus.count)", "drivers": "\(drivers.map(\.name).joined(separator: ","))",
         ])
 
-        let reconciler = Reconciler(store: store, drivers: drivers, logger: logger, onReport: { upload.fire() })
+        let reconciler = Reconciler(
+            store: store, drivers: drivers, logger: logger, stopGraceSeconds: settings.stopGraceSeconds ?? 30, onReport: { upload.fire() })
         let target = try Self.endpoint(settings.scheduler)
         let token = try settings.token ?? settings.tokenFile.map { path in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read the token file \(path)") }
@@ -121,12 +124,16 @@ struct SuanliAgent: AsyncParsableCommand {
         settings.systemdBus = systemdBus ?? settings.systemdBus
         settings.meteringIntervalSeconds = meteringInterval ?? settings.meteringIntervalSeconds
         settings.reconcileIntervalSeconds = reconcileInterval ?? settings.reconcileIntervalSeconds
+        settings.stopGraceSeconds = stopGrace ?? settings.stopGraceSeconds
         guard let nodeClass = settings.nodeClass, ["general", "ai", "hpc", "edge"].contains(nodeClass) else {
             throw ValidationError("--class (or nodeClass) must be general, ai, hpc or edge, got \(settings.nodeClass.map { "'\($0)'" } ?? "nothing")")
         }
         guard settings.site?.isEmpty == false else { throw ValidationError("--site (or site) is required") }
         for (name, value) in [("--metering-interval", settings.meteringIntervalSeconds), ("--reconcile-interval", settings.reconcileIntervalSeconds)] {
             if let value, !(value > 0) { throw ValidationError("\(name) must be a positive number of seconds, got \(value)") }
+        }
+        if let grace = settings.stopGraceSeconds, !(grace >= 0) {
+            throw ValidationError("--stop-grace (or stopGraceSeconds) must be 0 or more seconds, got \(grace)")
         }
         return settings
     }

@@ -23,7 +23,7 @@ extension HostTests {
                     "--scheduler", "127.0.0.1:\(schedulerPort)", "--token", SchedulerProcess.bootstrapToken, "--data-dir", dataDir.path,
                     "--node-id", "e2e-node", "--class", "general", "--site", "center",
                     "--libvirt-uri", Hosts.qemuURI!, "--systemd-bus", Hosts.systemdBus!,
-                    "--metering-interval", "1", "--reconcile-interval", "1",
+                    "--metering-interval", "1", "--reconcile-interval", "1", "--stop-grace", "3",
                 ]
                 try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
                 let log = dataDir.appendingPathComponent("agent.log")

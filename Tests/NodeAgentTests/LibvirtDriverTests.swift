@@ -28,7 +28,7 @@ extension HostTests {
             #expect(DomainXML.workloadID(inMetadata: "<workload xmlns='\(DomainXML.namespace)' id='r&lt;1&gt;/0' tenant='water'/>") == "r<1>/0")
         }
 
-        @Test("define and start, idempotent start, adoption by a second driver, remove, lifecycle events")
+        @Test("define and start, idempotent start, adoption by a second driver, shutdown, remove, lifecycle events")
         func lifecycle() throws {
             let directory = try temporaryDirectory()
             let image = try blankDisk(in: directory)
@@ -44,6 +44,10 @@ extension HostTests {
             #expect(try adopted.list().contains(ObservedWorkload(id: "life/0", state: .running)))
             #expect(try adopted.usage(id: "life/0")?.memoryBytes == 128 << 20)
 
+            // The test driver's guest powers off as soon as it is asked to.
+            try adopted.stop(id: "life/0")
+            try adopted.stop(id: "life/0")
+            #expect(try driver.list().filter { $0.id == "life/0" } == [ObservedWorkload(id: "life/0", state: .exited(failed: false, message: "the virtual machine powered off"))])
             try adopted.remove(id: "life/0")
             try adopted.remove(id: "life/0")
             #expect(try driver.list().contains { $0.id == "life/0" } == false)

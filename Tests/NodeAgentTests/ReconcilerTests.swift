@@ -51,15 +51,18 @@ extension HostTests {
             #expect(sample.workloadID == "conv/0" && sample.end - sample.start == 10 && sample.cpuCoreHours > 0)
             #expect(abs(sample.memoryGiBHours - 0.125 * 10 / 3600) < 1e-9)
 
-            // Stopped: metered up to the moment it is removed, then forgotten.
+            // Stopped: metered up to the moment it is asked to shut down; once it is off, removed,
+            // reported and forgotten.
             try store.apply(.stop(id: "conv/0"), at: clock.now())
             clock.advance(4)
+            try await restarted.reconcile()
+            let last = try #require(try store.pendingSamples().last)
+            #expect(last.sequence == sample.sequence + 1 && last.start == sample.end && last.end - last.start == 4)
+            #expect(try store.workload("conv/0")?.stopDeadline == clock.now() + 30)
             try await restarted.reconcile()
             #expect(try driver.list().contains { $0.id.hasPrefix("conv/") } == false)
             #expect(try statuses(store).last == "conv/0 stopped")
             #expect(try store.workload("conv/0") == nil)
-            let last = try #require(try store.pendingSamples().last)
-            #expect(last.sequence == sample.sequence + 1 && last.start == sample.end && last.end - last.start == 4)
         }
 
         @Test("a workload whose lease ended is stopped, metered to the end and reported, with or without the scheduler")
@@ -77,6 +80,8 @@ extension HostTests {
             try await reconciler.reconcile()
             #expect(try driver.list().map(\.id) == ["lease/0"])
             clock.advance(1)
+            try await reconciler.reconcile()
+            #expect(try driver.list().map(\.state) == [.exited(failed: false, message: "the virtual machine powered off")])
             try await reconciler.reconcile()
             #expect(try driver.list().isEmpty)
             #expect(try store.workload("lease/0")?.phase == .finished)
@@ -106,10 +111,21 @@ extension HostTests {
             try store.apply(.stop(id: "again/0"), at: 0)
             try store.apply(.sync([definition]), at: 0)
             #expect(try store.workload("again/0")?.phase == .replacing)
-            try await reconciler.reconcile()
-            try await reconciler.reconcile()
+            // Shut down, removed, started again.
+            for _ in 0..<3 { try await reconciler.reconcile() }
             #expect(try store.workload("again/0")?.phase == .running)
             #expect(try driver.list().map(\.id) == ["again/0"])
+        }
+
+        @Test("a stop from the scheduler that arrives during a pass stands")
+        func stopDuringPass() throws {
+            let store = try AgentStore(directory: try temporaryDirectory())
+            try store.apply(.start(service("race/0", ["/bin/true"])), at: 0)
+            // The pass read the workload as pending; the scheduler's stop lands before it writes.
+            try store.apply(.stop(id: "race/0"), at: 1)
+            try store.transition("race/0", to: .running, report: (.running, "started by systemd"), at: 2) { $0.startedAt = 2 }
+            #expect(try store.workload("race/0")?.phase == .stopping)
+            #expect(try store.workload("race/0")?.startedAt == 2)
         }
 
         @Test("a domain tagged for Suanli but not assigned is removed")
@@ -160,6 +176,41 @@ extension HostTests {
             #expect(try store.workload(flaky)?.restarts == 1)
             try store.apply(.stop(id: flaky), at: clock.now())
             try await reconciler.reconcile()
+        }
+
+        @Test("a stopped unit gets SIGTERM; one that ignores it is killed when the grace period ends",
+              .enabled(if: Hosts.systemdBus != nil, "needs scripts/test-hosts"))
+        func gracefulStop() async throws {
+            let store = try AgentStore(directory: try temporaryDirectory())
+            let clock = Clock()
+            let driver = try SystemdDriver(busAddress: Hosts.systemdBus, hostMemoryMiB: 4096)
+            let reconciler = Reconciler(store: store, drivers: [driver], logger: Logger(label: "test"), stopGraceSeconds: 10, now: clock.now)
+            let tag = UUID().uuidString.prefix(8)
+            let polite = "polite-\(tag)/0", stubborn = "stubborn-\(tag)/0"
+            try store.apply(.start(service(polite, ["/bin/sleep", "infinity"])), at: clock.now())
+            try store.apply(.start(service(stubborn, ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"])), at: clock.now())
+            try await reconciler.reconcile()
+            #expect(try await eventually { try driver.list().filter { [polite, stubborn].contains($0.id) && $0.state == .running }.count == 2 })
+
+            try store.apply(.stop(id: polite), at: clock.now())
+            try store.apply(.stop(id: stubborn), at: clock.now())
+            clock.advance(1)
+            try await reconciler.reconcile()
+            #expect(try store.pendingSamples().map(\.workloadID).sorted() == [polite, stubborn])
+            #expect(try await eventually { try !driver.list().contains { $0.id == polite } })
+            try await reconciler.reconcile()
+            #expect(try statuses(store).suffix(1) == ["\(polite) stopped"])
+            #expect(try store.workload(polite) == nil)
+
+            // Still running within the grace period; killed (and metered again) when it ends.
+            clock.advance(9.5)
+            try await reconciler.reconcile()
+            #expect(try driver.list().contains(ObservedWorkload(id: stubborn, state: .running)))
+            clock.advance(0.5)
+            try await reconciler.reconcile()
+            #expect(try driver.list().contains { $0.id == stubborn } == false)
+            #expect(try statuses(store).suffix(1) == ["\(stubborn) stopped"])
+            #expect(try store.pendingSamples().filter { $0.workloadID == stubborn }.map { $0.end - $0.start } == [1, 10])
         }
     }
 }
