@@ -8,7 +8,9 @@ extension WorkloadDefinition {
         let runtime: Runtime
         switch message.spec.runtime {
         case .vm(let vm):
-            runtime = .virtualMachine(VirtualMachine(image: vm.image, network: vm.network, kernel: vm.kernel, initrd: vm.initrd, kernelArguments: vm.kernelArgs))
+            runtime = .virtualMachine(VirtualMachine(
+                image: vm.image, volume: vm.volume.isEmpty ? nil : vm.volume, network: vm.network, kernel: vm.kernel, initrd: vm.initrd,
+                kernelArguments: vm.kernelArgs))
         case .service(let service):
             runtime = .service(Service(command: service.command, user: service.user, environment: service.environment, tasksMax: service.tasksMax))
         case nil:

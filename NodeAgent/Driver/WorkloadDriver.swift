@@ -21,16 +21,20 @@ public struct WorkloadDefinition: Sendable, Codable, Equatable {
     }
 
     public struct VirtualMachine: Sendable, Codable, Equatable {
-        /// Absolute path of the disk image on the node (qcow2 or raw, told by its header).
+        /// Absolute path of the disk image on the node (qcow2 or raw, told by its header); empty
+        /// when the disk is a volume.
         public var image: String
+        /// The disk as a libvirt storage volume, `POOL/VOLUME`; nil when it is an image.
+        public var volume: String?
         /// A libvirt network name; empty for no network interface.
         public var network: String
         public var kernel: String
         public var initrd: String
         public var kernelArguments: String
 
-        public init(image: String, network: String = "", kernel: String = "", initrd: String = "", kernelArguments: String = "") {
+        public init(image: String, volume: String? = nil, network: String = "", kernel: String = "", initrd: String = "", kernelArguments: String = "") {
             self.image = image
+            self.volume = volume
             self.network = network
             self.kernel = kernel
             self.initrd = initrd

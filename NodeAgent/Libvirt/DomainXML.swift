@@ -12,8 +12,8 @@ public enum DomainXML {
     }
 
     /// The domain for `workload`. `type` is libvirt's domain type: `kvm`, `qemu` (software
-    /// emulation) or `test`; `imageFormat` is `raw` or `qcow2`.
-    public static func domain(for workload: WorkloadDefinition, vm: WorkloadDefinition.VirtualMachine, type: String, imageFormat: String) -> String {
+    /// emulation) or `test`; `diskFormat` is the image's or the volume's (`raw`, `qcow2`...).
+    public static func domain(for workload: WorkloadDefinition, vm: WorkloadDefinition.VirtualMachine, type: String, diskFormat: String) -> String {
         let vcpus = max(1, (workload.cpuMillis + 999) / 1000)
         var os = "    <type arch='x86_64'>hvm</type>\n"
         if !vm.kernel.isEmpty {
@@ -24,11 +24,18 @@ public enum DomainXML {
             os += "    <boot dev='hd'/>\n"
         }
         var devices = ""
-        if !vm.image.isEmpty {
+        let source: String? =
+            if let volume = vm.volume.flatMap(volume) {
+                "<disk type='volume' device='disk'>\n      <source pool='\(escape(volume.pool))' volume='\(escape(volume.name))'/>"
+            } else if !vm.image.isEmpty {
+                "<disk type='file' device='disk'>\n      <source file='\(escape(vm.image))'/>"
+            } else {
+                nil
+            }
+        if let source {
             devices += """
-                    <disk type='file' device='disk'>
-                      <driver name='qemu' type='\(imageFormat)'/>
-                      <source file='\(escape(vm.image))'/>
+                    \(source)
+                      <driver name='qemu' type='\(escape(diskFormat))'/>
                       <target dev='vda' bus='virtio'/>
                     </disk>
 
@@ -68,6 +75,23 @@ public enum DomainXML {
               </devices>
             </domain>
             """
+    }
+
+    /// The pool and the volume of `POOL/VOLUME`, or nil when it is not of that form.
+    public static func volume(_ text: String) -> (pool: String, name: String)? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    /// The format of a storage volume from its description (`virStorageVolGetXMLDesc`): its
+    /// target's `<format type=...>`, raw when it has none.
+    public static func format(ofVolume xml: String) -> String {
+        guard let start = xml.range(of: "<target>"), let end = xml[start.upperBound...].range(of: "</target>"),
+              let match = xml[start.upperBound..<end.lowerBound].range(of: #"<format type=['"][^'"]+['"]"#, options: .regularExpression)
+        else { return "raw" }
+        let format = String(xml[match].dropFirst(14).dropLast())
+        return format == "none" ? "raw" : format
     }
 
     /// The workload id in a domain's metadata element, as `virDomainGetMetadata` returns it.

@@ -79,6 +79,20 @@ final class LibvirtConnection: @unchecked Sendable {
         return Domain(pointer)
     }
 
+    /// The description (XML) of volume `name` in storage pool `pool`, or nil when the pool (or
+    /// the volume in it) does not exist or is not active.
+    func volumeXML(pool: String, name: String) throws(DriverError) -> String? {
+        guard let storagePool = virStoragePoolLookupByName(try pointer(), pool) else { return nil }
+        defer { virStoragePoolFree(storagePool) }
+        guard let volume = virStorageVolLookupByName(storagePool, name) else { return nil }
+        defer { virStorageVolFree(volume) }
+        guard let xml = virStorageVolGetXMLDesc(volume, 0) else {
+            throw DriverError(.runtime, "cannot describe volume \(pool)/\(name): \(Self.lastError())")
+        }
+        defer { free(xml) }
+        return String(cString: xml)
+    }
+
     /// The host's CPUs and memory as libvirt sees them.
     func nodeInfo() throws(DriverError) -> (cpus: Int, memoryKiB: UInt64, model: String) {
         var info = virNodeInfo()

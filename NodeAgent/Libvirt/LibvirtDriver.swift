@@ -59,7 +59,7 @@ public struct LibvirtDriver: WorkloadDriver {
             return
         }
         let format = try validate(workload, vm)
-        let domain = try connection.define(xml: DomainXML.domain(for: workload, vm: vm, type: domainType, imageFormat: format))
+        let domain = try connection.define(xml: DomainXML.domain(for: workload, vm: vm, type: domainType, diskFormat: format))
         do {
             try domain.create()
         } catch {
@@ -94,17 +94,27 @@ public struct LibvirtDriver: WorkloadDriver {
             blockBytes: sum("block.", [".rd.bytes", ".wr.bytes"]))
     }
 
-    /// Rejects what cannot run here before libvirt sees it; returns the image format.
+    /// Rejects what cannot run here before libvirt sees it; returns the disk's format.
     private func validate(_ workload: WorkloadDefinition, _ vm: WorkloadDefinition.VirtualMachine) throws(DriverError) -> String {
         if workload.memoryMiB <= 0 || workload.memoryMiB > hostMemoryMiB {
             throw DriverError(.rejected, "memory \(workload.memoryMiB) MiB does not fit this host's \(hostMemoryMiB) MiB")
         }
-        if vm.image.isEmpty && vm.kernel.isEmpty {
-            throw DriverError(.rejected, "a virtual machine needs a disk image or a kernel")
+        if vm.image.isEmpty && vm.volume == nil && vm.kernel.isEmpty {
+            throw DriverError(.rejected, "a virtual machine needs a disk image, a volume or a kernel")
+        }
+        if !vm.image.isEmpty && vm.volume != nil {
+            throw DriverError(.rejected, "a virtual machine has one disk: an image or a volume, not both")
         }
         for (field, path) in [("image", vm.image), ("kernel", vm.kernel), ("initrd", vm.initrd)] where !path.isEmpty {
             guard path.hasPrefix("/") else { throw DriverError(.rejected, "\(field) '\(path)' is not an absolute path") }
             guard FileManager.default.isReadableFile(atPath: path) else { throw DriverError(.rejected, "\(field) '\(path)' does not exist on this node") }
+        }
+        if let text = vm.volume {
+            guard let volume = DomainXML.volume(text) else { throw DriverError(.rejected, "volume '\(text)' is not POOL/VOLUME") }
+            guard let xml = try connection.volumeXML(pool: volume.pool, name: volume.name) else {
+                throw DriverError(.rejected, "volume '\(text)' does not exist on this node")
+            }
+            return DomainXML.format(ofVolume: xml)
         }
         guard !vm.image.isEmpty, let file = FileHandle(forReadingAtPath: vm.image) else { return "raw" }
         defer { try? file.close() }

@@ -177,7 +177,7 @@ public nonisolated struct Suanli_Agent_V1_VirtualMachineSpec: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Path of the disk image on the node.
+  /// Path of the disk image on the node; empty when the disk is a storage volume.
   public var image: String = String()
 
   public var network: String = String()
@@ -187,6 +187,9 @@ public nonisolated struct Suanli_Agent_V1_VirtualMachineSpec: Sendable {
   public var initrd: String = String()
 
   public var kernelArgs: String = String()
+
+  /// The disk as a libvirt storage volume, "POOL/VOLUME"; empty when the disk is an image.
+  public var volume: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -958,7 +961,7 @@ nonisolated extension Suanli_Agent_V1_WatchAssignmentsRequest: SwiftProtobuf.Mes
 
 nonisolated extension Suanli_Agent_V1_VirtualMachineSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VirtualMachineSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}network\0\u{1}kernel\0\u{1}initrd\0\u{3}kernel_args\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}network\0\u{1}kernel\0\u{1}initrd\0\u{3}kernel_args\0\u{1}volume\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -971,6 +974,7 @@ nonisolated extension Suanli_Agent_V1_VirtualMachineSpec: SwiftProtobuf.Message,
       case 3: try { try decoder.decodeSingularStringField(value: &self.kernel) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.initrd) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.kernelArgs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.volume) }()
       default: break
       }
     }
@@ -992,6 +996,9 @@ nonisolated extension Suanli_Agent_V1_VirtualMachineSpec: SwiftProtobuf.Message,
     if !self.kernelArgs.isEmpty {
       try visitor.visitSingularStringField(value: self.kernelArgs, fieldNumber: 5)
     }
+    if !self.volume.isEmpty {
+      try visitor.visitSingularStringField(value: self.volume, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1001,6 +1008,7 @@ nonisolated extension Suanli_Agent_V1_VirtualMachineSpec: SwiftProtobuf.Message,
     if lhs.kernel != rhs.kernel {return false}
     if lhs.initrd != rhs.initrd {return false}
     if lhs.kernelArgs != rhs.kernelArgs {return false}
+    if lhs.volume != rhs.volume {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

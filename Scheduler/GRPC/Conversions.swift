@@ -91,7 +91,8 @@ extension Suanli_Agent_V1_WorkloadSpec {
         restart = (spec.restart ?? .never).rawValue
         if let vm = spec.vm {
             var message = Suanli_Agent_V1_VirtualMachineSpec()
-            message.image = vm.image
+            message.image = vm.image ?? ""
+            message.volume = vm.volume ?? ""
             message.network = vm.network ?? ""
             message.kernel = vm.kernel ?? ""
             message.initrd = vm.initrd ?? ""

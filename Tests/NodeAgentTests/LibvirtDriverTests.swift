@@ -15,7 +15,7 @@ extension HostTests {
             workload.cpuMillis = 1500
             let xml = DomainXML.domain(
                 for: workload, vm: .init(image: "/images/a b.qcow2", network: "default", kernel: "/boot/vmlinuz", initrd: "/boot/initrd", kernelArguments: "console=ttyS0 a='b'"),
-                type: "qemu", imageFormat: "qcow2")
+                type: "qemu", diskFormat: "qcow2")
             #expect(xml.contains("<domain type='qemu'>"))
             #expect(xml.contains("<name>suanli-r&lt;1&gt;.0</name>"))
             #expect(xml.contains("<memory unit='MiB'>2048</memory>"))
@@ -25,6 +25,16 @@ extension HostTests {
             #expect(xml.contains("<source network='default'/>"))
             #expect(xml.contains("<kernel>/boot/vmlinuz</kernel>") && xml.contains("<initrd>/boot/initrd</initrd>"))
             #expect(xml.contains("<cmdline>console=ttyS0 a=&apos;b&apos;</cmdline>"))
+            #expect(!xml.contains("type='volume'"))
+
+            // A storage volume instead of an image file, with the format the pool gives it.
+            let onVolume = DomainXML.domain(for: workload, vm: .init(image: "", volume: "images/vm&1.qcow2"), type: "kvm", diskFormat: "qcow2")
+            #expect(onVolume.contains("<disk type='volume' device='disk'>\n      <source pool='images' volume='vm&amp;1.qcow2'/>\n      <driver name='qemu' type='qcow2'/>"))
+            #expect(!onVolume.contains("<source file="))
+            #expect(DomainXML.volume("images/a.qcow2")! == ("images", "a.qcow2"))
+            #expect(DomainXML.volume("a.qcow2") == nil && DomainXML.volume("images/") == nil && DomainXML.volume("a/b/c") == nil)
+            #expect(DomainXML.format(ofVolume: "<volume><name>a</name><target><path>/p/a</path><format type='qcow2'/></target><backingStore><format type='raw'/></backingStore></volume>") == "qcow2")
+            #expect(DomainXML.format(ofVolume: "<volume><name>a</name><target><path>/p/a</path></target><backingStore><format type='qcow2'/></backingStore></volume>") == "raw")
             #expect(DomainXML.workloadID(inMetadata: "<workload xmlns='\(DomainXML.namespace)' id='r&lt;1&gt;/0' tenant='water'/>") == "r<1>/0")
         }
 
@@ -73,8 +83,28 @@ extension HostTests {
             #expect(rejection(vm("bad/0", image: "/nonexistent/disk.qcow2")) == "image '/nonexistent/disk.qcow2' does not exist on this node")
             #expect(rejection(vm("bad/1", image: "disk.qcow2")) == "image 'disk.qcow2' is not an absolute path")
             #expect(rejection(vm("bad/2", image: image, memoryMiB: 8192)) == "memory 8192 MiB does not fit this host's 4096 MiB")
-            #expect(rejection(vm("bad/3", image: "")) == "a virtual machine needs a disk image or a kernel")
+            #expect(rejection(vm("bad/3", image: "")) == "a virtual machine needs a disk image, a volume or a kernel")
             #expect(try driver.list().contains { $0.id.hasPrefix("bad/") } == false)
+        }
+
+        @Test("a disk from a storage volume: runs when the volume exists, rejected when it does not or when an image is also given")
+        func volumes() throws {
+            let driver = try LibvirtDriver(uri: try privateTestHost(), hostMemoryMiB: 4096)
+            func onVolume(_ id: String, _ volume: String, image: String = "") -> WorkloadDefinition {
+                WorkloadDefinition(id: id, tenant: "water", cpuMillis: 1000, memoryMiB: 128, runtime: .virtualMachine(.init(image: image, volume: volume)))
+            }
+            try driver.start(onVolume("vol/0", "images/disk.qcow2"))
+            #expect(try driver.list() == [ObservedWorkload(id: "vol/0", state: .running)])
+            try driver.remove(id: "vol/0")
+            for (workload, reason) in [
+                (onVolume("vol/1", "images/missing.qcow2"), "volume 'images/missing.qcow2' does not exist on this node"),
+                (onVolume("vol/2", "nopool/disk.qcow2"), "volume 'nopool/disk.qcow2' does not exist on this node"),
+                (onVolume("vol/3", "disk.qcow2"), "volume 'disk.qcow2' is not POOL/VOLUME"),
+                (onVolume("vol/4", "images/disk.qcow2", image: try blankDisk(in: try temporaryDirectory())), "a virtual machine has one disk: an image or a volume, not both"),
+            ] {
+                #expect(throws: DriverError(.rejected, reason)) { try driver.start(workload) }
+            }
+            #expect(try driver.list().isEmpty)
         }
 
         @Test("an unreachable libvirt is reported as unavailable")

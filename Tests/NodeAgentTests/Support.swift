@@ -16,13 +16,23 @@ enum Hosts {
 @Suite("Node agent against libvirt and systemd", .serialized)
 enum HostTests {}
 
-/// A private libvirt test-driver host (2 CPUs, 8 GiB): its state belongs to one connection.
+/// A private libvirt test-driver host (2 CPUs, 8 GiB, a storage pool `images` holding the qcow2
+/// volume `disk.qcow2`): its state belongs to one connection.
 func privateTestHost() throws -> String {
     let file = try temporaryDirectory().appendingPathComponent("node.xml")
     try """
         <node>
           <cpu><mhz>2000</mhz><model>test</model><active>2</active><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>
           <memory>8388608</memory>
+          <pool type='dir'>
+            <name>images</name>
+            <target><path>/var/lib/suanli-test-images</path></target>
+            <volume type='file'>
+              <name>disk.qcow2</name>
+              <capacity unit='MiB'>16</capacity>
+              <target><format type='qcow2'/></target>
+            </volume>
+          </pool>
         </node>
         """.write(to: file, atomically: true, encoding: .utf8)
     return "test://" + file.path

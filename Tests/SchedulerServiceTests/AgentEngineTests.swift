@@ -210,6 +210,19 @@ struct AgentEngineTests {
             try scheduler.submit([RequestSpec(kind: .vm, cpu: 1, workload: WorkloadSpec(vm: VirtualMachineSpec(image: "disk.qcow2")))], by: water)
         }
         #expect(relative?.field == "workload.vm.image")
+        for (vm, field) in [
+            (VirtualMachineSpec(image: "/disk.qcow2", volume: "default/disk.qcow2"), "workload.vm"),
+            (VirtualMachineSpec(), "workload.vm"),
+            (VirtualMachineSpec(volume: "disk.qcow2"), "workload.vm.volume"),
+            (VirtualMachineSpec(volume: "default/"), "workload.vm.volume"),
+            (VirtualMachineSpec(volume: "a/b/c"), "workload.vm.volume"),
+        ] {
+            let refused = #expect(throws: ServiceError.self) {
+                try scheduler.submit([RequestSpec(kind: .vm, cpu: 1, workload: WorkloadSpec(vm: vm))], by: water)
+            }
+            #expect(refused?.field == field, "\(vm)")
+        }
+        _ = try scheduler.submit([RequestSpec(kind: .vm, cpu: 1, workload: WorkloadSpec(vm: VirtualMachineSpec(volume: "default/disk.qcow2")))], by: water)
         let mismatch = #expect(throws: ServiceError.self) {
             try scheduler.submit([RequestSpec(kind: .service, cpu: 1, workload: WorkloadSpec(vm: VirtualMachineSpec(image: "/disk.qcow2")))], by: water)
         }

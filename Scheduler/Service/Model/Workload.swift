@@ -23,8 +23,18 @@ public struct WorkloadSpec: Sendable, Hashable, Codable {
         case (nil, nil), (.some, .some):
             throw ServiceError.invalid(prefix + "workload", "give exactly one of vm and service")
         case (let vm?, nil):
-            guard vm.image.hasPrefix("/"), !vm.image.contains("\0") else {
-                throw ServiceError.invalid(prefix + "workload.vm.image", "must be an absolute path on the node, got '\(vm.image)'")
+            switch (vm.image, vm.volume) {
+            case (nil, nil), (.some, .some):
+                throw ServiceError.invalid(prefix + "workload.vm", "give exactly one of image and volume")
+            case (let image?, nil):
+                guard image.hasPrefix("/"), !image.contains("\0") else {
+                    throw ServiceError.invalid(prefix + "workload.vm.image", "must be an absolute path on the node, got '\(image)'")
+                }
+            case (nil, let volume?):
+                let parts = volume.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !volume.contains("\0") else {
+                    throw ServiceError.invalid(prefix + "workload.vm.volume", "must be POOL/VOLUME, got '\(volume)'")
+                }
             }
         case (nil, let service?):
             guard let program = service.command.first, !program.isEmpty else {
@@ -42,15 +52,18 @@ public struct WorkloadSpec: Sendable, Hashable, Codable {
 
 /// A virtual machine run through libvirt; its vCPUs and memory are the request's resources.
 public struct VirtualMachineSpec: Sendable, Hashable, Codable {
-    /// The disk image's absolute path on the node.
-    public var image: String
+    /// The disk image's absolute path on the node; nil when the disk is a volume.
+    public var image: String?
+    /// The disk as a libvirt storage volume, `POOL/VOLUME`; nil when it is an image.
+    public var volume: String?
     public var network: String?
     public var kernel: String?
     public var initrd: String?
     public var kernelArgs: String?
 
-    public init(image: String, network: String? = nil, kernel: String? = nil, initrd: String? = nil, kernelArgs: String? = nil) {
+    public init(image: String? = nil, volume: String? = nil, network: String? = nil, kernel: String? = nil, initrd: String? = nil, kernelArgs: String? = nil) {
         self.image = image
+        self.volume = volume
         self.network = network
         self.kernel = kernel
         self.initrd = initrd
