@@ -24,7 +24,7 @@ public enum DomainXML {
             os += "    <boot dev='hd'/>\n"
         }
         var devices = ""
-        let source: String? =
+        let disk: String? =
             if let volume = vm.volume.flatMap(volume) {
                 "<disk type='volume' device='disk'>\n      <source pool='\(escape(volume.pool))' volume='\(escape(volume.name))'/>"
             } else if !vm.image.isEmpty {
@@ -32,9 +32,9 @@ public enum DomainXML {
             } else {
                 nil
             }
-        if let source {
+        if let disk {
             devices += """
-                    \(source)
+                    \(disk)
                       <driver name='qemu' type='\(escape(diskFormat))'/>
                       <target dev='vda' bus='virtio'/>
                     </disk>
