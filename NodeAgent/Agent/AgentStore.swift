@@ -82,8 +82,8 @@ public final class AgentStore: Sendable {
 
     /// Applies the scheduler's assignments: `sync` replaces the whole set, the others change one
     /// workload. New workloads are accepted (and reported so); a changed runtime is replaced; a
-    /// workload no longer assigned is marked stopping, for the reconciler to meter it one last
-    /// time, remove it and forget it.
+    /// workload no longer assigned is marked stopping, for the reconciler to stop it, meter it to
+    /// the end, and forget it.
     public func apply(_ change: AssignmentChange, at now: Double) throws {
         try database.write { db in
             switch change {
@@ -239,7 +239,8 @@ public struct LocalWorkload: Sendable, Equatable, Codable, FetchableRecord, Pers
         case replacing
         /// It ended and is not restarted (its policy or its lease), or it could not start; reported.
         case finished
-        /// No longer assigned: metered one last time, removed, reported and forgotten.
+        /// No longer assigned: stopped (cleanly within the grace period, else killed) and metered
+        /// to the end, then reported and forgotten.
         case stopping
     }
 

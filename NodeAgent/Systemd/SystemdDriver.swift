@@ -190,7 +190,6 @@ public struct SystemdDriver: WorkloadDriver {
         }
     }
 
-    /// Stops the unit, clears a failed state, and waits until systemd unloaded it.
     /// StopUnit: systemd sends the unit SIGTERM, and SIGKILL after its stop timeout (90 s).
     private func requestStop(_ unit: String) throws(DriverError) {
         do throws(DriverError) {
@@ -203,6 +202,7 @@ public struct SystemdDriver: WorkloadDriver {
         }
     }
 
+    /// Stops the unit, clears a failed state, and waits until systemd unloaded it.
     private func unload(_ unit: String) throws(DriverError) {
         try requestStop(unit)
         let clock = ContinuousClock()

@@ -65,7 +65,7 @@ extension HostTests {
             #expect(try store.workload("conv/0") == nil)
         }
 
-        @Test("a workload whose lease ended is stopped, metered to the end and reported, with or without the scheduler")
+        @Test("a workload whose lease ended is stopped by the agent itself (no scheduler needed), metered to the end and reported")
         func leaseEnd() async throws {
             let directory = try temporaryDirectory()
             let store = try AgentStore(directory: directory)
