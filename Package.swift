@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         // The pure placement core: the standard library and swift-collections only.
@@ -52,6 +55,22 @@ let package = Package(
             name: "SchedulerSQLite",
             dependencies: ["SchedulerService", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Scheduler/Store"
+        ),
+        // Inbound connections of both servers under one cap below the descriptor limit: eviction of
+        // the longest-idle connection, request and handshake deadlines, a pause when descriptors
+        // run out (SwiftNIO channel handlers).
+        .target(
+            name: "SchedulerConnections",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Scheduler/Connections"
         ),
         // The HTTP/JSON API (Hummingbird) and its OpenAPI document.
         .target(
@@ -99,8 +118,10 @@ let package = Package(
                 "SchedulerSQLite",
                 "SchedulerHTTP",
                 "SchedulerGRPC",
+                "SchedulerConnections",
                 "Placement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

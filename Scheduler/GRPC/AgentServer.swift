@@ -24,11 +24,15 @@ public struct AgentServer: Service {
     let transport: HTTP2ServerTransport.Posix
     let logger: Logger
 
-    public init(scheduler: Scheduler, host: String, port: Int, tls: TLSFiles? = nil, logger: Logger) {
+    /// `transportConfig` carries the connection limits (`ConnectionGovernor.agentTransportConfig`).
+    public init(
+        scheduler: Scheduler, host: String, port: Int, tls: TLSFiles? = nil, transportConfig: HTTP2ServerTransport.Posix.Config = .defaults,
+        logger: Logger
+    ) {
         let security: HTTP2ServerTransport.Posix.TransportSecurity = tls.map {
             .tls(certificateChain: [.file(path: $0.certificateChain, format: .pem)], privateKey: .file(path: $0.privateKey, format: .pem))
         } ?? .plaintext
-        transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security)
+        transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security, config: transportConfig)
         server = GRPCServer(transport: transport, services: [AgentService(scheduler: scheduler)])
         self.scheduler = scheduler
         self.logger = logger

@@ -1,51 +1,31 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import SchedulerService
 
-/// The request context of the API: Hummingbird's core context and the authenticated caller.
+/// The request context of the API: Hummingbird's core context; the caller is established per
+/// operation (`Endpoint.serve`).
 public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// Set by `BearerAuthentication` on every `/v1` route but the OpenAPI document.
-    public var principal: Principal?
 
     public init(source: Source) {
         coreContext = .init(source: source)
     }
-
-    /// The caller, or `unauthenticated`.
-    func caller() throws(ServiceError) -> Principal {
-        guard let principal else { throw ServiceError(.unauthenticated, "an Authorization: Bearer token is required") }
-        return principal
-    }
 }
-
-/// Establishes the caller from `Authorization: Bearer TOKEN`.
-struct BearerAuthentication: RouterMiddleware {
-    let scheduler: Scheduler
-
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
-            throw ServiceError(.unauthenticated, "an Authorization: Bearer token is required")
-        }
-        var context = context
-        let principal = try scheduler.authenticate(token: String(header.dropFirst(7)))
-        if let tenant = principal.tenant { scheduler.countAPICall(tenant: tenant) }
-        context.principal = principal
-        return try await next(request, context)
-    }
-}
-
 
 extension ServiceError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch code {
         case .invalid: .badRequest
+        case .unprocessable: .unprocessableContent
         case .notFound: .notFound
         case .conflict: .conflict
         case .unauthenticated: .unauthorized
-        case .forbidden: .forbidden
+        case .forbidden, .quotaExceeded: .forbidden
         case .limitExceeded: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .methodNotAllowed: .methodNotAllowed
         case .unavailable: .serviceUnavailable
         default: .badRequest
         }
@@ -59,13 +39,54 @@ extension ServiceError: HTTPResponseError {
     }
 }
 
+/// A path the API has, called with a method it does not take: 405 with the methods it takes.
+struct MethodNotAllowed: HTTPResponseError {
+    var allowed: [HTTPRequest.Method]
+
+    var status: HTTPResponse.Status { .methodNotAllowed }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let methods = allowed.map(\.rawValue).joined(separator: ", ")
+        var response = try JSON.response(
+            ErrorBody(code: ServiceError.Code.methodNotAllowed.rawValue, message: "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(methods)"),
+            status: .methodNotAllowed)
+        response.headers[.allow] = methods
+        return response
+    }
+}
+
+/// Gives every error a JSON body: an unknown path is 404, a known path with another method 405
+/// with `Allow`; errors raised by the HTTP layer keep their status; anything else is logged and
+/// answered 500 without internals.
+struct ErrorBodies: RouterMiddleware {
+    let operations: [Operation]
+    let logger: Logger
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as ServiceError {
+            throw error
+        } catch let error as HTTPError where error.status == .notFound {
+            let matches = operations.compactMap { operation in operation.match(path: request.uri.path).map { (operation.method, $0) } }
+            if let best = matches.map(\.1).max() { throw MethodNotAllowed(allowed: matches.filter { $0.1 == best }.map(\.0)) }
+            throw ServiceError(.notFound, "the API has no path \(request.uri.path) (see /v1/openapi.json)")
+        } catch let error as HTTPError {
+            throw ServiceError(error.status.code == 413 ? .limitExceeded : .invalid, error.body ?? error.status.reasonPhrase)
+        } catch {
+            logger.error("unexpected error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return try JSON.response(ErrorBody(code: "internal", message: "the scheduler failed to answer; see its log"), status: .internalServerError)
+        }
+    }
+}
+
 struct ErrorBody: Codable {
     var code: String
     var message: String
     var field: String?
 }
 
-/// JSON in and out, with errors that name the field.
+/// JSON out.
 enum JSON {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -78,65 +99,11 @@ enum JSON {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Decodes a request body; a malformed body becomes `invalid` naming the field.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 8 << 20) async throws -> T {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch {
-            throw ServiceError(.limitExceeded, "the body is larger than \(limit) bytes")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw serviceError(error)
-        }
-    }
-
-    static func serviceError(_ error: DecodingError) -> ServiceError {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            var out = ""
-            for key in codingPath {
-                if let index = key.intValue { out += "[\(index)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
-            }
-            return out
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return .invalid(path(context.codingPath + [key]), "is required")
-        case .typeMismatch(let type, let context):
-            return .invalid(path(context.codingPath), "must be of type \(type)")
-        case .valueNotFound(let type, let context):
-            return .invalid(path(context.codingPath), "must be a \(type), not null")
-        case .dataCorrupted(let context):
-            let field = path(context.codingPath)
-            return context.codingPath.isEmpty
-                ? ServiceError(.invalid, "the body is not valid JSON: \(context.debugDescription)", field: "body")
-                : .invalid(field, "invalid value: \(context.debugDescription)")
-        @unknown default:
-            return ServiceError(.invalid, "the body cannot be read: \(error)", field: "body")
-        }
+    static func text(_ text: String, mediaType: String = "text/plain; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: mediaType], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 
-extension Request {
-    /// A query parameter, or nil.
-    func query(_ name: String) -> String? { uri.queryParameters.get(name) }
-
-    /// A numeric query parameter; a malformed one is `invalid` naming it.
-    func query<T: LosslessStringConvertible>(_ name: String, as: T.Type) throws(ServiceError) -> T? {
-        guard let raw = query(name) else { return nil }
-        guard let value = T(raw) else { throw ServiceError.invalid(name, "cannot read '\(raw)' as \(T.self)") }
-        return value
-    }
-
-    /// An enumerated query parameter; an unknown value is `invalid` naming it and the known ones.
-    func query<T: RawRepresentable & CaseIterable>(_ name: String, as: T.Type) throws(ServiceError) -> T? where T.RawValue == String {
-        guard let raw = query(name) else { return nil }
-        guard let value = T(rawValue: raw) else {
-            throw ServiceError.invalid(name, "unknown value '\(raw)'; known: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return value
-    }
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 }

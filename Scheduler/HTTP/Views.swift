@@ -1,7 +1,7 @@
 import Placement
 import SchedulerService
 
-/// A request as the API returns it.
+/// A request as the API returns it, in the API's names and units (schema `Request`).
 struct RequestView: Encodable {
     struct Replica: Encodable {
         var replica: Int
@@ -25,7 +25,62 @@ struct RequestView: Encodable {
         var summary: String
     }
 
+    /// What the request asks for per replica (schema `Request.spec`).
+    struct Spec: Encodable {
+        struct GPU: Encodable {
+            var count: Int
+            var milliPerGPU: Int32
+            var models: [String]
+            var minMemoryMiB: Int64
+        }
+        struct Spread: Encodable {
+            var key: String
+            var required: Bool
+        }
+        var cpu: Double
+        var memoryMiB: Int64
+        var diskGiB: Int64
+        var bandwidthMbps: Int64
+        var gpu: GPU?
+        var volumes: [VolumeRequest]
+        var originSite: String?
+        var maxLatencyMs: Double?
+        var allowedClasses: [NodeClass]?
+        var requiredLabels: [String: String]
+        var forbiddenLabels: [String: String]
+        var spread: Spread?
+        var leaseSeconds: Int64?
+        var queueDeadline: Double?
+
+        init(_ request: PlacementRequest) {
+            cpu = cores(request.resources.cpuMillis)
+            memoryMiB = request.resources.memoryMiB
+            diskGiB = request.resources.diskGiB
+            bandwidthMbps = request.resources.bandwidthMbps
+            gpu = request.gpu.map { GPU(count: $0.count, milliPerGPU: $0.milliPerGPU, models: $0.models, minMemoryMiB: $0.minMemoryMiB) }
+            volumes = request.volumes
+            originSite = request.originSite
+            maxLatencyMs = request.maxLatencyMs
+            allowedClasses = request.allowedClasses.map { $0.sorted() }
+            requiredLabels = request.requiredLabels
+            forbiddenLabels = request.forbiddenLabels
+            spread = request.spread.map { constraint in
+                let key: String
+                switch constraint.key {
+                case .node: key = "node"
+                case .site: key = "site"
+                case .region: key = "region"
+                case .label(let name): key = "label:\(name)"
+                }
+                return Spread(key: key, required: constraint.required)
+            }
+            leaseSeconds = request.leaseSeconds
+            queueDeadline = request.queueDeadline
+        }
+    }
+
     var id: String
+    var name: String
     var tenant: String
     var phase: String
     var reason: String?
@@ -40,13 +95,21 @@ struct RequestView: Encodable {
     var leaseEndsAt: Double?
     var placement: [Replica]
     var pending: Pending?
-    var spec: PlacementRequest
+    var spec: Spec
     var workload: WorkloadSpec?
-    var history: [HistoryEntry]?
+    var history: [History]?
+
+    struct History: Encodable {
+        var at: Double
+        var phase: String
+        var reason: String?
+        var actor: String
+    }
 
     init(_ status: RequestStatus, withHistory: Bool = false) {
         let record = status.record
         id = record.id
+        name = record.name
         tenant = record.tenant
         phase = record.phase.name
         reason = record.phase.reason
@@ -61,7 +124,7 @@ struct RequestView: Encodable {
         leaseEndsAt = record.leaseEndsAt
         placement = (record.allocation?.replicas ?? []).map {
             Replica(
-                replica: $0.replica, node: $0.nodeID, cpu: Double($0.resources.cpuMillis) / 1000, memoryMiB: $0.resources.memoryMiB,
+                replica: $0.replica, node: $0.nodeID, cpu: cores($0.resources.cpuMillis), memoryMiB: $0.resources.memoryMiB,
                 diskGiB: $0.resources.diskGiB, bandwidthMbps: $0.resources.bandwidthMbps, gpus: $0.gpus, volumes: $0.volumes.map(\.poolID))
         }
         pending = status.noFit.map { report in
@@ -69,13 +132,16 @@ struct RequestView: Encodable {
                 reasons: report.entries.map { Pending.Reason(code: $0.reason.code, nodes: $0.nodes) },
                 nodesEvaluated: report.nodesEvaluated, unplacedReplicas: report.unplacedReplicas, summary: report.description)
         }
-        spec = record.spec
+        spec = Spec(record.spec)
         workload = record.workload
-        history = withHistory ? status.history : nil
+        history = withHistory ? status.history.map { History(at: $0.at, phase: $0.phase, reason: $0.reason, actor: $0.actor) } : nil
     }
 }
 
-/// A node as the API returns it.
+/// Thousandths of a core as cores.
+func cores(_ millis: Int64) -> Double { Double(millis) / 1000 }
+
+/// A node as the API returns it (schema `Node`).
 struct NodeView: Encodable {
     var id: String
     var nodeClass: NodeClass
@@ -92,6 +158,24 @@ struct NodeView: Encodable {
     var gpus: [GPUView]
     var requests: Int
     var registeredAt: Double
+    var retired: Bool
+    var registration: Description?
+    var reported: Description?
+
+    /// What the operator or the agent said about the node (schema `NodeDescription`).
+    struct Description: Encodable {
+        var region: String
+        var labels: [String: String]
+        var capacity: ResourcesView
+        var gpus: [NodeRegistration.GPU]
+
+        init(_ node: Node) {
+            region = node.region
+            labels = node.labels
+            capacity = ResourcesView(node.capacity, gpuMilli: Int64(node.gpus.count) * Int64(GPUDevice.wholeMilli))
+            gpus = node.gpus.map { NodeRegistration.GPU(model: $0.model, memoryMiB: $0.memoryMiB) }
+        }
+    }
 
     struct GPUView: Encodable {
         var model: String
@@ -117,10 +201,13 @@ struct NodeView: Encodable {
         gpus = zip(node.gpus, status.freeGPUMilli).map { GPUView(model: $0.model, memoryMiB: $0.memoryMiB, freeMilli: $1) }
         requests = status.requests
         registeredAt = status.record.registeredAt
+        retired = status.record.retired
+        registration = status.record.registration.map(Description.init)
+        reported = status.record.reported.map(Description.init)
     }
 }
 
-/// A resource vector in API units: cores, MiB, GiB, Mbps and thousandths of GPUs.
+/// A resource vector in API units: cores, MiB, GiB, Mbps and thousandths of GPUs (schema `Resources`).
 struct ResourcesView: Codable, Equatable {
     var cpu: Double
     var memoryMiB: Int64
@@ -129,7 +216,7 @@ struct ResourcesView: Codable, Equatable {
     var gpuMilli: Int64
 
     init(_ resources: Resources, gpuMilli: Int64) {
-        cpu = Double(resources.cpuMillis) / 1000
+        cpu = cores(resources.cpuMillis)
         memoryMiB = resources.memoryMiB
         diskGiB = resources.diskGiB
         bandwidthMbps = resources.bandwidthMbps
@@ -137,7 +224,54 @@ struct ResourcesView: Codable, Equatable {
     }
 }
 
-/// A node as an operator registers it ahead of its agent.
+/// A catalog entry in API units (schema `CatalogEntry`).
+struct CatalogEntryView: Encodable {
+    var code: String
+    var kind: CatalogEntry.Kind
+    var name: String
+    var version: String?
+    var description: String
+    var nodeClass: NodeClass?
+    var site: String?
+    var partition: String
+    var labels: [String: String]
+    var requiredLabels: [String: String]
+    var cpu: Double
+    var memoryMiB: Int64
+    var diskGiB: Int64
+    var bandwidthMbps: Int64
+    var gpu: GPURequestSpec?
+    var workloadKind: WorkloadKind?
+    var restricted: Bool
+    var retired: Bool
+    var registeredAt: Double
+    var registeredBy: String
+
+    init(_ entry: CatalogEntry) {
+        code = entry.code
+        kind = entry.kind
+        name = entry.name
+        version = entry.version
+        description = entry.description
+        nodeClass = entry.nodeClass
+        site = entry.site
+        partition = entry.partition
+        labels = entry.labels
+        requiredLabels = entry.requiredLabels
+        cpu = cores(entry.resources.cpuMillis)
+        memoryMiB = entry.resources.memoryMiB
+        diskGiB = entry.resources.diskGiB
+        bandwidthMbps = entry.resources.bandwidthMbps
+        gpu = entry.gpu.map { GPURequestSpec(count: $0.count, milliPerGPU: $0.milliPerGPU, models: $0.models, minMemoryMiB: $0.minMemoryMiB) }
+        workloadKind = entry.workloadKind
+        restricted = entry.restricted
+        retired = entry.retired
+        registeredAt = entry.registeredAt
+        registeredBy = entry.registeredBy
+    }
+}
+
+/// A node as an operator registers it ahead of its agent (schema `NodeRegistration`).
 struct NodeRegistration: Decodable {
     var id: String
     var nodeClass: NodeClass
@@ -149,25 +283,27 @@ struct NodeRegistration: Decodable {
     var memoryMiB: Int64
     var diskGiB: Int64?
     var bandwidthMbps: Int64?
-    var gpus: [GPUDevice]?
+    var gpus: [GPU]?
     var state: NodeState?
 
-    func node() throws(ServiceError) -> Node {
-        guard cpu.isFinite, cpu > 0, cpu <= 1e6 else { throw ServiceError.invalid("cpu", "must be a number of cores in (0, 10^6]") }
-        guard memoryMiB > 0 else { throw ServiceError.invalid("memoryMiB", "must be positive") }
-        guard (diskGiB ?? 0) >= 0 else { throw ServiceError.invalid("diskGiB", "must not be negative") }
-        guard (bandwidthMbps ?? 0) >= 0 else { throw ServiceError.invalid("bandwidthMbps", "must not be negative") }
-        guard !site.isEmpty else { throw ServiceError.invalid("site", "must not be empty") }
-        if let state, ![.ready, .cordoned].contains(state) { throw ServiceError.invalid("state", "a new node is ready or cordoned") }
-        return Node(
+    struct GPU: Codable {
+        var model: String
+        var memoryMiB: Int64?
+    }
+
+    func node() -> Node {
+        Node(
             id: id, nodeClass: nodeClass, site: site, region: region ?? "", partition: partition ?? "public", labels: labels ?? [:],
             state: state ?? .ready,
-            capacity: Resources(cpuMillis: Int64((cpu * 1000).rounded()), memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
-            gpus: gpus ?? [])
+            capacity: Resources(cpuMillis: millicores(cpu), memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
+            gpus: (gpus ?? []).map { GPUDevice(model: $0.model, memoryMiB: $0.memoryMiB ?? 0) })
     }
 }
 
-/// A quota as set through the API, in API units.
+/// Cores (already within the contract's range) as thousandths.
+func millicores(_ cores: Double) -> Int64 { Int64((cores * 1000).rounded()) }
+
+/// A quota as set through the API, in API units (schema `Quota`).
 struct QuotaBody: Codable {
     var cpu: Double?
     var memoryMiB: Int64?
@@ -178,13 +314,55 @@ struct QuotaBody: Codable {
     /// The limit of a dimension the caller left out.
     static let unlimited = Int64.max / 4
 
-    func quota() throws(ServiceError) -> Quota {
-        if let cpu, !(cpu.isFinite && cpu >= 0 && cpu <= 1e9) { throw ServiceError.invalid("cpu", "must be a number of cores in [0, 10^9]") }
+    func quota() -> Quota {
         let unlimited = Self.unlimited
         return Quota(
             resources: Resources(
-                cpuMillis: cpu.map { Int64(($0 * 1000).rounded()) } ?? unlimited, memoryMiB: memoryMiB ?? unlimited,
+                cpuMillis: cpu.map(millicores) ?? unlimited, memoryMiB: memoryMiB ?? unlimited,
                 diskGiB: diskGiB ?? unlimited, bandwidthMbps: bandwidthMbps ?? unlimited),
             gpuMilli: gpuMilli ?? unlimited)
+    }
+
+    init(_ quota: Quota) {
+        let r = quota.resources
+        func limit(_ value: Int64) -> Int64? { value >= Self.unlimited ? nil : value }
+        cpu = limit(r.cpuMillis).map(cores)
+        memoryMiB = limit(r.memoryMiB)
+        diskGiB = limit(r.diskGiB)
+        bandwidthMbps = limit(r.bandwidthMbps)
+        gpuMilli = limit(quota.gpuMilli)
+    }
+}
+
+/// A tenant's quota for one priority class and what it uses (schema `QuotaUsage`).
+struct QuotaView: Encodable {
+    var tenant: String
+    var priority: PriorityClass
+    var limit: QuotaBody
+    var used: ResourcesView
+
+    init(_ record: QuotaRecord, used: Usage) {
+        tenant = record.tenant
+        priority = record.priority
+        limit = QuotaBody(record.quota)
+        self.used = ResourcesView(used.resources, gpuMilli: used.gpuMilli)
+    }
+}
+
+/// A user as the API shows it (schema `User`).
+struct UserView: Encodable {
+    var id: String
+    var role: Role
+    var tenant: String?
+    var createdAt: Double
+    /// Only in the answer to the creation.
+    var token: String?
+
+    init(_ user: User, token: String? = nil) {
+        id = user.id
+        role = user.role
+        tenant = user.tenant
+        createdAt = user.createdAt
+        self.token = token
     }
 }

@@ -71,6 +71,13 @@ public final class SQLiteStore: SchedulerStore {
         migrator.registerMigration("v2 catalog") { db in
             try db.execute(sql: "CREATE TABLE catalog (code TEXT PRIMARY KEY NOT NULL, json BLOB NOT NULL)")
         }
+        migrator.registerMigration("v3 sites, links and storage pools") { db in
+            try db.execute(sql: """
+                CREATE TABLE site (id TEXT PRIMARY KEY NOT NULL, json BLOB NOT NULL);
+                CREATE TABLE siteLink (fromSite TEXT NOT NULL, toSite TEXT NOT NULL, json BLOB NOT NULL, PRIMARY KEY (fromSite, toSite));
+                CREATE TABLE storagePool (id TEXT PRIMARY KEY NOT NULL, json BLOB NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -89,6 +96,9 @@ public final class SQLiteStore: SchedulerStore {
                     RequestRecord.self, db, "SELECT json FROM request WHERE terminal = 0 ORDER BY submittedAt, id")
                 snapshot.meteringSamples = try decodeAll(MeteringSample.self, db, "SELECT json FROM meteringSample ORDER BY node, sequence")
                 snapshot.catalog = try decodeAll(CatalogEntry.self, db, "SELECT json FROM catalog ORDER BY code")
+                snapshot.sites = try decodeAll(Site.self, db, "SELECT json FROM site ORDER BY id")
+                snapshot.links = try decodeAll(SiteLink.self, db, "SELECT json FROM siteLink ORDER BY fromSite, toSite")
+                snapshot.storagePools = try decodeAll(StoragePool.self, db, "SELECT json FROM storagePool ORDER BY id")
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM setting") {
                     snapshot.settings[row["key"]] = row["value"]
                 }
@@ -107,6 +117,21 @@ public final class SQLiteStore: SchedulerStore {
                 for tenant in batch.tenants {
                     try db.execute(sql: "INSERT OR REPLACE INTO tenant (id, json) VALUES (?, ?)", arguments: [tenant.id, encode(tenant)])
                 }
+                for id in batch.removedSites { try db.execute(sql: "DELETE FROM site WHERE id = ?", arguments: [id]) }
+                for site in batch.sites {
+                    try db.execute(sql: "INSERT OR REPLACE INTO site (id, json) VALUES (?, ?)", arguments: [site.id, encode(site)])
+                }
+                for link in batch.removedLinks {
+                    try db.execute(sql: "DELETE FROM siteLink WHERE fromSite = ? AND toSite = ?", arguments: [link.from, link.to])
+                }
+                for link in batch.links {
+                    try db.execute(sql: "INSERT OR REPLACE INTO siteLink (fromSite, toSite, json) VALUES (?, ?, ?)", arguments: [link.from, link.to, encode(link)])
+                }
+                for id in batch.removedStoragePools { try db.execute(sql: "DELETE FROM storagePool WHERE id = ?", arguments: [id]) }
+                for pool in batch.storagePools {
+                    try db.execute(sql: "INSERT OR REPLACE INTO storagePool (id, json) VALUES (?, ?)", arguments: [pool.id, encode(pool)])
+                }
+                for code in batch.removedCatalog { try db.execute(sql: "DELETE FROM catalog WHERE code = ?", arguments: [code]) }
                 for entry in batch.catalog {
                     try db.execute(sql: "INSERT OR REPLACE INTO catalog (code, json) VALUES (?, ?)", arguments: [entry.code, encode(entry)])
                 }

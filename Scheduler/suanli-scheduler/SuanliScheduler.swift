@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
+import SchedulerConnections
 import SchedulerGRPC
 import SchedulerHTTP
 import SchedulerService
@@ -20,7 +22,16 @@ struct SuanliScheduler: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suanli-scheduler",
         abstract: "The Suanli central scheduler: resource request API, placement, durable state.",
-        subcommands: [Serve.self, SubmitBenchmark.self], defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, SubmitBenchmark.self, PrintOpenAPI.self], defaultSubcommand: Serve.self)
+}
+
+/// Prints the API's OpenAPI document (also served at /v1/openapi.json).
+struct PrintOpenAPI: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Print the API's OpenAPI 3.1 document.")
+
+    func run() {
+        FileHandle.standardOutput.write(Data(SchedulerAPI.openAPIDocument))
+    }
 }
 
 /// Runs the scheduler until SIGTERM or SIGINT.
@@ -54,19 +65,30 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Placement policy by name or scorer=weight,... (default best-fit).")
     var policy: String?
 
+    @Option(name: .long, help: "The most connections open at once, HTTP and gRPC together (default: from the descriptor limit).")
+    var maxConnections: Int?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        var settings = try ConfigFile.load(config ?? environment["SUANLI_CONFIG"])
+        var settings = Settings()
+        if let path = config ?? environment["SUANLI_CONFIG"] { try settings.apply(file: path) }
+        func port(_ variable: String) throws -> Int? {
+            guard let raw = environment[variable] else { return nil }
+            guard let port = Int(raw), (0...65535).contains(port) else { throw ValidationError("\(variable): '\(raw)' is not a port number (0 to 65535)") }
+            return port
+        }
         settings.dataDir = dataDir ?? environment["SUANLI_DATA_DIR"] ?? settings.dataDir
         settings.httpHost = httpHost ?? environment["SUANLI_HTTP_HOST"] ?? settings.httpHost
-        if let port = httpPort ?? environment["SUANLI_HTTP_PORT"].flatMap(Int.init) { settings.httpPort = port }
-        if let port = grpcPort ?? environment["SUANLI_GRPC_PORT"].flatMap(Int.init) { settings.grpcPort = port }
+        if let port = try httpPort ?? port("SUANLI_HTTP_PORT") { settings.httpPort = port }
+        if let port = try grpcPort ?? port("SUANLI_GRPC_PORT") { settings.grpcPort = port }
         settings.tlsCertificate = tlsCert ?? environment["SUANLI_TLS_CERT"] ?? settings.tlsCertificate
         settings.tlsKey = tlsKey ?? environment["SUANLI_TLS_KEY"] ?? settings.tlsKey
         if let durability { settings.durability = durability }
         if let policy { settings.scheduler.policy = policy }
+        if let maxConnections { settings.maxConnections = maxConnections }
         guard (0...65535).contains(settings.httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
         guard (0...65535).contains(settings.grpcPort) else { throw ValidationError("--grpc-port must be between 0 and 65535") }
+        if let cap = settings.maxConnections, cap < 16 { throw ValidationError("--max-connections must be at least 16") }
         let tls = try settings.tls()
 
         LoggingSystem.bootstrap { StreamLogHandler.standardOutput(label: $0) }
@@ -87,113 +109,56 @@ struct Serve: AsyncParsableCommand {
         let scheduler = try Scheduler(store: store, config: settings.scheduler, adminTokenHash: adminHash, bootstrapTokenHash: bootstrapHash, logger: logger)
         scheduler.placePending()
 
-        let serviceLogger = logger
-        let host = settings.httpHost
-        var server = HTTPServerBuilder.http1()
+        // Both ports under one cap, well below the descriptor limit (raised to the hard limit).
+        let descriptors = DescriptorLimit.raise()
+        let limits = ConnectionGovernor.Limits(
+            maxConnections: settings.maxConnections ?? ConnectionGovernor.Limits.defaultMaxConnections(descriptors: descriptors),
+            handshakeSeconds: settings.requestHeaderTimeoutSeconds, agentIdleSeconds: settings.agentIdleTimeoutSeconds)
+        let governor = ConnectionGovernor(limits: limits, logger: logger)
+        logger.info("connection limits", metadata: [
+            "maxConnections": "\(limits.maxConnections)", "descriptors": "\(descriptors)",
+            "headerTimeout": "\(settings.requestHeaderTimeoutSeconds)s", "bodyTimeout": "\(settings.requestBodyTimeoutSeconds)s",
+            "agentIdleTimeout": "\(settings.agentIdleTimeoutSeconds)s",
+        ])
+        let bodyTimeout = TimeAmount.milliseconds(Int64(settings.requestBodyTimeoutSeconds * 1000))
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HTTPConnectionGuard(governor: governor, bodyTimeout: bodyTimeout)],
+            idleTimeout: .milliseconds(Int64(settings.requestHeaderTimeoutSeconds * 1000)))
+        var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls {
             let configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
-            server = try .tls(.http1(), tlsConfiguration: configuration)
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
         }
+
+        let serviceLogger = logger
+        let host = settings.httpHost
         let app = Application(
             router: SchedulerAPI.router(scheduler: scheduler),
             server: server,
-            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: "suanli-scheduler"),
+            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: "suanli-scheduler", backlog: 1024),
             onServerRunning: { channel in
+                try? await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: serviceLogger), position: .first)
+                }.get()
                 serviceLogger.info("HTTP API listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? 0)", "tls": "\(tls != nil)"])
             },
             logger: logger)
-        let agents = AgentServer(scheduler: scheduler, host: settings.httpHost, port: settings.grpcPort, tls: tls, logger: logger)
+        let agents = AgentServer(
+            scheduler: scheduler, host: settings.httpHost, port: settings.grpcPort,
+            tls: tls.map { AgentServer.TLSFiles(certificateChain: $0.certificateChain, privateKey: $0.privateKey) },
+            transportConfig: governor.agentTransportConfig(requestTimeout: .milliseconds(Int64(settings.requestHeaderTimeoutSeconds * 1000))),
+            logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: PlacementLoop(scheduler: scheduler)), .init(service: app), .init(service: agents)],
+                services: [.init(service: governor), .init(service: PlacementLoop(scheduler: scheduler)), .init(service: app), .init(service: agents)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
 
 extension SQLiteStore.Durability: ExpressibleByArgument {}
-
-/// The configuration file: every key optional.
-struct ConfigFile: Decodable {
-    var dataDir = "suanli-data"
-    var httpHost = "127.0.0.1"
-    var httpPort = 8420
-    var grpcPort = 8421
-    var tlsCertificate: String?
-    var tlsKey: String?
-    var durability = SQLiteStore.Durability.process
-    var scheduler = SchedulerConfig()
-
-    enum CodingKeys: String, CodingKey {
-        case dataDir, httpHost, httpPort, grpcPort, tlsCertificate, tlsKey, durability, policy, seed, maxBatch, maxRetries, decisionsPerCommit, topology, storagePools
-        case idleCPUShare, idleSeconds, idleNoticeSeconds, reclaimIdleByDefault, heartbeatIntervalSeconds
-    }
-
-    init() {}
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? dataDir
-        httpHost = try c.decodeIfPresent(String.self, forKey: .httpHost) ?? httpHost
-        httpPort = try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? httpPort
-        grpcPort = try c.decodeIfPresent(Int.self, forKey: .grpcPort) ?? grpcPort
-        tlsCertificate = try c.decodeIfPresent(String.self, forKey: .tlsCertificate)
-        tlsKey = try c.decodeIfPresent(String.self, forKey: .tlsKey)
-        durability = try c.decodeIfPresent(SQLiteStore.Durability.self, forKey: .durability) ?? durability
-        scheduler.policy = try c.decodeIfPresent(String.self, forKey: .policy) ?? scheduler.policy
-        scheduler.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? scheduler.seed
-        scheduler.maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? scheduler.maxBatch
-        scheduler.maxRetries = try c.decodeIfPresent(Int.self, forKey: .maxRetries) ?? scheduler.maxRetries
-        scheduler.decisionsPerCommit = try c.decodeIfPresent(Int.self, forKey: .decisionsPerCommit) ?? scheduler.decisionsPerCommit
-        scheduler.storagePools = try c.decodeIfPresent([StoragePool].self, forKey: .storagePools) ?? scheduler.storagePools
-        scheduler.topology = try c.decodeIfPresent(Topology.self, forKey: .topology) ?? scheduler.topology
-        scheduler.idle.cpuShare = try c.decodeIfPresent(Double.self, forKey: .idleCPUShare) ?? scheduler.idle.cpuShare
-        scheduler.idle.idleSeconds = try c.decodeIfPresent(Double.self, forKey: .idleSeconds) ?? scheduler.idle.idleSeconds
-        scheduler.idle.noticeSeconds = try c.decodeIfPresent(Double.self, forKey: .idleNoticeSeconds) ?? scheduler.idle.noticeSeconds
-        scheduler.idle.reclaimByDefault = try c.decodeIfPresent(Bool.self, forKey: .reclaimIdleByDefault) ?? scheduler.idle.reclaimByDefault
-        scheduler.health.heartbeatInterval = try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? scheduler.health.heartbeatInterval
-    }
-
-    /// The TLS files when both are set; an error naming the missing one when only one is.
-    func tls() throws -> AgentServer.TLSFiles? {
-        switch (tlsCertificate, tlsKey) {
-        case (nil, nil): return nil
-        case (let certificate?, let key?):
-            for (name, path) in [("tlsCertificate", certificate), ("tlsKey", key)] where !FileManager.default.isReadableFile(atPath: path) {
-                throw ValidationError("\(name): cannot read \(path)")
-            }
-            return AgentServer.TLSFiles(certificateChain: certificate, privateKey: key)
-        case (nil, _): throw ValidationError("tlsCertificate (--tls-cert) is needed with tlsKey")
-        case (_, nil): throw ValidationError("tlsKey (--tls-key) is needed with tlsCertificate")
-        }
-    }
-
-    /// Reads the file at `path`, or the defaults when there is none; errors name the file and key.
-    static func load(_ path: String?) throws -> ConfigFile {
-        guard let path else { return ConfigFile() }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ValidationError("cannot read the configuration file \(path): \(error.localizedDescription)")
-        }
-        do {
-            return try JSONDecoder().decode(ConfigFile.self, from: data)
-        } catch let error as DecodingError {
-            throw ValidationError("\(path): \(describe(error))")
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
-            let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return (field.isEmpty ? "" : "\(field): ") + context.debugDescription
-        @unknown default:
-            return "\(error)"
-        }
-    }
-}
 
 /// The admin and bootstrap tokens of a first start.
 enum TokenFile {

@@ -41,7 +41,7 @@ extension HostTests {
         }
 
         func cpuCoreHours(_ scheduler: SchedulerProcess, _ request: String) async throws -> Double {
-            let (_, body) = try await scheduler.call("GET", "/v1/usage?request=\(request)")
+            let (_, body) = try await scheduler.call("GET", "/v1/usage?request=water:\(request)")
             return (body["usage"] as? [String: Any])?["cpuCoreHours"] as? Double ?? 0
         }
 
@@ -57,8 +57,8 @@ extension HostTests {
             defer {
                 agent.stop()
                 scheduler.kill()
-                for id in ["vm-\(tag)/0", "vm2-\(tag)/0"] { try? libvirt.remove(id: id) }
-                for id in ["svc-\(tag)/0", "svc2-\(tag)/0"] { try? systemd.remove(id: id) }
+                for id in ["water:vm-\(tag)/0", "water:vm2-\(tag)/0"] { try? libvirt.remove(id: id) }
+                for id in ["water:svc-\(tag)/0", "water:svc2-\(tag)/0"] { try? systemd.remove(id: id) }
             }
             #expect(try await scheduler.call("POST", "/v1/tenants", body: #"{"id":"water"}"#).0 == 201)
             #expect(try await eventually {
@@ -72,11 +72,11 @@ extension HostTests {
                 #expect(try await scheduler.call("POST", "/v1/requests", body: body).0 == 201)
             }
             func running(_ id: String) throws -> Bool {
-                let observed = ObservedWorkload(id: "\(id)/0", state: .running)
+                let observed = ObservedWorkload(id: "water:\(id)/0", state: .running)
                 return try (id.hasPrefix("vm") ? libvirt.list() : systemd.list()).contains(observed)
             }
             func gone(_ id: String) throws -> Bool {
-                try !(id.hasPrefix("vm") ? libvirt.list() : systemd.list()).contains { $0.id == "\(id)/0" }
+                try !(id.hasPrefix("vm") ? libvirt.list() : systemd.list()).contains { $0.id == "water:\(id)/0" }
             }
 
             // Submit through the HTTP API: the domain runs in libvirt, the unit in systemd, both metered.
@@ -86,10 +86,10 @@ extension HostTests {
                 #expect(try await eventually { try running(id) }, "\(id) runs")
                 #expect(try await eventually { try await cpuCoreHours(scheduler, id) > 0 }, "\(id) has CPU time in the usage API")
             }
-            for id in first { #expect(try await scheduler.call("POST", "/v1/requests/\(id)/release").0 == 200) }
+            for id in first { #expect(try await scheduler.call("POST", "/v1/requests/water:\(id)/release").0 == 200) }
             for id in first {
                 #expect(try await eventually { try gone(id) }, "\(id) is gone from its runtime")
-                #expect(try await eventually { (try await scheduler.call("GET", "/v1/requests/\(id)").1["phase"] as? String) == "released" })
+                #expect(try await eventually { (try await scheduler.call("GET", "/v1/requests/water:\(id)").1["phase"] as? String) == "released" })
             }
 
             // Cut off: the workloads keep running and their samples wait on disk.
@@ -99,14 +99,14 @@ extension HostTests {
             let grpcPort = scheduler.grpcPort
             scheduler.stop()
             let store = try AgentStore(directory: agent.dataDir)
-            #expect(try await eventually { try store.pendingSamples().filter { $0.workloadID.hasPrefix("vm2-\(tag)") || $0.workloadID.hasPrefix("svc2-\(tag)") }.count >= 6 })
+            #expect(try await eventually { try store.pendingSamples().filter { $0.workloadID.hasPrefix("water:vm2-\(tag)") || $0.workloadID.hasPrefix("water:svc2-\(tag)") }.count >= 6 })
             for id in second { #expect(try running(id), "\(id) keeps running without the scheduler") }
 
             // Back: every buffered sample is delivered, and counted once.
             scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"), grpcPort: grpcPort)
             #expect(try await eventually(30) { try store.pendingSamples().isEmpty })
             for id in first + second {
-                let measured = try store.samples().filter { $0.workloadID == "\(id)/0" }.reduce(0) { $0 + $1.cpuCoreHours }
+                let measured = try store.samples().filter { $0.workloadID == "water:\(id)/0" }.reduce(0) { $0 + $1.cpuCoreHours }
                 let billed = try await cpuCoreHours(scheduler, id)
                 #expect(measured > 0)
                 #expect(abs(billed - measured) <= 1e-9 * measured, "\(id): billed \(billed) core-hours, measured \(measured)")

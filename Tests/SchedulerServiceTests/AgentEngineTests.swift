@@ -49,25 +49,25 @@ struct AgentEngineTests {
         _ = try scheduler.submit([RequestSpec(id: "web", cpu: 2, memoryMiB: 1024, leaseSeconds: 3600, workload: service)], by: water)
         scheduler.placePending()
         guard case .start(let workload) = await stream.next() else { Issue.record("no start"); return }
-        #expect(workload.id == "web/0" && workload.spec == service && workload.assignment.resources.cpuMillis == 2000)
+        #expect(workload.id == "water:web/0" && workload.spec == service && workload.assignment.resources.cpuMillis == 2000)
         #expect(workload.leaseEndsAt == clock.now() + 3600)
 
-        #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .accepted)], node: "n1") == 1)
+        #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:web/0", state: .accepted)], node: "n1") == 1)
         #expect(try scheduler.request("web", by: water).record.phase == .provisioning)
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .running)], node: "n1")
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:web/0", state: .running)], node: "n1")
         #expect(try scheduler.request("web", by: water).record.phase == .running)
         // Another node's report on this workload is stale.
-        #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .failed)], node: "n2") == 0)
+        #expect(try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:web/0", state: .failed)], node: "n2") == 0)
 
         _ = try scheduler.extendLease("web", bySeconds: 600, by: water)
         guard case .update(let updated) = await stream.next() else { Issue.record("no update"); return }
-        #expect(updated.id == "web/0" && updated.leaseEndsAt == clock.now() + 4200)
+        #expect(updated.id == "water:web/0" && updated.leaseEndsAt == clock.now() + 4200)
 
         #expect(try scheduler.release("web", by: water).phase == .releasing)
-        #expect(await stream.next() == .stop(workloadID: "web/0", reason: "releasing"))
+        #expect(await stream.next() == .stop(workloadID: "water:web/0", reason: "releasing"))
         scheduler.placePending()
         #expect(try scheduler.request("web", by: water).record.phase == .releasing)
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .stopped)], node: "n1")
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:web/0", state: .stopped)], node: "n1")
         scheduler.placePending()
         #expect(try scheduler.request("web", by: water).record.phase == .released)
         #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
@@ -84,17 +84,17 @@ struct AgentEngineTests {
         scheduler.placePending()
         var first = try scheduler.openAssignments(node: "n1").makeAsyncIterator()
         guard case .sync(let workloads) = await first.next() else { Issue.record("no sync"); return }
-        #expect(workloads.map(\.id) == ["a/0", "b/0"])
+        #expect(workloads.map(\.id) == ["water:a/0", "water:b/0"])
 
         _ = try scheduler.release("a", by: water)
-        #expect(await first.next() == .stop(workloadID: "a/0", reason: "releasing"))
+        #expect(await first.next() == .stop(workloadID: "water:a/0", reason: "releasing"))
         // A new stream replaces the first (the agent restarted) and ends it.
         var second = try scheduler.openAssignments(node: "n1").makeAsyncIterator()
         #expect(await first.next() == nil)
         guard case .sync(let now) = await second.next() else { Issue.record("no sync"); return }
-        #expect(now.map(\.id) == ["b/0"])
+        #expect(now.map(\.id) == ["water:b/0"])
         #expect(try scheduler.request("a", by: water).record.phase == .releasing)
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "a/0", state: .stopped)], node: "n1")
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:a/0", state: .stopped)], node: "n1")
         scheduler.placePending()
         #expect(try scheduler.request("a", by: water).record.phase == .released)
     }
@@ -107,12 +107,12 @@ struct AgentEngineTests {
         _ = try claim(scheduler, nodes: 1)
         _ = try scheduler.submit([RequestSpec(id: "job", cpu: 1, workload: service)], by: water)
         scheduler.placePending()
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "job/0", state: .failed, reason: "exit status 3")], node: "n1")
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/0", state: .failed, reason: "exit status 3")], node: "n1")
         #expect(try scheduler.request("job", by: water).record.phase == .queued)
         scheduler.placePending()
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "job/0", state: .failed, reason: "exit status 3")], node: "n1")
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/0", state: .failed, reason: "exit status 3")], node: "n1")
         let record = try scheduler.request("job", by: water).record
-        #expect(record.phase == .failed(reason: "job/0 failed on n1: exit status 3"))
+        #expect(record.phase == .failed(reason: "water:job/0 failed on n1: exit status 3"))
         #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
     }
 
@@ -191,14 +191,14 @@ struct AgentEngineTests {
         scheduler.placePending()
         let start = clock.now()
         let samples = (1...3).map { i in
-            AgentSample(sequence: UInt64(i), workloadID: "web/0", start: start + Double(i - 1) * 3600, end: start + Double(i) * 3600, amounts: UsageAmounts(cpuCoreHours: 1.5))
+            AgentSample(sequence: UInt64(i), workloadID: "water:web/0", start: start + Double(i - 1) * 3600, end: start + Double(i) * 3600, amounts: UsageAmounts(cpuCoreHours: 1.5))
         }
         #expect(try scheduler.recordAgentSamples(Array(samples.prefix(2)), node: "n1") == [1, 2])
         #expect(try scheduler.recordAgentSamples(samples, node: "n1") == [1, 2, 3])
-        let usage = try scheduler.usage(UsageQuery(requestID: "web", from: start, to: start + 4 * 3600), by: water)
+        let usage = try scheduler.usage(UsageQuery(requestID: "water:web", from: start, to: start + 4 * 3600), by: water)
         #expect(usage.cpuCoreHours == 4.5)
         let unknown = #expect(throws: ServiceError.self) {
-            try scheduler.recordAgentSamples([AgentSample(sequence: 4, workloadID: "nope/0", start: start, end: start + 1, amounts: UsageAmounts())], node: "n1")
+            try scheduler.recordAgentSamples([AgentSample(sequence: 4, workloadID: "water:nope/0", start: start, end: start + 1, amounts: UsageAmounts())], node: "n1")
         }
         #expect(unknown?.field == "samples[0].workloadId")
     }
@@ -238,9 +238,9 @@ struct AgentEngineTests {
 struct IdleReclaimTests {
     let water = Principal(user: "w", role: .tenant, tenant: "water")
 
-    /// One hour-long sample of `cores` used by `web/0` starting at `start`.
-    func sample(_ sequence: UInt64, at start: Double, cores: Double) -> AgentSample {
-        AgentSample(sequence: sequence, workloadID: "web/0", start: start, end: start + 3600, amounts: UsageAmounts(cpuCoreHours: cores))
+    /// One hour-long sample of `cores` used by `TENANT:web/0` starting at `start`.
+    func sample(_ sequence: UInt64, at start: Double, cores: Double, tenant: String = "water") -> AgentSample {
+        AgentSample(sequence: sequence, workloadID: "\(tenant):web/0", start: start, end: start + 3600, amounts: UsageAmounts(cpuCoreHours: cores))
     }
 
     func runningRequest(reclaimIdle: Bool? = nil) throws -> (Scheduler, ManualClock) {
@@ -250,7 +250,7 @@ struct IdleReclaimTests {
         _ = try scheduler.registerAgent(node, agentVersion: "test", token: "boot")
         _ = try scheduler.submit([RequestSpec(id: "web", tenant: reclaimIdle == nil ? "water" : "parks", cpu: 4, workload: WorkloadSpec(service: ServiceSpec(command: ["/bin/true"])))], by: admin)
         scheduler.placePending()
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "web/0", state: .running)], node: "n1")
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "\(reclaimIdle == nil ? "water" : "parks"):web/0", state: .running)], node: "n1")
         return (scheduler, clock)
     }
 
@@ -262,12 +262,12 @@ struct IdleReclaimTests {
         clock.advance(3600)
         _ = try scheduler.heartbeat(node: "n1")
         scheduler.placePending()
-        #expect(try scheduler.request("web", by: admin).record.lifecycle.idleNoticeSent)
-        #expect(try scheduler.alerts(by: admin).contains { $0.kind == "idle_allocation" && $0.target == "request/web" })
+        #expect(try scheduler.request("water:web", by: admin).record.lifecycle.idleNoticeSent)
+        #expect(try scheduler.alerts(by: admin).contains { $0.kind == "idle_allocation" && $0.target == "request/water:web" })
         clock.advance(3600)
         _ = try scheduler.heartbeat(node: "n1")
         scheduler.placePending()
-        #expect(try scheduler.request("web", by: admin).record.phase == .reclaimed)
+        #expect(try scheduler.request("water:web", by: admin).record.phase == .reclaimed)
         #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
     }
 
@@ -283,15 +283,15 @@ struct IdleReclaimTests {
         clock.advance(7200)
         _ = try scheduler.heartbeat(node: "n1")
         scheduler.placePending()
-        let record = try scheduler.request("web", by: admin).record
+        let record = try scheduler.request("water:web", by: admin).record
         #expect(record.phase == .running && !record.lifecycle.idleNoticeSent)
 
         let (optedOut, clock2) = try runningRequest(reclaimIdle: false)
-        _ = try optedOut.recordAgentSamples([sample(1, at: clock2.now(), cores: 0)], node: "n1")
+        _ = try optedOut.recordAgentSamples([sample(1, at: clock2.now(), cores: 0, tenant: "parks")], node: "n1")
         clock2.advance(10 * 3600)
         _ = try optedOut.heartbeat(node: "n1")
         optedOut.placePending()
-        #expect(try optedOut.request("web", by: admin).record.phase == .running)
+        #expect(try optedOut.request("parks:web", by: admin).record.phase == .running)
     }
 }
 
@@ -313,22 +313,22 @@ struct DefragmentationTests {
             _ = try scheduler.submit([RequestSpec(id: id, tenant: "water", kind: .aiInference, cpu: 2, memoryMiB: 4096, gpu: GPURequestSpec(count: 1, milliPerGPU: 500), workload: service)], by: admin)
             scheduler.placePending()
         }
-        #expect(Set(try ["infer-1", "infer-2"].map { try scheduler.request($0, by: admin).record.allocation!.replicas[0].nodeID }) == ["a", "b"])
+        #expect(Set(try ["water:infer-1", "water:infer-2"].map { try scheduler.request($0, by: admin).record.allocation!.replicas[0].nodeID }) == ["a", "b"])
         for i in 0..<2 { _ = await streams[i].next() }
 
         _ = try scheduler.submit([RequestSpec(id: "train", tenant: "water", kind: .aiTraining, cpu: 16, memoryMiB: 65_536, gpu: GPURequestSpec(count: 4), workload: service)], by: admin)
         scheduler.placePending()
-        #expect(try scheduler.request("train", by: admin).record.phase == .queued)
+        #expect(try scheduler.request("water:train", by: admin).record.phase == .queued)
 
         let operatorUser = Principal(user: "op", role: .operator)
-        let plan = try scheduler.defragmentationPlan(.fit(request: "train"), by: operatorUser)
+        let plan = try scheduler.defragmentationPlan(.fit(request: "water:train"), by: operatorUser)
         #expect(plan.moves.count == 1)
         let freed = try #require(plan.freedNodes.first)
         let moved = plan.moves[0].requestID
-        #expect(throws: ServiceError.self) { try scheduler.defragmentationPlan(.fit(request: "train"), by: Principal(user: "w", role: .tenant, tenant: "water")) }
+        #expect(throws: ServiceError.self) { try scheduler.defragmentationPlan(.fit(request: "water:train"), by: Principal(user: "w", role: .tenant, tenant: "water")) }
 
-        _ = try scheduler.applyDefragmentation(.fit(request: "train"), by: operatorUser)
-        let train = try scheduler.request("train", by: admin).record
+        _ = try scheduler.applyDefragmentation(.fit(request: "water:train"), by: operatorUser)
+        let train = try scheduler.request("water:train", by: admin).record
         #expect(train.phase == .placed && train.allocation?.replicas.map(\.nodeID) == [freed])
         let movedRecord = try scheduler.request(moved, by: admin).record
         #expect(movedRecord.phase == .placed && movedRecord.allocation?.replicas.first?.nodeID != freed)
@@ -337,7 +337,7 @@ struct DefragmentationTests {
         let freedIndex = freed == "a" ? 0 : 1
         #expect(await streams[freedIndex].next() == .stop(workloadID: "\(moved)/0", reason: "queued"))
         guard case .start(let job) = await streams[freedIndex].next() else { Issue.record("no start of the job"); return }
-        #expect(job.id == "train/0")
+        #expect(job.id == "water:train/0")
         guard case .start(let again) = await streams[1 - freedIndex].next() else { Issue.record("no start of the moved workload"); return }
         #expect(again.id == "\(moved)/0")
         #expect(try store.audit(AuditQuery(action: "defrag.apply", limit: 5)).count == 1)
@@ -358,7 +358,7 @@ struct DefragmentationTests {
             let status = try scheduler.node(node, by: admin)
             #expect(status.state == .cordoned && status.requests == 0)
         }
-        #expect((0..<3).allSatisfy { (try? scheduler.request("s\($0)", by: admin).record.phase) == .placed })
+        #expect((0..<3).allSatisfy { (try? scheduler.request("water:s\($0)", by: admin).record.phase) == .placed })
         #expect(try store.audit(AuditQuery(action: "node.cordon", limit: 5)).count == 2)
         let estimate = try #require(try scheduler.consolidation(by: admin).first)
         #expect(estimate.nodeClass == .general && estimate.nodes == 3 && estimate.nodesInUse == 1)

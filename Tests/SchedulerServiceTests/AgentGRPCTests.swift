@@ -75,7 +75,7 @@ struct AgentGRPCTests {
                         var report = Suanli_Agent_V1_StatusReport()
                         for state in [Suanli_Agent_V1_WorkloadStatus.State.accepted, .running] {
                             var status = Suanli_Agent_V1_WorkloadStatus()
-                            status.workloadID = "web/0"
+                            status.workloadID = "water:web/0"
                             status.state = state
                             report.statuses.append(status)
                         }
@@ -85,7 +85,7 @@ struct AgentGRPCTests {
                         var batch = Suanli_Agent_V1_MeteringBatch()
                         var sample = Suanli_Agent_V1_MeteringSample()
                         sample.sequence = 1
-                        sample.workloadID = "web/0"
+                        sample.workloadID = "water:web/0"
                         sample.start = clock.now()
                         sample.end = clock.now() + 3600
                         sample.usage.cpuCoreHours = 0.5
@@ -103,20 +103,20 @@ struct AgentGRPCTests {
             #expect(received.count == 3)
             #expect(received[0].sync.workloads.isEmpty)
             let start = received[1].start.workload
-            #expect(start.id == "web/0" && start.tenant == "water" && start.resources.cpuMillis == 2000)
+            #expect(start.id == "water:web/0" && start.tenant == "water" && start.resources.cpuMillis == 2000)
             #expect(start.spec.service.command == ["/usr/bin/python3", "-m", "http.server"] && start.spec.service.environment == ["PORT": "8080"])
             #expect(start.spec.restart == "on-failure")
-            #expect(received[2].stop.workloadID == "web/0")
+            #expect(received[2].stop.workloadID == "water:web/0")
 
             var stopped = Suanli_Agent_V1_StatusReport()
             var status = Suanli_Agent_V1_WorkloadStatus()
-            status.workloadID = "web/0"
+            status.workloadID = "water:web/0"
             status.state = .stopped
             stopped.statuses = [status]
             _ = try await agent.reportStatus(stopped, metadata: Self.bearer(credential))
             scheduler.placePending()
             #expect(try scheduler.request("web", by: water).record.phase == .released)
-            let usage = try scheduler.usage(UsageQuery(requestID: "web", from: 0, to: .greatestFiniteMagnitude), by: admin)
+            let usage = try scheduler.usage(UsageQuery(requestID: "water:web", from: 0, to: .greatestFiniteMagnitude), by: admin)
             #expect(usage.cpuCoreHours == 0.5)
         }
     }
@@ -151,7 +151,7 @@ struct AgentGRPCTests {
             }
             var report = Suanli_Agent_V1_StatusReport()
             var status = Suanli_Agent_V1_WorkloadStatus()
-            status.workloadID = "web/0"
+            status.workloadID = "water:web/0"
             report.statuses = [status]
             await #expect {
                 _ = try await agent.reportStatus(report, metadata: Self.bearer(credential))

@@ -24,7 +24,7 @@ struct CrashRecoveryTests {
         var acknowledged: [String] = []
         for i in 0..<80 {
             let (status, _) = try await server.call("POST", "/v1/requests", body: #"{"id":"r\#(i)","tenant":"water","cpu":1,"memoryMiB":128}"#)
-            if status == 201 { acknowledged.append("r\(i)") }
+            if status == 201 { acknowledged.append("water:r\(i)") }
         }
         #expect(acknowledged.count == 80)
         server.kill()
@@ -50,7 +50,7 @@ struct CrashRecoveryTests {
             #expect(allocated == 20 && free == 0, "node \(node["id"]!): allocated \(allocated), free \(free)")
         }
         // The queue resumes: releasing 5 lets 5 of the waiting requests in.
-        for i in 0..<5 { _ = try await server.call("POST", "/v1/requests/r\(i)/release") }
+        for i in 0..<5 { _ = try await server.call("POST", "/v1/requests/water:r\(i)/release") }
         try await Task.sleep(for: .milliseconds(500))
         let (_, list) = try await server.call("GET", "/v1/requests?phase=placed&limit=1000")
         #expect((list["requests"] as? [Any])?.count == 60)

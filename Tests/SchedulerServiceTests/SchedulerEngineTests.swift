@@ -41,7 +41,7 @@ struct SchedulerEngineTests {
         let specs = [RequestSpec(id: "ok", cpu: 1), RequestSpec(id: "bad", replicas: 0, cpu: 1)]
         let error = #expect(throws: ServiceError.self) { try scheduler.submit(specs, batch: true, by: water) }
         #expect(error?.field == "requests[1].replicas")
-        #expect(try store.request(id: "ok") == nil)
+        #expect(try store.request(id: "water:ok") == nil)
     }
 
     @Test("a retried submission with the same idempotency key creates nothing new")
@@ -54,13 +54,13 @@ struct SchedulerEngineTests {
         #expect(try store.requests(RequestQuery(tenant: "water", limit: 10)).count == 1)
     }
 
-    @Test("a request larger than its quota is rejected with the reason; one over the remaining quota waits")
+    @Test("a request larger than its quota is refused naming the dimension; one over the remaining quota waits")
     func quotas() throws {
-        let (scheduler, _, _) = try newScheduler()
+        let (scheduler, store, _) = try newScheduler()
         _ = try scheduler.setQuota(tenant: "water", priority: .standard, quota: Quota(resources: Resources(cpuMillis: 6000, memoryMiB: .max / 4, diskGiB: .max / 4, bandwidthMbps: .max / 4), gpuMilli: .max / 4), by: admin)
-        let rejected = try scheduler.submit([RequestSpec(id: "huge", cpu: 8)], by: water).requests[0]
-        guard case .rejected(let reason) = rejected.phase else { Issue.record("not rejected: \(rejected.phase)"); return }
-        #expect(reason.contains("quota"))
+        let refused = #expect(throws: ServiceError.self) { try scheduler.submit([RequestSpec(id: "huge", cpu: 8)], by: water) }
+        #expect(refused?.code == .quotaExceeded && refused?.field == "cpu")
+        #expect(try store.request(id: "water:huge") == nil)
         _ = try scheduler.submit([RequestSpec(id: "a", cpu: 4), RequestSpec(id: "b", cpu: 4)], batch: true, by: water)
         #expect(scheduler.placePending() == 1)
         #expect(try scheduler.request("b", by: water).record.phase == .queued)
@@ -113,7 +113,7 @@ struct SchedulerEngineTests {
         _ = try scheduler.submit([RequestSpec(id: "urgent", priority: .emergency, cpu: 16)], by: water)
         scheduler.placePending()
         #expect(try scheduler.request("urgent", by: water).record.phase == .placed)
-        #expect(try scheduler.request("low", by: water).record.phase == .preempted(by: "urgent"))
+        #expect(try scheduler.request("low", by: water).record.phase == .preempted(by: "water:urgent"))
     }
 
     @Test("metering samples are counted once and appear in usage and billing")
@@ -125,7 +125,8 @@ struct SchedulerEngineTests {
         #expect(try scheduler.recordSamples(samples, by: admin) == 1)
         #expect(try scheduler.recordSamples(samples, by: admin) == 0)
         #expect(try scheduler.usage(UsageQuery(tenant: "water"), by: water).cpuCoreHours == 2)
-        #expect(try scheduler.usage(UsageQuery(tenant: "transport"), by: water).cpuCoreHours == 2)
+        let other = #expect(throws: ServiceError.self) { try scheduler.usage(UsageQuery(tenant: "transport"), by: water) }
+        #expect(other?.code == .forbidden && other?.field == "tenant")
         let bill = try scheduler.billing(from: 0, to: 7200, tenant: nil, by: admin)
         #expect(bill.map(\.tenant) == ["transport", "water"])
         #expect(bill[1].charge == 1 && bill[0].charge == 0)
@@ -232,8 +233,8 @@ struct GroupCommitTests {
         #expect(results.count == 60)
         if case .failure(let error) = results[7]! { #expect(error.field == "replicas") } else { Issue.record("the bad request was accepted") }
         for i in 0..<50 where i != 7 {
-            #expect((try? results[i]!.get())?.requests.first?.id == "g\(i)")
-            #expect(try store.request(id: "g\(i)")?.phase == .queued)
+            #expect((try? results[i]!.get())?.requests.first?.id == "water:g\(i)")
+            #expect(try store.request(id: "water:g\(i)")?.phase == .queued)
         }
         let keyed = Set((50..<60).compactMap { try? results[$0]!.get().requests.first?.id })
         #expect(keyed.count == 1)

@@ -33,7 +33,12 @@ struct StoreConformance {
         batch.grants = [Grant(id: "g1", tenant: "water", partition: "secure", expiresAt: 99, createdAt: 1)]
         batch.requests = [Self.record("a", at: 1), Self.record("b", at: 2, phase: .release)]
         batch.settings = ["k": "v"]
-        batch.catalog = [try CatalogRegistration(kind: .component, name: "db", version: "1", cpu: 1, memoryMiB: 512, workloadKind: .service).entry(at: 1, by: "admin")]
+        batch.catalog = [
+            CatalogEntry(
+                code: "SL-CMP-ANY-DB-V1", kind: .component, name: "db", version: "1", description: "", nodeClass: nil, site: nil, partition: "public",
+                labels: ["tier": "data"], requiredLabels: ["disk": "ssd"], resources: Resources(cpuMillis: 1000, memoryMiB: 512), gpu: nil,
+                workloadKind: .service, restricted: false, registeredAt: 1, registeredBy: "admin"),
+        ]
         batch.meteringSamples = [MeteringSample(node: "n1", sequence: 1, requestID: "a", tenant: "water", start: 0, end: 10, amounts: UsageAmounts(cpuCoreHours: 1))]
         try store.commit(batch)
         let snapshot = try store.snapshot()

@@ -90,7 +90,10 @@ public struct SchedulerProcess {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.setValue("Bearer \(Self.adminToken)", forHTTPHeaderField: "Authorization")
-        request.httpBody = body.map { Data($0.utf8) }
+        if let body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.utf8)
+        }
         let (data, response) = try await URLSession.shared.data(for: request)
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         return ((response as! HTTPURLResponse).statusCode, json)

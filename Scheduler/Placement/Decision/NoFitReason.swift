@@ -110,6 +110,6 @@ public struct NoFitReport: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 
     static func trimmed(_ x: Double) -> String {
-        x == x.rounded() ? String(Int(x)) : String(x)
+        abs(x) < 1e15 && x == x.rounded() ? String(Int64(x)) : String(x)
     }
 }

@@ -21,7 +21,8 @@ enum VolumePlacement {
         let volume = request.volumes[0]
         let table = context.state.table
         for p in table.poolsAtSite[table.siteOfNode[node]]
-        where table.pools[p].kind == volume.kind && table.pools[p].partition == request.partition && context.poolFree(p) >= volume.sizeGiB {
+        where table.pools[p].kind == volume.kind && table.pools[p].partition == request.partition && !table.pools[p].retired
+            && context.poolFree(p) >= volume.sizeGiB {
             return true
         }
         return false
@@ -43,7 +44,7 @@ enum VolumePlacement {
         for volume in request.volumes {
             let pool = sites.lazy.flatMap { table.poolsAtSite[$0] }.first { p in
                 let candidate = table.pools[p]
-                return candidate.kind == volume.kind && candidate.partition == request.partition
+                return candidate.kind == volume.kind && candidate.partition == request.partition && !candidate.retired
                     && context.poolFree(p) - (taken[p] ?? 0) >= volume.sizeGiB
             }
             guard let pool else { return nil }

@@ -50,6 +50,10 @@ public struct ComponentCatalog: Sendable, Hashable, Codable {
         entries.append(entry)
     }
 
+    public mutating func remove(name: String, version: String) {
+        entries.removeAll { $0.name == name && $0.version == version }
+    }
+
     /// The entry a reference names: the exact version, or the greatest version when none is given.
     public func entry(for reference: ComponentReference) -> ComponentEntry? {
         let named = entries.filter { $0.name == reference.name }
@@ -80,7 +84,7 @@ public struct ComponentCatalog: Sendable, Hashable, Codable {
 
 extension String {
     /// Orders dotted versions numerically where both parts are numbers ("1.10" after "1.9").
-    func compare(asVersion other: String) -> Bool {
+    public func compare(asVersion other: String) -> Bool {
         let a = split(separator: "."), b = other.split(separator: ".")
         for (x, y) in zip(a, b) where x != y {
             if let i = Int(x), let j = Int(y) { return i < j }

@@ -82,15 +82,18 @@ public struct RequestValidator: Sendable {
         for dimension in Resources.dimensions {
             let asked = request.resources.value(of: dimension)
             let field = "resources.\(Self.fieldName(dimension))"
-            guard asked >= 0 else { throw ValidationError(field: field, code: .outOfRange, message: "must not be negative, got \(asked)") }
+            guard asked >= 0 else {
+                throw ValidationError(field: field, code: .outOfRange, message: "must not be negative, got \(asked)", amount: .init(dimension: dimension, asked: asked, limit: 0, total: false))
+            }
             guard asked <= largest.value(of: dimension) else {
                 throw ValidationError(
                     field: field, code: .exceedsCluster,
-                    message: "\(asked) is more than the largest node has (\(largest.value(of: dimension)))")
+                    message: "\(asked) is more than the largest node has (\(largest.value(of: dimension)))",
+                    amount: .init(dimension: dimension, asked: asked, limit: largest.value(of: dimension), total: false))
             }
         }
         if request.resources == .zero && request.gpu == nil && request.volumes.isEmpty {
-            throw ValidationError(field: "resources", code: .invalid, message: "the request asks for no resources")
+            throw ValidationError(field: "resources", code: .nothingRequested, message: "the request asks for no resources: give cpu, memoryMiB, diskGiB, bandwidthMbps, gpu or volumes")
         }
         for (i, volume) in request.volumes.enumerated() where volume.sizeGiB <= 0 {
             throw ValidationError(field: "volumes[\(i)].sizeGiB", code: .outOfRange, message: "a volume needs a positive size, got \(volume.sizeGiB)")
@@ -102,9 +105,12 @@ public struct RequestValidator: Sendable {
         guard state.table.mostGPUs > 0 else {
             throw ValidationError(field: "gpu", code: .exceedsCluster, message: "the cluster has no GPUs")
         }
-        guard (1...state.table.mostGPUs).contains(gpu.count) else {
+        guard gpu.count >= 1 else {
+            throw ValidationError(field: "gpu.count", code: .outOfRange, message: "must be at least 1, got \(gpu.count)")
+        }
+        guard gpu.count <= state.table.mostGPUs else {
             throw ValidationError(
-                field: "gpu.count", code: .outOfRange, message: "must be between 1 and \(state.table.mostGPUs) (the most GPUs on one node), got \(gpu.count)")
+                field: "gpu.count", code: .exceedsCluster, message: "must be between 1 and \(state.table.mostGPUs) (the most GPUs on one node), got \(gpu.count)")
         }
         guard (1...GPUDevice.wholeMilli).contains(gpu.milliPerGPU) else {
             throw ValidationError(field: "gpu.milliPerGPU", code: .outOfRange, message: "must be between 1 and 1000, got \(gpu.milliPerGPU)")
@@ -160,7 +166,8 @@ public struct RequestValidator: Sendable {
         if let dimension = total.firstExceeded(in: capacity) {
             throw ValidationError(
                 field: "replicas", code: .exceedsCluster,
-                message: "the gang needs \(total.value(of: dimension)) \(dimension.rawValue) in all, more than its eligible nodes have (\(capacity.value(of: dimension)))")
+                message: "the gang needs \(total.value(of: dimension)) \(dimension.rawValue) in all, more than its eligible nodes have (\(capacity.value(of: dimension)))",
+                amount: .init(dimension: dimension, asked: total.value(of: dimension), limit: capacity.value(of: dimension), total: true))
         }
         if let gpu = request.gpu, gpu.count * request.replicas > gpus {
             throw ValidationError(field: "replicas", code: .exceedsCluster, message: "the gang needs \(gpu.count * request.replicas) GPUs, its eligible nodes have \(gpus)")

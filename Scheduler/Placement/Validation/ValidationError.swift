@@ -10,17 +10,31 @@ public struct ValidationError: Error, Sendable, Hashable, Codable, CustomStringC
         public static let unknown = Code(rawValue: "unknown")
         public static let contradictory = Code(rawValue: "contradictory")
         public static let exceedsCluster = Code(rawValue: "exceeds_cluster")
+        /// Well-formed, but it asks for nothing at all.
+        public static let nothingRequested = Code(rawValue: "nothing_requested")
     }
 
     /// Path of the field in the request, e.g. `resources.memoryMiB` or `gpu.models[1]`.
     public var field: String
     public var code: Code
     public var message: String
+    /// For an amount of a resource: the dimension, the amount asked for and the bound it broke,
+    /// in the core's units, so that a caller can restate them in its own.
+    public var amount: Amount?
 
-    public init(field: String, code: Code, message: String) {
+    public struct Amount: Sendable, Hashable, Codable {
+        public var dimension: Dimension
+        public var asked: Int64
+        public var limit: Int64
+        /// Whether `asked` is the whole request (all replicas of a gang) rather than one replica.
+        public var total: Bool
+    }
+
+    public init(field: String, code: Code, message: String, amount: Amount? = nil) {
         self.field = field
         self.code = code
         self.message = message
+        self.amount = amount
     }
 
     public var description: String { "\(field): \(message)" }

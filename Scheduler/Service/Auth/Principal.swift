@@ -33,7 +33,7 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case readNodes, manageNodes
     case readCatalog, manageCatalog
     case readTenants, manageTenants
-    case manageUsers
+    case readUsers, manageUsers
     case readQuotas, manageQuotas
     case readUsage
     case readAudit
@@ -49,12 +49,12 @@ extension Principal {
             return true
         case .auditor:
             switch permission {
-            case .readRequests, .readNodes, .readCatalog, .readTenants, .readQuotas, .readUsage, .readAudit, .readOperations: return true
+            case .readRequests, .readNodes, .readCatalog, .readTenants, .readUsers, .readQuotas, .readUsage, .readAudit, .readOperations: return true
             default: return false
             }
         case .operator:
             switch permission {
-            case .manageUsers, .manageTenants, .readAudit, .submitRequests: return false
+            case .readUsers, .manageUsers, .manageTenants, .readAudit, .submitRequests: return false
             default: return true
             }
         case .tenant:
@@ -65,6 +65,27 @@ extension Principal {
             default: return false
             }
         }
+    }
+
+    /// Whether the caller's role allows `permission` on some resources: its own tenant's for a
+    /// tenant user, any for the other roles. Checked before a request's body is read.
+    public func mayAtAll(_ permission: Permission) -> Bool {
+        may(permission, tenant: role == .tenant ? tenant : nil)
+    }
+
+    /// The tenant a read is limited to, one rule for every endpoint that takes `?tenant=`: a tenant
+    /// user reads its own tenant (asking for another is forbidden); the other roles read the
+    /// tenant asked for, or all (nil).
+    public func scope(_ requested: String?, for permission: Permission) throws(ServiceError) -> String? {
+        if role == .tenant {
+            if let requested, requested != tenant {
+                throw ServiceError(.forbidden, "a tenant user reads only its own tenant's data, not tenant \(requested)'s", field: "tenant")
+            }
+            try require(permission, tenant: tenant)
+            return tenant
+        }
+        try require(permission, tenant: requested)
+        return requested
     }
 
     /// Throws `forbidden` unless the caller may do `permission` on `tenant`'s resources.

@@ -27,8 +27,11 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var quotaAlertShare: Double = 0.9
     /// Alerts: grants ending within this many seconds are reported.
     public var grantExpiryWarningSeconds: Double = 86_400
-    /// Latencies between sites; nodes of unknown sites reach only themselves.
-    public var topology: Topology = Topology()
+    /// Sites, links and storage pools the configuration declares: created or updated in the store
+    /// at every start (the API registers more, and changes them until the next start). Nodes of
+    /// sites with no link reach only their own site.
+    public var sites: [Site] = []
+    public var links: [SiteLink] = []
     public var storagePools: [StoragePool] = []
 
     public init() {}

@@ -6,6 +6,8 @@ import Placement
 struct EngineState: Sendable {
     var cluster: ClusterState
     var nodes: [String: NodeRecord]
+    /// Sites, links and storage pools: what the cluster state's topology and pools are built from.
+    var infrastructure: Infrastructure
     var queue: AdmissionQueue
     var placer: Placer
     /// Requests that have not ended, by id.

@@ -33,7 +33,7 @@ extension Scheduler {
     /// a node credential; with the node's own credential it updates the node (agent version, or
     /// its inventory while it holds no allocation).
     public func registerAgent(_ node: Node, agentVersion: String, token: String) throws(ServiceError) -> AgentRegistration {
-        try Self.checkNodeID(node.id, field: "node.id")
+        try Self.check(node, fieldPrefix: "node.")
         let now = now()
         let bootstrap = isBootstrapToken(token)
         let credential = bootstrap ? Token.generate(prefix: "node") : nil
@@ -49,31 +49,49 @@ extension Scheduler {
                 throw ServiceError(.unauthenticated, "register a new node with the bootstrap token")
             }
             var joined = node
+            var deferred = false
             if let existing {
-                for (field, ours, theirs) in [("node.nodeClass", existing.node.nodeClass.rawValue, node.nodeClass.rawValue), ("node.site", existing.node.site, node.site), ("node.partition", existing.node.partition, node.partition)] where ours != theirs {
+                let registered = existing.registration ?? existing.node
+                for (field, ours, theirs) in [("node.nodeClass", registered.nodeClass.rawValue, node.nodeClass.rawValue), ("node.site", registered.site, node.site), ("node.partition", registered.partition, node.partition)] where ours != theirs {
                     throw ServiceError(.conflict, "node \(node.id) is registered with \(field.dropFirst(5)) '\(ours)', the agent reports '\(theirs)'", field: field)
                 }
-                // The operator's administrative state, energy and price stay.
+                // The operator's region and labels win over the agent's; its administrative state,
+                // energy and price stay. The agent's measured capacity and GPUs are the node's,
+                // unless it holds allocations: then the change waits until it is empty.
+                if let registration = existing.registration {
+                    joined.region = registration.region
+                    joined.labels = registration.labels
+                }
                 joined.state = existing.node.state
                 joined.energy = existing.node.energy
                 joined.price = existing.node.price
+                if joined != existing.node, let index = s.cluster.index(ofNode: node.id), s.cluster.requestCount(onNode: index) > 0 {
+                    joined.capacity = existing.node.capacity
+                    joined.gpus = existing.node.gpus
+                    deferred = joined.capacity != node.capacity || joined.gpus != node.gpus
+                }
             } else {
                 joined.state = .ready
             }
             var cluster: ClusterState?
-            if existing?.node != joined {
-                if let existing, let index = s.cluster.index(ofNode: node.id), s.cluster.requestCount(onNode: index) > 0 {
-                    throw ServiceError.conflict("node \(existing.node.id) holds allocations: its inventory changes once they are released", field: "node.capacity")
-                }
-                cluster = try Self.cluster(s, with: joined, config: config)
-            }
+            if existing?.node != joined { cluster = try Self.cluster(s, with: joined) }
             let record = NodeRecord(
                 node: joined, registeredAt: existing?.registeredAt ?? now, awaitingAgent: false, agentVersion: agentVersion,
-                credentialHash: credential.map(Token.hash) ?? existing?.credentialHash)
+                credentialHash: credential.map(Token.hash) ?? existing?.credentialHash, registration: existing?.registration, reported: node,
+                retired: existing?.retired ?? false)
             var batch = StoreBatch()
             batch.nodes = [record]
             let action = existing == nil ? "node.join" : existing?.credentialHash == nil ? "node.claim" : "node.rejoin"
-            batch.audit = [AuditEntry(at: now, actor: "agent/\(node.id)", action: action, target: "node/\(node.id)", detail: "agent \(agentVersion)")]
+            var differences: [String] = []
+            if let registration = existing?.registration {
+                if registration.labels != node.labels { differences.append("the operator's labels kept (the agent reports \(node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))") }
+                if registration.region != node.region { differences.append("the operator's region '\(registration.region)' kept (the agent reports '\(node.region)')") }
+                if registration.capacity != node.capacity || registration.gpus.count != node.gpus.count { differences.append("the capacity the agent measured replaces the registered one") }
+            }
+            if deferred { differences.append("the measured capacity waits until the node's allocations end") }
+            batch.audit = [AuditEntry(
+                at: now, actor: "agent/\(node.id)", action: action, target: "node/\(node.id)",
+                detail: (["agent \(agentVersion)"] + differences).joined(separator: "; "))]
             return (batch, { s in
                 if let cluster { Self.install(cluster, in: &s) }
                 s.nodes[node.id] = record

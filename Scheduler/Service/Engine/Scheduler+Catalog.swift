@@ -9,7 +9,10 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
     public var nodeClass: NodeClass?
     public var site: String?
     public var partition: String?
+    /// Search labels.
     public var labels: [String: String]?
+    /// Labels a node must carry to run a component.
+    public var requiredLabels: [String: String]?
     public var cpu: Double
     public var memoryMiB: Int64
     public var diskGiB: Int64?
@@ -21,8 +24,8 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
 
     public init(
         kind: CatalogEntry.Kind, name: String, version: String? = nil, description: String? = nil, nodeClass: NodeClass? = nil,
-        site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, cpu: Double, memoryMiB: Int64,
-        diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, workloadKind: WorkloadKind? = nil,
+        site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, requiredLabels: [String: String]? = nil, cpu: Double,
+        memoryMiB: Int64, diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, workloadKind: WorkloadKind? = nil,
         restricted: Bool? = nil
     ) {
         self.kind = kind
@@ -33,6 +36,7 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
         self.site = site
         self.partition = partition
         self.labels = labels
+        self.requiredLabels = requiredLabels
         self.cpu = cpu
         self.memoryMiB = memoryMiB
         self.diskGiB = diskGiB
@@ -42,40 +46,107 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
         self.restricted = restricted
     }
 
-    /// The entry this registration describes, or an error naming the field.
-    public func entry(at now: Double, by user: String) throws(ServiceError) -> CatalogEntry {
+    /// The entry this registration describes (its code still to be assigned), or an error naming the field.
+    func entry(at now: Double, by user: String) throws(ServiceError) -> CatalogEntry {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= 80, trimmed.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value != 127 }) else {
-            throw ServiceError.invalid("name", "must be 1 to 80 printable characters")
+        guard !trimmed.isEmpty, DisplayText.isValid(trimmed, maxLength: 80) else { throw ServiceError.invalid("name", "must be 1 to 80 characters, none a control character") }
+        if let description, !DisplayText.isValid(description, maxLength: 4000) {
+            throw ServiceError.invalid("description", "must be at most 4000 characters, none a control character")
         }
         switch (kind, version) {
         case (.component, nil): throw ServiceError.invalid("version", "a component needs a version")
-        case (.component, let version?): try Scheduler.checkName(version, field: "version")
+        case (.component, let version?): try Identifier.check(version, field: "version")
         case (.offering, .some): throw ServiceError.invalid("version", "only components have versions")
         case (.offering, nil):
             guard nodeClass != nil else { throw ServiceError.invalid("nodeClass", "an offering names the node class that provides it") }
         }
         if workloadKind != nil, kind == .offering { throw ServiceError.invalid("workloadKind", "only components run as a workload kind") }
-        guard cpu.isFinite, cpu > 0, cpu <= 1e6 else { throw ServiceError.invalid("cpu", "must be a number of cores in (0, 10^6], got \(cpu)") }
-        guard memoryMiB > 0 else { throw ServiceError.invalid("memoryMiB", "must be positive") }
-        guard (diskGiB ?? 0) >= 0 else { throw ServiceError.invalid("diskGiB", "must not be negative") }
-        guard (bandwidthMbps ?? 0) >= 0 else { throw ServiceError.invalid("bandwidthMbps", "must not be negative") }
-        if let site { try Scheduler.checkName(site, field: "site") }
-        if let partition { try Scheduler.checkName(partition, field: "partition") }
-        var gpuRequest: GPURequest?
-        if let gpu {
-            guard (1...64).contains(gpu.count) else { throw ServiceError.invalid("gpu.count", "must be 1 to 64, got \(gpu.count)") }
-            let milli = gpu.milliPerGPU ?? GPUDevice.wholeMilli
-            guard (1...GPUDevice.wholeMilli).contains(milli) else { throw ServiceError.invalid("gpu.milliPerGPU", "must be 1 to 1000, got \(milli)") }
-            gpuRequest = GPURequest(count: gpu.count, milliPerGPU: milli, models: gpu.models ?? [], minMemoryMiB: gpu.minMemoryMiB ?? 0)
-        }
+        if requiredLabels != nil, kind == .offering { throw ServiceError.invalid("requiredLabels", "only components constrain the nodes they run on") }
+        if let site { try Identifier.check(site, field: "site") }
+        if let partition { try Identifier.check(partition, field: "partition") }
+        try LabelRule.check(labels ?? [:], field: "labels")
+        try LabelRule.check(requiredLabels ?? [:], field: "requiredLabels")
         return CatalogEntry(
-            code: CatalogEntry.code(kind: kind, nodeClass: nodeClass, name: trimmed, version: version), kind: kind, name: trimmed,
-            version: version, description: description ?? "", nodeClass: nodeClass, site: site, partition: partition ?? "public",
-            labels: labels ?? [:],
-            resources: Resources(cpuMillis: Int64((cpu * 1000).rounded()), memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
-            gpu: gpuRequest, workloadKind: kind == .component ? workloadKind ?? .component : nil, restricted: restricted ?? false,
+            code: "", kind: kind, name: trimmed, version: version, description: description ?? "", nodeClass: nodeClass, site: site,
+            partition: partition ?? "public", labels: labels ?? [:], requiredLabels: requiredLabels ?? [:],
+            resources: try Self.resources(cpu: cpu, memoryMiB: memoryMiB, diskGiB: diskGiB, bandwidthMbps: bandwidthMbps),
+            gpu: try gpu.map(Self.gpuRequest), workloadKind: kind == .component ? workloadKind ?? .component : nil, restricted: restricted ?? false,
             registeredAt: now, registeredBy: user)
+    }
+
+    static func resources(cpu: Double, memoryMiB: Int64, diskGiB: Int64?, bandwidthMbps: Int64?) throws(ServiceError) -> Resources {
+        guard cpu.isFinite, cpu >= 0.001, cpu <= Limits.maxCores else {
+            throw ServiceError.invalid("cpu", "must be between 0.001 and \(Int(Limits.maxCores)) cores, got \(cpu)")
+        }
+        for (field, value) in [("memoryMiB", memoryMiB), ("diskGiB", diskGiB ?? 0), ("bandwidthMbps", bandwidthMbps ?? 0)] where !(0...Limits.maxAmount).contains(value) {
+            throw ServiceError.invalid(field, "must be between 0 and \(Limits.maxAmount), got \(value)")
+        }
+        guard memoryMiB > 0 else { throw ServiceError.invalid("memoryMiB", "must be at least 1") }
+        return Resources(cpuMillis: Int64((cpu * 1000).rounded()), memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0)
+    }
+
+    static func gpuRequest(_ gpu: GPURequestSpec) throws(ServiceError) -> GPURequest {
+        guard (1...Limits.maxGPUsPerNode).contains(gpu.count) else { throw ServiceError.invalid("gpu.count", "must be 1 to \(Limits.maxGPUsPerNode), got \(gpu.count)") }
+        let milli = gpu.milliPerGPU ?? GPUDevice.wholeMilli
+        guard (1...GPUDevice.wholeMilli).contains(milli) else { throw ServiceError.invalid("gpu.milliPerGPU", "must be 1 to 1000, got \(milli)") }
+        return GPURequest(count: gpu.count, milliPerGPU: milli, models: gpu.models ?? [], minMemoryMiB: gpu.minMemoryMiB ?? 0)
+    }
+}
+
+/// Changes to a catalog entry; what is left out stays. The kind, name, version and node class
+/// (which make the code) do not change.
+public struct CatalogUpdate: Sendable, Hashable, Codable {
+    public var description: String?
+    public var site: String?
+    public var partition: String?
+    public var labels: [String: String]?
+    public var requiredLabels: [String: String]?
+    public var cpu: Double?
+    public var memoryMiB: Int64?
+    public var diskGiB: Int64?
+    public var bandwidthMbps: Int64?
+    public var gpu: GPURequestSpec?
+    public var restricted: Bool?
+
+    public init(
+        description: String? = nil, site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, requiredLabels: [String: String]? = nil,
+        cpu: Double? = nil, memoryMiB: Int64? = nil, diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, restricted: Bool? = nil
+    ) {
+        self.description = description
+        self.site = site
+        self.partition = partition
+        self.labels = labels
+        self.requiredLabels = requiredLabels
+        self.cpu = cpu
+        self.memoryMiB = memoryMiB
+        self.diskGiB = diskGiB
+        self.bandwidthMbps = bandwidthMbps
+        self.gpu = gpu
+        self.restricted = restricted
+    }
+
+    func applied(to entry: CatalogEntry) throws(ServiceError) -> CatalogEntry {
+        var entry = entry
+        if let description {
+            guard DisplayText.isValid(description, maxLength: 4000) else { throw ServiceError.invalid("description", "must be at most 4000 characters, none a control character") }
+            entry.description = description
+        }
+        if let site { try Identifier.check(site, field: "site"); entry.site = site }
+        if let partition { try Identifier.check(partition, field: "partition"); entry.partition = partition }
+        if let labels { try LabelRule.check(labels, field: "labels"); entry.labels = labels }
+        if let requiredLabels {
+            guard entry.kind == .component else { throw ServiceError.invalid("requiredLabels", "only components constrain the nodes they run on") }
+            try LabelRule.check(requiredLabels, field: "requiredLabels")
+            entry.requiredLabels = requiredLabels
+        }
+        if cpu != nil || memoryMiB != nil || diskGiB != nil || bandwidthMbps != nil {
+            let r = entry.resources
+            entry.resources = try CatalogRegistration.resources(
+                cpu: cpu ?? Double(r.cpuMillis) / 1000, memoryMiB: memoryMiB ?? r.memoryMiB, diskGiB: diskGiB ?? r.diskGiB, bandwidthMbps: bandwidthMbps ?? r.bandwidthMbps)
+        }
+        if let gpu { entry.gpu = try CatalogRegistration.gpuRequest(gpu) }
+        if let restricted { entry.restricted = restricted }
+        return entry
     }
 }
 
@@ -84,20 +155,102 @@ extension Scheduler {
     /// profile that requests may name (`component: {name, version}`).
     public func registerCatalogEntry(_ registration: CatalogRegistration, by caller: Principal) throws(ServiceError) -> CatalogEntry {
         try caller.require(.manageCatalog)
-        let entry = try registration.entry(at: now(), by: caller.user)
+        var entry = try registration.entry(at: now(), by: caller.user)
         return try change { (s: borrowing EngineState) throws(ServiceError) in
+            if let same = s.catalog.values.first(where: { $0.kind == entry.kind && $0.name == entry.name && $0.version == entry.version && $0.nodeClass == entry.nodeClass }) {
+                throw ServiceError.conflict("catalog entry \(same.code) has this name\(entry.version.map { " and version \($0)" } ?? "") already", field: "name")
+            }
+            entry.code = CatalogEntry.code(kind: entry.kind, nodeClass: entry.nodeClass, name: entry.name, version: entry.version) { s.catalog[$0] != nil }
             guard s.catalog[entry.code] == nil else {
                 throw ServiceError.conflict("catalog code \(entry.code) is taken: give another name or version", field: "name")
             }
+            if let component = entry.component, s.placer.validator.catalog.entry(for: ComponentReference(name: component.name, version: component.version)) != nil {
+                throw ServiceError.conflict("a component named '\(entry.name)' has version \(component.version) already", field: "version")
+            }
+            let registered = entry
             var batch = StoreBatch()
-            batch.catalog = [entry]
-            batch.audit = [AuditEntry(at: entry.registeredAt, actor: caller.user, action: "catalog.register", target: "catalog/\(entry.code)", detail: entry.kind.rawValue)]
+            batch.catalog = [registered]
+            batch.audit = [AuditEntry(at: registered.registeredAt, actor: caller.user, action: "catalog.register", target: "catalog/\(registered.code)", detail: registered.kind.rawValue)]
             return (batch, { s in
-                s.catalog[entry.code] = entry
-                if let component = entry.component { s.placer.validator.catalog.register(component) }
-                return entry
+                s.catalog[registered.code] = registered
+                if let component = registered.component { s.placer.validator.catalog.register(component) }
+                return registered
             })
         }
+    }
+
+    /// Changes an entry; requests already submitted keep what they were given.
+    public func updateCatalogEntry(code: String, _ update: CatalogUpdate, by caller: Principal) throws(ServiceError) -> CatalogEntry {
+        try caller.require(.manageCatalog)
+        let now = now()
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard let entry = s.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
+            let updated = try update.applied(to: entry)
+            var batch = StoreBatch()
+            batch.catalog = [updated]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.update", target: "catalog/\(code)")]
+            return (batch, { s in
+                s.catalog[code] = updated
+                if let component = updated.component { s.placer.validator.catalog.register(component) }
+                return updated
+            })
+        }
+    }
+
+    /// Retires an entry: no new request may use it; the requests that do run to their end.
+    public func retireCatalogEntry(code: String, by caller: Principal) throws(ServiceError) -> CatalogEntry {
+        try caller.require(.manageCatalog)
+        let now = now()
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var entry = s.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
+            entry.retired = true
+            let retired = entry
+            var batch = StoreBatch()
+            batch.catalog = [retired]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.retire", target: "catalog/\(code)")]
+            return (batch, { s in
+                s.catalog[code] = retired
+                return retired
+            })
+        }
+    }
+
+    /// Removes an entry that no open request and no live grant uses.
+    public func removeCatalogEntry(code: String, by caller: Principal) throws(ServiceError) {
+        try caller.require(.manageCatalog)
+        let now = now()
+        try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard let entry = s.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
+            if let user = s.open.values.filter({ $0.catalogEntry == code }).map(\.id).min() {
+                throw ServiceError.conflict("request \(user) uses \(code): retire the entry and remove it once its requests end")
+            }
+            if let grant = s.grants.values.filter({ $0.expiresAt > now && $0.entries?.contains(code) == true }).map(\.id).min() {
+                throw ServiceError.conflict("grant \(grant) lists \(code)")
+            }
+            var batch = StoreBatch()
+            batch.removedCatalog = [code]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.remove", target: "catalog/\(code)")]
+            return (batch, { s in
+                s.catalog[code] = nil
+                if let component = entry.component { s.placer.validator.catalog.remove(name: component.name, version: component.version) }
+            })
+        }
+    }
+
+    /// The live component entry a request names: the version given, or the newest live one.
+    /// A retired or unknown component is refused naming the field.
+    static func componentEntry(for reference: ComponentReference, in s: borrowing EngineState, field: String) throws(ServiceError) -> CatalogEntry {
+        let named = s.catalog.values.filter { $0.kind == .component && $0.name == reference.name }
+        let live = named.filter { !$0.retired }
+        let chosen = reference.version.map { version in live.first { $0.version == version } }
+            ?? live.max { ($0.version ?? "").compare(asVersion: $1.version ?? "") }
+        guard let entry = chosen else {
+            if let version = reference.version, named.contains(where: { $0.version == version }) {
+                throw ServiceError.unprocessable(field, "component '\(reference.name)' version \(version) is retired")
+            }
+            throw ServiceError.unprocessable(field, named.isEmpty ? "there is no component '\(reference.name)' in the catalog" : "every version of component '\(reference.name)' is retired")
+        }
+        return entry
     }
 
     /// Catalog entries matching every filter of `query`, by code.

@@ -11,10 +11,10 @@ struct SubmissionInput: Sendable {
     func check(maxBatch: Int) throws(ServiceError) {
         guard !specs.isEmpty else { throw ServiceError.invalid("requests", "a batch needs at least one request") }
         guard specs.count <= maxBatch else {
-            throw ServiceError(.limitExceeded, "a batch holds at most \(maxBatch) requests, got \(specs.count)", field: "requests")
+            throw ServiceError.invalid("requests", "a batch holds at most \(maxBatch) requests, got \(specs.count)")
         }
-        if let key = idempotencyKey, key.isEmpty || key.count > 200 {
-            throw ServiceError.invalid("Idempotency-Key", "must be 1 to 200 characters")
+        if let key = idempotencyKey, !(1...128).contains(key.utf8.count) || !key.utf8.allSatisfy({ (33...126).contains($0) }) {
+            throw ServiceError.invalid("Idempotency-Key", "must be 1 to 128 printable ASCII characters without spaces")
         }
     }
 

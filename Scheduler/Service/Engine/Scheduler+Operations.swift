@@ -93,15 +93,13 @@ extension Scheduler {
     /// Metered usage by request, tenant, node and time range. A tenant caller sees its own.
     public func usage(_ query: UsageQuery, by caller: Principal) throws(ServiceError) -> UsageAmounts {
         var query = query
-        if caller.role == .tenant { query.tenant = caller.tenant }
-        try caller.require(.readUsage, tenant: query.tenant)
+        query.tenant = try caller.scope(query.tenant, for: .readUsage)
         return state.withLock { s in s.ledger.usage(query) }
     }
 
     /// Each tenant's usage and charge over a range, with the configured weights.
     public func billing(from: Double, to: Double, tenant: String?, by caller: Principal) throws(ServiceError) -> [BillingLine] {
-        let scope = caller.role == .tenant ? caller.tenant : tenant
-        try caller.require(.readUsage, tenant: scope)
+        let scope = try caller.scope(tenant, for: .readUsage)
         return state.withLock { s in
             let tenants = scope.map { [$0] } ?? s.tenants.keys.sorted()
             return tenants.map { tenant in
@@ -147,17 +145,17 @@ extension Scheduler {
                     let used = s.queue.usage(of: tenant, priority: priority)
                     let share = Self.largestShare(of: used, in: quota)
                     if share >= config.quotaAlertShare {
-                        alerts.append(Alert(kind: "quota_near_limit", target: "tenant/\(tenant)/quota/\(priority.rawValue)", message: "\(tenant) uses \(Int(share * 100))% of its \(priority.rawValue) quota"))
+                        alerts.append(Alert(kind: "quota_near_limit", target: "tenant/\(tenant)/quota/\(priority.rawValue)", message: "\(tenant) uses \(Int(saturating: share * 100))% of its \(priority.rawValue) quota"))
                     }
                 }
             }
             for id in s.idleNoticeAt.keys.sorted() {
                 guard let record = s.open[id], let noticed = s.idleNoticeAt[id] else { continue }
-                let reclaimAt = Int(noticed + config.idle.noticeSeconds - now)
+                let reclaimAt = Int(saturating: noticed + config.idle.noticeSeconds - now)
                 alerts.append(Alert(kind: "idle_allocation", target: "request/\(id)", message: "\(record.tenant)'s request \(id) is idle and will be reclaimed in \(max(0, reclaimAt)) s unless it becomes active"))
             }
             for grant in s.grants.values.sorted(by: { $0.id < $1.id }) where grant.expiresAt > now && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
-                alerts.append(Alert(kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(grant.expiresAt - now)) s"))
+                alerts.append(Alert(kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(saturating: grant.expiresAt - now)) s"))
             }
             return alerts
         }

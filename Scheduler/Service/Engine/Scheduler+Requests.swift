@@ -22,9 +22,19 @@ public struct Submission: Sendable, Hashable {
 }
 
 extension Scheduler {
-    /// Submits requests atomically: all are validated first, and either every one is stored
-    /// (queued, or rejected for quota with the reason recorded) or none is and the first error
-    /// names its field. With an idempotency key, a repeated submission returns the first one's
+    /// A request's id: its tenant, a colon and its name (the caller's, unique within the tenant,
+    /// or generated).
+    public static func requestID(tenant: String, name: String) -> String { "\(tenant):\(name)" }
+
+    /// The request a caller means by `id`: `TENANT:NAME`, or for a tenant user its own `NAME`.
+    public static func resolveRequestID(_ id: String, for caller: Principal) -> String {
+        guard !id.contains(":"), let tenant = caller.tenant else { return id }
+        return requestID(tenant: tenant, name: id)
+    }
+
+    /// Submits requests atomically: all are validated first, and either every one is queued or
+    /// none is and the first error names its field (a request larger than its tenant's quota is
+    /// refused: it could never run). With an idempotency key, a repeated submission returns the first one's
     /// requests and creates nothing.
     public func submit(_ specs: [RequestSpec], idempotencyKey: String? = nil, batch: Bool = false, by caller: Principal) throws(ServiceError) -> Submission {
         let submission = SubmissionInput(specs: specs, idempotencyKey: idempotencyKey, batch: batch, caller: caller)
@@ -43,12 +53,12 @@ extension Scheduler {
         var tenants: [String] = []
         for (i, spec) in specs.enumerated() {
             guard let tenant = spec.tenant ?? caller.tenant else {
-                throw ServiceError.invalid(prefix(i) + "tenant", "required for a \(caller.role.rawValue) caller")
+                throw ServiceError.unprocessable(prefix(i) + "tenant", "required for a \(caller.role.rawValue) caller, who belongs to no tenant")
             }
             guard caller.may(.submitRequests, tenant: tenant) else {
                 throw ServiceError(.forbidden, "\(caller.role.rawValue) \(caller.user) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
             }
-            guard s.tenants[tenant] != nil else { throw ServiceError(.invalid, "unknown tenant '\(tenant)'", field: prefix(i) + "tenant") }
+            guard s.tenants[tenant] != nil else { throw ServiceError.unprocessable(prefix(i) + "tenant", "there is no tenant '\(tenant)'") }
             tenants.append(tenant)
         }
         if let key = idempotencyKey, let existing = try replay(key: key, tenant: tenants[0], count: specs.count, in: s) {
@@ -58,13 +68,21 @@ extension Scheduler {
         var records: [RequestRecord] = []
         var ids: Set<String> = []
         for (i, spec) in specs.enumerated() {
-            let id = spec.id ?? Token.generate(prefix: "r").prefix(18).description
+            if let name = spec.id { try Identifier.check(name, field: prefix(i) + "id") }
+            // Names are the tenant's own: another tenant's requests can neither collide nor be probed.
+            let id = Self.requestID(tenant: tenants[i], name: spec.id ?? Token.generate(prefix: "r").prefix(18).description)
             guard ids.insert(id).inserted else { throw ServiceError.conflict("request id '\(id)' appears twice in the batch", field: prefix(i) + "id") }
-            // Generated ids are 64 random bits: only a caller's own id can collide.
+            // Generated names are 64 random bits: only a caller's own name can collide.
             let taken = s.open[id] != nil ? true : spec.id == nil ? false : try store.request(id: id) != nil
             guard !taken else {
-                throw ServiceError.conflict("a request with id '\(id)' exists already", field: prefix(i) + "id")
+                throw ServiceError.conflict("tenant \(tenants[i]) has a request named '\(spec.id ?? id)' already", field: prefix(i) + "id")
             }
+            // A component is the newest live version unless the request names one.
+            var spec = spec
+            let component = try spec.component.map { reference throws(ServiceError) in
+                try Self.componentEntry(for: reference, in: s, field: prefix(i) + "component")
+            }
+            if let component { spec.component?.version = component.version }
             let request: PlacementRequest
             do throws(ValidationError) {
                 // Kept resolved: a component's profile counts against quotas as it will run.
@@ -72,11 +90,7 @@ extension Scheduler {
             } catch {
                 throw ServiceError(error, fieldPrefix: prefix(i))
             }
-            let restricted = spec.component.flatMap { reference in
-                s.placer.validator.catalog.entry(for: reference).flatMap { component in
-                    s.catalog.values.first { $0.kind == .component && $0.name == component.name && $0.version == component.version && $0.restricted }
-                }
-            }
+            let restricted = component?.restricted == true ? component : nil
             if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
                 throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
             }
@@ -86,21 +100,22 @@ extension Scheduler {
             if let workload = spec.workload {
                 try workload.validate(prefix: prefix(i))
                 if (workload.vm != nil) != (request.kind == .vm) {
-                    throw ServiceError.invalid(prefix(i) + "workload", "a request of kind \(request.kind.rawValue) runs a \(request.kind == .vm ? "vm" : "service"), not a \(workload.vm != nil ? "vm" : "service")")
+                    throw ServiceError.unprocessable(prefix(i) + "workload", "a request of kind \(request.kind.rawValue) runs a \(request.kind == .vm ? "vm" : "service"), not a \(workload.vm != nil ? "vm" : "service")")
                 }
             }
             var record = RequestRecord(
                 spec: request, workload: spec.workload, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
                 idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
             record.restrictedEntry = restricted?.code
+            record.catalogEntry = component?.code
             batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
             if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
-                let reason = "larger than \(request.tenant)'s \(request.priority.rawValue) quota in \(dimension.rawValue)"
-                try Self.transition(&record, .reject(reason: reason), at: now, by: caller.user, into: &batchChanges)
-            } else {
-                try Self.transition(&record, .admit, at: now, by: caller.user, into: &batchChanges)
-                try Self.transition(&record, .enqueue, at: now, by: caller.user, into: &batchChanges)
+                throw ServiceError(
+                    .quotaExceeded, "the request is larger than tenant \(request.tenant)'s \(request.priority.rawValue) quota for \(dimension.apiField) (it could never run)",
+                    field: prefix(i) + dimension.apiField)
             }
+            try Self.transition(&record, .admit, at: now, by: caller.user, into: &batchChanges)
+            try Self.transition(&record, .enqueue, at: now, by: caller.user, into: &batchChanges)
             batchChanges.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.submit", target: "request/\(id)", detail: record.phase.name))
             records.append(record)
         }
@@ -108,10 +123,6 @@ extension Scheduler {
         return (batchChanges, { (s: inout EngineState) in
             for record in records {
                 s.counters.submitted += 1
-                if record.phase.isTerminal {
-                    s.counters.rejected += 1
-                    continue
-                }
                 s.open[record.id] = record
                 _ = s.queue.submit(record.spec)
             }
@@ -138,8 +149,10 @@ extension Scheduler {
         return found
     }
 
-    /// A request with its history, if the caller may see it.
+    /// A request with its history, if the caller may see it. `id` is `TENANT:NAME`, or the name
+    /// alone for a tenant user's own request.
     public func request(_ id: String, by caller: Principal) throws(ServiceError) -> RequestStatus {
+        let id = Self.resolveRequestID(id, for: caller)
         let (open, noFit) = state.withLock { s in (s.open[id], s.noFit[id]) }
         var found = open
         if found == nil { found = try store.request(id: id) }
@@ -151,13 +164,7 @@ extension Scheduler {
     /// Requests, newest first. A tenant caller sees only its own.
     public func requests(_ query: RequestQuery, by caller: Principal) throws(ServiceError) -> [RequestStatus] {
         var query = query
-        if caller.role == .tenant {
-            guard query.tenant == nil || query.tenant == caller.tenant else {
-                throw ServiceError.forbidden("a tenant user lists only its own tenant's requests")
-            }
-            query.tenant = caller.tenant
-        }
-        try caller.require(.readRequests, tenant: query.tenant ?? caller.tenant)
+        query.tenant = try caller.scope(query.tenant, for: .readRequests)
         let stored = try store.requests(query)
         return state.withLock { s in stored.map { RequestStatus(record: s.open[$0.id] ?? $0, noFit: s.noFit[$0.id]) } }
     }
@@ -165,12 +172,16 @@ extension Scheduler {
     /// Asks for a request's release: a pending one ends at once; a placed one is stopped on its
     /// nodes and releases its allocation when its agents report it gone.
     public func release(_ id: String, by caller: Principal) throws(ServiceError) -> RequestRecord {
-        try end(id, with: .release, action: "request.release", by: caller)
+        try end(Self.resolveRequestID(id, for: caller), with: .release, action: "request.release", by: caller)
     }
 
-    /// Moves a lease end later by `seconds`.
+    /// Moves a lease end later by `seconds`; a lease may not end more than `Limits.maxLeaseSeconds`
+    /// from now.
     public func extendLease(_ id: String, bySeconds seconds: Int64, by caller: Principal) throws(ServiceError) -> RequestRecord {
-        guard seconds > 0, seconds <= 10 * 365 * 86_400 else { throw ServiceError.invalid("seconds", "must be between 1 and 10 years of seconds, got \(seconds)") }
+        guard (1...Limits.maxLeaseSeconds).contains(seconds) else {
+            throw ServiceError.invalid("seconds", "must be between 1 and \(Limits.maxLeaseSeconds) seconds (10 years), got \(seconds)")
+        }
+        let id = Self.resolveRequestID(id, for: caller)
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
             guard var record = s.open[id], caller.may(.readRequests, tenant: record.tenant) else { throw ServiceError.notFound("open request \(id)") }
@@ -178,8 +189,13 @@ extension Scheduler {
             guard record.phase == .queued || record.phase.holdsAllocation else {
                 throw ServiceError.conflict("cannot extend the lease of a request that is \(record.phase.name)")
             }
-            record.spec.leaseSeconds = (record.spec.leaseSeconds ?? 0) + seconds
-            if let end = record.leaseEndsAt { record.leaseEndsAt = end + Double(seconds) }
+            let lease = (record.spec.leaseSeconds ?? 0).saturatingAdd(seconds)
+            let end = record.leaseEndsAt.map { $0 + Double(seconds) }
+            guard (end ?? now + Double(lease)) - now <= Double(Limits.maxLeaseSeconds) else {
+                throw ServiceError.conflict("the lease would end more than \(Limits.maxLeaseSeconds) seconds (10 years) from now", field: "seconds")
+            }
+            record.spec.leaseSeconds = lease
+            record.leaseEndsAt = end
             record.updatedAt = now
             var batch = StoreBatch()
             batch.requests = [record]

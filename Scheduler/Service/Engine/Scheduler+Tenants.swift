@@ -5,7 +5,7 @@ extension Scheduler {
 
     public func createTenant(id: String, name: String?, weight: Double = 1, reclaimIdle: Bool? = nil, by caller: Principal) throws(ServiceError) -> Tenant {
         try caller.require(.manageTenants)
-        try Self.checkName(id, field: "id")
+        try Identifier.check(id, field: "id")
         guard weight.isFinite, weight > 0, weight <= 1000 else { throw ServiceError.invalid("weight", "must be a number in (0, 1000], got \(weight)") }
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
@@ -31,15 +31,15 @@ extension Scheduler {
     /// Creates a user and returns its bearer token: shown this once, stored only as a hash.
     public func createUser(id: String, role: Role, tenant: String?, by caller: Principal) throws(ServiceError) -> (User, token: String) {
         try caller.require(.manageUsers)
-        try Self.checkName(id, field: "id")
+        try Identifier.check(id, field: "id")
         guard (role == .tenant) == (tenant != nil) else {
-            throw ServiceError.invalid("tenant", role == .tenant ? "a tenant user needs a tenant" : "only tenant users belong to a tenant")
+            throw ServiceError.unprocessable("tenant", role == .tenant ? "a tenant user needs a tenant" : "only tenant users belong to a tenant")
         }
         let token = Token.generate(prefix: "sl")
         let now = now()
         let user = try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.users[id] == nil else { throw ServiceError.conflict("user \(id) exists already", field: "id") }
-            if let tenant, s.tenants[tenant] == nil { throw ServiceError.invalid("tenant", "unknown tenant '\(tenant)'") }
+            if let tenant, s.tenants[tenant] == nil { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
             let user = User(id: id, role: role, tenant: tenant, tokenHash: Token.hash(token), createdAt: now)
             var batch = StoreBatch()
             batch.users = [user]
@@ -70,7 +70,7 @@ extension Scheduler {
     }
 
     public func users(by caller: Principal) throws(ServiceError) -> [User] {
-        try caller.require(.manageUsers)
+        try caller.require(.readUsers)
         return state.withLock { s in s.users.values.sorted { $0.id < $1.id } }
     }
 
@@ -117,13 +117,13 @@ extension Scheduler {
     /// Lets a tenant use a partition until `expiresAt`.
     public func createGrant(tenant: String, partition: String, entries: [String]? = nil, expiresAt: Double, by caller: Principal) throws(ServiceError) -> Grant {
         try caller.require(.manageQuotas)
-        try Self.checkName(partition, field: "partition")
+        try Identifier.check(partition, field: "partition")
         let now = now()
-        guard expiresAt.isFinite, expiresAt > now else { throw ServiceError.invalid("expiresAt", "must be in the future") }
+        guard expiresAt.isFinite, expiresAt > now else { throw ServiceError.unprocessable("expiresAt", "must be in the future (now is \(Int(saturating: now)))") }
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard s.tenants[tenant] != nil else { throw ServiceError.invalid("tenant", "unknown tenant '\(tenant)'") }
+            guard s.tenants[tenant] != nil else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
             for (i, code) in (entries ?? []).enumerated() where s.catalog[code] == nil {
-                throw ServiceError.invalid("entries[\(i)]", "no catalog entry \(code)")
+                throw ServiceError.unprocessable("entries[\(i)]", "there is no catalog entry \(code)")
             }
             let grant = Grant(id: Token.generate(prefix: "g").prefix(14).description, tenant: tenant, partition: partition, entries: entries, expiresAt: expiresAt, createdAt: now)
             var batch = StoreBatch()
@@ -137,15 +137,7 @@ extension Scheduler {
     }
 
     public func grants(tenant: String?, by caller: Principal) throws(ServiceError) -> [Grant] {
-        let scope = caller.role == .tenant ? caller.tenant : tenant
-        try caller.require(.readQuotas, tenant: scope)
+        let scope = try caller.scope(tenant, for: .readQuotas)
         return state.withLock { s in s.grants.values.filter { scope == nil || $0.tenant == scope }.sorted { $0.id < $1.id } }
-    }
-
-    /// Names: 1 to 64 letters, digits, `-`, `_` and `.`.
-    static func checkName(_ name: String, field: String) throws(ServiceError) {
-        guard !name.isEmpty, name.count <= 64, name.utf8.allSatisfy({ $0 == 45 || $0 == 46 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
-            throw ServiceError.invalid(field, "must be 1 to 64 letters, digits, '-', '_' or '.', got '\(name)'")
-        }
     }
 }

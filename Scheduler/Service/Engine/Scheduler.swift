@@ -50,6 +50,7 @@ public final class Scheduler: Sendable {
             first.settings[Self.bootstrapSetting] = bootstrapTokenHash
             snapshot.settings[Self.bootstrapSetting] = bootstrapTokenHash
         }
+        Self.declare(config, at: now, in: &snapshot, into: &first)
         try store.commit(first)
         state = Mutex(try Self.restore(snapshot, config: config, now: now, logger: logger))
         credentials = Mutex(Credentials(snapshot))
@@ -62,15 +63,16 @@ public final class Scheduler: Sendable {
         let policy: PlacementPolicy
         do { policy = try PolicyRegistry.policy(spec: config.policy) } catch { throw ServiceError(error, fieldPrefix: "policy.") }
         let nodes = snapshot.nodes.map(\.node)
+        let infrastructure = Infrastructure(sites: snapshot.sites, links: snapshot.links, pools: snapshot.storagePools)
         var cluster: ClusterState
         do {
-            cluster = try ClusterState(nodes: nodes, topology: config.topology, storagePools: config.storagePools)
+            cluster = try ClusterState(nodes: nodes, topology: infrastructure.topology, storagePools: infrastructure.storagePools)
         } catch {
             throw ServiceError(error, fieldPrefix: "nodes.")
         }
         var queue = AdmissionQueue(config: AdmissionConfig(clusterCapacity: Usage(), agingIntervalSeconds: config.agingIntervalSeconds, agingStep: config.agingStep, agingCap: config.agingCap), priorities: config.priorities)
         var engine = EngineState(
-            cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, $0) }),
+            cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, $0) }), infrastructure: infrastructure,
             queue: queue, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
             open: [:], tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
             users: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) }),

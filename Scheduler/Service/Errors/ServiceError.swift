@@ -8,8 +8,11 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
 
-        /// The input is malformed or out of range.
+        /// The input breaks the documented contract: malformed, out of range, an unknown field.
         public static let invalid = Code(rawValue: "invalid")
+        /// The input is well-formed but cannot be honoured: it names something that does not exist
+        /// (a tenant, a site, a GPU model) or asks for more than the cluster could ever give.
+        public static let unprocessable = Code(rawValue: "unprocessable")
         public static let notFound = Code(rawValue: "not_found")
         /// The request conflicts with the current state (an invalid transition, a taken name).
         public static let conflict = Code(rawValue: "conflict")
@@ -17,8 +20,14 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
         public static let unauthenticated = Code(rawValue: "unauthenticated")
         /// A known caller that may not do this.
         public static let forbidden = Code(rawValue: "forbidden")
-        /// Over a quota or a size limit.
+        /// A body over the size limit.
         public static let limitExceeded = Code(rawValue: "limit_exceeded")
+        /// A request larger than its tenant's quota for its priority class.
+        public static let quotaExceeded = Code(rawValue: "quota_exceeded")
+        /// A body in a format other than JSON.
+        public static let unsupportedMediaType = Code(rawValue: "unsupported_media_type")
+        /// A path the API has, with a method it does not take.
+        public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         /// The store failed; nothing was changed.
         public static let unavailable = Code(rawValue: "unavailable")
     }
@@ -34,14 +43,64 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
         self.field = field
     }
 
+    /// A placement core's refusal in the API's terms: its field names (`cpu`, not
+    /// `resources.cpuMillis`) and units (cores, MiB, GiB, Mbps). A value out of its documented
+    /// range is `invalid`; a name the cluster does not know, a contradiction or more than the
+    /// cluster could give is `unprocessable`.
     public init(_ error: ValidationError, fieldPrefix: String = "") {
-        self.init(.invalid, error.message, field: fieldPrefix + error.field)
+        let field = Self.apiFields[error.field] ?? error.field
+        var message = error.message
+        if let amount = error.amount {
+            let asked = amount.dimension.amountInAPIUnits(amount.asked), limit = amount.dimension.amountInAPIUnits(amount.limit)
+            switch (error.code, amount.total) {
+            case (.exceedsCluster, false): message = "asks for \(asked) per replica, more than the largest node has (\(limit))"
+            case (.exceedsCluster, true): message = "the gang needs \(asked) in all, more than its eligible nodes have (\(limit))"
+            default: message = "must not be negative, got \(asked)"
+            }
+        }
+        let code: Code = [.unknown, .exceedsCluster, .contradictory, .nothingRequested].contains(error.code) ? .unprocessable : .invalid
+        self.init(code, message, field: fieldPrefix + field)
     }
+
+    /// The API's names of the placement core's request fields where they differ.
+    static let apiFields = [
+        "resources.cpuMillis": "cpu", "resources.memoryMiB": "memoryMiB", "resources.diskGiB": "diskGiB",
+        "resources.bandwidthMbps": "bandwidthMbps", "resources": "cpu", "queueDeadline": "queueDeadlineSeconds",
+    ]
 
     public var description: String { field.map { "\($0): \(message)" } ?? message }
 
     public static func invalid(_ field: String, _ message: String) -> ServiceError { ServiceError(.invalid, message, field: field) }
+    public static func unprocessable(_ field: String, _ message: String) -> ServiceError { ServiceError(.unprocessable, message, field: field) }
     public static func notFound(_ what: String) -> ServiceError { ServiceError(.notFound, "\(what) does not exist") }
     public static func forbidden(_ message: String) -> ServiceError { ServiceError(.forbidden, message) }
     public static func conflict(_ message: String, field: String? = nil) -> ServiceError { ServiceError(.conflict, message, field: field) }
+}
+
+extension Dimension {
+    /// The API's field for this dimension of a request.
+    public var apiField: String {
+        switch self {
+        case .cpu: "cpu"
+        case .memory: "memoryMiB"
+        case .disk: "diskGiB"
+        case .bandwidth: "bandwidthMbps"
+        case .gpu: "gpu"
+        case .storage: "volumes"
+        }
+    }
+
+    /// An amount in the core's units (thousandths of a core for CPU) as the API states it.
+    public func amountInAPIUnits(_ value: Int64) -> String {
+        switch self {
+        case .cpu:
+            let cores = Double(value) / 1000
+            return (cores == cores.rounded() ? String(value / 1000) : String(cores)) + (value == 1000 ? " core" : " cores")
+        case .memory: return "\(value) MiB"
+        case .disk: return "\(value) GiB"
+        case .bandwidth: return "\(value) Mbps"
+        case .gpu: return "\(Double(value) / 1000) GPUs"
+        case .storage: return "\(value) GiB of volumes"
+        }
+    }
 }

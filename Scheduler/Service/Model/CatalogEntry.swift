@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import Placement
 
 /// An entry of the unified resource catalog: a resource offering (a shape of capacity a class of
@@ -8,7 +10,8 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
         case offering, component
     }
 
-    /// `SL-OFR-CLASS-NAME` or `SL-CMP-CLASS-NAME-VVERSION`, upper case: assigned at registration.
+    /// `SL-OFR-CLASS-NAME` or `SL-CMP-CLASS-NAME-VVERSION`, upper case: assigned at registration
+    /// and never changed (see `code(kind:nodeClass:name:version:)`).
     public var code: String
     public var kind: Kind
     public var name: String
@@ -19,7 +22,10 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public var nodeClass: NodeClass?
     public var site: String?
     public var partition: String
+    /// Search labels: they describe the entry and never constrain placement.
     public var labels: [String: String]
+    /// Labels a node must carry to run the component.
+    public var requiredLabels: [String: String]
     /// The shape offered, or the component's default profile per replica.
     public var resources: Resources
     public var gpu: GPURequest?
@@ -27,29 +33,101 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public var workloadKind: WorkloadKind?
     /// Only tenants with a live grant listing the code may use it.
     public var restricted: Bool
+    /// Retired entries take no new use; what uses them runs to its end.
+    public var retired: Bool
     public var registeredAt: Double
     public var registeredBy: String
 
-    /// The standardized code for an entry of `kind`, `nodeClass`, `name` and `version`: letters and
-    /// digits upper-cased, every other run of characters one hyphen.
-    public static func code(kind: Kind, nodeClass: NodeClass?, name: String, version: String?) -> String {
-        func normalized(_ text: String) -> String {
-            var out = ""
-            var pendingHyphen = false
-            for scalar in text.unicodeScalars {
-                if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
-                    if pendingHyphen, !out.isEmpty { out.append("-") }
-                    out.unicodeScalars.append(scalar)
-                    pendingHyphen = false
-                } else {
-                    pendingHyphen = true
-                }
-            }
-            return out.uppercased()
+    public init(
+        code: String, kind: Kind, name: String, version: String?, description: String, nodeClass: NodeClass?, site: String?, partition: String,
+        labels: [String: String], requiredLabels: [String: String], resources: Resources, gpu: GPURequest?, workloadKind: WorkloadKind?,
+        restricted: Bool, retired: Bool = false, registeredAt: Double, registeredBy: String
+    ) {
+        self.code = code
+        self.kind = kind
+        self.name = name
+        self.version = version
+        self.description = description
+        self.nodeClass = nodeClass
+        self.site = site
+        self.partition = partition
+        self.labels = labels
+        self.requiredLabels = requiredLabels
+        self.resources = resources
+        self.gpu = gpu
+        self.workloadKind = workloadKind
+        self.restricted = restricted
+        self.retired = retired
+        self.registeredAt = registeredAt
+        self.registeredBy = registeredBy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, kind, name, version, description, nodeClass, site, partition, labels, requiredLabels, resources, gpu, workloadKind
+        case restricted, retired, registeredAt, registeredBy
+    }
+
+    /// Entries stored before `requiredLabels` and `retired` existed read as having none and live.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        code = try c.decode(String.self, forKey: .code)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        name = try c.decode(String.self, forKey: .name)
+        version = try c.decodeIfPresent(String.self, forKey: .version)
+        description = try c.decode(String.self, forKey: .description)
+        nodeClass = try c.decodeIfPresent(NodeClass.self, forKey: .nodeClass)
+        site = try c.decodeIfPresent(String.self, forKey: .site)
+        partition = try c.decode(String.self, forKey: .partition)
+        labels = try c.decode([String: String].self, forKey: .labels)
+        requiredLabels = try c.decodeIfPresent([String: String].self, forKey: .requiredLabels) ?? [:]
+        resources = try c.decode(Resources.self, forKey: .resources)
+        gpu = try c.decodeIfPresent(GPURequest.self, forKey: .gpu)
+        workloadKind = try c.decodeIfPresent(WorkloadKind.self, forKey: .workloadKind)
+        restricted = try c.decode(Bool.self, forKey: .restricted)
+        retired = try c.decodeIfPresent(Bool.self, forKey: .retired) ?? false
+        registeredAt = try c.decode(Double.self, forKey: .registeredAt)
+        registeredBy = try c.decode(String.self, forKey: .registeredBy)
+    }
+
+    /// The standardized code for an entry of `kind`, `nodeClass`, `name` and `version`: the name
+    /// in Latin letters (names in other scripts transliterated, e.g. 视频分析 as SHI-PIN-FEN-XI),
+    /// letters and digits upper-cased, every other run of characters one hyphen. `taken` says
+    /// whether a code belongs to another entry already: two names that read the same (homophones,
+    /// or names differing only in case or punctuation) are told apart by a short hash of the name.
+    public static func code(kind: Kind, nodeClass: NodeClass?, name: String, version: String?, taken: (String) -> Bool = { _ in false }) -> String {
+        var parts = ["SL", kind == .offering ? "OFR" : "CMP", (nodeClass?.rawValue ?? "any").uppercased()]
+        let readable = normalized(transliterated(name))
+        if !readable.isEmpty { parts.append(readable) }
+        let versionPart = version.map { "V" + normalized($0) }
+        var code = (parts + (versionPart.map { [$0] } ?? [])).joined(separator: "-")
+        if readable.isEmpty || taken(code) {
+            let digest = SHA256.hash(data: Array(name.utf8)).prefix(3).map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined()
+            code = (parts + ["H" + digest] + (versionPart.map { [$0] } ?? [])).joined(separator: "-")
         }
-        var parts = ["SL", kind == .offering ? "OFR" : "CMP", (nodeClass?.rawValue ?? "any").uppercased(), normalized(name)]
-        if let version { parts.append("V" + normalized(version)) }
-        return parts.joined(separator: "-")
+        return code
+    }
+
+    /// `text` in Latin letters without diacritics (ICU's Any-Latin, then Latin-ASCII).
+    static func transliterated(_ text: String) -> String {
+        guard !text.unicodeScalars.allSatisfy(\.isASCII) else { return text }
+        let latin = text.applyingTransform(.toLatin, reverse: false) ?? text
+        return latin.applyingTransform(.stripDiacritics, reverse: false) ?? latin
+    }
+
+    /// ASCII letters and digits upper-cased, every other run of characters one hyphen.
+    static func normalized(_ text: String) -> String {
+        var out = ""
+        var pendingHyphen = false
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                if pendingHyphen, !out.isEmpty { out.append("-") }
+                out.unicodeScalars.append(scalar)
+                pendingHyphen = false
+            } else {
+                pendingHyphen = true
+            }
+        }
+        return out.uppercased()
     }
 
     /// The component as the placement core resolves requests against it.
@@ -57,7 +135,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
         guard kind == .component, let version else { return nil }
         return ComponentEntry(
             name: name, version: version, kind: workloadKind ?? .component, resources: resources, gpu: gpu,
-            allowedClasses: nodeClass.map { [$0] }, requiredLabels: labels)
+            allowedClasses: nodeClass.map { [$0] }, requiredLabels: requiredLabels)
     }
 }
 
@@ -70,14 +148,20 @@ public struct CatalogQuery: Sendable {
     public var partition: String?
     public var label: (key: String, value: String)?
     public var text: String?
+    /// Only retired entries (true) or only live ones (false); nil for both.
+    public var retired: Bool?
 
-    public init(kind: CatalogEntry.Kind? = nil, nodeClass: NodeClass? = nil, site: String? = nil, partition: String? = nil, label: (key: String, value: String)? = nil, text: String? = nil) {
+    public init(
+        kind: CatalogEntry.Kind? = nil, nodeClass: NodeClass? = nil, site: String? = nil, partition: String? = nil,
+        label: (key: String, value: String)? = nil, text: String? = nil, retired: Bool? = nil
+    ) {
         self.kind = kind
         self.nodeClass = nodeClass
         self.site = site
         self.partition = partition
         self.label = label
         self.text = text
+        self.retired = retired
     }
 
     func matches(_ entry: CatalogEntry) -> Bool {
@@ -86,10 +170,15 @@ public struct CatalogQuery: Sendable {
         if let site, entry.site != site { return false }
         if let partition, entry.partition != partition { return false }
         if let label, entry.labels[label.key] != label.value { return false }
+        if let retired, entry.retired != retired { return false }
         if let text, !text.isEmpty {
             let needle = text.lowercased()
             return [entry.code, entry.name, entry.description].contains { $0.lowercased().contains(needle) }
         }
         return true
     }
+}
+
+extension String {
+    public func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -84,6 +84,11 @@ public struct Grant: Sendable, Hashable, Codable {
 }
 
 /// A node in the catalog, with who registered it and whether an agent has claimed it.
+///
+/// Two parties describe a node: the operator (registration, edits) and its agent (what it
+/// measures on the host). The effective `node` takes the class, site, partition, region and
+/// labels from the operator when an operator gave them, and the capacity and GPUs from the agent;
+/// both descriptions are kept (`registration`, `reported`) so that a difference shows.
 public struct NodeRecord: Sendable, Hashable, Codable {
     public var node: Node
     public var registeredAt: Double
@@ -93,13 +98,39 @@ public struct NodeRecord: Sendable, Hashable, Codable {
     /// SHA-256 of the credential the node's agent received when it joined; nil for a node no
     /// agent has claimed (its health is not tracked).
     public var credentialHash: String?
+    /// The node as the operator registered or last edited it; nil when only an agent described it.
+    public var registration: Node?
+    /// The node as its agent last described it.
+    public var reported: Node?
+    /// Retired: cordoned for good; it is removed once nothing runs on it.
+    public var retired: Bool
 
-    public init(node: Node, registeredAt: Double, awaitingAgent: Bool = false, agentVersion: String? = nil, credentialHash: String? = nil) {
+    public init(
+        node: Node, registeredAt: Double, awaitingAgent: Bool = false, agentVersion: String? = nil, credentialHash: String? = nil,
+        registration: Node? = nil, reported: Node? = nil, retired: Bool = false
+    ) {
         self.node = node
         self.registeredAt = registeredAt
         self.awaitingAgent = awaitingAgent
         self.agentVersion = agentVersion
         self.credentialHash = credentialHash
+        self.registration = registration
+        self.reported = reported
+        self.retired = retired
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case node, registeredAt, awaitingAgent, agentVersion, credentialHash, registration, reported, retired
+    }
+
+    /// Records written before `registration`, `reported` and `retired` existed read as having none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            node: try c.decode(Node.self, forKey: .node), registeredAt: try c.decode(Double.self, forKey: .registeredAt),
+            awaitingAgent: try c.decode(Bool.self, forKey: .awaitingAgent), agentVersion: try c.decodeIfPresent(String.self, forKey: .agentVersion),
+            credentialHash: try c.decodeIfPresent(String.self, forKey: .credentialHash), registration: try c.decodeIfPresent(Node.self, forKey: .registration),
+            reported: try c.decodeIfPresent(Node.self, forKey: .reported), retired: try c.decodeIfPresent(Bool.self, forKey: .retired) ?? false)
     }
 }
 
@@ -118,6 +149,8 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     public var idempotencyKey: String?
     /// The code of the restricted catalog entry the request runs, which needs a grant.
     public var restrictedEntry: String?
+    /// The code of the catalog component the request runs, if it names one.
+    public var catalogEntry: String?
 
     public init(
         spec: PlacementRequest, workload: WorkloadSpec? = nil, lifecycle: RequestLifecycle = RequestLifecycle(), allocation: Allocation? = nil,
@@ -134,6 +167,8 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     }
 
     public var id: String { spec.id }
+    /// The name within its tenant: the id after `TENANT:`.
+    public var name: String { id.firstIndex(of: ":").map { String(id[id.index(after: $0)...]) } ?? id }
     public var tenant: String { spec.tenant }
     public var phase: RequestPhase { lifecycle.phase }
 }

@@ -70,13 +70,16 @@ public struct RequestSpec: Sendable, Hashable, Codable {
     public func placementRequest(id: String, tenant: String, now: Double) throws(ValidationError) -> PlacementRequest {
         var cpuMillis: Int64 = 0
         if let cpu {
-            guard cpu.isFinite, cpu >= 0, cpu <= 1e9 else {
-                throw ValidationError(field: "cpu", code: .outOfRange, message: "must be a number of cores between 0 and 10^9, got \(cpu)")
+            guard cpu.isFinite, cpu >= 0, cpu <= Limits.maxCores else {
+                throw ValidationError(field: "cpu", code: .outOfRange, message: "must be between 0 and \(Int(Limits.maxCores)) cores, got \(cpu)")
             }
             cpuMillis = Int64((cpu * 1000).rounded())
         }
-        if let deadline = queueDeadlineSeconds, !(deadline.isFinite && deadline > 0) {
-            throw ValidationError(field: "queueDeadlineSeconds", code: .outOfRange, message: "must be a positive number of seconds")
+        if let deadline = queueDeadlineSeconds, !(deadline > 0 && deadline <= Limits.maxQueueDeadlineSeconds) {
+            throw ValidationError(field: "queueDeadlineSeconds", code: .outOfRange, message: "must be more than 0 and at most \(Int(Limits.maxQueueDeadlineSeconds)) seconds (a year)")
+        }
+        if let lease = leaseSeconds, !(1...Limits.maxLeaseSeconds).contains(lease) {
+            throw ValidationError(field: "leaseSeconds", code: .outOfRange, message: "must be between 1 and \(Limits.maxLeaseSeconds) seconds (10 years), got \(lease)")
         }
         return PlacementRequest(
             id: id, tenant: tenant, priority: priority ?? .standard, kind: kind ?? (component == nil ? .service : .component), replicas: replicas ?? 1,

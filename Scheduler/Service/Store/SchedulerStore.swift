@@ -12,6 +12,9 @@ public struct StoreSnapshot: Sendable, Hashable {
     public var openRequests: [RequestRecord] = []
     public var meteringSamples: [MeteringSample] = []
     public var catalog: [CatalogEntry] = []
+    public var sites: [Site] = []
+    public var links: [SiteLink] = []
+    public var storagePools: [StoragePool] = []
     /// Named values: the admin and bootstrap token hashes, counters.
     public var settings: [String: String] = [:]
 
@@ -32,6 +35,14 @@ public struct StoreBatch: Sendable, Hashable {
     public var grants: [Grant] = []
     public var meteringSamples: [MeteringSample] = []
     public var catalog: [CatalogEntry] = []
+    public var removedCatalog: [String] = []
+    public var sites: [Site] = []
+    public var removedSites: [String] = []
+    public var links: [SiteLink] = []
+    /// Links by their two sites.
+    public var removedLinks: [SiteLink] = []
+    public var storagePools: [StoragePool] = []
+    public var removedStoragePools: [String] = []
     public var settings: [String: String] = [:]
 
     public init() {}
@@ -52,6 +63,13 @@ public struct StoreBatch: Sendable, Hashable {
         grants += other.grants
         meteringSamples += other.meteringSamples
         catalog += other.catalog
+        removedCatalog += other.removedCatalog
+        sites += other.sites
+        removedSites += other.removedSites
+        links += other.links
+        removedLinks += other.removedLinks
+        storagePools += other.storagePools
+        removedStoragePools += other.removedStoragePools
         settings.merge(other.settings) { _, newer in newer }
     }
 }

@@ -6,13 +6,14 @@ struct StorageFilterTests {
         StoragePool(id: "b1", site: "dc-1", kind: .block, capacityGiB: 100),
         StoragePool(id: "o2", site: "dc-2", kind: .object, capacityGiB: 1_000),
         StoragePool(id: "f1", site: "dc-1", kind: .file, capacityGiB: 100, partition: "finance"),
+        StoragePool(id: "o1", site: "dc-1", kind: .object, capacityGiB: 1_000, retired: true),
     ]
     static let cases: [(volumes: [VolumeRequest], bound: Double?, partition: String, expected: NoFitReason?)] = [
         ([], nil, "public", nil),
         ([VolumeRequest(kind: .block, sizeGiB: 100)], nil, "public", nil),
         ([VolumeRequest(kind: .block, sizeGiB: 101)], nil, "public", .insufficient(.storage)),
         ([VolumeRequest(kind: .block, sizeGiB: 60), VolumeRequest(kind: .block, sizeGiB: 60)], nil, "public", .insufficient(.storage)),
-        // Object storage only at dc-2: reachable within a 5 ms bound, not without a bound.
+        // Object storage only at dc-2 (dc-1's pool is retired): reachable within a 5 ms bound, not without a bound.
         ([VolumeRequest(kind: .object, sizeGiB: 10)], nil, "public", .insufficient(.storage)),
         ([VolumeRequest(kind: .object, sizeGiB: 10)], 5, "public", nil),
         ([VolumeRequest(kind: .object, sizeGiB: 10)], 4, "public", .insufficient(.storage)),

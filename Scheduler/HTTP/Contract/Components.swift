@@ -1,0 +1,414 @@
+import Placement
+import SchedulerService
+
+/// The schemas of the API's bodies and answers, by name: the `components` of the OpenAPI document
+/// and what every body is checked against.
+enum Components {
+    // MARK: Building blocks
+
+    static let identifier = Schema.string(maxLength: Identifier.maxLength, minLength: 1, pattern: Identifier.pattern, Identifier.rule)
+    /// `TENANT:NAME`, or a tenant user's own `NAME`.
+    static let requestID = Schema.string(
+        maxLength: 2 * Identifier.maxLength + 1, minLength: 1,
+        pattern: "^([A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?:)?[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$",
+        "TENANT:NAME; a tenant user may give its own request's NAME alone")
+    static let labels = Schema.map(
+        keys: .init(minLength: 1, maxLength: LabelRule.maxLength, pattern: LabelRule.keyPattern, description: LabelRule.keyRule),
+        values: .string(maxLength: LabelRule.maxLength, pattern: LabelRule.valuePattern, LabelRule.valueRule),
+        maxProperties: Limits.maxLabels, description: "Labels: keys \(LabelRule.keyRule); values \(LabelRule.valueRule).")
+    static func text(_ maxLength: Int, minLength: Int = 0, _ description: String? = nil) -> Schema {
+        .string(maxLength: maxLength, minLength: minLength, pattern: DisplayText.pattern, description)
+    }
+    static let time = Schema.number(0...Limits.latestTime, unit: "seconds since 1970-01-01 UTC")
+    static let cores = Schema.number(0...Limits.maxCores, unit: "cores (thousandths are kept; finer values are rounded)")
+    static let mebibytes = Schema.integer(0...Limits.maxAmount, unit: "MiB")
+    static let gibibytes = Schema.integer(0...Limits.maxAmount, unit: "GiB")
+    static let megabits = Schema.integer(0...Limits.maxAmount, unit: "Mbps")
+    static let count = Schema.integer(0...Int64(Int32.max))
+    static let gpuModel = Schema.string(maxLength: 64, minLength: 1, pattern: GPUModelName.pattern, GPUModelName.rule)
+    static let gpuDevice = Schema.object([.required("model", gpuModel), .optional("memoryMiB", mebibytes)])
+    static func choice<T: CaseIterable & RawRepresentable>(_ type: T.Type, _ description: String? = nil) -> Schema where T.RawValue == String {
+        .choice(type.allCases.map(\.rawValue), description)
+    }
+    static let phase = Schema.choice(
+        ["submitted", "admitted", "queued", "placed", "provisioning", "running", "releasing", "released", "rejected", "failed", "preempted", "expired", "revoked", "reclaimed"])
+    static let absolutePath = Schema.string(maxLength: 4096, minLength: 2, pattern: "^/[^\\u0000]+$", "An absolute path on the node")
+
+    /// Examples of bodies, in the document (and sent by contract fuzzers first); each is checked
+    /// against its schema by a test.
+    static let examples: [String: String] = [
+        "RequestSubmission": #"{"id":"job-1","tenant":"water","priority":"standard","cpu":2,"memoryMiB":4096,"leaseSeconds":86400}"#,
+        "BatchSubmission": #"{"requests":[{"tenant":"water","cpu":1,"memoryMiB":1024},{"tenant":"water","cpu":1,"memoryMiB":1024,"priority":"batch"}]}"#,
+        "LeaseExtension": #"{"seconds":3600}"#,
+        "NodeRegistration": #"{"id":"edge-7","nodeClass":"edge","site":"district-7","cpu":16,"memoryMiB":65536,"labels":{"camera":"yes"}}"#,
+        "TenantCreation": #"{"id":"transport","name":"交通运输局","weight":2}"#,
+        "UserCreation": #"{"id":"alice","role":"tenant","tenant":"water"}"#,
+        "Quota": #"{"cpu":100,"memoryMiB":409600,"gpuMilli":4000}"#,
+        "GrantCreation": #"{"tenant":"water","partition":"finance","expiresAt":4102444800}"#,
+        "CatalogRegistration": #"{"kind":"component","name":"视频分析","version":"2.1","cpu":4,"memoryMiB":8192,"labels":{"domain":"video"}}"#,
+        "CatalogUpdate": #"{"description":"Camera streams to events","restricted":false}"#,
+        "DefragmentationGoal": #"{"freeNodes":1}"#,
+        "NodeUpdate": #"{"labels":{"camera":"yes","rack":"r12"}}"#,
+        "SiteRegistration": #"{"region":"north","description":"District 1 data center"}"#,
+        "LinkLatency": #"{"latencyMs":1.5}"#,
+        "StoragePoolRegistration": #"{"id":"block-d1","site":"district-1","kind":"block","capacityGiB":10240}"#,
+        "StoragePoolUpdate": #"{"capacityGiB":20480}"#,
+    ]
+
+    static var all: [String: Schema] {
+        var schemas: [String: Schema] = [
+            "Error": .object([
+                .required("code", .string(maxLength: 64), "Stable: invalid, unprocessable, not_found, conflict, unauthenticated, forbidden, quota_exceeded, limit_exceeded, unsupported_media_type, method_not_allowed, unavailable."),
+                .required("message", .string(maxLength: 100_000), "For people."),
+                .optional("field", .string(maxLength: 1000), "The input field it is about, as a path: `requests[3].gpu.count`."),
+            ], "An error."),
+        ]
+        schemas.merge(requests) { $1 }
+        schemas.merge(nodes) { $1 }
+        schemas.merge(tenants) { $1 }
+        schemas.merge(catalog) { $1 }
+        schemas.merge(operations) { $1 }
+        schemas.merge(infrastructure) { $1 }
+        return schemas
+    }
+
+    // MARK: Requests
+
+    static var requests: [String: Schema] {
+        let gpu = Schema.object([
+            .required("count", .integer(1...Int64(Limits.maxGPUsPerNode)), "Distinct GPUs per replica."),
+            .optional("milliPerGPU", .integer(1...1000), "Thousandths of each GPU; a share below 1000 needs count 1. Default 1000."),
+            .optional("models", .list(gpuModel, max: 16, unique: true), "Allowed models; any when left out."),
+            .optional("minMemoryMiB", mebibytes, "The least memory each GPU must have."),
+        ])
+        let spread = Schema.object([
+            .required("key", .string(maxLength: 70, minLength: 1, pattern: "^(node|site|region|label:[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?)$", "node, site, region or label:KEY"), "The domain replicas spread over."),
+            .optional("required", .boolean, "Two replicas never share a domain (default false: a preference)."),
+        ])
+        let workloadCommon: [Schema.Property] = [
+            .optional("restart", choice(RestartPolicy.self), "What the agent does when the workload exits on its own (default never for VMs, on-failure for services)."),
+            .optional("movable", .boolean, "A VM may be stopped and started again elsewhere (drain, lost node, defragmentation)."),
+        ]
+        let vmCommon: [Schema.Property] = [
+            .optional("network", identifier, "A libvirt network on the node."),
+            .optional("kernel", absolutePath, "A kernel to boot directly."),
+            .optional("initrd", absolutePath),
+            .optional("kernelArgs", text(4096), "The kernel command line."),
+        ]
+        let vm = Schema.oneOf([
+            .object([.required("image", absolutePath, "The disk image (raw or qcow2).")] + vmCommon),
+            .object([.required("volume", .string(maxLength: 512, minLength: 3, pattern: "^[^/\\u0000-\\u001f]+/[^/\\u0000-\\u001f]+$", "POOL/VOLUME"), "The disk as a libvirt storage volume.")] + vmCommon),
+        ], description: "A virtual machine; its vCPUs and memory are the request's. Exactly one of image and volume.")
+        let service = Schema.object([
+            .required("command", .list(.string(maxLength: 4096, minLength: 1, pattern: "^[^\\u0000]+$"), max: 256, min: 1), "The command line, the program (an absolute path) first."),
+            .optional("user", .string(maxLength: 32, minLength: 1, pattern: "^[a-z_][a-z0-9_-]{0,31}$", "A user name on the node"), "Runs as this user."),
+            .optional("environment", .map(keys: .init(minLength: 1, maxLength: 128, pattern: "^[A-Za-z_][A-Za-z0-9_]*$"), values: .string(maxLength: 4096, pattern: "^[^\\u0000]*$"), maxProperties: 256, description: nil)),
+            .optional("tasksMax", .integer(1...4_194_304), "The most tasks (processes and threads) the unit may hold."),
+        ], "A service run as a systemd unit; its CPU and memory limits are the request's.")
+        let workload = Schema.oneOf([
+            .object([.required("vm", vm)] + workloadCommon),
+            .object([.required("service", service)] + workloadCommon),
+        ], description: "What runs on the nodes: exactly one of vm and service. Without it the request reserves capacity only.")
+        let submission = Schema.object([
+            .optional("id", identifier, "A name for the request, unique within its tenant; its id is then TENANT:NAME. Generated when left out."),
+            .optional("tenant", identifier, "Required unless the caller is a tenant user (whose tenant it defaults to)."),
+            .optional("priority", choice(PriorityClass.self), "Default standard."),
+            .optional("kind", choice(WorkloadKind.self), "Routes it to node classes; default service (component when a component is named)."),
+            .optional("replicas", .integer(1...Int64(Limits.maxReplicas)), "Default 1."),
+            .optional("gang", .boolean, "All replicas are placed at once or none."),
+            .optional("cpu", cores, "Cores per replica."),
+            .optional("memoryMiB", mebibytes, "Per replica."),
+            .optional("diskGiB", gibibytes, "Local disk per replica."),
+            .optional("bandwidthMbps", megabits, "Per replica."),
+            .optional("gpu", gpu, "GPUs per replica."),
+            .optional("volumes", .list(.ref("VolumeRequest"), max: 16), "Volumes per replica, from the storage pools."),
+            .optional("originSite", identifier, "Where the request's users or sensors are."),
+            .optional("maxLatencyMs", .number(0...Limits.maxLatencyMs, excludingMinimum: true, unit: "milliseconds"), "The most latency from originSite to the node's site."),
+            .optional("allowedClasses", .list(choice(NodeClass.self), max: 4, min: 1, unique: true), "Node classes it may run on; routed by kind when left out."),
+            .optional("requiredLabels", labels, "Labels a node must carry."),
+            .optional("forbiddenLabels", labels, "Labels a node must not carry."),
+            .optional("spread", spread),
+            .optional("partition", identifier, "The isolation partition (default public; others need a grant)."),
+            .optional("leaseSeconds", .integer(1...Limits.maxLeaseSeconds, unit: "seconds (at most 10 years)"), "Released automatically this long after placement."),
+            .optional("queueDeadlineSeconds", .number(0...Limits.maxQueueDeadlineSeconds, excludingMinimum: true, unit: "seconds (at most a year)"), "Rejected if still waiting this long after submission."),
+            .optional("component", .object([
+                .required("name", text(80, minLength: 1), "The component's name in the catalog."),
+                .optional("version", .string(maxLength: Identifier.maxLength, minLength: 1, pattern: Identifier.pattern), "Default: the newest."),
+            ]), "A catalog component whose profile fills in what the request leaves out."),
+            .optional("workload", workload),
+        ], "A request for compute, GPUs, storage and bandwidth.")
+        return [
+            "VolumeRequest": .object([
+                .required("kind", choice(StorageKind.self)),
+                .required("sizeGiB", .integer(1...Limits.maxAmount, unit: "GiB")),
+            ]),
+            "RequestSubmission": submission,
+            "BatchSubmission": .object([.required("requests", .list(.ref("RequestSubmission"), max: 1000, min: 1), "At most 1000 (the scheduler's maxBatch); all or none are stored.")]),
+            "LeaseExtension": .object([.required("seconds", .integer(1...Limits.maxLeaseSeconds, unit: "seconds"), "Added to the lease; it may not end more than 10 years from now.")]),
+            "Request": requestView,
+            "RequestList": .object([
+                .required("requests", .list(.ref("Request"), max: 1000)),
+                .optional("nextCursor", .string(maxLength: 300), "Pass as cursor for the next page."),
+            ]),
+            "Requests": .object([.required("requests", .list(.ref("Request"), max: 1000))]),
+        ]
+    }
+
+    static var requestView: Schema {
+        let replica = Schema.object([
+            .required("replica", count), .required("node", identifier), .required("cpu", cores), .required("memoryMiB", mebibytes),
+            .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
+            .required("gpus", .list(.object([.required("device", count), .required("milli", .integer(1...1000))]), max: 64), "GPU devices of the node (by index) and the thousandths taken."),
+            .required("volumes", .list(identifier, max: 16), "The storage pools of its volumes."),
+        ])
+        let pending = Schema.object([
+            .required("reasons", .list(.object([.required("code", .string(maxLength: 64)), .required("nodes", count)]), max: 64), "Nodes counted under the first filter each failed."),
+            .required("nodesEvaluated", count), .required("unplacedReplicas", count), .required("summary", .string(maxLength: 10_000)),
+        ], "Why it waits: the last attempt to place it.")
+        let spec = Schema.object([
+            .required("cpu", cores), .required("memoryMiB", mebibytes), .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
+            .optional("gpu", .object([
+                .required("count", count), .required("milliPerGPU", .integer(1...1000)), .required("models", .list(gpuModel, max: 16)), .required("minMemoryMiB", mebibytes),
+            ])),
+            .required("volumes", .list(.ref("VolumeRequest"), max: 16)),
+            .optional("originSite", identifier), .optional("maxLatencyMs", .number(0...Limits.maxLatencyMs)),
+            .optional("allowedClasses", .list(choice(NodeClass.self), max: 4)),
+            .required("requiredLabels", labels), .required("forbiddenLabels", labels),
+            .optional("spread", .object([.required("key", .string(maxLength: 70)), .required("required", .boolean)])),
+            .optional("leaseSeconds", .integer(1...Limits.maxLeaseSeconds)),
+            .optional("queueDeadline", time, "When it is rejected if still waiting."),
+        ], "What the request asks for per replica, with its component's profile filled in.")
+        let history = Schema.object([
+            .required("at", time), .required("phase", .string(maxLength: 32)), .optional("reason", .string(maxLength: 10_000)), .required("actor", .string(maxLength: 200)),
+        ])
+        return .object([
+            .required("id", .string(maxLength: 2 * Identifier.maxLength + 1), "TENANT:NAME."),
+            .required("name", identifier, "Unique within its tenant."),
+            .required("tenant", identifier),
+            .required("phase", phase),
+            .optional("reason", .string(maxLength: 10_000), "Why it ended, for ends other than a release."),
+            .required("priority", choice(PriorityClass.self)),
+            .required("kind", choice(WorkloadKind.self)),
+            .required("replicas", count), .required("gang", .boolean), .required("partition", identifier),
+            .required("submittedAt", time), .required("submittedBy", .string(maxLength: 200)), .required("updatedAt", time),
+            .optional("leaseEndsAt", time),
+            .required("placement", .list(replica, max: Limits.maxReplicas)),
+            .optional("pending", pending),
+            .required("spec", spec),
+            .optional("workload", .object([
+                .optional("vm", .object([
+                    .optional("image", .string(maxLength: 4096)), .optional("volume", .string(maxLength: 512)), .optional("network", .string(maxLength: 64)),
+                    .optional("kernel", .string(maxLength: 4096)), .optional("initrd", .string(maxLength: 4096)), .optional("kernelArgs", .string(maxLength: 4096)),
+                ])),
+                .optional("service", .object([
+                    .required("command", .list(.string(maxLength: 4096), max: 256)), .optional("user", .string(maxLength: 32)),
+                    .optional("environment", .map(keys: .init(maxLength: 128), values: .string(maxLength: 4096), maxProperties: 256, description: nil)),
+                    .optional("tasksMax", .integer(1...4_194_304)),
+                ])),
+                .optional("restart", choice(RestartPolicy.self)), .optional("movable", .boolean),
+            ])),
+            .optional("history", .list(history, max: 100_000), "On GET of one request: every phase it went through."),
+        ])
+    }
+
+    // MARK: Nodes
+
+    static var nodes: [String: Schema] {
+        let resources = Schema.object([
+            .required("cpu", cores), .required("memoryMiB", mebibytes), .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
+            .required("gpuMilli", .integer(0...Int64(Limits.maxGPUsPerNode) * 1000), "Thousandths of GPUs."),
+        ])
+        return [
+            "NodeRegistration": .object([
+                .required("id", identifier), .required("nodeClass", choice(NodeClass.self)), .required("site", identifier),
+                .optional("region", identifier), .optional("partition", identifier, "Default public."), .optional("labels", labels),
+                .required("cpu", .number(0.001...Limits.maxCores, unit: "cores (thousandths are kept)")),
+                .required("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
+                .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits),
+                .optional("gpus", .list(gpuDevice, max: Limits.maxGPUsPerNode)),
+                .optional("state", .choice(["ready", "cordoned"]), "Default ready."),
+            ], "A node as an operator registers it, ahead of its agent."),
+            "Resources": resources,
+            "Node": .object([
+                .required("id", identifier), .required("nodeClass", choice(NodeClass.self)), .required("site", identifier),
+                .required("region", .string(maxLength: 64)), .required("partition", identifier), .required("labels", labels),
+                .required("state", choice(NodeState.self)), .required("awaitingAgent", .boolean), .optional("agentVersion", .string(maxLength: 200)),
+                .required("capacity", .ref("Resources")), .required("allocated", .ref("Resources")), .required("free", .ref("Resources")),
+                .required("gpus", .list(.object([.required("model", gpuModel), .required("memoryMiB", mebibytes), .required("freeMilli", .integer(0...1000))]), max: Limits.maxGPUsPerNode)),
+                .required("requests", count), .required("registeredAt", time),
+                .required("retired", .boolean, "No new work for good; it can be removed once empty."),
+                .optional("registration", .ref("NodeDescription"), "The node as the operator registered or last changed it: its region and labels win."),
+                .optional("reported", .ref("NodeDescription"), "The node as its agent last described it: its capacity and GPUs win."),
+            ]),
+            "NodeList": .object([.required("nodes", .list(.ref("Node"), max: 1_000_000))]),
+            "NodeUpdate": .object([
+                .optional("region", identifier), .optional("labels", labels, "Replaces the labels; the operator's labels win over the agent's."),
+                .optional("cpu", .number(0.001...Limits.maxCores, unit: "cores (thousandths are kept)")),
+                .optional("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")), .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits),
+                .optional("gpus", .list(gpuDevice, max: Limits.maxGPUsPerNode)),
+            ], "What to change. Capacity and GPUs change only on a node that holds nothing and has no agent (an agent measures them)."),
+            "NodeDescription": .object([
+                .required("region", .string(maxLength: 64)), .required("labels", labels), .required("capacity", .ref("Resources")),
+                .required("gpus", .list(gpuDevice, max: Limits.maxGPUsPerNode)),
+            ]),
+        ]
+    }
+
+    // MARK: Tenants, users, quotas, grants
+
+    static var tenants: [String: Schema] {
+        let quotaLimit = Schema.integer(0...Limits.maxQuotaAmount)
+        let quota = Schema.object([
+            .optional("cpu", .number(0...Double(Limits.maxQuotaAmount / 1000), unit: "cores")),
+            .optional("memoryMiB", quotaLimit), .optional("diskGiB", quotaLimit), .optional("bandwidthMbps", quotaLimit),
+            .optional("gpuMilli", quotaLimit, "Thousandths of GPUs."),
+        ], "Limits per dimension; a dimension left out is unlimited.")
+        return [
+            "TenantCreation": .object([
+                .required("id", identifier), .optional("name", text(200, minLength: 1), "For people; default the id."),
+                .optional("weight", .number(0...1000, excludingMinimum: true), "Fair-share weight (default 1)."),
+                .optional("reclaimIdle", .boolean, "Whether its idle requests are reclaimed (default: the scheduler's setting)."),
+            ]),
+            "Tenant": .object([
+                .required("id", identifier), .required("name", .string(maxLength: 200)), .required("weight", .number(0...1000)),
+                .optional("reclaimIdle", .boolean), .required("createdAt", time),
+            ]),
+            "TenantList": .object([.required("tenants", .list(.ref("Tenant"), max: 100_000))]),
+            "UserCreation": .object([
+                .required("id", identifier), .required("role", choice(Role.self)), .optional("tenant", identifier, "Required for (and only for) role tenant."),
+            ]),
+            "User": .object([
+                .required("id", identifier), .required("role", choice(Role.self)), .optional("tenant", identifier), .required("createdAt", time),
+                .optional("token", .string(maxLength: 200), "Only in the answer to its creation: the bearer token, shown once."),
+            ]),
+            "UserList": .object([.required("users", .list(.ref("User"), max: 100_000))]),
+            "Quota": quota,
+            "QuotaUsage": .object([
+                .required("tenant", identifier), .required("priority", choice(PriorityClass.self)), .required("limit", .ref("Quota")), .required("used", .ref("Resources")),
+            ]),
+            "QuotaList": .object([.required("quotas", .list(.ref("QuotaUsage"), max: 100))]),
+            "GrantCreation": .object([
+                .required("tenant", identifier), .required("partition", identifier),
+                .optional("entries", .list(.string(maxLength: 200, minLength: 1, pattern: "^[A-Z0-9-]+$"), max: 256, unique: true), "Codes of restricted catalog entries it may use."),
+                .required("expiresAt", time, "When the grant ends; requests it alone covers are then revoked."),
+            ]),
+            "Grant": .object([
+                .required("id", .string(maxLength: 64)), .required("tenant", identifier), .required("partition", identifier),
+                .optional("entries", .list(.string(maxLength: 200), max: 256)), .required("expiresAt", time), .required("createdAt", time),
+            ]),
+            "GrantList": .object([.required("grants", .list(.ref("Grant"), max: 100_000))]),
+        ]
+    }
+
+    // MARK: Catalog
+
+    static var catalog: [String: Schema] {
+        let gpu = Schema.object([
+            .required("count", .integer(1...Int64(Limits.maxGPUsPerNode))), .optional("milliPerGPU", .integer(1...1000)),
+            .optional("models", .list(gpuModel, max: 16, unique: true)), .optional("minMemoryMiB", mebibytes),
+        ])
+        let common: [Schema.Property] = [
+            .required("name", text(80, minLength: 1), "For people, in any script; its code is derived from it."),
+            .optional("description", text(4000)),
+            .optional("site", identifier), .optional("partition", identifier, "Default public."),
+            .optional("labels", labels, "Search labels (`label=KEY=VALUE` in the list); they do not constrain placement."),
+            .required("cpu", .number(0.001...Limits.maxCores, unit: "cores")), .required("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
+            .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits), .optional("gpu", gpu),
+            .optional("restricted", .boolean, "Only tenants with a grant listing its code may use it."),
+        ]
+        return [
+            "CatalogRegistration": .oneOf([
+                .object([.required("kind", .choice(["offering"])), .required("nodeClass", choice(NodeClass.self), "The class of nodes that provides it.")] + common, "A shape of capacity a class of nodes offers."),
+                .object([
+                    .required("kind", .choice(["component"])), .required("version", .string(maxLength: 32, minLength: 1, pattern: Identifier.pattern)),
+                    .optional("nodeClass", choice(NodeClass.self), "The class it runs on; any when left out."),
+                    .optional("workloadKind", choice(WorkloadKind.self), "What it runs as (default component)."),
+                    .optional("requiredLabels", labels, "Labels a node must carry to run it."),
+                ] + common, "A versioned software component requests can name."),
+            ], description: "A catalog entry: an offering or a component."),
+            "CatalogEntry": .object([
+                .required("code", .string(maxLength: 200), "Stable and unique: SL-OFR-CLASS-NAME or SL-CMP-CLASS-NAME-VVERSION, the name transliterated to Latin letters."),
+                .required("kind", choice(CatalogEntry.Kind.self)), .required("name", .string(maxLength: 80)), .optional("version", .string(maxLength: 32)),
+                .required("description", .string(maxLength: 4000)), .optional("nodeClass", choice(NodeClass.self)), .optional("site", identifier),
+                .required("partition", identifier), .required("labels", labels), .required("requiredLabels", labels),
+                .required("cpu", cores), .required("memoryMiB", mebibytes), .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
+                .optional("gpu", gpu), .optional("workloadKind", choice(WorkloadKind.self)), .required("restricted", .boolean),
+                .required("retired", .boolean, "No new use; what uses it runs to its end."),
+                .required("registeredAt", time), .required("registeredBy", .string(maxLength: 200)),
+            ]),
+            "CatalogUpdate": .object([
+                .optional("description", text(4000)), .optional("site", identifier), .optional("partition", identifier),
+                .optional("labels", labels, "Replaces the search labels."), .optional("requiredLabels", labels, "Components only: replaces the node requirements."),
+                .optional("cpu", .number(0.001...Limits.maxCores, unit: "cores")), .optional("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
+                .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits), .optional("gpu", gpu), .optional("restricted", .boolean),
+            ], "What to change; what is left out stays. Kind, name, version and node class make the code and do not change."),
+            "CatalogList": .object([.required("entries", .list(.ref("CatalogEntry"), max: 1_000_000))]),
+        ]
+    }
+
+    // MARK: Sites, links, storage pools
+
+    static var infrastructure: [String: Schema] {
+        [
+            "SiteRegistration": .object([.optional("region", identifier), .optional("description", text(4000))]),
+            "Site": .object([
+                .required("id", identifier), .optional("region", identifier), .optional("description", .string(maxLength: 4000)),
+                .required("registered", .boolean, "False for a site only nodes or pools name."), .required("nodes", count), .required("storagePools", count),
+            ]),
+            "SiteList": .object([.required("sites", .list(.ref("Site"), max: 1_000_000))]),
+            "LinkLatency": .object([.required("latencyMs", .number(0...Limits.maxLatencyMs, unit: "milliseconds"), "Round trip, the same both ways.")]),
+            "Link": .object([.required("from", identifier), .required("to", identifier), .required("latencyMs", .number(0...Limits.maxLatencyMs))]),
+            "LinkList": .object([.required("links", .list(.ref("Link"), max: 1_000_000))]),
+            "StoragePoolRegistration": .object([
+                .required("id", identifier), .required("site", identifier), .required("kind", choice(StorageKind.self)),
+                .required("capacityGiB", .integer(1...Limits.maxAmount, unit: "GiB")), .optional("partition", identifier, "Default public."),
+            ]),
+            "StoragePoolUpdate": .object([.required("capacityGiB", .integer(1...Limits.maxAmount, unit: "GiB"), "Not below what its volumes take.")]),
+            "StoragePool": .object([
+                .required("id", identifier), .required("site", identifier), .required("kind", choice(StorageKind.self)), .required("partition", identifier),
+                .required("capacityGiB", gibibytes), .required("usedGiB", gibibytes), .required("retired", .boolean, "Takes no new volumes."),
+            ]),
+            "StoragePoolList": .object([.required("storagePools", .list(.ref("StoragePool"), max: 1_000_000))]),
+        ]
+    }
+
+    // MARK: Usage, billing, operations
+
+    static var operations: [String: Schema] {
+        let amount = Schema.number(0...1e300)
+        let usage = Schema.object(UsageAmounts.components.map { .required($0.name, amount) }, "Amounts times hours (core-hours, GiB-hours, ...) and API calls.")
+        let resources = Schema.ref("Resources")
+        return [
+            "Usage": usage,
+            "UsageReport": .object([.required("query", .map(keys: .init(maxLength: 16), values: .string(maxLength: 200), maxProperties: 8, description: nil)), .required("usage", .ref("Usage"))]),
+            "BillingReport": .object([.required("lines", .list(.object([.required("tenant", identifier), .required("usage", .ref("Usage")), .required("charge", .number(0...1e300))]), max: 100_000))]),
+            "UtilizationReport": .object([.required("groups", .list(.object([
+                .required("group", .string(maxLength: 64)), .required("nodes", count), .required("capacity", resources), .required("allocated", resources),
+            ]), max: 100_000))]),
+            "AlertList": .object([.required("alerts", .list(.object([
+                .required("kind", .string(maxLength: 64)), .required("target", .string(maxLength: 300)), .required("message", .string(maxLength: 10_000)),
+            ]), max: 1_000_000))]),
+            "AuditList": .object([.required("entries", .list(.object([
+                .required("sequence", .integer(1...Int64.max)), .required("at", time), .required("actor", .string(maxLength: 200)), .required("action", .string(maxLength: 64)),
+                .required("target", .string(maxLength: 300)), .required("detail", .string(maxLength: 100_000)),
+            ]), max: 1000))]),
+            "ConsolidationReport": .object([.required("groups", .list(.object([
+                .required("nodeClass", choice(NodeClass.self)), .required("partition", identifier), .required("nodes", count), .required("nodesInUse", count),
+                .required("nodesNeeded", count), .required("vectorPacking", count), .required("lowerBound", count),
+            ]), max: 10_000))]),
+            "DefragmentationGoal": .oneOf([
+                .object([.required("request", requestID, "A queued request to make room for.")]),
+                .object([
+                    .required("freeNodes", .integer(1...1000), "How many nodes to empty."), .optional("nodeClass", choice(NodeClass.self)), .optional("partition", identifier),
+                ]),
+            ], description: "Either a request to make room for or a number of nodes to empty."),
+            "DefragmentationPlan": .object([
+                .required("moves", .list(.object([
+                    .required("request", .string(maxLength: 200)), .required("from", .list(identifier, max: Limits.maxReplicas)), .required("to", .list(identifier, max: Limits.maxReplicas)),
+                ]), max: 100)),
+                .required("freedNodes", .list(identifier, max: 1000)), .required("placement", .list(identifier, max: Limits.maxReplicas)),
+            ]),
+            "Readiness": .object([.required("status", .choice(["ready", "starting"]))]),
+        ]
+    }
+}

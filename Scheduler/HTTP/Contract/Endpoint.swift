@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SchedulerService
+
+/// An operation and the code that answers it.
+struct Endpoint: Sendable {
+    var operation: Operation
+    var handler: @Sendable (Call) async throws -> Response
+
+    init(_ operation: Operation, _ handler: @escaping @Sendable (Call) async throws -> Response) {
+        self.operation = operation
+        self.handler = handler
+    }
+}
+
+/// What a handler gets: the caller and the input, already checked against the operation.
+struct Call: Sendable {
+    let scheduler: Scheduler
+    /// Whether the scheduler is ready to serve (`/readyz`).
+    let ready: @Sendable () -> Bool
+    let request: Request
+    /// Who calls; `Principal.anonymous` for operations without authentication.
+    let caller: Principal
+    /// Path parameters, percent-decoded once.
+    let parameters: [String: String]
+    let queryValues: [String: String]
+    let bodyNode: JSONNode?
+
+    func path(_ name: String) -> String { parameters[name]! }
+
+    func query(_ name: String) -> String? { queryValues[name] }
+
+    /// A whole-number query parameter (already checked against its range).
+    func query(_ name: String, as: Int.Type) -> Int? { queryValues[name].flatMap { Int($0) ?? Double($0).flatMap { Int(exactly: $0) } } }
+
+    func query(_ name: String, as: Double.Type) -> Double? { queryValues[name].flatMap(Double.init) }
+
+    /// An enumerated query parameter (already checked against its values).
+    func query<T: RawRepresentable>(_ name: String, as: T.Type) -> T? where T.RawValue == String {
+        queryValues[name].flatMap(T.init(rawValue:))
+    }
+
+    /// The body as `T`; it was checked against the operation's schema.
+    func body<T: Decodable>(_ type: T.Type) throws(ServiceError) -> T {
+        guard let bodyNode else { throw ServiceError.invalid("body", "a JSON body is required") }
+        do { return try StrictJSON.decode(type, from: bodyNode) } catch { throw ServiceError(error) }
+    }
+
+    var idempotencyKey: String? { request.headers[.idempotencyKey] }
+}
+
+extension ServiceError {
+    /// An input error as the API reports it: the field and what is wrong.
+    init(_ error: JSONInputError) {
+        self.init(.invalid, error.field.isEmpty ? "the body is not valid JSON: \(error.message)" : error.message, field: error.field.isEmpty ? "body" : error.field)
+    }
+}
+
+extension Principal {
+    /// The caller of an operation that needs no authentication.
+    static let anonymous = Principal(user: "anonymous", role: .auditor)
+}
+
+/// The most a request body may hold.
+let maxBodyBytes = 8 << 20
+
+extension Endpoint {
+    /// Checks the request against the operation, in the order a caller can act on: who it is (401),
+    /// whether its role may do this at all (403), then the path, the query and the body (400, 413,
+    /// 415); then runs the handler.
+    func serve(_ request: Request, context: APIContext, scheduler: Scheduler, ready: @escaping @Sendable () -> Bool, contract: SchemaRegistry) async throws -> Response {
+        let operation = operation
+        var caller = Principal.anonymous
+        if let permission = operation.permission {
+            caller = try Self.authenticate(request, scheduler: scheduler)
+            guard caller.mayAtAll(permission) else {
+                throw ServiceError.forbidden("\(caller.role.rawValue) \(caller.user) may not \(permission.rawValue)")
+            }
+        }
+        var parameters: [String: String] = [:]
+        for parameter in operation.pathParameters {
+            let raw = context.parameters.get(parameter.name) ?? ""
+            guard let decoded = raw.removingPercentEncoding else {
+                throw ServiceError.invalid(parameter.name, "the path holds a malformed percent-encoding: \(raw)")
+            }
+            if case .string(let rule) = parameter.schema, SchemaRegistry.problem(decoded, rule) != nil {
+                throw ServiceError(.notFound, "no \(parameter.name) '\(SchemaRegistry.shortened(decoded))' exists: \(rule.description ?? "")", field: parameter.name)
+            }
+            parameters[parameter.name] = decoded
+        }
+        let query = try Self.checkQuery(request, operation, contract)
+        var body: JSONNode?
+        if let schema = operation.body {
+            body = try await Self.readBody(request, schema: schema, contract: contract)
+        }
+        return try await handler(Call(scheduler: scheduler, ready: ready, request: request, caller: caller, parameters: parameters, queryValues: query, bodyNode: body))
+    }
+
+    static func authenticate(_ request: Request, scheduler: Scheduler) throws(ServiceError) -> Principal {
+        guard let header = request.headers[.authorization] else {
+            throw ServiceError(.unauthenticated, "an Authorization: Bearer token is required")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw ServiceError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
+        }
+        let principal = try scheduler.authenticate(token: parts[1].trimmingCharacters(in: .whitespaces))
+        if let tenant = principal.tenant { scheduler.countAPICall(tenant: tenant) }
+        return principal
+    }
+
+    /// The query parameters, each known to the operation, given once and within its schema.
+    static func checkQuery(_ request: Request, _ operation: Operation, _ contract: SchemaRegistry) throws(ServiceError) -> [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters {
+            let name = String(name), value = String(value)
+            guard let parameter = operation.query.first(where: { $0.name == name }) else {
+                let known = operation.query.map(\.name)
+                let hint = known.first { editDistance($0, name) <= 2 }.map { "; did you mean '\($0)'?" }
+                    ?? (known.isEmpty ? "; this operation takes none" : "; known: \(known.joined(separator: ", "))")
+                throw ServiceError.invalid(name, "unknown query parameter '\(name)'\(hint)")
+            }
+            guard values[name] == nil else { throw ServiceError.invalid(name, "is given more than once") }
+            // Checked as the JSON value it stands for.
+            let node: JSONNode
+            switch parameter.schema {
+            case .integer, .number:
+                guard let parsed = try? JSONNode.parse(Array(value.utf8)), case .number = parsed.value else {
+                    throw ServiceError.invalid(name, "must be a number, got '\(SchemaRegistry.shortened(value))'")
+                }
+                node = parsed
+            case .boolean:
+                guard value == "true" || value == "false" else { throw ServiceError.invalid(name, "must be true or false") }
+                node = JSONNode(value: .bool(value == "true"), line: 1, objectID: -1)
+            default:
+                node = JSONNode(value: .string(value), line: 1, objectID: -1)
+            }
+            do { try contract.check(node, against: parameter.schema, at: name) } catch { throw ServiceError.invalid(name, error.message) }
+            values[name] = value
+        }
+        return values
+    }
+
+    /// The body: JSON (415 otherwise), at most `maxBodyBytes` (413), valid against `schema` (400).
+    static func readBody(_ request: Request, schema: String, contract: SchemaRegistry) async throws -> JSONNode {
+        if let type = request.headers[.contentType] {
+            let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard mediaType == "application/json" else {
+                throw ServiceError(.unsupportedMediaType, "the body must be JSON (Content-Type: application/json), not \(type)", field: "Content-Type")
+            }
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            throw ServiceError(.limitExceeded, "the body is larger than \(maxBodyBytes) bytes", field: "body")
+        }
+        do {
+            let node = try JSONNode.parse(Array(buffer.readableBytesView))
+            try contract.check(node, against: .ref(schema))
+            return node
+        } catch {
+            throw ServiceError(error)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Hummingbird
+import SchedulerService
+
+/// Probes, metrics and the document itself; none needs a token.
+enum ProbeRoutes {
+    static var endpoints: [Endpoint] {
+        [
+            Endpoint(Operation(
+                .get, "/healthz", id: "health", summary: "Alive", tag: "probes", permission: nil,
+                success: [Operation.Answer(status: 200, description: "Alive.", content: .text(mediaType: "text/plain", description: "ok"))])) { _ in
+                JSON.text("ok\n")
+            },
+            Endpoint(Operation(
+                .get, "/readyz", id: "readiness", summary: "Ready to serve", tag: "probes", permission: nil,
+                success: [.json(200, "Readiness", "Ready."), .json(503, "Readiness", "Starting.")])) { call in
+                call.ready() ? try JSON.response(["status": "ready"]) : try JSON.response(["status": "starting"], status: .serviceUnavailable)
+            },
+            Endpoint(Operation(
+                .get, "/metrics", id: "metrics", summary: "Prometheus metrics", tag: "probes", permission: nil,
+                success: [Operation.Answer(status: 200, description: "The exposition.", content: .text(mediaType: "text/plain", description: "Prometheus text format 0.0.4"))])) { call in
+                JSON.text(Metrics.text(call.scheduler), mediaType: "text/plain; version=0.0.4")
+            },
+            Endpoint(Operation(
+                .get, "/v1/openapi.json", id: "openapi", summary: "This document", tag: "probes", permission: nil,
+                success: [Operation.Answer(status: 200, description: "The OpenAPI 3.1 document.", content: .text(mediaType: "application/json", description: "OpenAPI 3.1"))])) { _ in
+                Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: SchedulerAPI.openAPIDocument)))
+            },
+        ]
+    }
+}

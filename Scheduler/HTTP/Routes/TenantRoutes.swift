@@ -1,0 +1,94 @@
+import Hummingbird
+import Placement
+import SchedulerService
+
+/// Tenants, users, quotas and grants.
+enum TenantRoutes {
+    struct TenantBody: Decodable {
+        var id: String
+        var name: String?
+        var weight: Double?
+        var reclaimIdle: Bool?
+    }
+    struct UserBody: Decodable {
+        var id: String
+        var role: Role
+        var tenant: String?
+    }
+    struct GrantBody: Decodable {
+        var tenant: String
+        var partition: String
+        var entries: [String]?
+        var expiresAt: Double
+    }
+
+    static let tenantParameter = Operation.Parameter("tenant", Components.identifier, "The tenant's id.")
+
+    static var endpoints: [Endpoint] {
+        [
+            Endpoint(Operation(
+                .post, "/v1/tenants", id: "createTenant", summary: "Create a tenant (a department)", tag: "tenants",
+                permission: .manageTenants, body: "TenantCreation", success: [.json(201, "Tenant", "Created.")], errors: [409])) { call in
+                let body = try call.body(TenantBody.self)
+                return try JSON.response(
+                    try call.scheduler.createTenant(id: body.id, name: body.name, weight: body.weight ?? 1, reclaimIdle: body.reclaimIdle, by: call.caller),
+                    status: .created)
+            },
+            Endpoint(Operation(
+                .get, "/v1/tenants", id: "listTenants", summary: "Tenants the caller may see", tag: "tenants", permission: .readTenants,
+                success: [.json(200, "TenantList", "Tenants by id.")])) { call in
+                try JSON.response(["tenants": try call.scheduler.tenants(by: call.caller)])
+            },
+            Endpoint(Operation(
+                .put, "/v1/tenants/{tenant}/quotas/{priority}", id: "setQuota", summary: "Set a tenant's quota for a priority class",
+                tag: "tenants", permission: .manageQuotas,
+                pathParameters: [tenantParameter, .init("priority", Components.choice(PriorityClass.self), "The priority class.")],
+                body: "Quota", success: [.json(200, "QuotaUsage", "The quota as set.")])) { call in
+                let body = try call.body(QuotaBody.self)
+                let priority = PriorityClass(rawValue: call.path("priority"))!
+                let record = try call.scheduler.setQuota(tenant: call.path("tenant"), priority: priority, quota: body.quota(), by: call.caller)
+                let used = try call.scheduler.quotas(tenant: record.tenant, by: call.caller).first { $0.0.priority == priority }?.used ?? Usage()
+                return try JSON.response(QuotaView(record, used: used))
+            },
+            Endpoint(Operation(
+                .get, "/v1/tenants/{tenant}/quotas", id: "listQuotas", summary: "A tenant's quotas and what it uses", tag: "tenants",
+                permission: .readQuotas, pathParameters: [tenantParameter], success: [.json(200, "QuotaList", "By priority class.")])) { call in
+                let quotas = try call.scheduler.quotas(tenant: call.path("tenant"), by: call.caller)
+                return try JSON.response(["quotas": quotas.map { QuotaView($0.0, used: $0.used) }])
+            },
+            Endpoint(Operation(
+                .post, "/v1/users", id: "createUser", summary: "Create a user; the answer holds its token, shown once", tag: "users",
+                permission: .manageUsers, body: "UserCreation", success: [.json(201, "User", "Created, with its token.")], errors: [409, 422])) { call in
+                let body = try call.body(UserBody.self)
+                let (user, token) = try call.scheduler.createUser(id: body.id, role: body.role, tenant: body.tenant, by: call.caller)
+                return try JSON.response(UserView(user, token: token), status: .created)
+            },
+            Endpoint(Operation(
+                .get, "/v1/users", id: "listUsers", summary: "Users (admins and auditors)", tag: "users", permission: .readUsers,
+                success: [.json(200, "UserList", "Users by id, without tokens.")])) { call in
+                try JSON.response(["users": try call.scheduler.users(by: call.caller).map { UserView($0) }])
+            },
+            Endpoint(Operation(
+                .delete, "/v1/users/{id}", id: "deleteUser", summary: "Delete a user; its token stops working", tag: "users",
+                permission: .manageUsers, pathParameters: [.init("id", Components.identifier, "The user's id.")],
+                success: [Operation.Answer(status: 204, description: "Deleted.", content: .none)], errors: [409])) { call in
+                try call.scheduler.deleteUser(call.path("id"), by: call.caller)
+                return Response(status: .noContent)
+            },
+            Endpoint(Operation(
+                .post, "/v1/grants", id: "createGrant", summary: "Let a tenant use a partition and restricted catalog entries until a time",
+                tag: "tenants", permission: .manageQuotas, body: "GrantCreation", success: [.json(201, "Grant", "Granted.")], errors: [422])) { call in
+                let body = try call.body(GrantBody.self)
+                return try JSON.response(
+                    try call.scheduler.createGrant(tenant: body.tenant, partition: body.partition, entries: body.entries, expiresAt: body.expiresAt, by: call.caller),
+                    status: .created)
+            },
+            Endpoint(Operation(
+                .get, "/v1/grants", id: "listGrants", summary: "Grants", tag: "tenants", permission: .readQuotas,
+                query: [.init("tenant", Components.identifier, "Only this tenant's (a tenant user may name only its own).")],
+                success: [.json(200, "GrantList", "Grants by id.")])) { call in
+                try JSON.response(["grants": try call.scheduler.grants(tenant: call.query("tenant"), by: call.caller)])
+            },
+        ]
+    }
+}
