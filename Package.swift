@@ -82,7 +82,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Scheduler/HTTP",
-            resources: [.copy("openapi.json")]
+            exclude: ["openapi.json"]
         ),
         // The protobuf/gRPC contract between the scheduler and node agents: the .proto files and
         // the Swift code generated from them by scripts/generate-proto (committed).
@@ -205,6 +205,7 @@ let package = Package(
                 "SuanliProto",
                 "SuanliTestSupport",
                 "Placement",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -16,6 +16,8 @@ extension ConnectionGovernor {
         config.channelDebuggingCallbacks.onBindTCPListener = { listener in
             listener.eventLoop.makeCompletedFuture {
                 try listener.pipeline.syncOperations.addHandler(AcceptPause(logger: logger), position: .first)
+                // Room for a burst of connections while they are admitted or evicted.
+                try listener.syncOptions?.setOption(.backlog, value: 1024)
             }
         }
         config.channelDebuggingCallbacks.onAcceptTCPConnection = { connection in

@@ -46,7 +46,7 @@ struct MethodNotAllowed: HTTPResponseError {
     var status: HTTPResponse.Status { .methodNotAllowed }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let methods = allowed.map(\.rawValue).joined(separator: ", ")
+        let methods = allowed.map(\.rawValue).sorted().joined(separator: ", ")
         var response = try JSON.response(
             ErrorBody(code: ServiceError.Code.methodNotAllowed.rawValue, message: "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(methods)"),
             status: .methodNotAllowed)

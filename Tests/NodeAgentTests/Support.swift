@@ -56,12 +56,3 @@ func service(_ id: String, _ command: [String], memoryMiB: Int64 = 64, restart: 
     WorkloadDefinition(id: id, tenant: "water", cpuMillis: 500, memoryMiB: memoryMiB, runtime: .service(.init(command: command)), restart: restart)
 }
 
-/// Polls `condition` every 100 ms for up to `seconds`.
-func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    return try await condition()
-}

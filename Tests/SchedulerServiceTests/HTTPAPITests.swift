@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Placement
-import SchedulerHTTP
+@testable import SchedulerHTTP
 import SchedulerService
 import Testing
 
@@ -173,6 +173,17 @@ struct HTTPAPITests {
         let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
         #expect(routes.subtracting(documented).isEmpty, "routes missing from the document: \(routes.subtracting(documented).sorted())")
         #expect(documented.subtracting(routes).isEmpty, "documented operations with no route: \(documented.subtracting(routes).sorted())")
+    }
+
+    @Test("the committed openapi.json is the document the API serves, and every example in it is valid")
+    func committedDocument() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scheduler/HTTP/openapi.json")
+        #expect(Array(try Data(contentsOf: file)) == SchedulerAPI.openAPIDocument, "regenerate it: swift run suanli-scheduler openapi > Scheduler/HTTP/openapi.json")
+        let contract = SchemaRegistry(Components.all)
+        for (name, example) in Components.examples {
+            #expect(throws: Never.self, "example of \(name)") { try contract.check(try JSONNode.parse(Array(example.utf8)), against: .ref(name)) }
+        }
     }
 
     @Test("the OpenAPI document, /healthz and /metrics need no token")

@@ -37,11 +37,18 @@ public struct SchedulerProcess {
     }
 
     /// Starts the scheduler on `dataDir` with ports chosen by the system unless `arguments`
-    /// name them, and waits until it reports both.
-    public static func start(dataDir: URL, httpPort: Int = 0, grpcPort: Int = 0, arguments: [String] = []) throws -> SchedulerProcess {
+    /// name them, and waits until it reports both. `descriptorLimit` lowers its open-file limit
+    /// (soft and hard) before it starts.
+    public static func start(dataDir: URL, httpPort: Int = 0, grpcPort: Int = 0, arguments: [String] = [], descriptorLimit: Int? = nil) throws -> SchedulerProcess {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = ["--data-dir", dataDir.path, "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)"] + arguments
+        let own = ["--data-dir", dataDir.path, "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)"] + arguments
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", binary.path] + own
+        } else {
+            process.executableURL = binary
+            process.arguments = own
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["SUANLI_ADMIN_TOKEN"] = adminToken
         environment["SUANLI_BOOTSTRAP_TOKEN"] = bootstrapToken
@@ -87,15 +94,47 @@ public struct SchedulerProcess {
 
     /// One HTTP call as the admin; the status and the JSON body.
     public func call(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, [String: Any]) {
+        let answer = try await send(method, path, body: body.map { Data($0.utf8) })
+        return (answer.status, answer.json)
+    }
+
+    /// An HTTP answer: status, headers (names lower-cased) and body.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+
+        public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// One HTTP call with `token` (nil: none) and any headers; a body is sent as JSON unless the
+    /// headers say otherwise.
+    public func send(
+        _ method: String, _ path: String, body: Data? = nil, token: String? = SchedulerProcess.adminToken, headers: [String: String] = [:]
+    ) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
-        request.setValue("Bearer \(Self.adminToken)", forHTTPHeaderField: "Authorization")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body.utf8)
+            request.httpBody = body
         }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
-        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((response as! HTTPURLResponse).statusCode, json)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
+        return Answer(status: http.statusCode, headers: fields, body: data)
     }
+}
+
+/// Polls `condition` every 100 ms for up to `seconds`.
+public func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
 }

@@ -41,7 +41,7 @@ enum CatalogRoutes {
             Endpoint(Operation(
                 .patch, "/v1/catalog/{code}", id: "updateCatalogEntry", summary: "Change an entry; submitted requests keep what they were given",
                 tag: "catalog", permission: .manageCatalog, pathParameters: [codeParameter], body: "CatalogUpdate",
-                success: [.json(200, "CatalogEntry", "The entry as changed.")])) { call in
+                success: [.json(200, "CatalogEntry", "The entry as changed.")], errors: [422])) { call in
                 let update = try call.body(CatalogUpdate.self)
                 return try JSON.response(CatalogEntryView(try call.scheduler.updateCatalogEntry(code: call.path("code"), update, by: call.caller)))
             },

@@ -135,7 +135,7 @@ public struct CatalogUpdate: Sendable, Hashable, Codable {
         if let partition { try Identifier.check(partition, field: "partition"); entry.partition = partition }
         if let labels { try LabelRule.check(labels, field: "labels"); entry.labels = labels }
         if let requiredLabels {
-            guard entry.kind == .component else { throw ServiceError.invalid("requiredLabels", "only components constrain the nodes they run on") }
+            guard entry.kind == .component else { throw ServiceError.unprocessable("requiredLabels", "\(entry.code) is an offering: only components constrain the nodes they run on") }
             try LabelRule.check(requiredLabels, field: "requiredLabels")
             entry.requiredLabels = requiredLabels
         }
