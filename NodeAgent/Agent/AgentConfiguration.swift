@@ -40,16 +40,53 @@ public struct AgentConfiguration: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Reads `path`; a malformed file is reported with the file, the line and the field.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case scheduler, token, tokenFile, caFile, dataDir, nodeID, nodeClass, site, region, partition, labels, libvirtURI
+        case libvirtDomainType, systemdBus, meteringIntervalSeconds, reconcileIntervalSeconds, stopGraceSeconds
+        case reservedCPUMillis, reservedMemoryMiB, diskGiB, bandwidthMbps, gpuCommand
+    }
+
+    /// Reads `path`; a malformed file, or one with a key the agent does not know (a typo would
+    /// otherwise be ignored without a word), is reported with the file, the line and the field.
     public static func load(path: String) throws -> AgentConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("\(path): cannot read the file")
         }
+        let configuration: AgentConfiguration
         do {
-            return try JSONDecoder().decode(AgentConfiguration.self, from: data)
+            configuration = try JSONDecoder().decode(AgentConfiguration.self, from: data)
         } catch let error as DecodingError {
             throw ConfigurationError("\(path): \(describe(error, in: data))")
         }
+        if let unknown = unknownKey(in: data) { throw ConfigurationError("\(path): \(unknown)") }
+        return configuration
+    }
+
+    /// The first top-level key that is not a setting, with its line and the setting it resembles.
+    static func unknownKey(in data: Data) -> String? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        let known = CodingKeys.allCases.map(\.rawValue)
+        let text = String(decoding: data, as: UTF8.self)
+        let unknown = object.keys.filter { !known.contains($0) }.map { key -> (String, String.Index) in
+            (key, text.range(of: "\"\(key)\"")?.lowerBound ?? text.endIndex)
+        }
+        guard let (key, position) = unknown.min(by: { $0.1 < $1.1 }) else { return nil }
+        let line = text[..<position].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+        let near = known.filter { distance($0.lowercased(), key.lowercased()) <= 2 }.min { distance($0, key) < distance($1, key) }
+        return "line \(line): field '\(key)': unknown field" + (near.map { "; did you mean '\($0)'?" } ?? "; known: \(known.joined(separator: ", "))")
+    }
+
+    /// Levenshtein distance, for "did you mean".
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count { current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     private static func describe(_ error: DecodingError, in data: Data) -> String {

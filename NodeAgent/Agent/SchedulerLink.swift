@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
@@ -52,18 +55,25 @@ public struct SchedulerLink: Service {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             var failures = 0
+            var lastProblem: Problem?
             while !Task.isCancelled {
                 do {
                     try await withGRPCClient(transport: try transport()) { client in
-                        try await session(Suanli_Agent_V1_AgentService.Client(wrapping: client)) { failures = 0 }
+                        try await session(Suanli_Agent_V1_AgentService.Client(wrapping: client)) {
+                            failures = 0
+                            lastProblem = nil
+                        }
                     }
                 } catch {
                     if Task.isCancelled { break }
+                    let problem = Problem(error, scheduler: "\(settings.host):\(settings.port)")
                     if connected.value {
                         logger.warning("lost the scheduler; workloads keep running and samples are kept on disk", metadata: ["error": "\(error)"])
-                    } else if failures == 0 {
-                        logger.warning("cannot reach the scheduler; retrying", metadata: ["error": "\(error)"])
+                    } else if problem != lastProblem {
+                        // Each new kind of problem is said once, while the agent keeps retrying.
+                        logger.log(level: problem.refused ? .error : .warning, "\(problem.message); retrying", metadata: ["error": "\(error)"])
                     }
+                    lastProblem = problem
                     connected.value = false
                 }
                 failures += 1
@@ -79,7 +89,41 @@ public struct SchedulerLink: Service {
         } else {
             security = .plaintext
         }
-        return try HTTP2ClientTransport.Posix(target: .dns(host: settings.host, port: settings.port), transportSecurity: security)
+        return try HTTP2ClientTransport.Posix(target: Self.target(host: settings.host, port: settings.port), transportSecurity: security)
+    }
+
+    /// An address as written: an IP address is connected to as such (its certificate must name the
+    /// address: TLS sends no server name for it), anything else is a host name resolved by DNS.
+    static func target(host: String, port: Int) -> any ResolvableTarget {
+        var ipv4 = in_addr(), ipv6 = in6_addr()
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if inet_pton(AF_INET, bare, &ipv4) == 1 { return .ipv4(address: bare, port: port) }
+        if inet_pton(AF_INET6, bare, &ipv6) == 1 { return .ipv6(address: bare, port: port) }
+        return .dns(host: host, port: port)
+    }
+
+    /// Why the last attempt to reach the scheduler failed, in words an operator can act on.
+    struct Problem: Equatable {
+        var message: String
+        /// The scheduler answered and refused (a token, a registration), rather than not answering.
+        var refused: Bool
+
+        init(_ error: any Error, scheduler: String) {
+            switch error {
+            case let error as RPCError where error.code == .unauthenticated:
+                message = "the scheduler at \(scheduler) refused the token (\(error.message)): give its bootstrap token with --token or --token-file (the scheduler's <data-dir>/bootstrap.token)"
+                refused = true
+            case let error as RPCError where [.invalidArgument, .failedPrecondition, .permissionDenied, .notFound, .alreadyExists].contains(error.code):
+                message = "the scheduler at \(scheduler) refused the registration: \(error.message)"
+                refused = true
+            case let error as LinkError:
+                message = error.description
+                refused = true
+            default:
+                message = "cannot reach the scheduler at \(scheduler)"
+                refused = false
+            }
+        }
     }
 
     typealias Client = Suanli_Agent_V1_AgentService.Client<HTTP2ClientTransport.Posix>

@@ -237,7 +237,7 @@ struct InventoryTests {
         #expect(throws: InventoryError("\(script.path) line 2: expected 'name, memory MiB', got 'broken'")) { try NvidiaSMI(command: [script.path]).gpus() }
     }
 
-    @Test("a malformed configuration file names the file and the field or line")
+    @Test("a malformed configuration file, or one with an unknown key, names the file, the line and the field")
     func configuration() throws {
         let directory = try temporaryDirectory()
         let file = directory.appendingPathComponent("agent.json")
@@ -251,5 +251,9 @@ struct InventoryTests {
         let broken = #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(path: file.path) }
         #expect(broken?.description.hasPrefix("\(file.path): line 3") == true)
         #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(path: directory.appendingPathComponent("none.json").path) }
+        try "{\n\"site\": \"d7\",\n\"schedular\": \"center:8421\"\n}".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError("\(file.path): line 3: field 'schedular': unknown field; did you mean 'scheduler'?")) {
+            try AgentConfiguration.load(path: file.path)
+        }
     }
 }

@@ -30,6 +30,11 @@ public struct SchedulerProcess {
     public let process: Process
     public let port: Int
     public let grpcPort: Int
+    /// Where its log (standard output) goes: `scheduler.log` in its data directory.
+    public let logFile: URL
+
+    /// Its log so far.
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// The binary: `SUANLI_SCHEDULER_BINARY`, or the one built beside the tests.
     public static var binary: URL {
@@ -71,9 +76,16 @@ public struct SchedulerProcess {
                let grpc = seen.range(of: #"port=\d+ \[SchedulerGRPC\]"#, options: .regularExpression) {
                 let port = Int(seen[http].split(separator: ":").last!)!
                 let grpcPort = Int(seen[grpc].dropFirst(5).split(separator: " ").first!)!
-                // Keep draining its output so that logging never blocks it.
-                Thread.detachNewThread { while !output.fileHandleForReading.availableData.isEmpty {} }
-                return SchedulerProcess(process: process, port: port, grpcPort: grpcPort)
+                // Keep draining its output into the log file so that logging never blocks it.
+                let logFile = dataDir.appendingPathComponent("scheduler.log")
+                FileManager.default.createFile(atPath: logFile.path, contents: Data(seen.utf8))
+                let writer = try FileHandle(forWritingTo: logFile)
+                writer.seekToEndOfFile()
+                Thread.detachNewThread {
+                    while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty { writer.write(chunk) }
+                    try? writer.close()
+                }
+                return SchedulerProcess(process: process, port: port, grpcPort: grpcPort, logFile: logFile)
             }
         }
         process.terminate()

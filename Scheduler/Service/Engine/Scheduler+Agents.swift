@@ -106,6 +106,10 @@ extension Scheduler {
                 return AgentRegistration(nodeID: node.id, credential: credential, heartbeatIntervalSeconds: config.health.heartbeatInterval)
             })
         }
+        logger.info("agent registered", metadata: [
+            "node": "\(node.id)", "class": "\(node.nodeClass.rawValue)", "site": "\(node.site)", "agent": "\(agentVersion)",
+            "with": "\(bootstrap ? "bootstrap token" : "node credential")",
+        ])
         signalPlacement()
         return registration
     }
@@ -132,6 +136,7 @@ extension Scheduler {
             var batch = StoreBatch()
             if actions.contains(.reconcile) {
                 batch.audit = [AuditEntry(at: now, actor: "agent/\(id)", action: "node.return", target: "node/\(id)", detail: "\(s.cluster.nodeStates[index].rawValue) -> \(record.node.state.rawValue)")]
+                logger.info("node is back", metadata: ["node": "\(id)", "was": "\(s.cluster.nodeStates[index].rawValue)", "now": "\(record.node.state.rawValue)"])
             }
             let updated = health
             return (batch, { s in
@@ -159,10 +164,12 @@ extension Scheduler {
             if actions.contains(.stopPlacing) {
                 s.cluster.setState(.suspect, ofNode: index)
                 batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.suspect", target: "node/\(id)", detail: "no heartbeat since \(health.lastHeartbeat)"))
+                logger.warning("node suspect: no new work", metadata: ["node": "\(id)", "silentSeconds": "\(Int(saturating: now - health.lastHeartbeat))"])
             }
             if actions.contains(.markLost) {
                 s.cluster.setState(.lost, ofNode: index)
                 batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.lost", target: "node/\(id)", detail: "no heartbeat since \(health.lastHeartbeat)"))
+                logger.warning("node lost", metadata: ["node": "\(id)", "silentSeconds": "\(Int(saturating: now - health.lastHeartbeat))", "requests": "\(s.cluster.requestCount(onNode: index))"])
             }
             if actions.contains(.replaceWorkloads) {
                 moveWorkloads(off: id, reason: "node \(id) lost", abandonOthers: true, at: now, in: &s, into: &batch)
@@ -201,6 +208,7 @@ extension Scheduler {
             return (s.nextSessionID, replaced)
         }
         continuation.onTermination = { [weak self] _ in self?.closeAssignments(node: id, session: sessionID) }
+        logger.info("agent connected: assignment stream open", metadata: ["node": "\(id)", "replaced": "\(replaced != nil)"])
         // Outside the lock: ending a stream runs its termination handler.
         replaced?.continuation.finish()
         return stream
@@ -234,7 +242,10 @@ extension Scheduler {
             }
             return true
         }
-        if ended { signalPlacement() }
+        if ended {
+            logger.info("agent disconnected: assignment stream closed", metadata: ["node": "\(id)"])
+            signalPlacement()
+        }
     }
 
     /// Releases that wait for no more stop reports end: their allocations are freed. Runs in the
