@@ -52,7 +52,9 @@ enum ScenarioLoading {
             var scenario = try Scenario.load(file: path)
             if let seed { scenario.seed = seed }
             if let policy { scenario.policy = policy }
-            return try SimulationInput(scenario: scenario)
+            let input = try SimulationInput(scenario: scenario)
+            for note in input.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+            return input
         }
     }
 

@@ -8,6 +8,8 @@ public struct SimulationInput: Sendable {
     public let listedNodes: [(node: Node, idleWatts: Double)]
     /// Recorded requests of every trace, by arrival time (stable: file order among equal times).
     public let traceRequests: [TimedRequest]
+    /// What a person running the scenario should know about how its inputs were read.
+    public let notes: [String]
 
     public init(scenario: Scenario) throws(InputFileError) {
         self.scenario = scenario
@@ -20,9 +22,16 @@ public struct SimulationInput: Sendable {
         }
         listedNodes = listed
         var requests: [TimedRequest] = []
+        var notes: [String] = []
+        let tenants = Set(scenario.tenants.map(\.name))
         for trace in scenario.traces {
             switch trace.format {
-            case .csv: requests += try CSVTrace.load(file: trace.path, timeScale: trace.timeScale, offset: trace.offset)
+            case .csv:
+                let (read, split) = try CSVTrace.read(file: trace.path, timeScale: trace.timeScale, offset: trace.offset, tenants: tenants)
+                requests += read
+                if split > 0 {
+                    notes.append("\(trace.path): \(split) task\(split == 1 ? "" : "s") of more than \(CSVTrace.maxReplicas) instances split into requests of at most \(CSVTrace.maxReplicas) (ID, ID#2, ...)")
+                }
             case .openb:
                 requests += try OpenBTrace.loadPods(file: trace.path).map { pod in
                     var timed = pod
@@ -32,10 +41,14 @@ public struct SimulationInput: Sendable {
                 }
             }
         }
-        var seen = Set<String>()
-        for timed in requests where !seen.insert(timed.request.id).inserted {
-            throw InputFileError(file: scenario.traces.map(\.path).joined(separator: ", "), line: 0, field: "id", message: "request id '\(timed.request.id)' appears in more than one trace")
+        var seen: [String: (file: String, line: Int)] = [:]
+        for timed in requests {
+            let here = timed.origin ?? (scenario.source, 0)
+            if let first = seen.updateValue(here, forKey: timed.request.id) {
+                throw InputFileError(file: here.file, line: here.line, field: "id", message: "request id '\(timed.request.id)' appears in \(first.file) too (line \(first.line))")
+            }
         }
+        self.notes = notes
         traceRequests = requests.enumerated().sorted { ($0.element.request.submittedAt, $0.offset) < ($1.element.request.submittedAt, $1.offset) }.map(\.element)
     }
 

@@ -1,10 +1,13 @@
 import Foundation
 
-/// A CSV file with a header row, read strictly: every row has every column, no quoting.
+/// A CSV file with a header row, read as RFC 4180 says and spreadsheets write: records end with
+/// CRLF or LF (a lone CR too), fields may be quoted (`"a, b"`, `"say ""hi"""`, line breaks
+/// inside quotes), a UTF-8 byte order mark is skipped. Read strictly: every record has every
+/// column, and every error names the file and the line.
 struct CSVTable {
     let file: String
     let header: [String]
-    /// Rows with their 1-based line numbers.
+    /// Records with the 1-based line each starts on.
     let rows: [(line: Int, fields: [Substring])]
 
     init(contentsOf path: String, requiring columns: [String]) throws(InputFileError) {
@@ -13,25 +16,90 @@ struct CSVTable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw InputFileError(file: path, line: 0, message: "cannot read the file: \(error.localizedDescription)")
+            throw InputFileError(file: path, line: 1, message: "cannot read the file as UTF-8 text: \(error.localizedDescription)")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { ($0.offset + 1, $0.element) }
-        while let last = lines.last, last.1.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
-        guard let first = lines.first else { throw InputFileError(file: path, line: 1, message: "the file is empty") }
-        header = first.1.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        var records = try Self.records(text, file: path)
+        while let last = records.last, last.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { records.removeLast() }
+        guard let first = records.first else { throw InputFileError(file: path, line: 1, message: "the file is empty: a header line is expected") }
+        header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         for column in columns where !header.contains(column) {
-            throw InputFileError(file: path, line: 1, field: column, message: "missing column; the header is \(header.joined(separator: ","))")
+            throw InputFileError(file: path, line: first.line, field: column, message: "missing column; the header is \(header.joined(separator: ","))")
         }
-        var rows: [(Int, [Substring])] = []
-        for (number, line) in lines.dropFirst() {
-            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line[...]
-            let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == header.count else {
-                throw InputFileError(file: path, line: number, message: "expected \(header.count) fields, found \(fields.count)")
+        for record in records.dropFirst() where record.fields.count != header.count {
+            throw InputFileError(file: path, line: record.line, message: "expected \(header.count) fields, found \(record.fields.count)")
+        }
+        rows = Array(records.dropFirst())
+    }
+
+    /// The records of `text`, each with the line it starts on.
+    static func records(_ text: String, file: String) throws(InputFileError) -> [(line: Int, fields: [Substring])] {
+        var records: [(line: Int, fields: [Substring])] = []
+        var fields: [Substring] = []
+        var field = ""
+        var quoted = false, wasQuoted = false
+        var line = 1, recordLine = 1, quoteLine = 1
+        var scalars = text.unicodeScalars[...]
+        if scalars.first == "\u{FEFF}" { scalars = scalars.dropFirst() }
+        func endField() {
+            fields.append(Substring(field))
+            field = ""
+            wasQuoted = false
+        }
+        func endRecord() {
+            endField()
+            records.append((recordLine, fields))
+            fields = []
+        }
+        var iterator = scalars.makeIterator()
+        var pending: Unicode.Scalar? = iterator.next()
+        while let scalar = pending {
+            pending = iterator.next()
+            if quoted {
+                switch scalar {
+                case "\"":
+                    if pending == "\"" {
+                        field.unicodeScalars.append("\"")
+                        pending = iterator.next()
+                    } else {
+                        quoted = false
+                    }
+                case "\n":
+                    field.unicodeScalars.append(scalar)
+                    line += 1
+                case "\r":
+                    field.unicodeScalars.append(scalar)
+                    if pending != "\n" { line += 1 }
+                default:
+                    field.unicodeScalars.append(scalar)
+                }
+                continue
             }
-            rows.append((number, fields))
+            switch scalar {
+            case ",":
+                endField()
+            case "\r", "\n":
+                if scalar == "\r", pending == "\n" { pending = iterator.next() }
+                endRecord()
+                line += 1
+                recordLine = line
+            case "\"":
+                guard field.trimmingCharacters(in: .whitespaces).isEmpty, !wasQuoted else {
+                    throw InputFileError(file: file, line: line, message: "a quote inside an unquoted field: quote the whole field and double the quote (\"\"\")")
+                }
+                field = ""
+                quoted = true
+                wasQuoted = true
+                quoteLine = line
+            default:
+                if wasQuoted, !scalar.properties.isWhitespace {
+                    throw InputFileError(file: file, line: line, message: "text after a quoted field's closing quote")
+                }
+                field.unicodeScalars.append(scalar)
+            }
         }
-        self.rows = rows
+        if quoted { throw InputFileError(file: file, line: quoteLine, message: "a quoted field is not closed") }
+        if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
+        return records
     }
 
     func column(_ name: String) -> Int { header.firstIndex(of: name)! }

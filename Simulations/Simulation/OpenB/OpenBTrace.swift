@@ -12,8 +12,9 @@ public struct OpenBTrace: Sendable {
         self.pods = pods.sorted { $0.id < $1.id }
     }
 
-    /// Reads `openb_node_list_gpu_node.csv` (`sn,cpu_milli,memory_mib,gpu,model`) and
-    /// `openb_pod_list_default.csv` (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,...`).
+    /// Reads `openb_node_list_gpu_node.csv` (`sn,cpu_milli,memory_mib,gpu,model`) and a pod list:
+    /// `openb_pod_list_default.csv` (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,...`)
+    /// or a variant, some of which (the multi-GPU ones) have only the first five columns.
     public static func load(nodes nodesPath: String, pods podsPath: String) throws(InputFileError) -> OpenBTrace {
         OpenBTrace(nodes: try loadNodes(file: nodesPath), pods: try loadPods(file: podsPath).map(\.request))
     }
@@ -38,14 +39,14 @@ public struct OpenBTrace: Sendable {
                         memoryMiB: try nodeTable.integer(row, "memory_mib", in: 0...1_000_000_000)),
                     gpus: Array(repeating: GPUDevice(model: model), count: Int(gpus))))
         }
-        guard !nodes.isEmpty else { throw InputFileError(file: nodesPath, line: 0, message: "no nodes") }
+        guard !nodes.isEmpty else { throw InputFileError(file: nodesPath, line: 1, message: "no nodes: the file has only its header") }
         return nodes
     }
 
     /// The pod list in file order, each pod submitted at its `creation_time` and running until its
     /// `deletion_time` (seconds) where the file has those columns.
     public static func loadPods(file podsPath: String) throws(InputFileError) -> [TimedRequest] {
-        let podTable = try CSVTable(contentsOf: podsPath, requiring: ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "gpu_spec"])
+        let podTable = try CSVTable(contentsOf: podsPath, requiring: ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"])
         var pods: [TimedRequest] = []
         var names = Set<String>()
         for row in podTable.rows {
@@ -58,7 +59,7 @@ public struct OpenBTrace: Sendable {
             if count > 0 && milli == 0 {
                 throw InputFileError(file: podsPath, line: row.line, field: "gpu_milli", message: "a pod with GPUs needs a share above 0")
             }
-            let spec = podTable.string(row, "gpu_spec")
+            let spec = podTable.optionalString(row, "gpu_spec")
             let created = try podTable.number(row, "creation_time", in: 0...1e12, required: false) ?? 0
             let deleted = try podTable.number(row, "deletion_time", in: 0...1e12, required: false)
             if let deleted, deleted < created {
@@ -72,9 +73,9 @@ public struct OpenBTrace: Sendable {
                 gpu: count == 0
                     ? nil : GPURequest(count: Int(count), milliPerGPU: Int32(milli), models: spec.isEmpty ? [] : spec.split(separator: "|").map(String.init)),
                 allowedClasses: [.ai], submittedAt: created)
-            pods.append(TimedRequest(request: request, duration: max(1, (deleted ?? .infinity) - created)))
+            pods.append(TimedRequest(request: request, duration: max(1, (deleted ?? .infinity) - created), origin: (podsPath, row.line)))
         }
-        guard !pods.isEmpty else { throw InputFileError(file: podsPath, line: 0, message: "no pods") }
+        guard !pods.isEmpty else { throw InputFileError(file: podsPath, line: 1, message: "no pods: the file has only its header") }
         return pods
     }
 

@@ -10,7 +10,23 @@ import Placement
 public enum CSVTrace {
     public static let requiredColumns = ["arrival", "duration", "cpu", "memory_gib"]
 
-    public static func load(file: String, timeScale: Double = 1, offset: Double = 0) throws(InputFileError) -> [TimedRequest] {
+    /// The most replicas of one request; a task with more instances is split (see `load`).
+    public static let maxReplicas = 10_000
+
+    /// The requests of the trace (see `read`).
+    public static func load(file: String, timeScale: Double = 1, offset: Double = 0, tenants: Set<String> = []) throws(InputFileError) -> [TimedRequest] {
+        try read(file: file, timeScale: timeScale, offset: offset, tenants: tenants).requests
+    }
+
+    /// The requests of the trace. A row naming a tenant the scenario does not list is refused
+    /// (`tenants` empty: any). A task of more than `maxReplicas` instances (the Alibaba 2017 batch
+    /// trace has tasks of 64,486) is split into requests of at most that many, `ID`, `ID#2`, …,
+    /// arriving together; `splitTasks` counts the tasks split. A gang that large is refused: its
+    /// instances must be placed at once.
+    public static func read(
+        file: String, timeScale: Double = 1, offset: Double = 0, tenants: Set<String> = []
+    ) throws(InputFileError) -> (requests: [TimedRequest], splitTasks: Int) {
+        var split = 0
         let table = try CSVTable(contentsOf: file, requiring: requiredColumns)
         let huge = Double(Resources.maximumAmount)
         var requests: [TimedRequest] = []
@@ -28,7 +44,15 @@ public enum CSVTrace {
             let id = field("id").isEmpty ? "\(file.split(separator: "/").last ?? "trace")#\(row.line)" : field("id")
             guard ids.insert(id).inserted else { throw InputFileError(file: file, line: row.line, field: "id", message: "duplicate '\(id)'") }
             let arrival = try table.number(row, "arrival", in: 0...1e12)! * timeScale + offset
-            var request = PlacementRequest(id: id, tenant: field("tenant").isEmpty ? "default" : field("tenant"), submittedAt: arrival)
+            let tenant = field("tenant").isEmpty ? "default" : field("tenant")
+            if !tenants.isEmpty, !tenants.contains(tenant) {
+                throw InputFileError(
+                    file: file, line: row.line, field: "tenant",
+                    message: field("tenant").isEmpty
+                        ? "empty; the scenario lists tenants \(tenants.sorted().joined(separator: ", ")), so every row names one"
+                        : "unknown tenant '\(tenant)'; the scenario lists \(tenants.sorted().joined(separator: ", "))")
+            }
+            var request = PlacementRequest(id: id, tenant: tenant, submittedAt: arrival)
             request.priority = try enumValue("priority", PriorityClass.self) ?? .standard
             request.kind = try enumValue("kind", WorkloadKind.self) ?? .service
             if !field("class").isEmpty {
@@ -42,11 +66,16 @@ public enum CSVTrace {
                 request.allowedClasses = classes
             }
             if !field("partition").isEmpty { request.partition = field("partition") }
-            request.replicas = Int(try table.number(row, "replicas", in: 1...10_000, required: false) ?? 1)
+            let instances = Int(try table.number(row, "replicas", in: 1...1e8, required: false) ?? 1)
             switch field("gang").lowercased() {
             case "", "false", "0", "no": request.gang = false
             case "true", "1", "yes": request.gang = true
             default: throw InputFileError(file: file, line: row.line, field: "gang", message: "'\(field("gang"))' is not true or false")
+            }
+            if request.gang && instances > maxReplicas {
+                throw InputFileError(
+                    file: file, line: row.line, field: "replicas",
+                    message: "a gang of \(instances) is more than one request may place at once (\(maxReplicas)); drop gang to split it")
             }
             request.resources = Resources(
                 cpuMillis: Int64((try table.number(row, "cpu", in: 0...huge / 1_000)! * 1_000).rounded()),
@@ -72,9 +101,21 @@ public enum CSVTrace {
             if let deadline = try table.number(row, "queue_deadline", in: 0...1e12, required: false) { request.queueDeadline = arrival + deadline }
             if let lease = try table.number(row, "lease", in: 1...1e12, required: false) { request.leaseSeconds = Int64(lease.rounded(.up)) }
             let duration = try table.number(row, "duration", in: 0...1e12)! * timeScale
-            requests.append(TimedRequest(request: request, duration: max(1, duration)))
+            if instances > maxReplicas { split += 1 }
+            for (part, start) in stride(from: 0, to: instances, by: maxReplicas).enumerated() {
+                var piece = request
+                piece.replicas = min(maxReplicas, instances - start)
+                if part > 0 {
+                    piece.id = "\(id)#\(part + 1)"
+                    guard ids.insert(piece.id).inserted else { throw InputFileError(file: file, line: row.line, field: "id", message: "duplicate '\(piece.id)'") }
+                }
+                requests.append(TimedRequest(request: piece, duration: max(1, duration), origin: (file, row.line)))
+            }
+            guard Double(requests.count) <= Scenario.maxArrivals else {
+                throw InputFileError(file: file, line: row.line, message: "the trace holds more than \(Int(Scenario.maxArrivals)) requests")
+            }
         }
-        return requests
+        return (requests, split)
     }
 }
 
@@ -115,7 +156,7 @@ public enum CSVNodeList {
                 energy: EnergyProfile(wattsPerBusyCore: try table.number(row, "watts_per_busy_core", in: 0...1e5, required: false) ?? 10))
             nodes.append((node, try table.number(row, "idle_watts", in: 0...1e7, required: false) ?? 0))
         }
-        guard !nodes.isEmpty else { throw InputFileError(file: file, line: 0, message: "no nodes") }
+        guard !nodes.isEmpty else { throw InputFileError(file: file, line: 1, message: "no nodes: the file has only its header") }
         return nodes
     }
 }

@@ -198,15 +198,26 @@ public struct GeneratorSpec: Sendable {
         if spreadOverSites && request.replicas > 1 { request.spread = SpreadConstraint(key: .site) }
         return TimedRequest(request: request, duration: max(1, duration.sample(using: &rng)))
     }
+
+    /// The mean number of arrivals within a run of `duration` seconds: the rate times the mean of
+    /// the day and week shapes over the generator's active time.
+    public func expectedArrivals(within duration: Double) -> Double {
+        let active = max(0, min(end ?? duration, duration) - start)
+        let shape = arrivals.daily.reduce(0, +) / Double(arrivals.daily.count) * arrivals.weekly.reduce(0, +) / Double(arrivals.weekly.count)
+        return arrivals.perHour / 3_600 * shape * active
+    }
 }
 
 /// A request and how long it runs once placed.
 public struct TimedRequest: Sendable {
     public var request: PlacementRequest
     public var duration: Double
+    /// The file and line of a trace's record, for errors found across traces.
+    public var origin: (file: String, line: Int)?
 
-    public init(request: PlacementRequest, duration: Double) {
+    public init(request: PlacementRequest, duration: Double, origin: (file: String, line: Int)? = nil) {
         self.request = request
         self.duration = duration
+        self.origin = origin
     }
 }

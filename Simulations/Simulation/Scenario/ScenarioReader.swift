@@ -100,9 +100,20 @@ enum ScenarioReader {
 
         if let workload = f["workload"] {
             let w = try workload.fields(["generators", "traces"])
+            var expectedArrivals = 0.0
             for value in w["generators"]?.list() ?? [] {
                 let generator = try readGenerator(value, tenants: tenantNames, site: checkSite)
                 if scenario.generators.contains(where: { $0.name == generator.name }) { throw value.error("duplicate generator name '\(generator.name)'") }
+                // A scenario that would generate more arrivals than a run can hold is refused here,
+                // not after hours of a run whose memory keeps growing.
+                let expected = generator.expectedArrivals(within: scenario.duration)
+                expectedArrivals += expected
+                if expectedArrivals > Scenario.maxArrivals {
+                    let rate = try value.fields(generatorFields).required("rate_per_hour")
+                    throw rate.error(
+                        "this generator makes about \(Int(min(expected, 9e18))) arrivals in the scenario's \(Int(scenario.duration / 3600)) hours; "
+                            + "a scenario may generate at most \(Int(Scenario.maxArrivals)) in all: lower the rate or the duration")
+                }
                 scenario.generators.append(generator)
             }
             for value in w["traces"]?.list() ?? [] {
@@ -236,14 +247,16 @@ enum ScenarioReader {
         return tenant
     }
 
+    static let generatorFields = [
+        "name", "kind", "rate_per_hour", "daily", "weekly", "start", "end", "duration", "cpu", "memory_gib", "disk_gib", "bandwidth_mbps",
+        "gpus", "gpu_share", "gpu_models", "replicas", "gang", "priority", "tenants", "classes", "partition", "origin_sites",
+        "max_latency_ms", "queue_deadline", "lease", "spread",
+    ]
+
     private static func readGenerator(
         _ value: DocumentValue, tenants: Set<String>, site: (DocumentValue) throws(InputFileError) -> String
     ) throws(InputFileError) -> GeneratorSpec {
-        let g = try value.fields([
-            "name", "kind", "rate_per_hour", "daily", "weekly", "start", "end", "duration", "cpu", "memory_gib", "disk_gib", "bandwidth_mbps",
-            "gpus", "gpu_share", "gpu_models", "replicas", "gang", "priority", "tenants", "classes", "partition", "origin_sites",
-            "max_latency_ms", "queue_deadline", "lease", "spread",
-        ])
+        let g = try value.fields(generatorFields)
         var arrivals = ArrivalPattern(perHour: try g.required("rate_per_hour").number(in: 0...1e9))
         if let daily = g["daily"] { arrivals.daily = try shape(daily, named: ArrivalPattern.days, count: 24) }
         if let weekly = g["weekly"] { arrivals.weekly = try shape(weekly, named: ArrivalPattern.weeks, count: 7) }
