@@ -12,6 +12,8 @@ extension ConnectionGovernor {
     ) -> HTTP2ServerTransport.Posix.Config {
         var config = config
         config.http2.maxConcurrentStreams = maxConcurrentStreams
+        // A peer that vanished (a killed agent, a cut link) is noticed within 40 s: its streams end.
+        config.connection.keepalive = .init(time: .seconds(30), timeout: .seconds(10), clientBehavior: config.connection.keepalive.clientBehavior)
         let logger = logger
         config.channelDebuggingCallbacks.onBindTCPListener = { listener in
             listener.eventLoop.makeCompletedFuture {

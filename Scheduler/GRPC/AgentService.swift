@@ -42,11 +42,18 @@ public struct AgentService: Suanli_Agent_V1_AgentService.ServiceProtocol {
         request: ServerRequest<Suanli_Agent_V1_WatchAssignmentsRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Suanli_Agent_V1_Assignment> {
         let commands = try rpc { try scheduler.openAssignments(node: try agent(request.metadata)) }
+        let cancellation = context.cancellation
         return StreamingServerResponse { writer in
-            // Ends when the scheduler replaces or closes the stream, or the agent goes away
-            // (cancellation ends the iteration and so the session).
-            for await command in commands {
-                try await writer.write(Suanli_Agent_V1_Assignment(command))
+            // Ends when the scheduler replaces or closes the stream, or when gRPC cancels the RPC
+            // because the agent went away (it does not cancel this task: it signals the handle).
+            // Ending the iteration ends the session.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await command in commands { try await writer.write(Suanli_Agent_V1_Assignment(command)) }
+                }
+                group.addTask { try await cancellation.cancelled }
+                try await group.next()
+                group.cancelAll()
             }
             return [:]
         }

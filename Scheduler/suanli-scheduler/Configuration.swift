@@ -58,7 +58,10 @@ struct Settings {
         if let value = file.tlsCertificate { tlsCertificate = try Self.nonEmpty(value, "tlsCertificate") }
         if let value = file.tlsKey { tlsKey = try Self.nonEmpty(value, "tlsKey") }
         if let value = file.durability { durability = value }
-        if let value = file.policy { scheduler.policy = value }
+        if let value = file.policy {
+            do { _ = try PolicyRegistry.policy(spec: value) } catch { throw ConfigValueError(key: "policy", message: error.message) }
+            scheduler.policy = value
+        }
         if let value = file.seed { scheduler.seed = value }
         if let value = file.maxBatch { scheduler.maxBatch = try Self.range(value, 1...10_000, "maxBatch") }
         if let value = file.maxRetries { scheduler.maxRetries = try Self.range(value, 0...100, "maxRetries") }

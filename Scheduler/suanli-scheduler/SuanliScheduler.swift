@@ -89,6 +89,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(settings.httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
         guard (0...65535).contains(settings.grpcPort) else { throw ValidationError("--grpc-port must be between 0 and 65535") }
         if let cap = settings.maxConnections, cap < 16 { throw ValidationError("--max-connections must be at least 16") }
+        do { _ = try PolicyRegistry.policy(spec: settings.scheduler.policy) } catch { throw ValidationError("--policy: \(error.message)") }
         let tls = try settings.tls()
 
         LoggingSystem.bootstrap { StreamLogHandler.standardOutput(label: $0) }

@@ -89,5 +89,8 @@ struct AgentLinkTests {
         let (_, audit) = try await scheduler.call("GET", "/v1/audit?action=node.claim")
         let detail = ((audit["entries"] as? [[String: Any]])?.first?["detail"] as? String) ?? ""
         #expect(detail.contains("the operator's labels kept") && detail.contains("capacity the agent measured"), "\(detail)")
+        // An agent that goes away (here killed outright) is noticed at once: its stream ends.
+        kill(agent.processIdentifier, SIGKILL)
+        #expect(try await eventually(10) { scheduler.log.contains("agent disconnected") }, "\(scheduler.log)")
     }
 }

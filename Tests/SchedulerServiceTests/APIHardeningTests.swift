@@ -105,7 +105,7 @@ struct APIHardeningTests {
     func extremeNumbers() async throws {
         let world = try await World.start()
         defer { world.server.kill() }
-        #expect(try await world.send("PUT", "/v1/sites/district-2", "{}").status == 200)
+        #expect(try await world.send("PUT", "/v1/sites/district-2", "{}").status == 201)
         #expect(try await world.send("POST", "/v1/requests", #"{"id":"anchor","tenant":"water","cpu":1,"leaseSeconds":3600}"#).status == 201)
         // Each draw picks a field and an extreme (or an ordinary number) for it.
         await propertyCheck(count: 250, input: Gen.uint64(in: 0...UInt64.max)) { seed in
@@ -128,13 +128,21 @@ struct APIHardeningTests {
         ("POST", "/v1/requests", #"{"tenant":"water","cpu":1,"gpu":{"count":1,"model":"A100"}}"#, "admin", 400, "gpu.model", "did you mean 'models'"),
         ("POST", "/v1/nodes", #"{"id":"z","nodeClass":"general","site":"s","cpu":1,"memoryMiB":1,"labelz":{}}"#, "admin", 400, "labelz", nil),
         ("POST", "/v1/tenants", #"{"id":"x","nmae":"X"}"#, "admin", 400, "nmae", "did you mean 'name'"),
+        // A typo is said as such even when it leaves a required field missing.
+        ("POST", "/v1/tenants", #"{"ID":"x"}"#, "admin", 400, "ID", "did you mean 'id'"),
+        ("PUT", "/v1/tenants/water/quotas/batch", #"{"gpus":1}"#, "admin", 400, "gpus", "known: bandwidthMbps, cpu, diskGiB, gpuMilli, memoryMiB"),
+        // An operation without a body refuses one.
+        ("POST", "/v1/nodes/n1/cordon", #"{"reason":"maintenance"}"#, "admin", 400, "body", "takes no body"),
+        // A filter naming no tenant is a mistake worth saying.
+        ("GET", "/v1/requests?tenant=watr", nil, "admin", 422, "tenant", "there is no tenant 'watr'"),
+        ("GET", "/v1/usage?tenant=watr", nil, "admin", 422, "tenant", nil),
         // A valid JSON number out of range is an error about the field, in the API's units.
         ("POST", "/v1/requests", #"{"tenant":"water","cpu":1e400}"#, "admin", 400, "cpu", "cores"),
         ("POST", "/v1/requests", #"{"tenant":"water","cpu":1,"memoryMiB":1e30}"#, "admin", 400, "memoryMiB", "MiB"),
         ("POST", "/v1/requests", #"{"tenant":"water","cpu":256}"#, "admin", 422, "cpu", "256 cores per replica, more than the largest node has (16 cores)"),
         ("POST", "/v1/requests", #"{"tenant":"water","cpu":1,"replicas":3,"gang":true,"memoryMiB":65536,"spread":{"key":"node","required":true}}"#, "admin", 422, "replicas", "the gang needs 196608 MiB in all, more than its eligible nodes have (131072 MiB)"),
         ("POST", "/v1/requests", #"{"tenant":"nobody","cpu":1}"#, "admin", 422, "tenant", "no tenant"),
-        ("POST", "/v1/requests", #"{"cpu":1}"#, "admin", 422, "tenant", "required"),
+        ("POST", "/v1/requests", #"{"cpu":1}"#, "admin", 422, "tenant", "required: an admin belongs to no tenant"),
         ("POST", "/v1/requests", #"{"tenant":"water"}"#, "admin", 422, "cpu", "no resources"),
         ("POST", "/v1/requests", #"{"tenant":"water","cpu":1,"priority":"urgent"}"#, "admin", 400, "priority", "critical"),
         ("POST", "/v1/requests", #"{"tenant":"water","cpu":"four"}"#, "admin", 400, "cpu", "must be a number"),
@@ -155,7 +163,7 @@ struct APIHardeningTests {
         ("GET", "/v1/usage?tenant=transport", nil, "w", 403, "tenant", nil),
         ("GET", "/v1/billing?tenant=transport", nil, "w", 403, "tenant", nil),
         ("GET", "/v1/grants?tenant=transport", nil, "w", 403, "tenant", nil),
-        ("GET", "/v1/tenants/transport/quotas", nil, "w", 403, nil, nil),
+        ("GET", "/v1/tenants/transport/quotas", nil, "w", 403, nil, "w (tenant) may not read quotas and grants of tenant transport"),
         ("GET", "/v1/usage?tenant=water", nil, "w", 200, nil, nil),
         // Query parameters are checked like bodies.
         ("GET", "/v1/requests?tenat=water", nil, "admin", 400, "tenat", "did you mean 'tenant'"),
@@ -227,6 +235,26 @@ struct APIHardeningTests {
         #expect(try await world.send("GET", "/v1/requests/water%3Ajob%2D1", as: "admin").json["name"] as? String == "job-1")
         #expect(try await world.send("GET", "/v1/requests/job%2D1", as: "w").json["id"] as? String == "water:job-1")
         #expect(try await world.send("POST", "/v1/requests/job-1/release", as: "w").json["phase"] as? String == "released")
+        // An ended request's lease cannot move; a request without a lease has none to extend.
+        #expect(try await world.send("POST", "/v1/requests/job-1/extend", #"{"seconds":60}"#, as: "w").status == 409)
+        let unleased = try await world.send("POST", "/v1/requests/transport:job-1/extend", #"{"seconds":60}"#, as: "t")
+        #expect(unleased.status == 409 && unleased.text.contains("no lease"), "\(unleased.text)")
+    }
+
+    @Test("an idempotency key names one submission: a retry replays it, another body or endpoint under the same key is a conflict")
+    func idempotency() async throws {
+        let world = try await World.start()
+        defer { world.server.kill() }
+        let key = ["Idempotency-Key": "k-1"]
+        let first = try await world.send("POST", "/v1/requests", #"{"cpu":1}"#, as: "w", headers: key)
+        let again = try await world.send("POST", "/v1/requests", #"{"cpu":1}"#, as: "w", headers: key)
+        #expect(first.status == 201 && again.status == 200 && first.json["id"] as? String == again.json["id"] as? String)
+        let other = try await world.send("POST", "/v1/requests", #"{"cpu":3}"#, as: "w", headers: key)
+        #expect(other.status == 409 && other.json["field"] as? String == "Idempotency-Key", "\(other.text)")
+        let batch = try await world.send("POST", "/v1/requests/batch", #"{"requests":[{"cpu":1}]}"#, as: "w", headers: key)
+        #expect(batch.status == 409 && batch.json["field"] as? String == "Idempotency-Key", "\(batch.text)")
+        // Another tenant's key space is its own.
+        #expect(try await world.send("POST", "/v1/requests", #"{"cpu":3}"#, as: "t", headers: key).status == 201)
     }
 
     @Test("a request larger than its quota is refused with 403 and nothing is stored")
@@ -250,9 +278,18 @@ struct APIHardeningTests {
         // The nodes carry no `domain` label: the request is placed all the same.
         #expect(try await world.send("POST", "/v1/requests", #"{"id":"cam","component":{"name":"视频分析"}}"#, as: "w").status == 201)
         #expect(try await eventually { try await world.send("GET", "/v1/requests/cam", as: "w").json["phase"] as? String == "placed" })
+        // What a request gives wins; what it leaves out comes from the profile, dimension by dimension.
+        let partial = try await world.send("POST", "/v1/requests", #"{"id":"cam-big","cpu":3,"component":{"name":"视频分析"}}"#, as: "w")
+        let spec = partial.json["spec"] as? [String: Any]
+        #expect(spec?["cpu"] as? Double == 3 && spec?["memoryMiB"] as? Int == 1024, "\(partial.text)")
+        #expect(try await world.send("POST", "/v1/requests/cam-big/release", as: "w").status == 200)
+        let missing = try await world.send("POST", "/v1/requests", #"{"component":{"name":"视频分析","version":"9"}}"#, as: "w")
+        #expect(missing.status == 422 && missing.text.contains("version 9 does not exist; live versions: 1"), "\(missing.text)")
         // Searchable by its label and its transliterated code.
         #expect((try await world.send("GET", "/v1/catalog?label=domain=video", as: "w").json["entries"] as? [Any])?.count == 1)
-        #expect((try await world.send("GET", "/v1/catalog?q=shi-pin", as: "w").json["entries"] as? [Any])?.count == 1)
+        for text in ["shi-pin", "shi%20pin", "%E8%A7%86%E9%A2%91"] {
+            #expect((try await world.send("GET", "/v1/catalog?q=\(text)", as: "w").json["entries"] as? [Any])?.count == 1, "q=\(text)")
+        }
         let edited = try await world.send("PATCH", "/v1/catalog/SL-CMP-ANY-SHI-PIN-FEN-XI-V1", #"{"requiredLabels":{"gpu":"t4"}}"#, as: "op")
         #expect(edited.status == 200 && edited.json["requiredLabels"] as? [String: String] == ["gpu": "t4"])
         let waiting = try await world.send("POST", "/v1/requests", #"{"id":"cam2","component":{"name":"视频分析"}}"#, as: "w")
@@ -271,7 +308,8 @@ struct APIHardeningTests {
     func infrastructure() async throws {
         let world = try await World.start()
         defer { world.server.kill() }
-        #expect(try await world.send("PUT", "/v1/sites/edge-7", #"{"region":"north"}"#, as: "op").status == 200)
+        #expect(try await world.send("PUT", "/v1/sites/edge-7", #"{"region":"north"}"#, as: "op").status == 201)
+        #expect(try await world.send("PUT", "/v1/sites/edge-7", #"{"region":"south"}"#, as: "op").status == 200)
         #expect(try await world.send("PUT", "/v1/links/district-1/edge-7", #"{"latencyMs":1.5}"#, as: "op").json["latencyMs"] as? Double == 1.5)
         #expect(try await world.send("PUT", "/v1/links/district-1/nowhere", #"{"latencyMs":1}"#, as: "op").status == 422)
         let sites = try await world.send("GET", "/v1/sites", as: "aud").json["sites"] as? [[String: Any]]
@@ -318,6 +356,7 @@ struct APIHardeningTests {
             ("{\n  \"httpPrt\": 1234\n}\n", "line 2: field 'httpPrt': unknown field 'httpPrt'; did you mean 'httpPort'?"),
             ("{\"billing\": {}}", "field 'billing': unknown field"),
             ("{\n\"maxRetries\": 1000\n}", "line 2: field 'maxRetries': must be between 0 and 100"),
+            ("{\n\n\"policy\": \"bestfit\"}", "line 3: field 'policy': unknown policy 'bestfit'"),
             ("{\"topology\": {\"links\": [{\"from\": \"a\", \"to\": \"b\", \"latencyMs\": -1}]}}", "field 'topology.links[0].latencyMs'"),
             ("{\"storagePools\": [{\"id\": \"p\", \"site\": \"s\", \"kind\": \"tape\", \"capacityGiB\": 1}]}", "field 'storagePools[0].kind': unknown value 'tape'"),
         ] {

@@ -99,8 +99,17 @@ struct SimulatorInputTests {
         let started = Date()
         let (status, _, error) = try SimulatorCommandTests.run(["run", path])
         #expect(status != 0)
-        #expect(error.contains(":7: field 'workload.generators[0].rate_per_hour'") && error.contains("at most 20000000"), "\(error)")
+        #expect(error.contains(":7: field 'workload.generators[0].rate_per_hour'") && error.contains("about 168000000000 arrivals") && error.contains("at most 5000000"), "\(error)")
         #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test("a column the trace or node list does not know is refused, with the one it resembles")
+    func unknownColumns() throws {
+        let trace = try scenarioFile("arrival,duration,cpu,memory_gib,tenat\n0,60,1,1,water\n", extension: "csv")
+        let error = #expect(throws: InputFileError.self) { try CSVTrace.load(file: trace) }
+        #expect(error?.line == 1 && error?.field == "tenat" && error?.message.contains("did you mean 'tenant'") == true, "\(String(describing: error))")
+        let nodes = try scenarioFile("id,class,site,cpu,memory_gib,colour\nn1,general,d1,1,1,red\n", extension: "csv")
+        #expect(throws: InputFileError.self) { try CSVNodeList.load(file: nodes) }
     }
 
     @Test("a list with only its header is refused on its first line")

@@ -20,7 +20,7 @@ enum Components {
         .string(maxLength: maxLength, minLength: minLength, pattern: DisplayText.pattern, description)
     }
     static let time = Schema.number(0...Limits.latestTime, unit: "seconds since 1970-01-01 UTC")
-    static let cores = Schema.number(0...Limits.maxCores, unit: "cores (thousandths are kept; finer values are rounded)")
+    static let cores = Schema.number(0...Limits.maxCores, unit: "cores", "Cores; thousandths are kept, finer values rounded.")
     static let mebibytes = Schema.integer(0...Limits.maxAmount, unit: "MiB")
     static let gibibytes = Schema.integer(0...Limits.maxAmount, unit: "GiB")
     static let megabits = Schema.integer(0...Limits.maxAmount, unit: "Mbps")
@@ -129,8 +129,8 @@ enum Components {
             .optional("forbiddenLabels", labels, "Labels a node must not carry."),
             .optional("spread", spread),
             .optional("partition", identifier, "The isolation partition (default public; others need a grant)."),
-            .optional("leaseSeconds", .integer(1...Limits.maxLeaseSeconds, unit: "seconds (at most 10 years)"), "Released automatically this long after placement."),
-            .optional("queueDeadlineSeconds", .number(0...Limits.maxQueueDeadlineSeconds, excludingMinimum: true, unit: "seconds (at most a year)"), "Rejected if still waiting this long after submission."),
+            .optional("leaseSeconds", .integer(1...Limits.maxLeaseSeconds, unit: "seconds"), "Released automatically this long after placement."),
+            .optional("queueDeadlineSeconds", .number(0...Limits.maxQueueDeadlineSeconds, excludingMinimum: true, unit: "seconds"), "Rejected if still waiting this long after submission."),
             .optional("component", .object([
                 .required("name", text(80, minLength: 1), "The component's name in the catalog."),
                 .optional("version", .string(maxLength: Identifier.maxLength, minLength: 1, pattern: Identifier.pattern), "Default: the newest."),
@@ -222,7 +222,7 @@ enum Components {
             "NodeRegistration": .object([
                 .required("id", identifier), .required("nodeClass", choice(NodeClass.self)), .required("site", identifier),
                 .optional("region", identifier), .optional("partition", identifier, "Default public."), .optional("labels", labels),
-                .required("cpu", .number(0.001...Limits.maxCores, unit: "cores (thousandths are kept)")),
+                .required("cpu", .number(0.001...Limits.maxCores, unit: "cores")),
                 .required("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
                 .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits),
                 .optional("gpus", .list(gpuDevice, max: Limits.maxGPUsPerNode)),
@@ -243,7 +243,7 @@ enum Components {
             "NodeList": .object([.required("nodes", .list(.ref("Node"), max: 1_000_000))]),
             "NodeUpdate": .object([
                 .optional("region", identifier), .optional("labels", labels, "Replaces the labels; the operator's labels win over the agent's."),
-                .optional("cpu", .number(0.001...Limits.maxCores, unit: "cores (thousandths are kept)")),
+                .optional("cpu", .number(0.001...Limits.maxCores, unit: "cores")),
                 .optional("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")), .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits),
                 .optional("gpus", .list(gpuDevice, max: Limits.maxGPUsPerNode)),
             ], "What to change. Capacity and GPUs change only on a node that holds nothing and has no agent (an agent measures them)."),

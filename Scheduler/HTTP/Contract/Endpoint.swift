@@ -75,7 +75,7 @@ extension Endpoint {
         if let permission = operation.permission {
             caller = try Self.authenticate(request, scheduler: scheduler)
             guard caller.mayAtAll(permission) else {
-                throw ServiceError.forbidden("\(caller.role.rawValue) \(caller.user) may not \(permission.rawValue)")
+                throw ServiceError.forbidden("\(caller.user) (\(caller.role.rawValue)) may not \(permission.words)")
             }
         }
         var parameters: [String: String] = [:]
@@ -84,8 +84,9 @@ extension Endpoint {
             guard let decoded = raw.removingPercentEncoding else {
                 throw ServiceError.invalid(parameter.name, "the path holds a malformed percent-encoding: \(raw)")
             }
-            if case .string(let rule) = parameter.schema, SchemaRegistry.problem(decoded, rule) != nil {
-                throw ServiceError(.notFound, "no \(parameter.name) '\(SchemaRegistry.shortened(decoded))' exists: \(rule.description ?? "")", field: parameter.name)
+            if case .string(let rule) = parameter.schema, let problem = SchemaRegistry.problem(decoded, rule) {
+                // Nothing by that name can exist: not found, with what a name looks like.
+                throw ServiceError(.notFound, "nothing is named '\(SchemaRegistry.shortened(decoded))' here: \(parameter.description.lowercased().trimmingCharacters(in: .punctuationCharacters)) \(problem)", field: parameter.name)
             }
             parameters[parameter.name] = decoded
         }
@@ -93,6 +94,8 @@ extension Endpoint {
         var body: JSONNode?
         if let schema = operation.body {
             body = try await Self.readBody(request, schema: schema, contract: contract)
+        } else {
+            try await Self.refuseBody(request)
         }
         return try await handler(Call(scheduler: scheduler, ready: ready, request: request, caller: caller, parameters: parameters, queryValues: query, bodyNode: body))
     }
@@ -117,7 +120,7 @@ extension Endpoint {
             let name = String(name), value = String(value)
             guard let parameter = operation.query.first(where: { $0.name == name }) else {
                 let known = operation.query.map(\.name)
-                let hint = known.first { editDistance($0, name) <= 2 }.map { "; did you mean '\($0)'?" }
+                let hint = nearest(name, among: known).map { "; did you mean '\($0)'?" }
                     ?? (known.isEmpty ? "; this operation takes none" : "; known: \(known.joined(separator: ", "))")
                 throw ServiceError.invalid(name, "unknown query parameter '\(name)'\(hint)")
             }
@@ -140,6 +143,15 @@ extension Endpoint {
             values[name] = value
         }
         return values
+    }
+
+    /// An operation without a body refuses one (a stray field would otherwise pass unseen).
+    static func refuseBody(_ request: Request) async throws {
+        var request = request
+        guard let buffer = try? await request.collectBody(upTo: maxBodyBytes) else {
+            throw ServiceError(.limitExceeded, "the body is larger than \(maxBodyBytes) bytes", field: "body")
+        }
+        guard buffer.readableBytes == 0 else { throw ServiceError.invalid("body", "this operation takes no body") }
     }
 
     /// The body: JSON (415 otherwise), at most `maxBodyBytes` (413), valid against `schema` (400).

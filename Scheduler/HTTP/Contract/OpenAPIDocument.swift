@@ -101,12 +101,13 @@ enum OpenAPIDocument {
     }
 
     static let errorDescriptions: [Int: String] = [
-        400: "The input breaks this document: the error names the field.",
+        400: "The input breaks this document (or a body was sent to an operation that takes none): the error names the field.",
         401: "No valid bearer token.",
         403: "The caller's role may not do this, or the request is larger than its tenant's quota (`quota_exceeded`).",
         404: "Nothing by that name (for a tenant user: none of its own).",
         409: "Conflicts with the current state.",
         413: "The body is larger than 8 MiB.",
+        405: "The path does not take this method; `Allow` lists those it takes.",
         415: "The body is not JSON.",
         422: "Well-formed, but it names something that does not exist or asks for more than the cluster could give.",
         503: "Not ready.",

@@ -71,10 +71,10 @@ public struct Operation: Sendable {
 
     /// Every error status the operation can answer.
     var errorStatuses: Set<Int> {
-        var statuses = errors
+        // Any operation refuses a body it does not take (400) and one over the size limit (413).
+        var statuses = errors.union([400, 413])
         if permission != nil { statuses.formUnion([401, 403]) }
-        if body != nil { statuses.formUnion([400, 413, 415]) }
-        if !query.isEmpty { statuses.insert(400) }
+        if body != nil { statuses.insert(415) }
         if !pathParameters.isEmpty { statuses.insert(404) }
         return statuses
     }

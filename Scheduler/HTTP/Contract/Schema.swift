@@ -113,14 +113,15 @@ public struct SchemaRegistry: Sendable {
             try check(node, against: target, at: path)
         case .object(let properties, _):
             guard case .object(let members) = node.value else { throw fail(mismatch(node, "an object")) }
+            // A typo first: `second` for `seconds` is better said as such than as a missing field.
+            for member in members where !properties.contains(where: { $0.name == member.key }) {
+                throw JSONInputError(field: child(member.key), line: member.value.line, message: unknownField(member.key, known: properties.map(\.name)))
+            }
             for property in properties where property.required && !members.contains(where: { $0.key == property.name }) {
                 throw JSONInputError(field: child(property.name), line: node.line, message: "is required")
             }
             for member in members {
-                guard let property = properties.first(where: { $0.name == member.key }) else {
-                    throw JSONInputError(field: child(member.key), line: member.value.line, message: unknownField(member.key, known: properties.map(\.name)))
-                }
-                try check(member.value, against: property.schema, at: child(member.key))
+                try check(member.value, against: properties.first { $0.name == member.key }!.schema, at: child(member.key))
             }
         case .map(let keys, let values, let maxProperties, _):
             guard case .object(let members) = node.value else { throw fail(mismatch(node, "an object")) }
@@ -148,7 +149,7 @@ public struct SchemaRegistry: Sendable {
         case .integer(let rule):
             guard case .number(let text) = node.value else { throw fail(mismatch(node, "a whole number")) }
             let range = "between \(rule.minimum) and \(rule.maximum)\(rule.unit.map { " \($0)" } ?? "")"
-            switch DecodingSession().exactInteger(text, as: Int64.self) {
+            switch JSONNumber.integer(text, as: Int64.self) {
             case .notWhole: throw fail("must be a whole number, got \(text)")
             case .outOfRange: throw fail("must be \(range), got \(text)")
             case .value(let value): guard (rule.minimum...rule.maximum).contains(value) else { throw fail("must be \(range), got \(text)") }
@@ -228,7 +229,7 @@ public struct SchemaRegistry: Sendable {
     }
 
     func unknownField(_ name: String, known: [String]) -> String {
-        if let near = known.filter({ editDistance($0, name) <= 2 }).min(by: { editDistance($0, name) < editDistance($1, name) }) {
+        if let near = nearest(name, among: known) {
             return "unknown field '\(name)'; did you mean '\(near)'?"
         }
         return "unknown field '\(name)'; known: \(known.sorted().joined(separator: ", "))"

@@ -105,52 +105,11 @@ final class DecodingSession {
 
     func integer<I: FixedWidthInteger>(_ type: I.Type, _ node: JSONNode, _ path: [any CodingKey]) throws -> I {
         guard case .number(let text) = node.value else { throw mismatch(path, node, expected: "a whole number") }
-        switch exactInteger(text, as: I.self) {
+        switch JSONNumber.integer(text, as: I.self) {
         case .value(let value): return value
         case .notWhole: throw error(path, node, "must be a whole number, got \(text)")
         case .outOfRange: throw error(path, node, "\(text) is out of range (\(I.min) to \(I.max))")
         }
-    }
-
-    enum IntegerReading<I> {
-        case value(I)
-        case notWhole
-        case outOfRange
-    }
-
-    /// The exact integer a JSON number literal denotes, in any notation (`12`, `12.0`, `1.2e1`).
-    func exactInteger<I: FixedWidthInteger>(_ text: String, as: I.Type) -> IntegerReading<I> {
-        var rest = Substring(text)
-        let negative = rest.first == "-"
-        if negative { rest = rest.dropFirst() }
-        let mantissa = rest.prefix { $0 != "e" && $0 != "E" }
-        var exponent = 0
-        if mantissa.count < rest.count {
-            let digits = rest[rest.index(after: mantissa.endIndex)...]
-            // More than 6 digits of exponent is far beyond any integer type.
-            guard digits.count <= 7, let parsed = Int(digits) else {
-                return digits.first == "-" ? (mantissa.allSatisfy { $0 == "0" || $0 == "." } ? .value(0) : .notWhole) : .outOfRange
-            }
-            exponent = parsed
-        }
-        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
-        var digits = Array(parts[0])
-        if parts.count > 1 {
-            digits += parts[1]
-            exponent -= parts[1].count
-        }
-        while digits.count > 1, digits.first == "0" { digits.removeFirst() }
-        if exponent < 0 {
-            let dropped = min(-exponent, digits.count)
-            guard digits.suffix(dropped).allSatisfy({ $0 == "0" }) else { return .notWhole }
-            digits.removeLast(dropped)
-            if digits.isEmpty { digits = ["0"] }
-        } else if exponent > 0, digits != ["0"] {
-            guard digits.count + exponent <= 40 else { return .outOfRange }
-            digits += Array(repeating: "0", count: exponent)
-        }
-        guard let value = I((negative ? "-" : "") + String(digits)) else { return .outOfRange }
-        return .value(value)
     }
 
     /// The first field, in document order, that no decoded type asked for.
@@ -162,7 +121,7 @@ final class DecodingSession {
                 let memberPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                 if let known, !known.contains(member.key) {
                     var message = "unknown field '\(member.key)'"
-                    if let near = known.filter({ editDistance($0, member.key) <= 2 }).min(by: { editDistance($0, member.key) < editDistance($1, member.key) }) {
+                    if let near = nearest(member.key, among: Array(known)) {
                         message += "; did you mean '\(near)'?"
                     } else if !known.isEmpty {
                         message += "; known: \(known.sorted().joined(separator: ", "))"
@@ -201,6 +160,14 @@ final class DecodingSession {
         }
         return JSONInputError(field: fieldPath(context.codingPath), line: node.line, message: message)
     }
+}
+
+/// The name `typed` was most likely meant to be: one edit away, or two with the same first letter.
+func nearest(_ typed: String, among names: [String]) -> String? {
+    let candidates = names.map { ($0, editDistance($0, typed)) }.filter { name, distance in
+        distance <= 1 || (distance == 2 && name.lowercased().first == typed.lowercased().first)
+    }
+    return candidates.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
 }
 
 /// Levenshtein distance, for "did you mean".
@@ -349,5 +316,49 @@ struct ValueContainer: SingleValueDecodingContainer {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try session.decode(type, from: node, at: codingPath)
+    }
+}
+
+/// JSON number literals read exactly.
+enum JSONNumber {
+    enum Reading<I> {
+        case value(I)
+        case notWhole
+        case outOfRange
+    }
+
+    /// The exact integer a JSON number literal denotes, in any notation (`12`, `12.0`, `1.2e1`).
+    static func integer<I: FixedWidthInteger>(_ text: String, as: I.Type) -> Reading<I> {
+        var rest = Substring(text)
+        let negative = rest.first == "-"
+        if negative { rest = rest.dropFirst() }
+        let mantissa = rest.prefix { $0 != "e" && $0 != "E" }
+        var exponent = 0
+        if mantissa.count < rest.count {
+            let digits = rest[rest.index(after: mantissa.endIndex)...]
+            // More than 6 digits of exponent is far beyond any integer type.
+            guard digits.count <= 7, let parsed = Int(digits) else {
+                return digits.first == "-" ? (mantissa.allSatisfy { $0 == "0" || $0 == "." } ? .value(0) : .notWhole) : .outOfRange
+            }
+            exponent = parsed
+        }
+        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        var digits = Array(parts[0])
+        if parts.count > 1 {
+            digits += parts[1]
+            exponent -= parts[1].count
+        }
+        while digits.count > 1, digits.first == "0" { digits.removeFirst() }
+        if exponent < 0 {
+            let dropped = min(-exponent, digits.count)
+            guard digits.suffix(dropped).allSatisfy({ $0 == "0" }) else { return .notWhole }
+            digits.removeLast(dropped)
+            if digits.isEmpty { digits = ["0"] }
+        } else if exponent > 0, digits != ["0"] {
+            guard digits.count + exponent <= 40 else { return .outOfRange }
+            digits += Array(repeating: "0", count: exponent)
+        }
+        guard let value = I((negative ? "-" : "") + String(digits)) else { return .outOfRange }
+        return .value(value)
     }
 }

@@ -67,11 +67,12 @@ enum InfrastructureRoutes {
             },
             Endpoint(Operation(
                 .put, "/v1/sites/{site}", id: "putSite", summary: "Register a site or change its region and description", tag: "infrastructure",
-                permission: .manageNodes, pathParameters: [siteParameter], body: "SiteRegistration", success: [.json(200, "Site", "The site.")])) { call in
+                permission: .manageNodes, pathParameters: [siteParameter], body: "SiteRegistration",
+                success: [.json(201, "Site", "Registered."), .json(200, "Site", "Changed.")])) { call in
                 let body = try call.body(SiteBody.self)
-                let site = try call.scheduler.putSite(Site(id: call.path("site"), region: body.region, description: body.description), by: call.caller)
+                let (site, created) = try call.scheduler.putSite(Site(id: call.path("site"), region: body.region, description: body.description), by: call.caller)
                 let status = try call.scheduler.sites(by: call.caller).first { $0.site.id == site.id }!
-                return try JSON.response(SiteView(status))
+                return try JSON.response(SiteView(status), status: created ? .created : .ok)
             },
             Endpoint(Operation(
                 .delete, "/v1/sites/{site}", id: "removeSite", summary: "Remove a site no node or pool is at, with its links", tag: "infrastructure",

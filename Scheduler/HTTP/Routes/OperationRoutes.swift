@@ -68,7 +68,7 @@ enum OperationRoutes {
                     .init("request", Components.requestID, "Only this request."), .init("tenant", Components.identifier, "Only this tenant (a tenant user: its own)."),
                     .init("node", Components.identifier, "Only this node (`api` for API calls)."),
                 ] + range,
-                success: [.json(200, "UsageReport", "The sums.")])) { call in
+                success: [.json(200, "UsageReport", "The sums.")], errors: [422])) { call in
                 let request = call.query("request").map { Scheduler.resolveRequestID($0, for: call.caller) }
                 let query = UsageQuery(
                     requestID: request, tenant: call.query("tenant"), node: call.query("node"),
@@ -84,7 +84,7 @@ enum OperationRoutes {
                     Operation.Answer(
                         status: 200, description: "One line per tenant: JSON, or CSV with format=csv.",
                         content: .jsonOrText(schema: "BillingReport", mediaType: "text/csv", description: "A header line, then one line per tenant.")),
-                ])) { call in
+                ], errors: [422])) { call in
                 let lines = try call.scheduler.billing(
                     from: call.query("from", as: Double.self) ?? -.infinity, to: call.query("to", as: Double.self) ?? .infinity,
                     tenant: call.query("tenant"), by: call.caller)

@@ -42,7 +42,7 @@ enum RequestRoutes {
                     .init("cursor", .string(maxLength: 160, minLength: 18, pattern: "^[0-9a-f]{16}/[^/]{1,140}$"), "The previous page's nextCursor."),
                     .init("limit", .integer(1...1000), "Page size, default 100."),
                 ],
-                success: [.json(200, "RequestList", "A page of requests.")])) { call in
+                success: [.json(200, "RequestList", "A page of requests.")], errors: [422])) { call in
                 let limit = call.query("limit", as: Int.self) ?? 100
                 let query = RequestQuery(
                     tenant: call.query("tenant"), phase: call.query("phase"), priority: call.query("priority", as: PriorityClass.self),

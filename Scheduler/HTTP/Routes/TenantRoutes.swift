@@ -86,7 +86,7 @@ enum TenantRoutes {
             Endpoint(Operation(
                 .get, "/v1/grants", id: "listGrants", summary: "Grants", tag: "tenants", permission: .readQuotas,
                 query: [.init("tenant", Components.identifier, "Only this tenant's (a tenant user may name only its own).")],
-                success: [.json(200, "GrantList", "Grants by id.")])) { call in
+                success: [.json(200, "GrantList", "Grants by id.")], errors: [422])) { call in
                 try JSON.response(["grants": try call.scheduler.grants(tenant: call.query("tenant"), by: call.caller)])
             },
         ]

@@ -62,7 +62,8 @@ public struct ComponentCatalog: Sendable, Hashable, Codable {
     }
 
     /// The request with the component's profile filled in where the request leaves a field unset
-    /// (zero resources, no GPU, no volumes, no classes); explicit request fields win, labels merge.
+    /// (each resource dimension at zero, no GPU, no volumes, no classes); explicit request fields
+    /// win, labels merge.
     public func resolve(_ request: PlacementRequest) throws(ValidationError) -> PlacementRequest {
         guard let reference = request.component else { return request }
         guard let entry = entry(for: reference) else {
@@ -71,7 +72,11 @@ public struct ComponentCatalog: Sendable, Hashable, Codable {
                 message: "no component '\(reference.name)'\(reference.version.map { " version \($0)" } ?? "") in the catalog")
         }
         var resolved = request
-        if request.resources == .zero { resolved.resources = entry.resources }
+        resolved.resources = Resources(
+            cpuMillis: request.resources.cpuMillis == 0 ? entry.resources.cpuMillis : request.resources.cpuMillis,
+            memoryMiB: request.resources.memoryMiB == 0 ? entry.resources.memoryMiB : request.resources.memoryMiB,
+            diskGiB: request.resources.diskGiB == 0 ? entry.resources.diskGiB : request.resources.diskGiB,
+            bandwidthMbps: request.resources.bandwidthMbps == 0 ? entry.resources.bandwidthMbps : request.resources.bandwidthMbps)
         if request.gpu == nil { resolved.gpu = entry.gpu }
         if request.volumes.isEmpty { resolved.volumes = entry.volumes }
         if request.allowedClasses == nil { resolved.allowedClasses = entry.allowedClasses }

@@ -38,6 +38,28 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case readUsage
     case readAudit
     case readOperations
+
+    /// What it lets a caller do, in words for messages.
+    public var words: String {
+        switch self {
+        case .submitRequests: "submit requests"
+        case .readRequests: "read requests"
+        case .changeRequests: "release or extend requests"
+        case .readNodes: "read nodes, sites and storage pools"
+        case .manageNodes: "manage nodes, sites and storage pools"
+        case .readCatalog: "read the catalog"
+        case .manageCatalog: "manage the catalog"
+        case .readTenants: "read tenants"
+        case .manageTenants: "manage tenants"
+        case .readUsers: "read users"
+        case .manageUsers: "manage users"
+        case .readQuotas: "read quotas and grants"
+        case .manageQuotas: "manage quotas and grants"
+        case .readUsage: "read usage and billing"
+        case .readAudit: "read the audit log"
+        case .readOperations: "read utilization, alerts and consolidation"
+        }
+    }
 }
 
 extension Principal {
@@ -92,7 +114,7 @@ extension Principal {
     public func require(_ permission: Permission, tenant owner: String? = nil) throws(ServiceError) {
         guard may(permission, tenant: owner) else {
             let scope = owner.map { " of tenant \($0)" } ?? ""
-            throw ServiceError.forbidden("\(role.rawValue) \(user) may not \(permission.rawValue)\(scope)")
+            throw ServiceError.forbidden("\(user) (\(role.rawValue)) may not \(permission.words)\(scope)")
         }
     }
 }

@@ -33,6 +33,16 @@ extension Scheduler {
     /// a node credential; with the node's own credential it updates the node (agent version, or
     /// its inventory while it holds no allocation).
     public func registerAgent(_ node: Node, agentVersion: String, token: String) throws(ServiceError) -> AgentRegistration {
+        do {
+            return try join(node, agentVersion: agentVersion, token: token)
+        } catch {
+            // Said at the center too: an operator looking at the scheduler sees who is turned away.
+            logger.warning("agent registration refused", metadata: ["node": "\(node.id)", "site": "\(node.site)", "reason": "\(error)"])
+            throw error
+        }
+    }
+
+    private func join(_ node: Node, agentVersion: String, token: String) throws(ServiceError) -> AgentRegistration {
         try Self.check(node, fieldPrefix: "node.")
         let now = now()
         let bootstrap = isBootstrapToken(token)
@@ -84,7 +94,10 @@ extension Scheduler {
             let action = existing == nil ? "node.join" : existing?.credentialHash == nil ? "node.claim" : "node.rejoin"
             var differences: [String] = []
             if let registration = existing?.registration {
-                if registration.labels != node.labels { differences.append("the operator's labels kept (the agent reports \(node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))") }
+                if registration.labels != node.labels {
+                    let reported = node.labels.isEmpty ? "none" : node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                    differences.append("the operator's labels kept (the agent reports \(reported))")
+                }
                 if registration.region != node.region { differences.append("the operator's region '\(registration.region)' kept (the agent reports '\(node.region)')") }
                 if registration.capacity != node.capacity || registration.gpus.count != node.gpus.count { differences.append("the capacity the agent measured replaces the registered one") }
             }

@@ -245,10 +245,15 @@ extension Scheduler {
         let chosen = reference.version.map { version in live.first { $0.version == version } }
             ?? live.max { ($0.version ?? "").compare(asVersion: $1.version ?? "") }
         guard let entry = chosen else {
-            if let version = reference.version, named.contains(where: { $0.version == version }) {
-                throw ServiceError.unprocessable(field, "component '\(reference.name)' version \(version) is retired")
+            let versions = live.compactMap(\.version).sorted { $0.compare(asVersion: $1) }.joined(separator: ", ")
+            if named.isEmpty { throw ServiceError.unprocessable(field, "there is no component '\(reference.name)' in the catalog") }
+            if let version = reference.version {
+                let retired = named.contains { $0.version == version }
+                throw ServiceError.unprocessable(
+                    field, "component '\(reference.name)' version \(version) \(retired ? "is retired" : "does not exist")"
+                        + (versions.isEmpty ? "" : "; live versions: \(versions)"))
             }
-            throw ServiceError.unprocessable(field, named.isEmpty ? "there is no component '\(reference.name)' in the catalog" : "every version of component '\(reference.name)' is retired")
+            throw ServiceError.unprocessable(field, "every version of component '\(reference.name)' is retired")
         }
         return entry
     }

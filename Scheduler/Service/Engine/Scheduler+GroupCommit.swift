@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A submission as a caller makes it.
@@ -16,6 +17,15 @@ struct SubmissionInput: Sendable {
         if let key = idempotencyKey, !(1...128).contains(key.utf8.count) || !key.utf8.allSatisfy({ (33...126).contains($0) }) {
             throw ServiceError.invalid("Idempotency-Key", "must be 1 to 128 printable ASCII characters without spaces")
         }
+    }
+
+    /// What the submission asked for, as a hash: a retry with the same idempotency key must ask
+    /// for the same.
+    var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let body = (try? encoder.encode(specs)) ?? Data()
+        return Token.hash(String(decoding: body, as: UTF8.self) + (batch ? "#batch" : ""))
     }
 
     /// Two submissions with this value may not share a transaction: the second must see the

@@ -84,8 +84,8 @@ extension Scheduler {
         }
     }
 
-    /// Registers a site, or changes its region and description.
-    public func putSite(_ site: Site, by caller: Principal) throws(ServiceError) -> Site {
+    /// Registers a site, or changes its region and description; says whether it was new.
+    public func putSite(_ site: Site, by caller: Principal) throws(ServiceError) -> (site: Site, created: Bool) {
         try Identifier.check(site.id, field: "id")
         if let region = site.region { try Identifier.check(region, field: "region") }
         if let description = site.description, !DisplayText.isValid(description, maxLength: 4000) {
@@ -93,11 +93,11 @@ extension Scheduler {
         }
         let now = now()
         return try changeInfrastructure(by: caller) { (s, infrastructure, batch) throws(ServiceError) in
-            let action = infrastructure.sites[site.id] == nil ? "site.register" : "site.update"
+            let created = infrastructure.sites[site.id] == nil
             infrastructure.sites[site.id] = site
             batch.sites = [site]
-            batch.audit = [AuditEntry(at: now, actor: caller.user, action: action, target: "site/\(site.id)")]
-            return site
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: created ? "site.register" : "site.update", target: "site/\(site.id)")]
+            return (site, created)
         }
     }
 
@@ -105,9 +105,14 @@ extension Scheduler {
     public func removeSite(_ id: String, by caller: Principal) throws(ServiceError) {
         let now = now()
         try changeInfrastructure(by: caller) { (s, infrastructure, batch) throws(ServiceError) in
-            guard infrastructure.sites[id] != nil else { throw ServiceError.notFound("site \(id)") }
+            guard infrastructure.sites[id] != nil else {
+                if s.cluster.topology.index(of: id) != nil {
+                    throw ServiceError(.notFound, "site \(id) is not registered: only nodes or storage pools name it, and it goes with them")
+                }
+                throw ServiceError.notFound("site \(id)")
+            }
             if let node = s.nodes.values.map(\.node).filter({ $0.site == id }).map(\.id).min() {
-                throw ServiceError.conflict("node \(node) is at site \(id): remove or move its nodes first")
+                throw ServiceError.conflict("node \(node) is at site \(id): remove its nodes first")
             }
             if let pool = infrastructure.pools.values.filter({ $0.site == id }).map(\.id).min() {
                 throw ServiceError.conflict("storage pool \(pool) is at site \(id): remove it first")

@@ -94,12 +94,14 @@ extension Scheduler {
     public func usage(_ query: UsageQuery, by caller: Principal) throws(ServiceError) -> UsageAmounts {
         var query = query
         query.tenant = try caller.scope(query.tenant, for: .readUsage)
+        try requireTenant(query.tenant)
         return state.withLock { s in s.ledger.usage(query) }
     }
 
     /// Each tenant's usage and charge over a range, with the configured weights.
     public func billing(from: Double, to: Double, tenant: String?, by caller: Principal) throws(ServiceError) -> [BillingLine] {
         let scope = try caller.scope(tenant, for: .readUsage)
+        try requireTenant(scope)
         return state.withLock { s in
             let tenants = scope.map { [$0] } ?? s.tenants.keys.sorted()
             return tenants.map { tenant in

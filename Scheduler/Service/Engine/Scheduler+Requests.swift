@@ -26,6 +26,12 @@ extension Scheduler {
     /// or generated).
     public static func requestID(tenant: String, name: String) -> String { "\(tenant):\(name)" }
 
+    /// A filter naming a tenant that does not exist is a mistake worth saying, not an empty list.
+    func requireTenant(_ tenant: String?) throws(ServiceError) {
+        guard let tenant else { return }
+        guard state.withLock({ $0.tenants[tenant] != nil }) else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
+    }
+
     /// The request a caller means by `id`: `TENANT:NAME`, or for a tenant user its own `NAME`.
     public static func resolveRequestID(_ id: String, for caller: Principal) -> String {
         guard !id.contains(":"), let tenant = caller.tenant else { return id }
@@ -53,7 +59,7 @@ extension Scheduler {
         var tenants: [String] = []
         for (i, spec) in specs.enumerated() {
             guard let tenant = spec.tenant ?? caller.tenant else {
-                throw ServiceError.unprocessable(prefix(i) + "tenant", "required for a \(caller.role.rawValue) caller, who belongs to no tenant")
+                throw ServiceError.unprocessable(prefix(i) + "tenant", "required: an \(caller.role.rawValue) belongs to no tenant")
             }
             guard caller.may(.submitRequests, tenant: tenant) else {
                 throw ServiceError(.forbidden, "\(caller.role.rawValue) \(caller.user) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
@@ -61,7 +67,9 @@ extension Scheduler {
             guard s.tenants[tenant] != nil else { throw ServiceError.unprocessable(prefix(i) + "tenant", "there is no tenant '\(tenant)'") }
             tenants.append(tenant)
         }
-        if let key = idempotencyKey, let existing = try replay(key: key, tenant: tenants[0], count: specs.count, in: s) {
+        let fingerprint = submission.fingerprint
+        if let key = idempotencyKey,
+           let existing = try replay(key: key, tenant: tenants[0], count: specs.count, batch: batch, fingerprint: fingerprint, in: s) {
             return (StoreBatch(), { _ in Submission(requests: existing, replayed: true) })
         }
         var batchChanges = StoreBatch()
@@ -106,12 +114,18 @@ extension Scheduler {
             var record = RequestRecord(
                 spec: request, workload: spec.workload, lifecycle: RequestLifecycle(maxRetries: config.maxRetries), submittedBy: caller.user, updatedAt: now,
                 idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
+            record.idempotencyFingerprint = idempotencyKey == nil ? nil : fingerprint
             record.restrictedEntry = restricted?.code
             record.catalogEntry = component?.code
             batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
             if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
+                let asked = Usage(of: request), amount = { (usage: Usage) in
+                    dimension == .gpu ? usage.gpuMilli : usage.resources.value(of: dimension)
+                }
+                let limit = dimension == .gpu ? quota.gpuMilli : quota.resources.value(of: dimension)
                 throw ServiceError(
-                    .quotaExceeded, "the request is larger than tenant \(request.tenant)'s \(request.priority.rawValue) quota for \(dimension.apiField) (it could never run)",
+                    .quotaExceeded,
+                    "the request asks for \(dimension.amountInAPIUnits(amount(asked))) in all, more than tenant \(request.tenant)'s \(request.priority.rawValue) quota of \(dimension.amountInAPIUnits(limit)): it could never run",
                     field: prefix(i) + dimension.apiField)
             }
             try Self.transition(&record, .admit, at: now, by: caller.user, into: &batchChanges)
@@ -131,8 +145,15 @@ extension Scheduler {
     }
 
     /// The requests of an earlier submission with the same key, or nil when there was none.
-    private func replay(key: String, tenant: String, count: Int, in s: borrowing EngineState) throws(ServiceError) -> [RequestRecord]? {
-        let keys = count == 1 ? [key] : (0..<count).map { "\(key)#\($0)" }
+    /// A key names one submission: the same key with another body, another size or the other
+    /// endpoint (single or batch) is a conflict, not a silent replay of the first.
+    private func replay(
+        key: String, tenant: String, count: Int, batch: Bool, fingerprint: String, in s: borrowing EngineState
+    ) throws(ServiceError) -> [RequestRecord]? {
+        if try store.requestID(tenant: tenant, idempotencyKey: batch ? key : "\(key)#0") != nil {
+            throw ServiceError.conflict("idempotency key '\(key)' was used for a \(batch ? "single" : "batch") submission", field: "Idempotency-Key")
+        }
+        let keys = batch ? (0..<count).map { "\(key)#\($0)" } : [key]
         var found: [RequestRecord] = []
         for k in keys {
             guard let id = try store.requestID(tenant: tenant, idempotencyKey: k) else { break }
@@ -143,8 +164,8 @@ extension Scheduler {
             }
         }
         if found.isEmpty { return nil }
-        guard found.count == count else {
-            throw ServiceError.conflict("idempotency key '\(key)' was used for a submission of another size", field: "Idempotency-Key")
+        guard found.count == count, found.allSatisfy({ $0.idempotencyFingerprint == nil || $0.idempotencyFingerprint == fingerprint }) else {
+            throw ServiceError.conflict("idempotency key '\(key)' was used for a different submission: send it again unchanged, or use a new key", field: "Idempotency-Key")
         }
         return found
     }
@@ -165,6 +186,7 @@ extension Scheduler {
     public func requests(_ query: RequestQuery, by caller: Principal) throws(ServiceError) -> [RequestStatus] {
         var query = query
         query.tenant = try caller.scope(query.tenant, for: .readRequests)
+        try requireTenant(query.tenant)
         let stored = try store.requests(query)
         return state.withLock { s in stored.map { RequestStatus(record: s.open[$0.id] ?? $0, noFit: s.noFit[$0.id]) } }
     }
@@ -184,10 +206,18 @@ extension Scheduler {
         let id = Self.resolveRequestID(id, for: caller)
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard var record = s.open[id], caller.may(.readRequests, tenant: record.tenant) else { throw ServiceError.notFound("open request \(id)") }
+            guard var record = s.open[id], caller.may(.readRequests, tenant: record.tenant) else {
+                if let stored = try store.request(id: id), caller.may(.readRequests, tenant: stored.tenant) {
+                    throw ServiceError.conflict("request \(id) is \(stored.phase.name): its lease cannot be extended")
+                }
+                throw ServiceError.notFound("request \(id)")
+            }
             try caller.require(.changeRequests, tenant: record.tenant)
             guard record.phase == .queued || record.phase.holdsAllocation else {
                 throw ServiceError.conflict("cannot extend the lease of a request that is \(record.phase.name)")
+            }
+            guard record.spec.leaseSeconds != nil else {
+                throw ServiceError.conflict("request \(id) has no lease to extend: it runs until it is released")
             }
             let lease = (record.spec.leaseSeconds ?? 0).saturatingAdd(seconds)
             let end = record.leaseEndsAt.map { $0 + Double(seconds) }

@@ -138,6 +138,7 @@ extension Scheduler {
 
     public func grants(tenant: String?, by caller: Principal) throws(ServiceError) -> [Grant] {
         let scope = try caller.scope(tenant, for: .readQuotas)
+        try requireTenant(scope)
         return state.withLock { s in s.grants.values.filter { scope == nil || $0.tenant == scope }.sorted { $0.id < $1.id } }
     }
 }

@@ -173,7 +173,10 @@ public struct CatalogQuery: Sendable {
         if let retired, entry.retired != retired { return false }
         if let text, !text.isEmpty {
             let needle = text.lowercased()
-            return [entry.code, entry.name, entry.description].contains { $0.lowercased().contains(needle) }
+            if [entry.code, entry.name, entry.description].contains(where: { $0.lowercased().contains(needle) }) { return true }
+            // Also as a code would write it: `shi pin` and `视频` find SL-…-SHI-PIN-….
+            let coded = CatalogEntry.normalized(CatalogEntry.transliterated(text))
+            return !coded.isEmpty && entry.code.contains(coded)
         }
         return true
     }

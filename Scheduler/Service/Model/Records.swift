@@ -151,6 +151,9 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     public var restrictedEntry: String?
     /// The code of the catalog component the request runs, if it names one.
     public var catalogEntry: String?
+    /// A hash of the submission an idempotency key came with, so that a retry can be told from
+    /// another submission under the same key.
+    public var idempotencyFingerprint: String?
 
     public init(
         spec: PlacementRequest, workload: WorkloadSpec? = nil, lifecycle: RequestLifecycle = RequestLifecycle(), allocation: Allocation? = nil,

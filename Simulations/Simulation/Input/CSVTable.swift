@@ -10,7 +10,9 @@ struct CSVTable {
     /// Records with the 1-based line each starts on.
     let rows: [(line: Int, fields: [Substring])]
 
-    init(contentsOf path: String, requiring columns: [String]) throws(InputFileError) {
+    /// `optional` lists the other columns the file may have; nil takes any (formats published by
+    /// others, such as openb's, whose extra columns are not ours to judge).
+    init(contentsOf path: String, requiring columns: [String], optional: [String]? = nil) throws(InputFileError) {
         file = path
         let text: String
         do {
@@ -24,6 +26,15 @@ struct CSVTable {
         header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         for column in columns where !header.contains(column) {
             throw InputFileError(file: path, line: first.line, field: column, message: "missing column; the header is \(header.joined(separator: ","))")
+        }
+        if let optional {
+            let known = columns + optional
+            for column in header where !known.contains(column) {
+                let near = known.min { Self.distance($0, column) < Self.distance($1, column) }.flatMap { Self.distance($0, column) <= 2 ? $0 : nil }
+                throw InputFileError(
+                    file: path, line: first.line, field: column,
+                    message: "unknown column" + (near.map { "; did you mean '\($0)'?" } ?? "; known: \(known.joined(separator: ", "))"))
+            }
         }
         for record in records.dropFirst() where record.fields.count != header.count {
             throw InputFileError(file: path, line: record.line, message: "expected \(header.count) fields, found \(record.fields.count)")
@@ -100,6 +111,19 @@ struct CSVTable {
         if quoted { throw InputFileError(file: file, line: quoteLine, message: "a quoted field is not closed") }
         if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
         return records
+    }
+
+    /// Levenshtein distance, for "did you mean".
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count { current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     func column(_ name: String) -> Int { header.firstIndex(of: name)! }

@@ -9,6 +9,10 @@ import Placement
 /// `disk_gib`, `bandwidth_mbps`, `origin_site`, `max_latency_ms`, `queue_deadline` and `lease` (seconds).
 public enum CSVTrace {
     public static let requiredColumns = ["arrival", "duration", "cpu", "memory_gib"]
+    public static let optionalColumns = [
+        "id", "tenant", "priority", "kind", "class", "partition", "replicas", "gang", "gpu_count", "gpu_share", "gpu_models", "disk_gib",
+        "bandwidth_mbps", "origin_site", "max_latency_ms", "queue_deadline", "lease",
+    ]
 
     /// The most replicas of one request; a task with more instances is split (see `load`).
     public static let maxReplicas = 10_000
@@ -27,7 +31,7 @@ public enum CSVTrace {
         file: String, timeScale: Double = 1, offset: Double = 0, tenants: Set<String> = []
     ) throws(InputFileError) -> (requests: [TimedRequest], splitTasks: Int) {
         var split = 0
-        let table = try CSVTable(contentsOf: file, requiring: requiredColumns)
+        let table = try CSVTable(contentsOf: file, requiring: requiredColumns, optional: optionalColumns)
         let huge = Double(Resources.maximumAmount)
         var requests: [TimedRequest] = []
         var ids = Set<String>()
@@ -124,10 +128,13 @@ public enum CSVTrace {
 /// `gpu_memory_gib`, `idle_watts`, `watts_per_busy_core`.
 public enum CSVNodeList {
     public static let requiredColumns = ["id", "class", "site", "cpu", "memory_gib"]
+    public static let optionalColumns = [
+        "region", "partition", "disk_gib", "bandwidth_mbps", "gpus", "gpu_model", "gpu_memory_gib", "idle_watts", "watts_per_busy_core",
+    ]
 
     /// The nodes, and each node's idle power in watts.
     public static func load(file: String) throws(InputFileError) -> [(node: Node, idleWatts: Double)] {
-        let table = try CSVTable(contentsOf: file, requiring: requiredColumns)
+        let table = try CSVTable(contentsOf: file, requiring: requiredColumns, optional: optionalColumns)
         let huge = Double(Resources.maximumAmount)
         var nodes: [(Node, Double)] = []
         var ids = Set<String>()

@@ -7,7 +7,7 @@ public struct Scenario: Sendable {
     /// The most arrivals a scenario's generators may make (their mean over the run), and the most
     /// requests its traces may hold: a run keeps every request's record, so more would exhaust
     /// memory rather than finish.
-    public static let maxArrivals = 20_000_000.0
+    public static let maxArrivals = 5_000_000.0
 
     public var name: String
     /// The file it was read from, for errors found when it runs.

@@ -111,7 +111,7 @@ enum ScenarioReader {
                 if expectedArrivals > Scenario.maxArrivals {
                     let rate = try value.fields(generatorFields).required("rate_per_hour")
                     throw rate.error(
-                        "this generator makes about \(Int(min(expected, 9e18))) arrivals in the scenario's \(Int(scenario.duration / 3600)) hours; "
+                        "this generator makes about \(Int(min(expected, 9e18).rounded())) arrivals in the scenario's \(Int((scenario.duration / 3600).rounded())) hours; "
                             + "a scenario may generate at most \(Int(Scenario.maxArrivals)) in all: lower the rate or the duration")
                 }
                 scenario.generators.append(generator)
