@@ -7,22 +7,9 @@ import Testing
 /// operator said.
 @Suite("Agent joining the scheduler", .serialized)
 struct AgentLinkTests {
-    /// The agent with no drivers, its log in `<dataDir>/agent.log`.
-    static func agent(_ arguments: [String], dataDir: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = builtBinary("suanli-agent")
-        process.arguments = ["--data-dir", dataDir.path, "--libvirt-uri", "none", "--systemd-bus", "none"] + arguments
-        try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-        let log = dataDir.appendingPathComponent("agent.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    static func log(_ dataDir: URL) -> String {
-        (try? String(contentsOf: dataDir.appendingPathComponent("agent.log"), encoding: .utf8)) ?? ""
+    /// The agent with no drivers.
+    static func agent(_ arguments: [String], dataDir: URL) throws -> AgentProcess {
+        try AgentProcess.start(["--libvirt-uri", "none", "--systemd-bus", "none"] + arguments, dataDir: dataDir)
     }
 
     static func certificate(in directory: URL) throws -> (certificate: String, key: String) {
@@ -49,15 +36,15 @@ struct AgentLinkTests {
 
         let wrongDir = directory.appendingPathComponent("wrong")
         let wrong = try Self.agent(common + ["--token", "not-the-token", "--node-id", "edge-1"], dataDir: wrongDir)
-        defer { wrong.terminate() }
-        #expect(try await eventually(20) { Self.log(wrongDir).contains("refused the token") }, "\(Self.log(wrongDir))")
-        #expect(!Self.log(wrongDir).contains("cannot reach"))
+        defer { wrong.stop() }
+        #expect(try await eventually(20) { wrong.log.contains("refused the token") }, "\(wrong.log)")
+        #expect(!wrong.log.contains("cannot reach"))
 
         let rightDir = directory.appendingPathComponent("right")
         let right = try Self.agent(common + ["--token", SchedulerProcess.bootstrapToken, "--node-id", "edge-2"], dataDir: rightDir)
-        defer { right.terminate() }
+        defer { right.stop() }
         // (The HTTP API speaks TLS too: the agent's own log says it joined.)
-        #expect(try await eventually(20) { Self.log(rightDir).contains("connected to the scheduler") }, "\(Self.log(rightDir))")
+        #expect(try await eventually(20) { right.log.contains("connected to the scheduler") }, "\(right.log)")
     }
 
     @Test("an agent claiming a pre-registered node keeps the operator's labels and region, brings its measured capacity, and both show")
@@ -74,8 +61,8 @@ struct AgentLinkTests {
             "--config", config.path, "--scheduler", "127.0.0.1:\(scheduler.grpcPort)", "--token", SchedulerProcess.bootstrapToken,
             "--node-id", "edge-9", "--class", "edge", "--site", "district-9",
         ], dataDir: agentDir)
-        defer { agent.terminate() }
-        #expect(try await eventually(20) { (try await scheduler.send("GET", "/v1/nodes/edge-9")).json["awaitingAgent"] as? Bool == false }, "\(Self.log(agentDir))")
+        defer { agent.stop() }
+        #expect(try await eventually(20) { (try await scheduler.send("GET", "/v1/nodes/edge-9")).json["awaitingAgent"] as? Bool == false }, "\(agent.log)")
         let node = try await scheduler.send("GET", "/v1/nodes/edge-9").json
         #expect(node["labels"] as? [String: String] == ["camera": "yes"] && node["region"] as? String == "south")
         let reported = node["reported"] as? [String: Any], registered = node["registration"] as? [String: Any]
@@ -90,7 +77,7 @@ struct AgentLinkTests {
         let detail = ((audit["entries"] as? [[String: Any]])?.first?["detail"] as? String) ?? ""
         #expect(detail.contains("the operator's labels kept") && detail.contains("capacity the agent measured"), "\(detail)")
         // An agent that goes away (here killed outright) is noticed at once: its stream ends.
-        kill(agent.processIdentifier, SIGKILL)
+        kill(agent.process.processIdentifier, SIGKILL)
         #expect(try await eventually(10) { scheduler.log.contains("agent disconnected") }, "\(scheduler.log)")
     }
 }

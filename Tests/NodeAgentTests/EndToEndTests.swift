@@ -11,33 +11,13 @@ extension HostTests {
     @Suite("Scheduler and agent end to end", .serialized,
            .enabled(if: Hosts.systemdBus != nil && Hosts.qemuURI != nil, "needs scripts/test-hosts"))
     struct EndToEndTests {
-        /// The agent binary in a child process; its log goes to a file in its data directory.
-        struct AgentProcess {
-            let process: Process
-            let dataDir: URL
-
-            static func start(schedulerPort: Int, dataDir: URL) throws -> AgentProcess {
-                let process = Process()
-                process.executableURL = builtBinary("suanli-agent")
-                process.arguments = [
-                    "--scheduler", "127.0.0.1:\(schedulerPort)", "--token", SchedulerProcess.bootstrapToken, "--data-dir", dataDir.path,
-                    "--node-id", "e2e-node", "--class", "general", "--site", "center",
-                    "--libvirt-uri", Hosts.qemuURI!, "--systemd-bus", Hosts.systemdBus!,
-                    "--metering-interval", "1", "--reconcile-interval", "1", "--stop-grace", "3",
-                ]
-                try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-                let log = dataDir.appendingPathComponent("agent.log")
-                FileManager.default.createFile(atPath: log.path, contents: nil)
-                process.standardError = try FileHandle(forWritingTo: log)
-                process.standardOutput = FileHandle.nullDevice
-                try process.run()
-                return AgentProcess(process: process, dataDir: dataDir)
-            }
-
-            func stop() {
-                process.terminate()
-                process.waitUntilExit()
-            }
+        static func startAgent(schedulerPort: Int, dataDir: URL) throws -> AgentProcess {
+            try AgentProcess.start([
+                "--scheduler", "127.0.0.1:\(schedulerPort)", "--token", SchedulerProcess.bootstrapToken,
+                "--node-id", "e2e-node", "--class", "general", "--site", "center",
+                "--libvirt-uri", Hosts.qemuURI!, "--systemd-bus", Hosts.systemdBus!,
+                "--metering-interval", "1", "--reconcile-interval", "1", "--stop-grace", "3",
+            ], dataDir: dataDir)
         }
 
         func cpuCoreHours(_ scheduler: SchedulerProcess, _ request: String) async throws -> Double {
@@ -52,7 +32,7 @@ extension HostTests {
             let libvirt = try LibvirtDriver(uri: Hosts.qemuURI!, hostMemoryMiB: 4096)
             let systemd = try SystemdDriver(busAddress: Hosts.systemdBus, hostMemoryMiB: 4096)
             var scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"))
-            let agent = try AgentProcess.start(schedulerPort: scheduler.grpcPort, dataDir: directory.appendingPathComponent("agent"))
+            let agent = try Self.startAgent(schedulerPort: scheduler.grpcPort, dataDir: directory.appendingPathComponent("agent"))
             let tag = UUID().uuidString.prefix(6).lowercased()
             defer {
                 agent.stop()

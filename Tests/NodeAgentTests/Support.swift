@@ -56,3 +56,30 @@ func service(_ id: String, _ command: [String], memoryMiB: Int64 = 64, restart: 
     WorkloadDefinition(id: id, tenant: "water", cpuMillis: 500, memoryMiB: memoryMiB, runtime: .service(.init(command: command)), restart: restart)
 }
 
+
+/// The agent binary in a child process, its log in `<dataDir>/agent.log`.
+struct AgentProcess {
+    let process: Process
+    let dataDir: URL
+
+    static func start(_ arguments: [String], dataDir: URL) throws -> AgentProcess {
+        let process = Process()
+        process.executableURL = builtBinary("suanli-agent")
+        process.arguments = ["--data-dir", dataDir.path] + arguments
+        try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+        let log = dataDir.appendingPathComponent("agent.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return AgentProcess(process: process, dataDir: dataDir)
+    }
+
+    /// Its log so far.
+    var log: String { (try? String(contentsOf: dataDir.appendingPathComponent("agent.log"), encoding: .utf8)) ?? "" }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

@@ -63,7 +63,8 @@ struct ConnectionFloodTests {
         // 1,500 idle HTTP connections, 1,000 that send half a request head, 500 idle on the gRPC port.
         var flood: [Int32] = []
         defer { for fd in flood { close(fd) } }
-        for i in 0..<3_000 {
+        // Bounded in time too: a server that stops accepting makes each connect wait its timeout.
+        for i in 0..<3_000 where ContinuousClock.now - started < .seconds(20) {
             guard let fd = Self.connect(i < 2_500 ? server.port : server.grpcPort) else { continue }
             if (1_500..<2_500).contains(i) { _ = "GET /v1/tenants HTTP/1.1\r\nHost: x\r\n".withCString { send(fd, $0, strlen($0), 0) } }
             flood.append(fd)
@@ -79,6 +80,7 @@ struct ConnectionFloodTests {
         }
         let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: server.grpcPort), transportSecurity: .plaintext)
         try await withGRPCClient(transport: transport) { client in
+            // An answer within 20 s (the call's deadline), or the test fails.
             var register = Suanli_Agent_V1_RegisterRequest()
             register.node.id = "edge-1"
             register.node.nodeClass = "edge"
@@ -86,8 +88,10 @@ struct ConnectionFloodTests {
             register.node.capacity.cpuMillis = 4_000
             register.node.capacity.memoryMib = 8_192
             register.agentVersion = "test"
+            var options = CallOptions.defaults
+            options.timeout = .seconds(20)
             let joined = try await Suanli_Agent_V1_AgentService.Client(wrapping: client).register(
-                register, metadata: ["authorization": "Bearer \(SchedulerProcess.bootstrapToken)"])
+                register, metadata: ["authorization": "Bearer \(SchedulerProcess.bootstrapToken)"], options: options)
             #expect(joined.nodeID == "edge-1")
         }
 

@@ -127,6 +127,8 @@ public struct SchedulerProcess {
     ) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
+        // A scheduler that does not answer fails the test in bounded time instead of hanging it.
+        request.timeoutInterval = 20
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

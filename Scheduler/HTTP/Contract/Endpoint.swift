@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Placement
 import SchedulerService
 
 /// An operation and the code that answers it.
@@ -58,8 +59,9 @@ extension ServiceError {
 }
 
 extension Principal {
-    /// The caller of an operation that needs no authentication.
-    static let anonymous = Principal(user: "anonymous", role: .auditor)
+    /// The caller of an operation that needs no authentication (the probes): a tenant user of no
+    /// tenant, who may do nothing with a tenant's resources or the operators'.
+    static let anonymous = Principal(user: "anonymous", role: .tenant, tenant: nil)
 }
 
 /// The most a request body may hold.
@@ -120,7 +122,7 @@ extension Endpoint {
             let name = String(name), value = String(value)
             guard let parameter = operation.query.first(where: { $0.name == name }) else {
                 let known = operation.query.map(\.name)
-                let hint = nearest(name, among: known).map { "; did you mean '\($0)'?" }
+                let hint = Suggestion.nearest(name, among: known).map { "; did you mean '\($0)'?" }
                     ?? (known.isEmpty ? "; this operation takes none" : "; known: \(known.joined(separator: ", "))")
                 throw ServiceError.invalid(name, "unknown query parameter '\(name)'\(hint)")
             }

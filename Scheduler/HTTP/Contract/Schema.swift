@@ -1,3 +1,4 @@
+import Placement
 import Synchronization
 
 /// A JSON Schema (the subset the API uses): the one statement of what the API accepts. The OpenAPI
@@ -229,7 +230,7 @@ public struct SchemaRegistry: Sendable {
     }
 
     func unknownField(_ name: String, known: [String]) -> String {
-        if let near = nearest(name, among: known) {
+        if let near = Suggestion.nearest(name, among: known) {
             return "unknown field '\(name)'; did you mean '\(near)'?"
         }
         return "unknown field '\(name)'; known: \(known.sorted().joined(separator: ", "))"

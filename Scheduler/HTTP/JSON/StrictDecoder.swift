@@ -1,3 +1,5 @@
+import Placement
+
 /// Decodes `Decodable` values from JSON the way an API that refuses what it cannot honour must:
 /// every field of the input must be one the type reads (a typo such as `leaseSecond` is refused,
 /// naming it and the field it resembles), `null` is refused where a value is expected, numbers
@@ -121,7 +123,7 @@ final class DecodingSession {
                 let memberPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                 if let known, !known.contains(member.key) {
                     var message = "unknown field '\(member.key)'"
-                    if let near = nearest(member.key, among: Array(known)) {
+                    if let near = Suggestion.nearest(member.key, among: known) {
                         message += "; did you mean '\(near)'?"
                     } else if !known.isEmpty {
                         message += "; known: \(known.sorted().joined(separator: ", "))"
@@ -160,29 +162,6 @@ final class DecodingSession {
         }
         return JSONInputError(field: fieldPath(context.codingPath), line: node.line, message: message)
     }
-}
-
-/// The name `typed` was most likely meant to be: one edit away, or two with the same first letter.
-func nearest(_ typed: String, among names: [String]) -> String? {
-    let candidates = names.map { ($0, editDistance($0, typed)) }.filter { name, distance in
-        distance <= 1 || (distance == 2 && name.lowercased().first == typed.lowercased().first)
-    }
-    return candidates.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
-}
-
-/// Levenshtein distance, for "did you mean".
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.lowercased()), b = Array(b.lowercased())
-    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return previous[b.count]
 }
 
 struct NodeDecoder: Decoder {

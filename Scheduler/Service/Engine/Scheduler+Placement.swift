@@ -96,9 +96,11 @@ extension Scheduler {
             deferred.append(request)
             return false
         case .invalid(let error):
-            try? Self.transition(&record, .reject(reason: error.description), at: now, by: "scheduler", into: &batch)
+            // Said in the API's names and units, as at submission.
+            let reason = ServiceError(error).description
+            try? Self.transition(&record, .reject(reason: reason), at: now, by: "scheduler", into: &batch)
             batch.requests.append(record)
-            batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(request.id)", detail: error.description))
+            batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(request.id)", detail: reason))
             Self.store(record, in: &s)
             return false
         }

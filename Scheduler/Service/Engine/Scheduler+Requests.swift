@@ -40,8 +40,8 @@ extension Scheduler {
 
     /// Submits requests atomically: all are validated first, and either every one is queued or
     /// none is and the first error names its field (a request larger than its tenant's quota is
-    /// refused: it could never run). With an idempotency key, a repeated submission returns the first one's
-    /// requests and creates nothing.
+    /// refused: it could never run). With an idempotency key, a repeated submission returns the
+    /// first one's requests and creates nothing.
     public func submit(_ specs: [RequestSpec], idempotencyKey: String? = nil, batch: Bool = false, by caller: Principal) throws(ServiceError) -> Submission {
         let submission = SubmissionInput(specs: specs, idempotencyKey: idempotencyKey, batch: batch, caller: caller)
         try submission.check(maxBatch: config.maxBatch)
@@ -62,7 +62,7 @@ extension Scheduler {
                 throw ServiceError.unprocessable(prefix(i) + "tenant", "required: an \(caller.role.rawValue) belongs to no tenant")
             }
             guard caller.may(.submitRequests, tenant: tenant) else {
-                throw ServiceError(.forbidden, "\(caller.role.rawValue) \(caller.user) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
+                throw ServiceError(.forbidden, "\(caller.user) (\(caller.role.rawValue)) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
             }
             guard s.tenants[tenant] != nil else { throw ServiceError.unprocessable(prefix(i) + "tenant", "there is no tenant '\(tenant)'") }
             tenants.append(tenant)

@@ -1,4 +1,5 @@
 import Foundation
+import Placement
 
 /// A CSV file with a header row, read as RFC 4180 says and spreadsheets write: records end with
 /// CRLF or LF (a lone CR too), fields may be quoted (`"a, b"`, `"say ""hi"""`, line breaks
@@ -30,7 +31,7 @@ struct CSVTable {
         if let optional {
             let known = columns + optional
             for column in header where !known.contains(column) {
-                let near = known.min { Self.distance($0, column) < Self.distance($1, column) }.flatMap { Self.distance($0, column) <= 2 ? $0 : nil }
+                let near = Suggestion.nearest(column, among: known)
                 throw InputFileError(
                     file: path, line: first.line, field: column,
                     message: "unknown column" + (near.map { "; did you mean '\($0)'?" } ?? "; known: \(known.joined(separator: ", "))"))
@@ -111,19 +112,6 @@ struct CSVTable {
         if quoted { throw InputFileError(file: file, line: quoteLine, message: "a quoted field is not closed") }
         if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
         return records
-    }
-
-    /// Levenshtein distance, for "did you mean".
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count { current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
-            previous = current
-        }
-        return previous[b.count]
     }
 
     func column(_ name: String) -> Int { header.firstIndex(of: name)! }
