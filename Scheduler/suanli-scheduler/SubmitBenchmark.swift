@@ -21,6 +21,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
     @Option(help: "Concurrent HTTP clients.") var concurrency = 32
     @Option(help: "General nodes of 64 cores to register.") var nodes = 1_000
     @Option(help: "process or power (see the serve command).") var durability = SQLiteStore.Durability.process
+    @Flag(help: "Print the figures as one JSON object.") var json = false
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("suanli-bench-\(UUID().uuidString)")
@@ -86,9 +87,19 @@ struct SubmitBenchmark: AsyncParsableCommand {
             let sorted = latencies.sorted()
             func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].seconds * 1000 }
             let seconds = elapsed.seconds
-            print("submitted \(sorted.count) requests over HTTP with \(clients) clients on \(nodes) nodes, durability \(durability.rawValue)")
-            print(String(format: "throughput %.0f requests/s; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", Double(sorted.count) / seconds, percentile(0.5), percentile(0.99), sorted.last!.seconds * 1000))
-            print(String(format: "all placed after %.2f s; placed %d", placedAt.seconds, scheduler.metrics().counters.placed))
+            let placed = scheduler.metrics().counters.placed
+            if json {
+                let figures: [String: Any] = [
+                    "requests": sorted.count, "concurrency": clients, "nodes": nodes, "durability": durability.rawValue,
+                    "requests_per_second": (Double(sorted.count) / seconds).rounded(), "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
+                    "max_ms": sorted.last!.seconds * 1000, "all_placed_after_seconds": placedAt.seconds, "placed": placed,
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                print("submitted \(sorted.count) requests over HTTP with \(clients) clients on \(nodes) nodes, durability \(durability.rawValue)")
+                print(String(format: "throughput %.0f requests/s; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", Double(sorted.count) / seconds, percentile(0.5), percentile(0.99), sorted.last!.seconds * 1000))
+                print(String(format: "all placed after %.2f s; placed %d", placedAt.seconds, placed))
+            }
             try await tasks.waitForAll()
         }
     }
