@@ -80,4 +80,34 @@ struct AgentLinkTests {
         kill(agent.process.processIdentifier, SIGKILL)
         #expect(try await eventually(10) { scheduler.log.contains("agent disconnected") }, "\(scheduler.log)")
     }
+
+    @Test("the agent refuses a configuration file with an unknown key at start, naming the file, the line and the key")
+    func configurationTypo() throws {
+        let directory = try temporaryDirectory()
+        let config = directory.appendingPathComponent("agent.json")
+        try "{\n  \"site\": \"d7\",\n  \"schedular\": \"center:8421\"\n}\n".write(to: config, atomically: true, encoding: .utf8)
+        let agent = try Self.agent(["--config", config.path, "--class", "edge"], dataDir: directory.appendingPathComponent("agent"))
+        agent.process.waitUntilExit()
+        #expect(agent.process.terminationStatus != 0)
+        #expect(agent.log.contains("\(config.path): line 3: field 'schedular': unknown field; did you mean 'scheduler'?"), "\(agent.log)")
+    }
+
+    @Test("a node whose agent falls silent is logged suspect by the scheduler, and back when it returns")
+    func silentNode() async throws {
+        let directory = try temporaryDirectory()
+        let config = directory.appendingPathComponent("scheduler.json")
+        try #"{"heartbeatIntervalSeconds": 1}"#.write(to: config, atomically: true, encoding: .utf8)
+        let scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"), arguments: ["--config", config.path])
+        defer { scheduler.kill() }
+        let arguments = ["--scheduler", "127.0.0.1:\(scheduler.grpcPort)", "--token", SchedulerProcess.bootstrapToken, "--node-id", "edge-5", "--class", "edge", "--site", "d5"]
+        let agentDir = directory.appendingPathComponent("agent")
+        let first = try Self.agent(arguments, dataDir: agentDir)
+        #expect(try await eventually(20) { scheduler.log.contains("agent connected") }, "\(first.log)")
+        // Stopped (not killed): it stops heartbeating; three missed heartbeats make the node suspect.
+        kill(first.process.processIdentifier, SIGSTOP)
+        #expect(try await eventually(20) { scheduler.log.contains("node suspect") }, "\(scheduler.log)")
+        kill(first.process.processIdentifier, SIGCONT)
+        #expect(try await eventually(20) { scheduler.log.contains("node is back") }, "\(scheduler.log)")
+        first.stop()
+    }
 }
