@@ -1,3 +1,6 @@
+/// The rules for names: identifiers, labels, GPU models and free text, each checked the same way
+/// wherever it arrives (the API, an agent, the configuration file) and stated in the API document.
+
 /// The rule for names that identify things and travel in paths, unit names and logs: tenants,
 /// users, nodes, sites, regions, partitions, storage pools and the names callers give requests.
 public enum Identifier {
