@@ -54,6 +54,39 @@ struct StoreConformance {
         #expect(try store.request(id: "b")?.phase == .released)
     }
 
+    @Test("sites, links, storage pools, nodes and catalog entries are updated and removed", arguments: backends.map(\.name))
+    func infrastructure(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        var batch = StoreBatch()
+        batch.sites = [Site(id: "d1", region: "north"), Site(id: "e7", description: "edge cabinet 7")]
+        batch.links = [SiteLink(from: "e7", to: "d1", latencyMs: 1.5)]
+        batch.storagePools = [StoragePool(id: "p1", site: "d1", kind: .block, capacityGiB: 100), StoragePool(id: "p2", site: "e7", kind: .object, capacityGiB: 50)]
+        batch.nodes = [NodeRecord(node: Node(id: "n1", nodeClass: .edge, site: "e7", capacity: Resources(cpuMillis: 4000, memoryMiB: 8)), registeredAt: 1, retired: true)]
+        batch.catalog = [
+            CatalogEntry(
+                code: "SL-OFR-EDGE-SMALL", kind: .offering, name: "small", version: nil, description: "", nodeClass: .edge, site: "e7", partition: "public",
+                labels: [:], requiredLabels: [:], resources: Resources(cpuMillis: 1000, memoryMiB: 512), gpu: nil, workloadKind: nil, restricted: false,
+                retired: true, registeredAt: 1, registeredBy: "op"),
+        ]
+        try store.commit(batch)
+        var snapshot = try store.snapshot()
+        #expect(snapshot.sites == batch.sites && snapshot.links == batch.links && snapshot.storagePools == batch.storagePools)
+        #expect(snapshot.links.first?.from == "d1", "links are kept with their sites in order")
+        #expect(snapshot.nodes.first?.retired == true && snapshot.catalog.first?.retired == true)
+
+        var changes = StoreBatch()
+        changes.storagePools = [StoragePool(id: "p1", site: "d1", kind: .block, capacityGiB: 200, retired: true)]
+        changes.removedStoragePools = ["p2"]
+        changes.removedLinks = [SiteLink(from: "d1", to: "e7", latencyMs: 0)]
+        changes.removedSites = ["e7"]
+        changes.removedNodes = ["n1"]
+        changes.removedCatalog = ["SL-OFR-EDGE-SMALL"]
+        try store.commit(changes)
+        snapshot = try store.snapshot()
+        #expect(snapshot.sites.map(\.id) == ["d1"] && snapshot.links.isEmpty && snapshot.nodes.isEmpty && snapshot.catalog.isEmpty)
+        #expect(snapshot.storagePools == [StoragePool(id: "p1", site: "d1", kind: .block, capacityGiB: 200, retired: true)])
+    }
+
     @Test("a batch that fails writes nothing", arguments: backends.map(\.name))
     func atomicity(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()
