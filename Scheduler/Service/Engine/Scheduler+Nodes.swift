@@ -193,7 +193,11 @@ extension Scheduler {
             self.gpus = gpus
         }
 
-        var changesInventory: Bool { cpuMillis != nil || memoryMiB != nil || diskGiB != nil || bandwidthMbps != nil || gpus != nil }
+        /// The first capacity or GPU field changed, as the API names it; nil when none is.
+        var inventoryField: String? {
+            [("cpu", cpuMillis != nil), ("memoryMiB", memoryMiB != nil), ("diskGiB", diskGiB != nil), ("bandwidthMbps", bandwidthMbps != nil), ("gpus", gpus != nil)]
+                .first { $0.1 }?.0
+        }
     }
 
     /// Edits a node: its region and labels at any time (the operator's win over its agent's); its
@@ -207,12 +211,12 @@ extension Scheduler {
             var registration = record.registration ?? record.node
             if let region = changes.region { node.region = region; registration.region = region }
             if let labels = changes.labels { node.labels = labels; registration.labels = labels }
-            if changes.changesInventory {
+            if let field = changes.inventoryField {
                 guard record.credentialHash == nil else {
-                    throw ServiceError.conflict("node \(id)'s agent measures its capacity and GPUs; change them on the host", field: "cpu")
+                    throw ServiceError.conflict("node \(id)'s agent measures its capacity and GPUs; change them on the host", field: field)
                 }
                 guard s.cluster.requestCount(onNode: index) == 0 else {
-                    throw ServiceError.conflict("node \(id) holds allocations: drain it before changing its capacity", field: "cpu")
+                    throw ServiceError.conflict("node \(id) holds allocations: drain it before changing its capacity", field: field)
                 }
                 node.capacity.cpuMillis = changes.cpuMillis ?? node.capacity.cpuMillis
                 node.capacity.memoryMiB = changes.memoryMiB ?? node.capacity.memoryMiB
