@@ -27,28 +27,18 @@ struct RequestView: Encodable {
 
     /// What the request asks for per replica (schema `Request.spec`).
     struct Spec: Encodable {
-        struct GPU: Encodable {
-            var count: Int
-            var milliPerGPU: Int32
-            var models: [String]
-            var minMemoryMiB: Int64
-        }
-        struct Spread: Encodable {
-            var key: String
-            var required: Bool
-        }
         var cpu: Double
         var memoryMiB: Int64
         var diskGiB: Int64
         var bandwidthMbps: Int64
-        var gpu: GPU?
+        var gpu: GPURequestSpec?
         var volumes: [VolumeRequest]
         var originSite: String?
         var maxLatencyMs: Double?
         var allowedClasses: [NodeClass]?
         var requiredLabels: [String: String]
         var forbiddenLabels: [String: String]
-        var spread: Spread?
+        var spread: SpreadSpec?
         var leaseSeconds: Int64?
         var queueDeadline: Double?
 
@@ -57,23 +47,14 @@ struct RequestView: Encodable {
             memoryMiB = request.resources.memoryMiB
             diskGiB = request.resources.diskGiB
             bandwidthMbps = request.resources.bandwidthMbps
-            gpu = request.gpu.map { GPU(count: $0.count, milliPerGPU: $0.milliPerGPU, models: $0.models, minMemoryMiB: $0.minMemoryMiB) }
+            gpu = request.gpu.map(GPURequestSpec.init)
             volumes = request.volumes
             originSite = request.originSite
             maxLatencyMs = request.maxLatencyMs
             allowedClasses = request.allowedClasses.map { $0.sorted() }
             requiredLabels = request.requiredLabels
             forbiddenLabels = request.forbiddenLabels
-            spread = request.spread.map { constraint in
-                let key: String
-                switch constraint.key {
-                case .node: key = "node"
-                case .site: key = "site"
-                case .region: key = "region"
-                case .label(let name): key = "label:\(name)"
-                }
-                return Spread(key: key, required: constraint.required)
-            }
+            spread = request.spread.map(SpreadSpec.init)
             leaseSeconds = request.leaseSeconds
             queueDeadline = request.queueDeadline
         }
@@ -262,7 +243,7 @@ struct CatalogEntryView: Encodable {
         memoryMiB = entry.resources.memoryMiB
         diskGiB = entry.resources.diskGiB
         bandwidthMbps = entry.resources.bandwidthMbps
-        gpu = entry.gpu.map { GPURequestSpec(count: $0.count, milliPerGPU: $0.milliPerGPU, models: $0.models, minMemoryMiB: $0.minMemoryMiB) }
+        gpu = entry.gpu.map(GPURequestSpec.init)
         workloadKind = entry.workloadKind
         restricted = entry.restricted
         retired = entry.retired

@@ -33,7 +33,10 @@ struct Call: Sendable {
     func query(_ name: String) -> String? { queryValues[name] }
 
     /// A whole-number query parameter (already checked against its range).
-    func query(_ name: String, as: Int.Type) -> Int? { queryValues[name].flatMap { Int($0) ?? Double($0).flatMap { Int(exactly: $0) } } }
+    func query<I: FixedWidthInteger>(_ name: String, as: I.Type) -> I? {
+        guard let text = queryValues[name], case .value(let value) = JSONNumber.integer(text, as: I.self) else { return nil }
+        return value
+    }
 
     func query(_ name: String, as: Double.Type) -> Double? { queryValues[name].flatMap(Double.init) }
 

@@ -172,7 +172,8 @@ struct NodeDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = node.value else { throw session.mismatch(codingPath, node, expected: "an object") }
-        session.requested[node.objectID, default: []].formUnion([])
+        // Visited, even if no member is read: its unread members are then refused.
+        if session.requested[node.objectID] == nil { session.requested[node.objectID] = [] }
         return KeyedDecodingContainer(ObjectContainer<Key>(node: node, members: members, codingPath: codingPath, session: session))
     }
 

@@ -130,7 +130,7 @@ enum OperationRoutes {
                 let query = AuditQuery(
                     actor: call.query("actor"), targetPrefix: call.query("target"), action: call.query("action"),
                     from: call.query("from", as: Double.self), to: call.query("to", as: Double.self),
-                    afterSequence: call.query("after").flatMap { Int64($0) ?? Double($0).flatMap { Int64(exactly: $0) } },
+                    afterSequence: call.query("after", as: Int64.self),
                     limit: call.query("limit", as: Int.self) ?? 100)
                 return try JSON.response(["entries": try call.scheduler.audit(query, by: call.caller)])
             },

@@ -108,6 +108,11 @@ public struct GPURequestSpec: Sendable, Hashable, Codable {
         self.models = models
         self.minMemoryMiB = minMemoryMiB
     }
+
+    /// The request a placement GPU request stands for, every default spelled out.
+    public init(_ request: GPURequest) {
+        self.init(count: request.count, milliPerGPU: request.milliPerGPU, models: request.models, minMemoryMiB: request.minMemoryMiB)
+    }
 }
 
 /// Spread of replicas, as submitted: `key` is `node`, `site`, `region` or `label:NAME`.
@@ -118,6 +123,17 @@ public struct SpreadSpec: Sendable, Hashable, Codable {
     public init(key: String, required: Bool? = nil) {
         self.key = key
         self.required = required
+    }
+
+    /// The spread a constraint stands for, spelled as submitted.
+    public init(_ constraint: SpreadConstraint) {
+        switch constraint.key {
+        case .node: key = "node"
+        case .site: key = "site"
+        case .region: key = "region"
+        case .label(let name): key = "label:\(name)"
+        }
+        required = constraint.required
     }
 
     func constraint() throws(ValidationError) -> SpreadConstraint {
