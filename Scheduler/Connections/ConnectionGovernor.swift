@@ -43,15 +43,15 @@ public final class ConnectionGovernor: Service, Sendable {
         case http, agent
     }
 
-    /// Totals since the start, for `/metrics` and the log.
-    public struct Counts: Sendable, Hashable {
-        public var open = 0
+    /// Totals since the start, for the log.
+    struct Counts: Sendable, Hashable {
+        var open = 0
         /// Idle connections closed to make room for a new one.
-        public var evicted = 0
+        var evicted = 0
         /// New connections closed because every open one was busy.
-        public var refused = 0
+        var refused = 0
         /// Connections closed for sending no request in time, or agents' for staying idle.
-        public var timedOut = 0
+        var timedOut = 0
     }
 
     /// Where an idle connection waits to be evicted or timed out, oldest first; evicted in this order.
@@ -96,8 +96,6 @@ public final class ConnectionGovernor: Service, Sendable {
         self.limits = limits
         self.logger = logger
     }
-
-    public var counts: Counts { state.withLock { $0.counts } }
 
     /// Takes a new connection in; false when it must be closed at once (every connection is busy).
     public func admit(_ channel: any Channel, kind: Kind) -> Bool {
@@ -159,9 +157,9 @@ public final class ConnectionGovernor: Service, Sendable {
         }
     }
 
-    /// Closes the connections whose handshake time, or agents' idle time, ran out; returns how many.
-    @discardableResult
-    public func sweep(now: NIODeadline = .now()) -> Int {
+    /// Closes the connections whose handshake time, or agents' idle time, ran out.
+    func sweep() {
+        let now = NIODeadline.now()
         let expired = state.withLock { s -> [any Channel] in
             var expired: [any Channel] = []
             for (queue, seconds) in [(Queue.fresh, limits.handshakeSeconds), (.idleAgent, limits.agentIdleSeconds)] {
@@ -178,7 +176,6 @@ public final class ConnectionGovernor: Service, Sendable {
             return expired
         }
         for channel in expired { channel.close(mode: .all, promise: nil) }
-        return expired.count
     }
 
     /// Sweeps every second until the service group shuts down; says in the log, at most once a

@@ -13,7 +13,16 @@ import Glibc
 /// limit of 1024 so that the flood (3,000 connections) is three times what the process may open:
 /// health checks, authenticated API calls and an agent's RPCs must still be answered, and the
 /// flood's connections must be shed (evicted, then timed out), all within bounded time.
-@Suite("Connection flood against the real binary", .serialized)
+///
+/// It runs only in a test process of its own (`scripts/test` runs it so, with
+/// `SUANLI_TEST_ALONE=1`): while this process holds more than about 1,360 descriptors,
+/// Foundation's `Process.run` in a test running beside it can crash the whole process, reading
+/// past glibc's buffer for the `/proc/self/fd` listing (swift-corelibs-foundation pull request
+/// 5472, not in Swift 6.3.1).
+@Suite(
+    "Connection flood against the real binary", .serialized,
+    .enabled(if: ProcessInfo.processInfo.environment["SUANLI_TEST_ALONE"] == "1", "needs a test process of its own: scripts/test runs it alone")
+)
 struct ConnectionFloodTests {
     /// A TCP connection to loopback, blocking, closed on `close()`.
     static func connect(_ port: Int) -> Int32? {

@@ -265,14 +265,16 @@ enum PatternCache {
     private static let compiled = Mutex<[String: Regex<AnyRegexOutput>]>([:])
 
     static func matches(_ text: String, _ pattern: String) -> Bool {
-        compiled.withLock { cache in
-            if cache[pattern] == nil {
-                var body = Substring(pattern)
-                if body.hasPrefix("^") { body = body.dropFirst() }
-                if body.hasSuffix("$") { body = body.dropLast() }
-                cache[pattern] = try! Regex(String(body)).matchingSemantics(.unicodeScalar)
-            }
-            return (try? cache[pattern]!.wholeMatch(in: text)) != nil
+        let regex = compiled.withLock { cache in
+            if let regex = cache[pattern] { return regex }
+            var body = Substring(pattern)
+            if body.hasPrefix("^") { body = body.dropFirst() }
+            if body.hasSuffix("$") { body = body.dropLast() }
+            let regex = try! Regex(String(body)).matchingSemantics(.unicodeScalar)
+            cache[pattern] = regex
+            return regex
         }
+        // Matched outside the lock: calls on other threads check their patterns meanwhile.
+        return (try? regex.wholeMatch(in: text)) != nil
     }
 }
