@@ -19,10 +19,24 @@ struct RequestView: Encodable {
             var code: String
             var nodes: Int
         }
-        var reasons: [Reason]
-        var nodesEvaluated: Int
-        var unplacedReplicas: Int
+        var code: String
         var summary: String
+        var reasons: [Reason]?
+        var nodesEvaluated: Int?
+        var unplacedReplicas: Int?
+
+        init(_ reason: WaitReason) {
+            code = reason.code
+            summary = reason.message
+            switch reason {
+            case .capacity(let report), .nodes(let report):
+                reasons = report.entries.map { Reason(code: $0.reason.code, nodes: $0.nodes) }
+                nodesEvaluated = report.nodesEvaluated
+                unplacedReplicas = report.unplacedReplicas
+            case .quota, .conflict:
+                break
+            }
+        }
     }
 
     /// What the request asks for per replica (schema `Request.spec`).
@@ -108,11 +122,7 @@ struct RequestView: Encodable {
                 replica: $0.replica, node: $0.nodeID, cpu: cores($0.resources.cpuMillis), memoryMiB: $0.resources.memoryMiB,
                 diskGiB: $0.resources.diskGiB, bandwidthMbps: $0.resources.bandwidthMbps, gpus: $0.gpus, volumes: $0.volumes.map(\.poolID))
         }
-        pending = status.noFit.map { report in
-            Pending(
-                reasons: report.entries.map { Pending.Reason(code: $0.reason.code, nodes: $0.nodes) },
-                nodesEvaluated: report.nodesEvaluated, unplacedReplicas: report.unplacedReplicas, summary: report.description)
-        }
+        pending = status.waiting.map(Pending.init)
         spec = Spec(record.spec)
         workload = record.workload
         history = withHistory ? status.history.map { History(at: $0.at, phase: $0.phase, reason: $0.reason, actor: $0.actor) } : nil

@@ -66,6 +66,7 @@ struct Settings {
         if let value = file.maxBatch { scheduler.maxBatch = try Self.range(value, 1...10_000, "maxBatch") }
         if let value = file.maxRetries { scheduler.maxRetries = try Self.range(value, 0...100, "maxRetries") }
         if let value = file.decisionsPerCommit { scheduler.decisionsPerCommit = try Self.range(value, 1...100_000, "decisionsPerCommit") }
+        if let value = file.queueDepth { scheduler.queueDepth = try Self.range(value, 1...1_000_000, "queueDepth") }
         if let value = file.topology { (scheduler.sites, scheduler.links) = try value.declarations() }
         if let value = file.storagePools { scheduler.storagePools = try ConfigFile.pools(value) }
         if let value = file.idleCPUShare { scheduler.idle.cpuShare = try Self.range(value, 0...1, "idleCPUShare") }
@@ -134,6 +135,7 @@ struct ConfigFile: Decodable {
     var maxBatch: Int?
     var maxRetries: Int?
     var decisionsPerCommit: Int?
+    var queueDepth: Int?
     var topology: TopologyFile?
     var storagePools: [StoragePoolFile]?
     var idleCPUShare: Double?

@@ -27,12 +27,26 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the totals as one JSON object (with wall_seconds) instead of the summary table.")
     var json = false
 
+    @Option(help: "Write every decision of the scheduling passes to this CSV file (time,request,outcome,nodes,preempted,reason).")
+    var decisions: String?
+
     func run() throws {
         let input = try ScenarioLoading.input(scenario, seed: seed, policy: policy)
         let clock = ContinuousClock()
         let start = clock.now
         let bar = ProgressBar(label: "simulating")
-        let result = try ScenarioLoading.surface { () throws(InputFileError) in try Simulator(input: input).run(progress: bar.map { bar in { bar.update($0) } }) }
+        let progress = bar.map { bar in { bar.update($0) } }
+        let simulator = Simulator(input: input)
+        let result: SimulationResult
+        if let decisions {
+            let (logged, decisionLog) = try ScenarioLoading.surface { () throws(InputFileError) in try simulator.runLoggingDecisions(progress: progress) }
+            result = logged
+            do { try decisionLog.csv.write(toFile: decisions, atomically: true, encoding: String.Encoding.utf8) } catch {
+                throw ValidationError("cannot write \(decisions): \(error.localizedDescription)")
+            }
+        } else {
+            result = try ScenarioLoading.surface { () throws(InputFileError) in try simulator.run(progress: progress) }
+        }
         bar?.finish()
         let wall = (clock.now - start).seconds
         if let output { try ReportFiles.write(result, to: output) }

@@ -29,7 +29,8 @@ struct SchedulerEngineTests {
         #expect(scheduler.placePending() == 1)
         let waiting = try scheduler.request("next", by: water)
         #expect(waiting.record.phase == .queued)
-        #expect(waiting.noFit?.nodes(failing: .insufficient(.cpu)) == 1)
+        guard case .capacity(let report) = waiting.waiting else { Issue.record("waits for \(String(describing: waiting.waiting))"); return }
+        #expect(report.nodes(failing: .insufficient(.cpu)) == 1)
         #expect(try scheduler.release("big", by: water).phase == .released)
         #expect(scheduler.placePending() == 1)
         #expect(try scheduler.request("next", by: water).record.phase == .placed)

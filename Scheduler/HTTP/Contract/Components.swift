@@ -162,9 +162,11 @@ enum Components {
             .required("volumes", .list(identifier, max: 16), "The storage pools of its volumes."),
         ])
         let pending = Schema.object([
-            .required("reasons", .list(.object([.required("code", .string(maxLength: 64)), .required("nodes", count)]), max: 64), "Nodes counted under the first filter each failed."),
-            .required("nodesEvaluated", count), .required("unplacedReplicas", count), .required("summary", .string(maxLength: 10_000)),
-        ], "Why it waits: the last attempt to place it.")
+            .required("code", .string(maxLength: 64), "Why it waits in one word: quota (its tenant's quota for its class is used up; it is tried again when the tenant frees some), conflict, or the reason the most nodes failed for (insufficient_memory, node_class, ...)."),
+            .required("summary", .string(maxLength: 10_000)),
+            .optional("reasons", .list(.object([.required("code", .string(maxLength: 64)), .required("nodes", count)]), max: 64), "Nodes counted under the first filter each failed."),
+            .optional("nodesEvaluated", count), .optional("unplacedReplicas", count),
+        ], "Why it waits: what its last try found. Absent while it waits its turn.")
         let spec = Schema.object([
             .required("cpu", cores), .required("memoryMiB", mebibytes), .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
             .optional("gpu", .object([

@@ -75,14 +75,38 @@ public struct AdmissionQueue: Sendable {
         guard !pendingIDs.contains(request.id) else {
             return AdmissionRejection(requestID: request.id, reason: .duplicate, message: "request \(request.id) is already pending")
         }
-        if let quota = config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
-            return AdmissionRejection(
-                requestID: request.id, reason: .exceedsQuota(dimension),
-                message: "\(request.tenant)'s \(request.priority.rawValue) quota is smaller than the request in \(dimension.rawValue)")
-        }
+        if let rejection = quotaRejection(of: request) { return rejection }
         queues[QueueKey(tenant: request.tenant, priority: request.priority), default: []].append(request)
         pendingIDs.insert(request.id)
         return nil
+    }
+
+    /// The rejection of a request that alone is larger than its tenant's quota for its class, or
+    /// nil when it is not.
+    public func quotaRejection(of request: PlacementRequest) -> AdmissionRejection? {
+        guard let quota = config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) else {
+            return nil
+        }
+        return AdmissionRejection(
+            requestID: request.id, reason: .exceedsQuota(dimension),
+            message: "\(request.tenant)'s \(request.priority.rawValue) quota is smaller than the request in \(dimension.rawValue)")
+    }
+
+    /// The rejection of a request still pending at its queue deadline.
+    public static func deadlineRejection(of request: PlacementRequest) -> AdmissionRejection {
+        AdmissionRejection(requestID: request.id, reason: .deadlineExceeded, message: "still pending at its queue deadline \(request.queueDeadline ?? 0)")
+    }
+
+    /// A pending request by id.
+    public func pendingRequest(_ requestID: String) -> PlacementRequest? {
+        guard pendingIDs.contains(requestID) else { return nil }
+        for queue in queues.values { if let request = queue.first(where: { $0.id == requestID }) { return request } }
+        return nil
+    }
+
+    /// A tenant's pending requests, in queue order per class.
+    public func pendingRequests(of tenant: String) -> [PlacementRequest] {
+        queues.filter { $0.key.tenant == tenant }.sorted { $0.key.priority.rawValue < $1.key.priority.rawValue }.flatMap(\.value)
     }
 
     /// Puts a request back at the head of its queue (it was taken by `next` but not placed).
@@ -106,6 +130,33 @@ public struct AdmissionQueue: Sendable {
         return request
     }
 
+    /// Takes out every request at the head of its queue that its tenant's quota for its class has
+    /// no room for now, with the first dimension it exceeds, so that the requests behind it may go.
+    public mutating func removeOverQuota() -> [(request: PlacementRequest, dimension: Dimension)] {
+        var removed: [(request: PlacementRequest, dimension: Dimension)] = []
+        for key in queues.keys.sorted(by: { ($0.tenant, $0.priority.rawValue) < ($1.tenant, $1.priority.rawValue) }) {
+            guard let quota = config.tenants[key.tenant]?.quotas[key.priority] else { continue }
+            let used = usageByClass[key] ?? Usage()
+            while let head = queues[key]?.first, let dimension = quota.firstExceeded(by: used + Usage(of: head)) {
+                queues[key]!.removeFirst()
+                pendingIDs.remove(head.id)
+                removed.append((head, dimension))
+            }
+            if queues[key]?.isEmpty == true { queues[key] = nil }
+        }
+        return removed
+    }
+
+    /// Replaces a pending request by a new version of it (same id, tenant and class), keeping its
+    /// place. Returns whether it was pending.
+    @discardableResult
+    public mutating func update(_ request: PlacementRequest) -> Bool {
+        let key = QueueKey(tenant: request.tenant, priority: request.priority)
+        guard pendingIDs.contains(request.id), let index = queues[key]?.firstIndex(where: { $0.id == request.id }) else { return false }
+        queues[key]![index] = request
+        return true
+    }
+
     /// Takes a pending request out of the queue (it was withdrawn). Returns it, or nil when it was
     /// not pending.
     @discardableResult
@@ -120,14 +171,13 @@ public struct AdmissionQueue: Sendable {
         return nil
     }
 
-    /// Removes pending requests past their queue deadline.
+    /// Removes pending requests at or past their queue deadline.
     public mutating func expire(now: Double) -> [AdmissionRejection] {
         var rejected: [AdmissionRejection] = []
         for key in queues.keys.sorted(by: { ($0.tenant, $0.priority.rawValue) < ($1.tenant, $1.priority.rawValue) }) {
             queues[key]!.removeAll { request in
-                guard let deadline = request.queueDeadline, deadline < now else { return false }
-                rejected.append(
-                    AdmissionRejection(requestID: request.id, reason: .deadlineExceeded, message: "still pending at its queue deadline \(deadline)"))
+                guard let deadline = request.queueDeadline, deadline <= now else { return false }
+                rejected.append(Self.deadlineRejection(of: request))
                 pendingIDs.remove(request.id)
                 return true
             }
@@ -146,11 +196,14 @@ public struct AdmissionQueue: Sendable {
         usageByTenant[request.tenant, default: Usage()] = usageByTenant[request.tenant, default: Usage()] + usage
     }
 
-    /// Records that a request released everything it held.
-    public mutating func credit(_ requestID: String) {
-        guard let (key, usage) = charged.removeValue(forKey: requestID) else { return }
+    /// Records that a request released everything it held. Returns its tenant, or nil when it held
+    /// nothing.
+    @discardableResult
+    public mutating func credit(_ requestID: String) -> String? {
+        guard let (key, usage) = charged.removeValue(forKey: requestID) else { return nil }
         usageByClass[key] = usageByClass[key, default: Usage()] - usage
         usageByTenant[key.tenant] = usageByTenant[key.tenant, default: Usage()] - usage
+        return key.tenant
     }
 
     /// What a tenant holds in one priority class.

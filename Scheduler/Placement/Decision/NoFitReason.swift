@@ -24,6 +24,15 @@ public enum NoFitReason: Sendable, Hashable, Codable, Comparable {
         }
     }
 
+    /// Whether nodes fail for this reason whatever is allocated: only a change of the nodes (or
+    /// the topology) can change it.
+    public var dependsOnlyOnNodes: Bool {
+        switch self {
+        case .nodeClass, .partition, .latency, .labels, .gpuModel: true
+        case .nodeNotReady, .spread, .insufficient: false
+        }
+    }
+
     /// Every reason, in attribution order (static reasons before capacity).
     static let all: [NoFitReason] =
         [.nodeNotReady, .nodeClass, .partition, .latency, .labels, .gpuModel, .spread] + Dimension.allCases.map { .insufficient($0) }

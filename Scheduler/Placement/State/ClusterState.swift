@@ -30,6 +30,13 @@ public struct ClusterState: Sendable {
     /// so a cached answer about a block is still right while its version is the same.
     private(set) var blockVersions: [UInt64]
     private var commitSequence: UInt64 = 0
+    /// Grows whenever capacity may have been freed: a release, a node becoming ready, a new node
+    /// set. A request that did not fit for want of capacity is worth trying again once it moved.
+    public private(set) var freedEpoch: UInt64 = 0
+    /// Grows whenever the node set, the nodes' attributes or the topology may have changed. A
+    /// request that no node could take whatever is free (class, partition, latency, labels, GPU
+    /// model) is worth trying again only once it moved.
+    public private(set) var nodesEpoch: UInt64 = 0
 
     /// A cluster with nothing allocated. Sites of nodes and pools missing from `topology` are added
     /// (reachable only from themselves).
@@ -103,6 +110,7 @@ public struct ClusterState: Sendable {
     /// Sets a node's state (cordon, drain, suspect, lost, ready). Allocations stay: evicting them is
     /// the caller's decision.
     public mutating func setState(_ state: NodeState, ofNode index: Int) {
+        if state.acceptsWork, !nodeStates[index].acceptsWork { freedEpoch &+= 1 }
         nodeStates[index] = state
         refreshSummary(block: table.blockOfNode[index])
     }
@@ -228,10 +236,34 @@ public struct ClusterState: Sendable {
         commitSequence = max(commitSequence, allocation.sequence)
     }
 
+    /// This state over another node set, topology or storage pools: every node kept (by id) keeps
+    /// its state and every allocation is carried over by node and pool id. Both epochs move on.
+    /// Throws `.nodes` when the new set is invalid and `.allocation` when it cannot hold what is
+    /// allocated (a node in use removed or shrunk).
+    public func rebuilt(nodes: [Node], topology: Topology, storagePools: [StoragePool]) throws(RebuildError) -> ClusterState {
+        var rebuilt: ClusterState
+        do {
+            rebuilt = try ClusterState(nodes: nodes, topology: topology, storagePools: storagePools)
+        } catch {
+            throw .nodes(error)
+        }
+        for node in nodes {
+            if let old = index(ofNode: node.id), let new = rebuilt.index(ofNode: node.id) { rebuilt.nodeStates[new] = nodeStates[old] }
+        }
+        for b in rebuilt.summaries.indices { rebuilt.refreshSummary(block: b) }
+        for allocation in allocations.values.sorted(by: { $0.sequence < $1.sequence }) {
+            do { try rebuilt.restore(allocation) } catch { throw .allocation(error) }
+        }
+        rebuilt.freedEpoch = freedEpoch &+ 1
+        rebuilt.nodesEpoch = nodesEpoch &+ 1
+        return rebuilt
+    }
+
     /// Frees everything a request holds. Returns its allocation, or nil when it held none.
     @discardableResult
     public mutating func release(_ requestID: String) -> Allocation? {
         guard let allocation = allocations.removeValue(forKey: requestID) else { return nil }
+        freedEpoch &+= 1
         for replica in allocation.replicas {
             free[replica.node] += replica.resources
             for share in replica.gpus { gpuFree[table.gpuStart[replica.node] + share.device] += share.milli }
@@ -291,6 +323,12 @@ struct Resident: Sendable, Hashable {
 }
 
 /// A decision that can no longer be committed because the state moved on since it was made.
+/// Why `rebuilt(nodes:topology:storagePools:)` refused a new node set.
+public enum RebuildError: Error, Sendable, Hashable {
+    case nodes(ValidationError)
+    case allocation(CommitConflict)
+}
+
 public struct CommitConflict: Error, Sendable, Hashable, CustomStringConvertible {
     public var requestID: String
     public var reason: String

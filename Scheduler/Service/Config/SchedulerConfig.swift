@@ -13,6 +13,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var maxRetries: Int = 2
     /// The most decisions the applier makes in one transaction.
     public var decisionsPerCommit: Int = 512
+    /// Requests that did not fit after which a placement pass yields (and the next one starts),
+    /// so that readers never wait behind one long pass; the simulator's `queue_depth`.
+    public var queueDepth: Int = 100
     /// Pending requests gain one aging step per interval, up to the cap.
     public var agingIntervalSeconds: Double = 600
     public var agingStep: Int = 50

@@ -12,21 +12,16 @@ struct Effects: Sendable {
     var awaitingStop: [String: Set<String>] = [:]
 
     func apply(to s: inout EngineState) {
-        for id in dequeue {
-            s.queue.remove(id)
-            s.noFit[id] = nil
-            s.partlyPlaced.remove(id)
-        }
+        for id in dequeue { s.scheduling.remove(id) }
         for id in releases {
             s.runningReplicas[id] = nil
             s.idleSince[id] = nil
             s.idleNoticeAt[id] = nil
             s.stopping[id] = nil
             guard s.cluster.release(id) != nil else { continue }
-            s.queue.credit(id)
-            s.capacityGeneration &+= 1
+            s.scheduling.credit(id)
         }
-        for request in enqueue { _ = s.queue.submit(request) }
+        for request in enqueue { s.enqueue(request) }
         for (id, workloads) in awaitingStop { s.stopping[id] = workloads }
         s.outbox += commands
     }
@@ -109,9 +104,7 @@ extension Scheduler {
             return
         }
         s.open[record.id] = nil
-        s.noFit[record.id] = nil
-        s.noFitGeneration[record.id] = nil
-        s.partlyPlaced.remove(record.id)
+        s.scheduling.remove(record.id)
         s.stopping[record.id] = nil
         s.runningReplicas[record.id] = nil
         s.idleSince[record.id] = nil

@@ -8,15 +8,11 @@ struct EngineState: Sendable {
     var nodes: [String: NodeRecord]
     /// Sites, links and storage pools: what the cluster state's topology and pools are built from.
     var infrastructure: Infrastructure
-    var queue: AdmissionQueue
+    /// Pending requests, why each waits, and the pass that places them.
+    var scheduling: SchedulingQueue
     var placer: Placer
     /// Requests that have not ended, by id.
     var open: [String: RequestRecord]
-    /// Why each pending request did not fit at its last attempt.
-    var noFit: [String: NoFitReport] = [:]
-    /// The capacity generation at which each pending request last did not fit: it is not tried
-    /// again until the generation moves.
-    var noFitGeneration: [String: UInt64] = [:]
     /// Agents with an open assignment stream, by node.
     var sessions: [String: AgentSession] = [:]
     var nextSessionID: UInt64 = 0
@@ -36,8 +32,6 @@ struct EngineState: Sendable {
     var health: [String: NodeHealth] = [:]
     /// Grants whose expiry has been acted on.
     var expiredGrants: Set<String> = []
-    /// Requests placed in part that wait for their missing replicas.
-    var partlyPlaced: Set<String> = []
     /// Lease ends (time, request id); stale entries are skipped when popped.
     var leases = Heap<LeaseEnd>()
     /// The resource catalog by code.
@@ -50,9 +44,9 @@ struct EngineState: Sendable {
     var apiCallsFlushedAt: Double?
     var settings: [String: String]
     var counters = Counters()
-    /// Grows with every change that may let a pending request fit (a release, a node joining or
-    /// becoming ready); a pass over the queue that made no progress waits for it to change.
-    var capacityGeneration: UInt64 = 0
+    /// Requests the queue refused when they were queued again (their quota was lowered below
+    /// them): the next pass rejects them.
+    var refused: [AdmissionRejection] = []
 }
 
 /// An agent's open assignment stream.
@@ -63,6 +57,12 @@ struct AgentSession: Sendable {
 
 extension EngineState {
     func isConnected(_ node: String) -> Bool { sessions[node] != nil }
+
+    /// Queues a request (new, or back after an eviction or a failure). One its tenant's quota no
+    /// longer admits is kept in `refused`, and the next pass rejects it with the reason.
+    mutating func enqueue(_ request: PlacementRequest) {
+        if let refusal = scheduling.submit(request) { refused.append(refusal) }
+    }
 
     /// Hands the outbox to the agents' streams; commands for nodes without a stream are dropped
     /// (the agent gets a full sync when it connects).

@@ -113,7 +113,6 @@ extension Scheduler {
                 var health = s.health[node.id] ?? NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
                 if health.heartbeat(at: now).contains(.reconcile), let index = s.cluster.index(ofNode: node.id) {
                     s.cluster.setState(joined.state, ofNode: index)
-                    s.capacityGeneration &+= 1
                 }
                 s.health[node.id] = health
                 return AgentRegistration(nodeID: node.id, credential: credential, heartbeatIntervalSeconds: config.health.heartbeatInterval)
@@ -156,7 +155,6 @@ extension Scheduler {
                 s.health[id] = updated
                 if actions.contains(.reconcile) {
                     s.cluster.setState(record.node.state, ofNode: index)
-                    s.capacityGeneration &+= 1
                 }
                 return s.cluster.nodeStates[index]
             })
@@ -304,7 +302,7 @@ extension Scheduler {
                     var replicas = running[requestID] ?? s.runningReplicas[requestID] ?? []
                     replicas.insert(replica)
                     running[requestID] = replicas
-                    let whole = !s.partlyPlaced.contains(requestID) && replicas.count >= record.allocation!.replicas.count
+                    let whole = !s.scheduling.isPartlyPlaced(requestID) && replicas.count >= record.allocation!.replicas.count
                     if whole, record.phase == .placed || record.phase == .provisioning {
                         try? Self.transition(&record, .start, at: now, by: actor, into: &batch, effects: &effects, in: s)
                     }

@@ -23,7 +23,7 @@ extension Scheduler {
         switch goal {
         case .fit(let id):
             guard let record = s.open[id] else { throw ServiceError.notFound("open request \(id)") }
-            guard record.phase == .queued, !s.partlyPlaced.contains(id) else {
+            guard record.phase == .queued, !s.scheduling.isPartlyPlaced(id) else {
                 throw ServiceError.conflict("request \(id) is \(record.phase.name): only a queued request is planned for", field: "request")
             }
             let band = config.priorities.band(of: record.spec.priority).value
@@ -102,12 +102,9 @@ extension Scheduler {
             let stops = effects.commands
             return (batch, { s in
                 s.cluster = cluster
-                s.capacityGeneration &+= 1
                 if let target {
-                    s.queue.remove(target.id)
-                    s.queue.charge(target.spec, replicas: target.allocation?.replicas.count ?? 0)
-                    s.noFit[target.id] = nil
-                    s.noFitGeneration[target.id] = nil
+                    s.scheduling.remove(target.id)
+                    s.scheduling.charge(target.spec, replicas: target.allocation?.replicas.count ?? 0)
                     if let end = target.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: target.id)) }
                     s.counters.placed += 1
                 }

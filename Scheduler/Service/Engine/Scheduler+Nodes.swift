@@ -106,30 +106,20 @@ extension Scheduler {
     static func install(_ cluster: ClusterState, in s: inout EngineState) {
         s.cluster = cluster
         let totals = cluster.totals()
-        s.queue.config.clusterCapacity = Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)
-        s.capacityGeneration &+= 1
+        s.scheduling.setClusterCapacity(Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli))
     }
 
     /// A new cluster state with `nodes`, the sites, links and pools of `infrastructure`, carrying
     /// over every allocation (by node and pool id).
     static func rebuild(_ cluster: ClusterState, nodes: [Node], infrastructure: Infrastructure) throws(ServiceError) -> ClusterState {
-        var rebuilt: ClusterState
         do {
-            rebuilt = try ClusterState(nodes: nodes, topology: infrastructure.topology, storagePools: infrastructure.storagePools)
+            return try cluster.rebuilt(nodes: nodes, topology: infrastructure.topology, storagePools: infrastructure.storagePools)
         } catch {
-            throw ServiceError(error)
-        }
-        for node in nodes {
-            if let old = cluster.index(ofNode: node.id), let new = rebuilt.index(ofNode: node.id) {
-                rebuilt.setState(cluster.nodeStates[old], ofNode: new)
+            switch error {
+            case .nodes(let invalid): throw ServiceError(invalid)
+            case .allocation(let conflict): throw ServiceError.conflict("the new node set cannot hold request \(conflict.requestID): \(conflict.reason)")
             }
         }
-        for allocation in cluster.allocations.values.sorted(by: { $0.sequence < $1.sequence }) {
-            do { try rebuilt.restore(allocation) } catch {
-                throw ServiceError.conflict("the new node set cannot hold request \(allocation.requestID): \(error.reason)")
-            }
-        }
-        return rebuilt
     }
 
     /// Sets a node's administrative state: `cordoned` and `draining` take no new work, `ready`
@@ -161,7 +151,6 @@ extension Scheduler {
             return (batch, { s in
                 s.nodes[id] = updated
                 s.cluster.setState(target, ofNode: index)
-                if target == .ready { s.capacityGeneration &+= 1 }
                 if target == .draining { s.drainQueue.insert(id) } else { s.drainQueue.remove(id) }
                 return Self.status(of: id, in: s)
             })

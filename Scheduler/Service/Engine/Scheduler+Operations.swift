@@ -142,9 +142,9 @@ extension Scheduler {
                 let id = s.cluster.node(at: index).id
                 alerts.append(Alert(kind: "node_\(s.cluster.nodeStates[index].rawValue)", target: "node/\(id)", message: "node \(id) is \(s.cluster.nodeStates[index].rawValue)"))
             }
-            for (tenant, policy) in s.queue.config.tenants.sorted(by: { $0.key < $1.key }) {
+            for (tenant, policy) in s.scheduling.admission.config.tenants.sorted(by: { $0.key < $1.key }) {
                 for (priority, quota) in policy.quotas.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    let used = s.queue.usage(of: tenant, priority: priority)
+                    let used = s.scheduling.admission.usage(of: tenant, priority: priority)
                     let share = Self.largestShare(of: used, in: quota)
                     if share >= config.quotaAlertShare {
                         alerts.append(Alert(kind: "quota_near_limit", target: "tenant/\(tenant)/quota/\(priority.rawValue)", message: "\(tenant) uses \(Int(saturating: share * 100))% of its \(priority.rawValue) quota"))
@@ -184,7 +184,7 @@ extension Scheduler {
         state.withLock { s in
             var byState: [NodeState: Int] = [:]
             for state in s.cluster.nodeStates { byState[state, default: 0] += 1 }
-            return (s.counters, s.queue.pendingCount, s.open.count, s.cluster.nodeCount, byState)
+            return (s.counters, s.scheduling.pendingCount, s.open.count, s.cluster.nodeCount, byState)
         }
     }
 }

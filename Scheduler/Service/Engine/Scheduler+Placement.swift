@@ -1,10 +1,11 @@
 import Placement
 
 extension Scheduler {
-    /// One pass of the applier: acts on leases, queue deadlines and expired grants, then tries
-    /// every pending request once, committing the decisions in transactions of at most
-    /// `decisionsPerCommit`. A request that did not fit is not tried again until capacity frees.
-    /// Returns how many requests it placed.
+    /// One pass of the applier: acts on leases, queue deadlines and expired grants, then runs the
+    /// scheduling pass (`SchedulingQueue`, the same the simulator runs), committing its decisions
+    /// in transactions of at most `decisionsPerCommit`. After `queueDepth` requests that did not
+    /// fit, the rest wait for the next pass (the next change or tick). Returns how many requests
+    /// it placed.
     @discardableResult
     public func placePending() -> Int {
         state.withLock { s in
@@ -21,50 +22,34 @@ extension Scheduler {
             }
             s.drainQueue.removeAll()
             var placed = 0
-            var deferred: [PlacementRequest] = []
             var decisions = 0
-            while let request = s.queue.next(now: now) {
-                guard let record = s.open[request.id] else { continue }
-                if s.noFitGeneration[request.id] == s.capacityGeneration {
-                    deferred.append(request)
-                    continue
-                }
-                if decide(request, record: record, at: now, in: &s, into: &batch, deferred: &deferred) { placed += 1 }
+            s.scheduling.startPass(on: s.cluster)
+            while let decision = s.scheduling.nextDecision(at: now, cluster: &s.cluster, placer: &s.placer) {
+                s.counters.decisions += 1
+                if record(decision, at: now, in: &s, into: &batch) { placed += 1 }
                 decisions += 1
                 if decisions % max(1, config.decisionsPerCommit) == 0 {
                     guard commitPass(&batch, in: &s) else { return placed }
                 }
-            }
-            // Back in their order: `requeue` puts each at the head of its queue.
-            for request in deferred.reversed() where s.open[request.id].map({ $0.phase == .queued || s.partlyPlaced.contains($0.id) }) == true {
-                s.queue.requeue(request)
             }
             _ = commitPass(&batch, in: &s)
             return placed
         }
     }
 
-    /// Places one request (or its missing replicas) and records the outcome. Returns whether it
-    /// placed anything.
-    private func decide(
-        _ request: PlacementRequest, record: RequestRecord, at now: Double, in s: inout EngineState,
-        into batch: inout StoreBatch, deferred: inout [PlacementRequest]
-    ) -> Bool {
-        var record = record
-        s.counters.decisions += 1
-        switch s.placer.place(request, in: s.cluster) {
-        case .placed(let placement):
-            do {
-                try s.cluster.commit(placement, of: request, priorities: config.priorities)
-            } catch {
-                s.counters.commitConflicts += 1
-                deferred.append(request)
+    /// Records what the pass decided for one request. Returns whether it placed anything.
+    private func record(_ decision: SchedulingDecision, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) -> Bool {
+        switch decision {
+        case .placed(let request, let placement, let first):
+            guard var record = s.open[request.id] else {
+                logger.error("placed \(request.id), which is not open; releasing it")
+                s.scheduling.credit(request.id)
+                s.cluster.release(request.id)
                 return false
             }
             for victim in placement.preempted { preempt(victim.requestID, by: request.id, at: now, in: &s, into: &batch) }
-            s.queue.charge(request, replicas: placement.replicas.count)
             record.allocation = s.cluster.allocations[request.id]
-            if record.phase == .queued {
+            if first {
                 try? Self.transition(&record, .place, at: now, by: "scheduler", into: &batch)
                 s.counters.placed += 1
                 if let lease = request.leaseSeconds {
@@ -77,25 +62,14 @@ extension Scheduler {
                 let workload = Workload(requestID: request.id, replica: replica.replica, tenant: request.tenant, kind: request.kind, assignment: replica, spec: record.workload, leaseEndsAt: record.leaseEndsAt)
                 s.outbox.append((replica.nodeID, .start(workload)))
             }
-            if let unplaced = placement.unplaced {
-                s.partlyPlaced.insert(request.id)
-                s.noFit[request.id] = unplaced
-                s.noFitGeneration[request.id] = s.capacityGeneration
-                deferred.append(request)
-            } else {
-                s.partlyPlaced.remove(request.id)
-                s.noFit[request.id] = nil
-                s.noFitGeneration[request.id] = nil
-            }
             batch.requests.append(record)
             Self.store(record, in: &s)
             return true
-        case .noFit(let report):
-            s.noFit[request.id] = report
-            s.noFitGeneration[request.id] = s.capacityGeneration
-            deferred.append(request)
+        case .waiting(_, let reason):
+            if case .conflict = reason { s.counters.commitConflicts += 1 }
             return false
-        case .invalid(let error):
+        case .invalid(let request, let error):
+            guard var record = s.open[request.id] else { return false }
             // Said in the API's names and units, as at submission.
             let reason = ServiceError(error).description
             try? Self.transition(&record, .reject(reason: reason), at: now, by: "scheduler", into: &batch)
@@ -106,10 +80,8 @@ extension Scheduler {
         }
     }
 
-    /// Ends a victim of preemption; the cluster state already gave its allocation up.
+    /// Ends a victim of preemption; the pass released its allocation and took it out of the queue.
     private func preempt(_ id: String, by preemptor: String, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
-        s.queue.credit(id)
-        s.capacityGeneration &+= 1
         guard var victim = s.open[id] else { return }
         var effects = Effects()
         do {
@@ -132,7 +104,9 @@ extension Scheduler {
             guard let record = s.open[next.requestID], record.leaseEndsAt == next.at, record.phase.holdsAllocation else { continue }
             endInPass(record, .leaseExpired, action: "request.expire", at: now, in: &s, into: &batch)
         }
-        for rejection in s.queue.expire(now: now) {
+        let refused = s.refused
+        s.refused = []
+        for rejection in refused + s.scheduling.expire(now: now) {
             guard var record = s.open[rejection.requestID] else { continue }
             try? Self.transition(&record, .reject(reason: rejection.message), at: now, by: "scheduler", into: &batch)
             batch.requests.append(record)
@@ -185,7 +159,9 @@ extension Scheduler {
     func reload(_ s: inout EngineState) {
         do {
             let sessions = s.sessions
-            s = try Self.restore(try store.snapshot(), config: config, now: now(), logger: logger)
+            var batch = StoreBatch()
+            s = try Self.restore(try store.snapshot(), config: config, now: now(), logger: logger, into: &batch)
+            try store.commit(batch)
             s.sessions = sessions
             for (node, session) in sessions { session.continuation.yield(.sync(Self.desiredWorkloads(on: node, in: s))) }
         } catch {

@@ -3,13 +3,13 @@ import Placement
 /// A request as the API shows it: the record, why it waits, and its history on demand.
 public struct RequestStatus: Sendable, Hashable {
     public var record: RequestRecord
-    /// Why it did not fit at its last attempt, while it waits.
-    public var noFit: NoFitReport?
+    /// Why it waits, from its last try, while it waits.
+    public var waiting: WaitReason?
     public var history: [HistoryEntry]
 
-    public init(record: RequestRecord, noFit: NoFitReport? = nil, history: [HistoryEntry] = []) {
+    public init(record: RequestRecord, waiting: WaitReason? = nil, history: [HistoryEntry] = []) {
         self.record = record
-        self.noFit = noFit
+        self.waiting = waiting
         self.history = history
     }
 }
@@ -118,7 +118,7 @@ extension Scheduler {
             record.restrictedEntry = restricted?.code
             record.catalogEntry = component?.code
             batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
-            if let quota = s.queue.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
+            if let quota = s.scheduling.admission.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
                 let asked = Usage(of: request), amount = { (usage: Usage) in
                     dimension == .gpu ? usage.gpuMilli : usage.resources.value(of: dimension)
                 }
@@ -138,7 +138,7 @@ extension Scheduler {
             for record in records {
                 s.counters.submitted += 1
                 s.open[record.id] = record
-                _ = s.queue.submit(record.spec)
+                s.enqueue(record.spec)
             }
             return Submission(requests: records, replayed: false)
         })
@@ -174,12 +174,12 @@ extension Scheduler {
     /// alone for a tenant user's own request.
     public func request(_ id: String, by caller: Principal) throws(ServiceError) -> RequestStatus {
         let id = Self.resolveRequestID(id, for: caller)
-        let (open, noFit) = state.withLock { s in (s.open[id], s.noFit[id]) }
+        let (open, waiting) = state.withLock { s in (s.open[id], s.scheduling.waitReason(of: id)) }
         var found = open
         if found == nil { found = try store.request(id: id) }
         guard let record = found else { throw ServiceError.notFound("request \(id)") }
         guard caller.may(.readRequests, tenant: record.tenant) else { throw ServiceError.notFound("request \(id)") }
-        return RequestStatus(record: record, noFit: noFit, history: try store.history(ofRequest: id))
+        return RequestStatus(record: record, waiting: waiting, history: try store.history(ofRequest: id))
     }
 
     /// Requests, newest first. A tenant caller sees only its own.
@@ -188,7 +188,7 @@ extension Scheduler {
         query.tenant = try caller.scope(query.tenant, for: .readRequests)
         try requireTenant(query.tenant)
         let stored = try store.requests(query)
-        return state.withLock { s in stored.map { RequestStatus(record: s.open[$0.id] ?? $0, noFit: s.noFit[$0.id]) } }
+        return state.withLock { s in stored.map { RequestStatus(record: s.open[$0.id] ?? $0, waiting: s.scheduling.waitReason(of: $0.id)) } }
     }
 
     /// Asks for a request's release: a pending one ends at once; a placed one is stopped on its
@@ -237,10 +237,7 @@ extension Scheduler {
                 for node in Set(updated.allocation?.replicas.map(\.nodeID) ?? []) where s.isConnected(node) {
                     for workload in updated.workloads(on: node) { s.outbox.append((node, .update(workload))) }
                 }
-                if s.queue.isPending(id) {
-                    s.queue.remove(id)
-                    _ = s.queue.submit(updated.spec)
-                }
+                s.scheduling.update(updated.spec)
                 return updated
             })
         }

@@ -16,7 +16,7 @@ extension Scheduler {
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "tenant.create", target: "tenant/\(id)", detail: "weight \(weight)")]
             return (batch, { s in
                 s.tenants[id] = tenant
-                s.queue.config.tenants[id, default: TenantPolicy()].weight = weight
+                _ = s.scheduling.setPolicy(TenantPolicy(weight: weight), of: id)
                 return tenant
             })
         }
@@ -91,8 +91,22 @@ extension Scheduler {
             var batch = StoreBatch()
             batch.quotas = [record]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "quota.set", target: "tenant/\(tenant)/quota/\(priority.rawValue)")]
-            return (batch, { s in
-                s.queue.config.tenants[tenant, default: TenantPolicy()].quotas[priority] = quota
+            // Pending requests that alone are larger than the new quota could never run: they end
+            // now, with the reason, as they would have been refused at submission.
+            var scheduling = s.scheduling
+            var policy = scheduling.admission.config.tenants[tenant] ?? TenantPolicy()
+            policy.quotas[priority] = quota
+            var ended: [RequestRecord] = []
+            for rejection in scheduling.setPolicy(policy, of: tenant) {
+                guard var rejected = s.open[rejection.requestID] else { continue }
+                try Self.transition(&rejected, .reject(reason: rejection.message), at: now, by: caller.user, into: &batch)
+                batch.requests.append(rejected)
+                batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.reject", target: "request/\(rejected.id)", detail: rejection.message))
+                ended.append(rejected)
+            }
+            return (batch, { [scheduling] s in
+                s.scheduling = scheduling
+                for record in ended { Self.store(record, in: &s) }
                 return record
             })
         }
@@ -105,9 +119,9 @@ extension Scheduler {
         try caller.require(.readQuotas, tenant: tenant)
         return try state.withLock { (s: inout EngineState) throws(ServiceError) in
             guard s.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
-            let quotas = s.queue.config.tenants[tenant]?.quotas ?? [:]
+            let quotas = s.scheduling.admission.config.tenants[tenant]?.quotas ?? [:]
             return quotas.keys.sorted { $0.rawValue < $1.rawValue }.map { priority in
-                (QuotaRecord(tenant: tenant, priority: priority, quota: quotas[priority]!), s.queue.usage(of: tenant, priority: priority))
+                (QuotaRecord(tenant: tenant, priority: priority, quota: quotas[priority]!), s.scheduling.admission.usage(of: tenant, priority: priority))
             }
         }
     }

@@ -51,15 +51,18 @@ public final class Scheduler: Sendable {
             snapshot.settings[Self.bootstrapSetting] = bootstrapTokenHash
         }
         Self.declare(config, at: now, in: &snapshot, into: &first)
+        let engine = try Self.restore(snapshot, config: config, now: now, logger: logger, into: &first)
         try store.commit(first)
-        state = Mutex(try Self.restore(snapshot, config: config, now: now, logger: logger))
+        state = Mutex(engine)
         credentials = Mutex(Credentials(snapshot))
     }
 
     static let bootstrapSetting = "bootstrapTokenHash"
 
     /// Rebuilds the working state from the store: nodes, allocations of open requests, the queue.
-    static func restore(_ snapshot: StoreSnapshot, config: SchedulerConfig, now: Double, logger: Logger) throws(ServiceError) -> EngineState {
+    /// A queued request its tenant's quota no longer admits (a store written before quota changes
+    /// rejected such requests) is rejected with its reason in `batch`.
+    static func restore(_ snapshot: StoreSnapshot, config: SchedulerConfig, now: Double, logger: Logger, into batch: inout StoreBatch) throws(ServiceError) -> EngineState {
         let policy: PlacementPolicy
         do { policy = try PolicyRegistry.policy(spec: config.policy) } catch { throw ServiceError(error, fieldPrefix: "policy.") }
         let nodes = snapshot.nodes.map(\.node)
@@ -70,10 +73,19 @@ public final class Scheduler: Sendable {
         } catch {
             throw ServiceError(error, fieldPrefix: "nodes.")
         }
-        var queue = AdmissionQueue(config: AdmissionConfig(clusterCapacity: Usage(), agingIntervalSeconds: config.agingIntervalSeconds, agingStep: config.agingStep, agingCap: config.agingCap), priorities: config.priorities)
+        var tenantPolicies: [String: TenantPolicy] = [:]
+        for tenant in snapshot.tenants { tenantPolicies[tenant.id, default: TenantPolicy()].weight = tenant.weight }
+        for quota in snapshot.quotas { tenantPolicies[quota.tenant, default: TenantPolicy()].quotas[quota.priority] = quota.quota }
+        let totals = cluster.totals()
+        let admission = AdmissionQueue(
+            config: AdmissionConfig(
+                tenants: tenantPolicies, clusterCapacity: Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli),
+                agingIntervalSeconds: config.agingIntervalSeconds, agingStep: config.agingStep, agingCap: config.agingCap),
+            priorities: config.priorities)
+        var scheduling = SchedulingQueue(admission: admission, queueDepth: config.queueDepth)
         var engine = EngineState(
             cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, $0) }), infrastructure: infrastructure,
-            queue: queue, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
+            scheduling: scheduling, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
             open: [:], tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
             users: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) }),
             grants: Dictionary(uniqueKeysWithValues: snapshot.grants.map { ($0.id, $0) }),
@@ -82,18 +94,12 @@ public final class Scheduler: Sendable {
             engine.catalog[entry.code] = entry
             if let component = entry.component { engine.placer.validator.catalog.register(component) }
         }
-        for tenant in snapshot.tenants {
-            queue.config.tenants[tenant.id, default: TenantPolicy()].weight = tenant.weight
-        }
-        for quota in snapshot.quotas {
-            queue.config.tenants[quota.tenant, default: TenantPolicy()].quotas[quota.priority] = quota.quota
-        }
         // Allocations first, oldest commit first, so that capacity is taken as it was.
         let holding = snapshot.openRequests.filter { $0.phase.holdsAllocation && $0.allocation != nil }
         for record in holding.sorted(by: { $0.allocation!.sequence < $1.allocation!.sequence }) {
             do {
                 try cluster.restore(record.allocation!)
-                queue.charge(record.spec, replicas: record.allocation!.replicas.count)
+                scheduling.charge(record.spec, replicas: record.allocation!.replicas.count)
             } catch {
                 // The store never holds an over-commit; a missing node means it was removed.
                 logger.error("cannot restore the allocation of \(record.id): \(error)")
@@ -102,10 +108,17 @@ public final class Scheduler: Sendable {
         for record in snapshot.openRequests {
             engine.open[record.id] = record
             if record.phase == .queued {
-                _ = queue.submit(record.spec)
+                if let refusal = scheduling.submit(record.spec) {
+                    var rejected = record
+                    try? transition(&rejected, .reject(reason: refusal.message), at: now, by: "scheduler", into: &batch)
+                    batch.requests.append(rejected)
+                    batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(record.id)", detail: refusal.message))
+                    engine.open[record.id] = nil
+                }
             } else if record.phase.holdsAllocation, let allocation = record.allocation, allocation.replicas.count < record.spec.replicas {
-                _ = queue.submit(record.spec)
-                engine.partlyPlaced.insert(record.id)
+                if let refusal = scheduling.submit(record.spec, partlyPlaced: true) {
+                    logger.warning("\(record.id) keeps the \(allocation.replicas.count) replicas it holds and waits for no more: \(refusal.message)")
+                }
             }
             if let end = record.leaseEndsAt, record.phase.holdsAllocation { engine.leases.insert(LeaseEnd(at: end, requestID: record.id)) }
             // No agent is connected yet: the first pass ends the releases (agents are told by
@@ -121,9 +134,8 @@ public final class Scheduler: Sendable {
         } catch {
             throw ServiceError(.unavailable, "stored metering samples are inconsistent: \(error)")
         }
-        queue.config.clusterCapacity = Usage(resources: cluster.totals().capacity, gpuMilli: cluster.totals().gpuMilli)
         engine.cluster = cluster
-        engine.queue = queue
+        engine.scheduling = scheduling
         return engine
     }
 

@@ -2,15 +2,14 @@ import Foundation
 import HeapModule
 import Placement
 
-/// The discrete-event simulation: a virtual clock, an event heap, and the production placement
-/// core (`AdmissionQueue`, `Placer`, `ClusterState`) deciding every placement.
+/// The discrete-event simulation: a virtual clock and an event heap around the scheduler's own
+/// scheduling pass (`SchedulingQueue` over `Placer` and `ClusterState`), which decides every
+/// placement as the scheduler service does.
 ///
-/// After the events of one instant are applied, one scheduling pass takes requests from the
-/// admission queue in its order (priority with aging, fair share, arrival) and places them. A
-/// request that does not fit is parked and tried again only when capacity frees (a departure, a
-/// repair, a preemption victim leaving), as the scheduler service does; a pass stops after
-/// `queueDepth` requests that did not fit. Victims of preemption and work on failed or maintained
-/// nodes go back to the queue and start over.
+/// After the events of one instant are applied, one scheduling pass runs: requests in the queue's
+/// order (priority with aging, fair share, arrival), set aside until capacity frees (or the nodes
+/// change, or their tenant frees quota), at most `queueDepth` misses per pass. Victims of
+/// preemption and work on failed or maintained nodes go back to the queue and start over.
 public struct Simulator {
     public let input: SimulationInput
     public let poolCounts: [Int]
@@ -25,6 +24,14 @@ public struct Simulator {
     public func run(progress: ((Double) -> Void)? = nil) throws(InputFileError) -> SimulationResult {
         var run = try Run(input: input, poolCounts: poolCounts)
         return run.execute(progress: progress)
+    }
+
+    /// Runs to the scenario's end, keeping every decision of the scheduling passes.
+    public func runLoggingDecisions(progress: ((Double) -> Void)? = nil) throws(InputFileError) -> (SimulationResult, DecisionLog) {
+        var run = try Run(input: input, poolCounts: poolCounts)
+        run.decisionLog = DecisionLog()
+        let result = run.execute(progress: progress)
+        return (result, run.decisionLog ?? DecisionLog())
     }
 }
 
@@ -52,7 +59,7 @@ private struct Event: Comparable {
 
 /// A request the run knows about, from arrival to its end.
 private struct Tracked {
-    enum Phase { case pending, parked, running, partial }
+    enum Phase { case pending, running }
     var request: PlacementRequest
     var duration: Double
     var phase: Phase
@@ -61,7 +68,6 @@ private struct Tracked {
     /// When it entered the queue this time.
     var queuedAt: Double
     var restarted = false
-    var reason: String?
 }
 
 private struct Run {
@@ -70,7 +76,7 @@ private struct Run {
     let traceRequests: [TimedRequest]
     var cluster: ClusterState
     var placer: Placer
-    var queue: AdmissionQueue
+    var queue: SchedulingQueue
     let nodeClass: [NodeClass]
     let nodePool: [Int?]
     let idleWatts: [Double]
@@ -79,9 +85,8 @@ private struct Run {
     var order: UInt64 = 0
     var tracked: [String: Tracked] = [:]
     var pending: Set<String> = []
-    var parked: [String] = []
-    var capacityFreed = false
     var sampleDue = false
+    var decisionLog: DecisionLog?
     var generatorRNG: [SplitMix64]
     var generatorCount: [Int]
     var eventRNG: SplitMix64
@@ -108,7 +113,9 @@ private struct Run {
         let totals = cluster.totals()
         var tenants: [String: TenantPolicy] = [:]
         for tenant in scenario.tenants { tenants[tenant.name] = TenantPolicy(weight: tenant.weight, quotas: tenant.quotas) }
-        queue = AdmissionQueue(config: AdmissionConfig(tenants: tenants, clusterCapacity: Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli)))
+        queue = SchedulingQueue(
+            admission: AdmissionQueue(config: AdmissionConfig(tenants: tenants, clusterCapacity: Usage(resources: totals.capacity, gpuMilli: totals.gpuMilli))),
+            queueDepth: scenario.queueDepth)
         nodeClass = nodes.map(\.nodeClass)
         nodePool = pools
         idleWatts = idle
@@ -178,20 +185,20 @@ private struct Run {
                 push(traceRequests[index + 1].request.submittedAt, .traceArrival(index: index + 1))
             }
         case .departure(let id, let epoch):
-            guard let t = tracked[id], t.epoch == epoch, t.phase == .running || t.phase == .partial else { return }
+            guard let t = tracked[id], t.epoch == epoch, t.phase == .running else { return }
             finish(id)
             totals.completed += 1
         case .leaseEnd(let id, let epoch):
-            guard let t = tracked[id], t.epoch == epoch, t.phase == .running || t.phase == .partial else { return }
+            guard let t = tracked[id], t.epoch == epoch, t.phase == .running else { return }
             finish(id)
             totals.leaseExpired += 1
-        case .deadline(let id):
-            guard let t = tracked[id], t.phase == .pending || t.phase == .parked, !t.restarted else { return }
-            if t.phase == .pending { queue.remove(id) }
-            pending.remove(id)
-            tracked[id] = nil
-            totals.deadlineExpired += 1
-            if t.request.maxLatencyMs != nil { totals.latencyViolations += 1 }
+        case .deadline:
+            for rejection in queue.expire(now: now) {
+                guard let t = tracked.removeValue(forKey: rejection.requestID) else { continue }
+                pending.remove(rejection.requestID)
+                totals.deadlineExpired += 1
+                if t.request.maxLatencyMs != nil { totals.latencyViolations += 1 }
+            }
         case .failure(let node, let spec):
             totals.nodeFailures += 1
             takeDown(node, at: now, state: .lost) { $0.interruptedByFailure += 1 }
@@ -235,27 +242,29 @@ private struct Run {
 
     /// Ends a request that held resources and frees them.
     mutating func finish(_ id: String) {
-        _ = cluster.release(id)
+        cluster.release(id)
         queue.credit(id)
+        queue.remove(id)
         tracked[id] = nil
         pending.remove(id)
-        capacityFreed = true
     }
 
     /// Sends a request that lost its allocation back to the queue, to start over.
     mutating func restart(_ id: String, at now: Double) {
         guard var t = tracked[id] else { return }
         queue.credit(id)
+        queue.remove(id)
         t.epoch &+= 1
         t.phase = .pending
         t.queuedAt = now
         t.restarted = true
-        t.reason = nil
         t.request.submittedAt = now
         t.request.wasPreempted = true
         t.request.queueDeadline = nil
         tracked[id] = t
         pending.insert(id)
+        // Out of the queue and credited just above: nothing to refuse but a quota lowered below
+        // it, which a scenario's fixed quotas never are.
         _ = queue.submit(t.request)
     }
 
@@ -263,19 +272,15 @@ private struct Run {
         downCount[node] += 1
         cluster.setState(state, ofNode: node)
         for id in cluster.requestIDs(onNode: node) {
-            _ = cluster.release(id)
+            cluster.release(id)
             restart(id, at: now)
             count(&totals)
         }
-        capacityFreed = true
     }
 
     mutating func bringUp(_ node: Int) {
         downCount[node] -= 1
-        if downCount[node] == 0 {
-            cluster.setState(.ready, ofNode: node)
-            capacityFreed = true
-        }
+        if downCount[node] == 0 { cluster.setState(.ready, ofNode: node) }
     }
 
     func matches(_ node: Int, nodeClass: NodeClass?, pool: String?, site: String?) -> Bool {
@@ -289,39 +294,21 @@ private struct Run {
 
     // MARK: Scheduling
 
-    /// One scheduling pass at `now`.
+    /// One scheduling pass at `now`: the scheduler service's own.
     mutating func schedule(at now: Double) {
-        if capacityFreed {
-            capacityFreed = false
-            for id in parked.reversed() {
-                guard var t = tracked[id], t.phase == .parked || t.phase == .partial else { continue }
-                if t.phase == .parked { t.phase = .pending }
-                tracked[id] = t
-                queue.requeue(t.request)
-            }
-            parked.removeAll(keepingCapacity: true)
-        }
-        var noFits = 0
-        while noFits < scenario.queueDepth, let request = queue.next(now: now) {
-            guard var t = tracked[request.id] else { continue }
+        queue.startPass(on: cluster)
+        while let decision = queue.nextDecision(at: now, cluster: &cluster, placer: &placer) {
             totals.decisions += 1
-            switch placer.place(request, in: cluster) {
-            case .placed(let placement):
-                do {
-                    try cluster.commit(placement, of: request)
-                } catch {
-                    park(request.id, reason: "conflict")
-                    noFits += 1
-                    continue
-                }
+            decisionLog?.record(decision, at: now)
+            switch decision {
+            case .placed(let request, let placement, let first):
                 for victim in placement.preempted {
                     totals.preemptions += 1
                     recorder.preemptions += 1
                     restart(victim.requestID, at: now)
-                    capacityFreed = true
                 }
-                queue.charge(request, replicas: placement.replicas.count)
-                if t.phase == .pending {
+                guard var t = tracked[request.id] else { continue }
+                if first {
                     pending.remove(request.id)
                     if t.restarted { totals.replaced += 1 } else { totals.placed += 1 }
                     recorder.placed += 1
@@ -331,24 +318,11 @@ private struct Run {
                     push(now + t.duration, .departure(request.id, epoch: t.epoch))
                     if let lease = request.leaseSeconds, Double(lease) < t.duration { push(now + Double(lease), .leaseEnd(request.id, epoch: t.epoch)) }
                 }
-                t.phase = placement.unplaced == nil ? .running : .partial
-                t.reason = placement.unplaced.map(Self.reasonCode)
+                t.phase = .running
                 tracked[request.id] = t
-                if t.phase == .partial { parked.append(request.id) }
-            case .noFit(let report):
-                noFits += 1
-                let reason = Self.reasonCode(report)
-                if report.entries.allSatisfy({ Self.staticReasons.contains($0.reason) }) {
-                    // No node could ever take it (class, partition, latency, labels, GPU model): freed
-                    // capacity changes nothing, so it waits without being tried again, as Kubernetes
-                    // keeps such pods in its unschedulable queue.
-                    t.phase = .parked
-                    t.reason = reason
-                    tracked[request.id] = t
-                } else {
-                    park(request.id, reason: reason)
-                }
-            case .invalid:
+            case .waiting:
+                break
+            case .invalid(let request, _):
                 totals.rejected += 1
                 pending.remove(request.id)
                 tracked[request.id] = nil
@@ -356,39 +330,10 @@ private struct Run {
         }
     }
 
-    /// Reasons a node fails for whatever is allocated: the cluster's nodes and sites do not change.
-    static let staticReasons: Set<NoFitReason> = [.nodeClass, .partition, .latency, .labels, .gpuModel]
-
-    /// Why a request waits: the most frequent reason that can change (capacity, a node down,
-    /// spread) rather than the class most nodes are not; else the last static filter reached.
-    static func reasonCode(_ report: NoFitReport) -> String {
-        if let dynamic = report.entries.first(where: { !staticReasons.contains($0.reason) }) { return dynamic.reason.code }
-        return report.entries.map(\.reason).max()?.code ?? "no_nodes"
-    }
-
-    mutating func park(_ id: String, reason: String) {
-        guard var t = tracked[id] else { return }
-        if t.phase == .pending { t.phase = .parked }
-        t.reason = reason
-        tracked[id] = t
-        parked.append(id)
-    }
-
     /// Pending requests by why they wait.
     func pendingReasons() -> [String: Int] {
         var counts: [String: Int] = [:]
-        for id in pending {
-            guard let t = tracked[id] else { continue }
-            let reason: String
-            if let code = t.reason {
-                reason = code
-            } else if !queue.fitsQuota(t.request) {
-                reason = "quota"
-            } else {
-                reason = "queued"
-            }
-            counts[reason, default: 0] += 1
-        }
+        for id in pending { counts[queue.waitReason(of: id)?.code ?? "queued", default: 0] += 1 }
         return counts
     }
 

@@ -1,0 +1,272 @@
+/// Why a pending request waits, and so what must change before it is tried again.
+public enum WaitReason: Sendable, Hashable {
+    /// Its tenant's quota for its class has no room for it in this dimension: tried again when the
+    /// tenant frees some or the quota changes. The requests behind it may go meanwhile.
+    case quota(Dimension)
+    /// No node has room for it now: tried again when capacity may have freed (a release, a node
+    /// becoming ready, a new node set).
+    case capacity(NoFitReport)
+    /// No node could take it whatever is free (class, partition, latency, labels, GPU model): tried
+    /// again when the nodes change.
+    case nodes(NoFitReport)
+    /// Its placement could not be committed: tried again when capacity may have freed.
+    case conflict(String)
+
+    /// A stable identifier: `quota`, `conflict`, or the reason the most nodes failed for that can
+    /// change (capacity, a node down, spread) rather than the class most nodes are not; else the
+    /// last static filter reached.
+    public var code: String {
+        switch self {
+        case .quota: "quota"
+        case .conflict: "conflict"
+        case .capacity(let report), .nodes(let report):
+            if let dynamic = report.entries.first(where: { !$0.reason.dependsOnlyOnNodes }) { dynamic.reason.code }
+            else { report.entries.map(\.reason).max()?.code ?? "no_nodes" }
+        }
+    }
+
+    /// In words, e.g. "memory exhausted on 812 nodes".
+    public var message: String {
+        switch self {
+        case .quota(let dimension): "its tenant's quota for its priority class has no room for it in \(dimension.rawValue)"
+        case .capacity(let report), .nodes(let report): report.description
+        case .conflict(let reason): "its placement conflicted with another: \(reason)"
+        }
+    }
+}
+
+/// What one step of a scheduling pass decided.
+public enum SchedulingDecision: Sendable, Hashable {
+    /// Committed to the cluster state and charged to the tenant; victims of preemption are released
+    /// and out of the queue. `first` is false for the missing replicas of a request placed in part
+    /// before. A request placed in part waits for the rest (`waitReason(of:)`).
+    case placed(PlacementRequest, Placement, first: Bool)
+    /// Tried and set aside until what it waits for changes; or, for `quota`, set aside without a
+    /// try.
+    case waiting(PlacementRequest, WaitReason)
+    /// It can never be placed as written; it is out of the queue.
+    case invalid(PlacementRequest, ValidationError)
+}
+
+/// The scheduling pass that the scheduler service and the simulator both run: the admission queue
+/// (priority with aging, fair share, quotas, deadlines) plus the requests set aside until what they
+/// wait for changes, as kube-scheduler keeps pods in its unschedulable queue.
+///
+/// A pass (`startPass` then `nextDecision` until nil) takes requests in the queue's order, places
+/// each with the placer and commits it to the cluster state, charging its tenant. A request that
+/// does not fit is set aside with its reason and not tried again until the cluster's epochs say
+/// capacity may have freed (or, when no node could ever take it, that the nodes changed); one over
+/// its tenant's quota is set aside until the tenant frees some, without blocking the requests
+/// behind it. A pass stops after `queueDepth` requests that did not fit, as Slurm's
+/// `default_queue_depth` bounds its main loop: the rest wait for the next pass.
+///
+/// No clock and no I/O: the caller passes `now` and keeps the cluster state.
+public struct SchedulingQueue: Sendable {
+    private struct SetAside: Sendable {
+        var request: PlacementRequest
+        var reason: WaitReason
+        /// Order of setting aside, so that woken requests keep their order.
+        var sequence: UInt64
+    }
+
+    public private(set) var admission: AdmissionQueue
+    /// Requests tried per pass that did not fit before the pass stops.
+    public var queueDepth: Int
+    private var setAside: [String: SetAside] = [:]
+    private var setAsideCount: UInt64 = 0
+    /// Requests that hold some of their replicas and wait for the rest.
+    private var partlyPlaced: Set<String> = []
+    /// Tenants that freed capacity since the last pass: their requests set aside over quota wake.
+    private var quotaFreed: Set<String> = []
+    /// The cluster's epochs at the start of the last pass.
+    private var seenFreedEpoch: UInt64?
+    private var seenNodesEpoch: UInt64?
+    /// Requests of this pass that did not fit.
+    private var misses = 0
+    /// Whether a queue head may be over its quota (after a submission or a charge).
+    private var quotaCheckDue = false
+    /// Requests just set aside over quota, to be returned as decisions.
+    private var overQuota: [SchedulingDecision] = []
+
+    public init(admission: AdmissionQueue, queueDepth: Int = 100) {
+        self.admission = admission
+        self.queueDepth = max(1, queueDepth)
+    }
+
+    // MARK: Reading
+
+    /// Requests queued or set aside (those placed in part included).
+    public var pendingCount: Int { admission.pendingCount + setAside.count }
+
+    public func contains(_ requestID: String) -> Bool { admission.isPending(requestID) || setAside[requestID] != nil }
+
+    /// Why a request was set aside at its last try; nil when it waits its turn (or is not pending).
+    public func waitReason(of requestID: String) -> WaitReason? { setAside[requestID]?.reason }
+
+    public func isPartlyPlaced(_ requestID: String) -> Bool { partlyPlaced.contains(requestID) }
+
+    // MARK: Changing
+
+    /// Queues a request, or rejects one that could never be admitted (larger than its tenant's
+    /// quota, or pending already). A request placed in part (`partlyPlaced`) waits for its
+    /// missing replicas and has no queue deadline any more.
+    public mutating func submit(_ request: PlacementRequest, partlyPlaced: Bool = false) -> AdmissionRejection? {
+        guard setAside[request.id] == nil else {
+            return AdmissionRejection(requestID: request.id, reason: .duplicate, message: "request \(request.id) is already pending")
+        }
+        var request = request
+        if partlyPlaced { request.queueDeadline = nil }
+        if let rejection = admission.submit(request) { return rejection }
+        if partlyPlaced { self.partlyPlaced.insert(request.id) }
+        quotaCheckDue = true
+        return nil
+    }
+
+    /// Takes a request out (withdrawn, ended, placed by other means). Returns it, or nil when it
+    /// was not pending.
+    @discardableResult
+    public mutating func remove(_ requestID: String) -> PlacementRequest? {
+        partlyPlaced.remove(requestID)
+        if let entry = setAside.removeValue(forKey: requestID) { return entry.request }
+        return admission.remove(requestID)
+    }
+
+    /// Replaces a pending request by a new version of it (a longer lease), keeping its place and
+    /// why it waits.
+    public mutating func update(_ request: PlacementRequest) {
+        var request = request
+        if partlyPlaced.contains(request.id) { request.queueDeadline = nil }
+        if setAside[request.id] != nil { setAside[request.id]!.request = request } else { admission.update(request) }
+    }
+
+    /// Removes the requests still waiting for their first placement at their queue deadline.
+    public mutating func expire(now: Double) -> [AdmissionRejection] {
+        var rejected = admission.expire(now: now)
+        let late = setAside.values.filter { entry in entry.request.queueDeadline.map { $0 <= now } ?? false }
+        for entry in late.sorted(by: { $0.sequence < $1.sequence }) {
+            setAside[entry.request.id] = nil
+            rejected.append(AdmissionQueue.deadlineRejection(of: entry.request))
+        }
+        return rejected
+    }
+
+    /// Records that `replicas` replicas of the request hold resources (placed by other means, or
+    /// restored after a restart).
+    public mutating func charge(_ request: PlacementRequest, replicas: Int) {
+        admission.charge(request, replicas: replicas)
+        quotaCheckDue = true
+    }
+
+    /// Records that a request released everything it held: its tenant's requests set aside over
+    /// quota are tried again.
+    public mutating func credit(_ requestID: String) {
+        if let tenant = admission.credit(requestID) { quotaFreed.insert(tenant) }
+    }
+
+    /// Sets a tenant's weight and quotas. Pending requests of the tenant that alone are larger than
+    /// a new quota are taken out and returned; those set aside over quota are tried again.
+    public mutating func setPolicy(_ policy: TenantPolicy, of tenant: String) -> [AdmissionRejection] {
+        admission.config.tenants[tenant] = policy
+        quotaFreed.insert(tenant)
+        quotaCheckDue = true
+        var ids = admission.pendingRequests(of: tenant).map(\.id)
+        ids += setAside.values.filter { $0.request.tenant == tenant }.sorted { $0.sequence < $1.sequence }.map(\.request.id)
+        var rejected: [AdmissionRejection] = []
+        for id in ids where !partlyPlaced.contains(id) {
+            guard let request = setAside[id]?.request ?? admission.pendingRequest(id),
+                let rejection = admission.quotaRejection(of: request)
+            else { continue }
+            remove(id)
+            rejected.append(rejection)
+        }
+        return rejected
+    }
+
+    /// The capacity that tenants' dominant shares are measured against.
+    public mutating func setClusterCapacity(_ capacity: Usage) { admission.config.clusterCapacity = capacity }
+
+    // MARK: The pass
+
+    /// Starts a pass over `cluster`: the requests set aside for what has changed since the last
+    /// pass go back to the queue, in the order they were set aside.
+    public mutating func startPass(on cluster: ClusterState) {
+        misses = 0
+        let freed = seenFreedEpoch != cluster.freedEpoch
+        let nodesChanged = seenNodesEpoch != cluster.nodesEpoch
+        seenFreedEpoch = cluster.freedEpoch
+        seenNodesEpoch = cluster.nodesEpoch
+        guard freed || nodesChanged || !quotaFreed.isEmpty, !setAside.isEmpty else {
+            quotaFreed.removeAll()
+            return
+        }
+        let woken = setAside.values.filter { entry in
+            switch entry.reason {
+            case .quota: quotaFreed.contains(entry.request.tenant)
+            case .capacity, .conflict: freed || nodesChanged
+            case .nodes: nodesChanged
+            }
+        }
+        quotaFreed.removeAll()
+        // `requeue` puts each at the head of its queue: the last set aside first.
+        for entry in woken.sorted(by: { $0.sequence > $1.sequence }) {
+            setAside[entry.request.id] = nil
+            admission.requeue(entry.request)
+        }
+        quotaCheckDue = true
+    }
+
+    /// Takes the next request of the pass and decides it against `cluster`, committing a
+    /// placement to it. Nil when the queue is empty or `queueDepth` requests of this pass did not
+    /// fit.
+    public mutating func nextDecision(at now: Double, cluster: inout ClusterState, placer: inout Placer) -> SchedulingDecision? {
+        if !overQuota.isEmpty { return overQuota.removeFirst() }
+        guard misses < queueDepth else { return nil }
+        if quotaCheckDue {
+            quotaCheckDue = false
+            for (request, dimension) in admission.removeOverQuota() {
+                setAside(request, .quota(dimension))
+                overQuota.append(.waiting(request, .quota(dimension)))
+            }
+            if !overQuota.isEmpty { return overQuota.removeFirst() }
+        }
+        guard let request = admission.next(now: now) else { return nil }
+        let first = !partlyPlaced.contains(request.id)
+        switch placer.place(request, in: cluster) {
+        case .placed(let placement):
+            do {
+                try cluster.commit(placement, of: request, priorities: admission.priorities)
+            } catch {
+                misses += 1
+                setAside(request, .conflict(error.reason))
+                return .waiting(request, .conflict(error.reason))
+            }
+            for victim in placement.preempted {
+                credit(victim.requestID)
+                remove(victim.requestID)
+            }
+            charge(request, replicas: placement.replicas.count)
+            if let unplaced = placement.unplaced {
+                var rest = request
+                rest.queueDeadline = nil
+                partlyPlaced.insert(request.id)
+                setAside(rest, .capacity(unplaced))
+            } else {
+                partlyPlaced.remove(request.id)
+            }
+            return .placed(request, placement, first: first)
+        case .noFit(let report):
+            misses += 1
+            let reason: WaitReason = report.entries.allSatisfy(\.reason.dependsOnlyOnNodes) ? .nodes(report) : .capacity(report)
+            setAside(request, reason)
+            return .waiting(request, reason)
+        case .invalid(let error):
+            partlyPlaced.remove(request.id)
+            return .invalid(request, error)
+        }
+    }
+
+    private mutating func setAside(_ request: PlacementRequest, _ reason: WaitReason) {
+        setAsideCount &+= 1
+        setAside[request.id] = SetAside(request: request, reason: reason, sequence: setAsideCount)
+    }
+}
