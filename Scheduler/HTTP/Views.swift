@@ -33,7 +33,7 @@ struct RequestView: Encodable {
                 reasons = report.entries.map { Reason(code: $0.reason.code, nodes: $0.nodes) }
                 nodesEvaluated = report.nodesEvaluated
                 unplacedReplicas = report.unplacedReplicas
-            case .quota, .conflict:
+            case .quota, .conflict, .backoff:
                 break
             }
         }

@@ -65,6 +65,7 @@ struct Settings {
         if let value = file.seed { scheduler.seed = value }
         if let value = file.maxBatch { scheduler.maxBatch = try Self.range(value, 1...10_000, "maxBatch") }
         if let value = file.maxRetries { scheduler.maxRetries = try Self.range(value, 0...100, "maxRetries") }
+        if let value = file.retryBackoffSeconds { scheduler.retryBackoffSeconds = try Self.range(value, 0...86_400, "retryBackoffSeconds") }
         if let value = file.decisionsPerCommit { scheduler.decisionsPerCommit = try Self.range(value, 1...100_000, "decisionsPerCommit") }
         if let value = file.queueDepth { scheduler.queueDepth = try Self.range(value, 1...1_000_000, "queueDepth") }
         if let value = file.topology { (scheduler.sites, scheduler.links) = try value.declarations() }
@@ -134,6 +135,7 @@ struct ConfigFile: Decodable {
     var seed: UInt64?
     var maxBatch: Int?
     var maxRetries: Int?
+    var retryBackoffSeconds: Double?
     var decisionsPerCommit: Int?
     var queueDepth: Int?
     var topology: TopologyFile?

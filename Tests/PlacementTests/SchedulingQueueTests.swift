@@ -13,7 +13,7 @@ struct SchedulingQueueTests {
     static func pass(_ queue: inout SchedulingQueue, _ cluster: inout ClusterState, at now: Double = 0) -> [SchedulingDecision] {
         var placer = Fixture.placer()
         var decisions: [SchedulingDecision] = []
-        queue.startPass(on: cluster)
+        queue.startPass(at: now, on: cluster)
         while let decision = queue.nextDecision(at: now, cluster: &cluster, placer: &placer) { decisions.append(decision) }
         return decisions
     }

@@ -99,21 +99,51 @@ struct AgentEngineTests {
         #expect(try scheduler.request("a", by: water).record.phase == .released)
     }
 
-    @Test("a workload that fails is placed again while retries remain, then the request fails with the agent's reason")
+    @Test("a workload that fails is placed again on another node after a back-off while retries remain, then fails with the agent's reason; stops it asked for do not end the retry")
     func failures() async throws {
         var config = SchedulerConfig()
         config.maxRetries = 1
-        let (scheduler, _, _) = try newScheduler(nodes: 1, config: config)
-        _ = try claim(scheduler, nodes: 1)
-        _ = try scheduler.submit([RequestSpec(id: "job", cpu: 1, workload: service)], by: water)
+        config.retryBackoffSeconds = 20
+        let (scheduler, _, clock) = try newScheduler(nodes: 2, config: config)
+        _ = try claim(scheduler, nodes: 2)
+        _ = try scheduler.submit([RequestSpec(id: "job", replicas: 2, cpu: 10, workload: service)], by: water)
         scheduler.placePending()
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/0", state: .failed, reason: "exit status 3")], node: "n1")
-        #expect(try scheduler.request("job", by: water).record.phase == .queued)
+        let first = try scheduler.request("job", by: water).record
+        let nodes = Dictionary(uniqueKeysWithValues: (first.allocation?.replicas ?? []).map { ($0.replica, $0.nodeID) })
+        #expect(Set(nodes.values) == ["n1", "n2"])
+        let failedOn = try #require(nodes[0])
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/0", state: .failed, reason: "exit status 3")], node: failedOn)
+        // The other replica stops as it was told: that ends nothing.
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/1", state: .stopped)], node: nodes[1]!)
+        var waiting = try scheduler.request("job", by: water)
+        #expect(waiting.record.phase == .queued && waiting.record.allocation == nil)
         scheduler.placePending()
-        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/0", state: .failed, reason: "exit status 3")], node: "n1")
+        waiting = try scheduler.request("job", by: water)
+        #expect(waiting.waiting?.code == "backoff", "held back for 20 s, not placed at once")
+        clock.advance(21)
+        scheduler.placePending()
+        waiting = try scheduler.request("job", by: water)
+        #expect(waiting.record.phase == .placed && waiting.record.allocation?.replicas.count == 1, "only the node it did not fail on")
+        #expect(waiting.record.allocation?.replicas.allSatisfy { $0.nodeID != failedOn } == true)
+        guard case .capacity(let report) = waiting.waiting else { Issue.record("waits for \(String(describing: waiting.waiting))"); return }
+        #expect(report.nodes(failing: .failedHere) == 1, "\(report)")
+        let retried = try #require(waiting.record.allocation?.replicas.first)
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/\(retried.replica)", state: .failed, reason: "exit status 3")], node: retried.nodeID)
         let record = try scheduler.request("job", by: water).record
-        #expect(record.phase == .failed(reason: "water:job/0 failed on n1: exit status 3"))
+        #expect(record.phase == .failed(reason: "water:job/\(retried.replica) failed on \(retried.nodeID): exit status 3"))
         #expect(try scheduler.node("n1", by: admin).free.cpuMillis == 16_000)
+        #expect(try scheduler.node("n2", by: admin).free.cpuMillis == 16_000)
+    }
+
+    @Test("an agent that ends a workload at its lease's end makes the request expired, not released")
+    func leaseEndedByTheAgent() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        _ = try claim(scheduler, nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "lease", cpu: 1, leaseSeconds: 60, workload: service)], by: water)
+        scheduler.placePending()
+        clock.advance(60)
+        _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:lease/0", state: .stopped, reason: "stopped: its lease ended")], node: "n1")
+        #expect(try scheduler.request("lease", by: water).record.phase == .expired)
     }
 
     @Test("silent nodes become suspect, then lost: services move, VMs fail; a heartbeat brings a node back")

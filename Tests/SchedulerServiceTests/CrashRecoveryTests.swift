@@ -37,7 +37,7 @@ struct CrashRecoveryTests {
             let (status, request) = try await server.call("GET", "/v1/requests/\(id)")
             #expect(status == 200, "\(id) was lost")
             switch request["phase"] as? String {
-            case "placed": placed += 1
+            case "running": placed += 1
             case "queued": queued += 1
             case let other: Issue.record("\(id) is \(other ?? "nil")")
             }
@@ -52,7 +52,7 @@ struct CrashRecoveryTests {
         // The queue resumes: releasing 5 lets 5 of the waiting requests in.
         for i in 0..<5 { _ = try await server.call("POST", "/v1/requests/water:r\(i)/release") }
         try await Task.sleep(for: .milliseconds(500))
-        let (_, list) = try await server.call("GET", "/v1/requests?phase=placed&limit=1000")
+        let (_, list) = try await server.call("GET", "/v1/requests?phase=running&limit=1000")
         #expect((list["requests"] as? [Any])?.count == 60)
     }
 }

@@ -8,17 +8,19 @@ import Testing
 struct SchedulerEngineTests {
     let water = Principal(user: "w", role: .tenant, tenant: "water")
 
-    @Test("a submitted request is queued, then placed by the applier with its lease")
+    @Test("a submitted request is queued, then placed by the applier with its lease; one that only reserves capacity runs at once")
     func submitAndPlace() throws {
         let (scheduler, _, clock) = try newScheduler()
         let submitted = try scheduler.submit([RequestSpec(id: "a", cpu: 4, memoryMiB: 1024, leaseSeconds: 60)], by: water)
         #expect(submitted.requests.map(\.phase) == [.queued])
         #expect(scheduler.placePending() == 1)
         let status = try scheduler.request("a", by: water)
-        #expect(status.record.phase == .placed)
+        #expect(status.record.phase == .running)
         #expect(status.record.allocation?.replicas.count == 1)
         #expect(status.record.leaseEndsAt == clock.now() + 60)
-        #expect(status.history.map(\.phase) == ["submitted", "admitted", "queued", "placed"])
+        #expect(status.history.map(\.phase) == ["submitted", "admitted", "queued", "placed", "running"])
+        let node = try #require(status.record.allocation?.replicas.first?.nodeID)
+        #expect(status.history.map(\.reason)[3] == "on \(node)")
     }
 
     @Test("a request that does not fit waits with its reasons and is placed when capacity frees")
@@ -33,7 +35,7 @@ struct SchedulerEngineTests {
         #expect(report.nodes(failing: .insufficient(.cpu)) == 1)
         #expect(try scheduler.release("big", by: water).phase == .released)
         #expect(scheduler.placePending() == 1)
-        #expect(try scheduler.request("next", by: water).record.phase == .placed)
+        #expect(try scheduler.request("next", by: water).record.phase == .running)
     }
 
     @Test("a batch is validated atomically and the error names the field of the bad request")
@@ -113,7 +115,7 @@ struct SchedulerEngineTests {
         scheduler.placePending()
         _ = try scheduler.submit([RequestSpec(id: "urgent", priority: .emergency, cpu: 16)], by: water)
         scheduler.placePending()
-        #expect(try scheduler.request("urgent", by: water).record.phase == .placed)
+        #expect(try scheduler.request("urgent", by: water).record.phase == .running)
         #expect(try scheduler.request("low", by: water).record.phase == .preempted(by: "water:urgent"))
     }
 
@@ -180,7 +182,7 @@ struct GrantTests {
         clock.advance(101)
         scheduler.placePending()
         #expect(try scheduler.request("x", by: water).record.phase.name == "revoked")
-        #expect(try scheduler.request("p", by: water).record.phase == .placed)
+        #expect(try scheduler.request("p", by: water).record.phase == .running)
     }
 
     @Test("a restricted catalog entry needs a grant listing its code; another live grant keeps its requests when one expires")
@@ -199,11 +201,11 @@ struct GrantTests {
         scheduler.placePending()
         clock.advance(150)
         scheduler.placePending()
-        #expect(try scheduler.request(record.id, by: water).record.phase == .placed)
+        #expect(try scheduler.request(record.id, by: water).record.phase == .running)
         clock.advance(100)
         scheduler.placePending()
         #expect(try scheduler.request(record.id, by: water).record.phase.name == "revoked")
-        #expect(try scheduler.request("plain", by: water).record.phase == .placed)
+        #expect(try scheduler.request("plain", by: water).record.phase == .running)
     }
 }
 

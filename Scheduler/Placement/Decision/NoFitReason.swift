@@ -7,6 +7,8 @@ public enum NoFitReason: Sendable, Hashable, Codable, Comparable {
     case labels
     case gpuModel
     case spread
+    /// The request failed on the node before (`PlacementRequest.avoidNodes`).
+    case failedHere
     /// The node lacks free capacity in a dimension.
     case insufficient(Dimension)
 
@@ -20,6 +22,7 @@ public enum NoFitReason: Sendable, Hashable, Codable, Comparable {
         case .labels: "labels"
         case .gpuModel: "gpu_model"
         case .spread: "spread"
+        case .failedHere: "failed_here"
         case .insufficient(let dimension): "insufficient_\(dimension.rawValue)"
         }
     }
@@ -28,14 +31,14 @@ public enum NoFitReason: Sendable, Hashable, Codable, Comparable {
     /// the topology) can change it.
     public var dependsOnlyOnNodes: Bool {
         switch self {
-        case .nodeClass, .partition, .latency, .labels, .gpuModel: true
+        case .nodeClass, .partition, .latency, .labels, .gpuModel, .failedHere: true
         case .nodeNotReady, .spread, .insufficient: false
         }
     }
 
     /// Every reason, in attribution order (static reasons before capacity).
     static let all: [NoFitReason] =
-        [.nodeNotReady, .nodeClass, .partition, .latency, .labels, .gpuModel, .spread] + Dimension.allCases.map { .insufficient($0) }
+        [.nodeNotReady, .nodeClass, .partition, .latency, .labels, .gpuModel, .spread, .failedHere] + Dimension.allCases.map { .insufficient($0) }
 
     /// Position in `all`.
     var index: Int {
@@ -47,7 +50,8 @@ public enum NoFitReason: Sendable, Hashable, Codable, Comparable {
         case .labels: 4
         case .gpuModel: 5
         case .spread: 6
-        case .insufficient(let dimension): 7 + Dimension.allCases.firstIndex(of: dimension)!
+        case .failedHere: 7
+        case .insufficient(let dimension): 8 + Dimension.allCases.firstIndex(of: dimension)!
         }
     }
 
@@ -103,6 +107,7 @@ public struct NoFitReport: Sendable, Hashable, Codable, CustomStringConvertible 
             case .labels: return "labels not matched on \(count)"
             case .gpuModel: return "no allowed GPU model on \(count)"
             case .spread: return "spread already used on \(count)"
+            case .failedHere: return "failed there before on \(count)"
             case .insufficient(let dimension): return "\(dimension.rawValue) exhausted on \(count)"
             }
         }.joined(separator: ", ")

@@ -28,7 +28,7 @@ public struct FilterChain: Sendable {
 
     public static let standard = FilterChain(
         bucketFilters: [NodeClassFilter(), PartitionFilter(), LatencyFilter()],
-        nodeFilters: [NodeStateFilter(), LabelFilter(), SpreadFilter(), ResourceFitFilter(), GPUFilter(), StorageFilter()])
+        nodeFilters: [NodeStateFilter(), LabelFilter(), SpreadFilter(), FailedHereFilter(), ResourceFitFilter(), GPUFilter(), StorageFilter()])
 
     /// The first bucket filter the bucket fails.
     public func reason(_ bucket: BucketKey, for request: ResolvedRequest, in state: ClusterState) -> NoFitReason? {

@@ -60,6 +60,10 @@ public struct PlacementRequest: Sendable, Hashable, Codable, Identifiable {
     public var component: ComponentReference?
     /// Set when this request is being re-placed after preemption: it may never preempt in turn.
     public var wasPreempted: Bool
+    /// Nodes its workload failed on: a retry goes elsewhere (nil: none).
+    public var avoidNodes: Set<String>?
+    /// A retry after a failure waits until then (seconds on the caller's clock): a back-off.
+    public var notBefore: Double?
 
     public init(
         id: String, tenant: String, priority: PriorityClass = .standard, kind: WorkloadKind = .service,

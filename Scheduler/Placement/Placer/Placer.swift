@@ -54,7 +54,7 @@ public struct Placer: Sendable {
             let earlier = held.map(\.node) + assignments.map(\.node)
             var context = PlacementContext(state: state, request: resolved, earlierReplicas: earlier, changes: changes)
             var node = best(among: &candidates, in: context, rng: &rng)
-                ?? search(in: context, cacheable: earlier.isEmpty, candidates: &candidates, rng: &rng)
+                ?? search(in: context, cacheable: earlier.isEmpty && resolved.request.avoidNodes == nil, candidates: &candidates, rng: &rng)
             if case .noFit(var report) = node, resolved.mayPreempt {
                 report.preemptionTried = true
                 node = .noFit(report)

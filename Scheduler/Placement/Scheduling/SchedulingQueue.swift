@@ -11,6 +11,8 @@ public enum WaitReason: Sendable, Hashable {
     case nodes(NoFitReport)
     /// Its placement could not be committed: tried again when capacity may have freed.
     case conflict(String)
+    /// A retry after a failure, held back until then (seconds on the caller's clock).
+    case backoff(until: Double)
 
     /// A stable identifier: `quota`, `conflict`, or the reason the most nodes failed for that can
     /// change (capacity, a node down, spread) rather than the class most nodes are not; else the
@@ -19,6 +21,7 @@ public enum WaitReason: Sendable, Hashable {
         switch self {
         case .quota: "quota"
         case .conflict: "conflict"
+        case .backoff: "backoff"
         case .capacity(let report), .nodes(let report):
             if let dynamic = report.entries.first(where: { !$0.reason.dependsOnlyOnNodes }) { dynamic.reason.code }
             else { report.entries.map(\.reason).max()?.code ?? "no_nodes" }
@@ -31,6 +34,7 @@ public enum WaitReason: Sendable, Hashable {
         case .quota(let dimension): "its tenant's quota for its priority class has no room for it in \(dimension.rawValue)"
         case .capacity(let report), .nodes(let report): report.description
         case .conflict(let reason): "its placement conflicted with another: \(reason)"
+        case .backoff(let until): "a retry after a failure, held back until \(until)"
         }
     }
 }
@@ -87,6 +91,8 @@ public struct SchedulingQueue: Sendable {
     private var quotaCheckDue = false
     /// Requests just set aside over quota, to be returned as decisions.
     private var overQuota: [SchedulingDecision] = []
+    /// The earliest end of a back-off among the requests set aside.
+    private var heldBackUntil = Double.infinity
 
     public init(admission: AdmissionQueue, queueDepth: Int = 100) {
         self.admission = admission
@@ -187,15 +193,17 @@ public struct SchedulingQueue: Sendable {
 
     // MARK: The pass
 
-    /// Starts a pass over `cluster`: the requests set aside for what has changed since the last
-    /// pass go back to the queue, in the order they were set aside.
-    public mutating func startPass(on cluster: ClusterState) {
+    /// Starts a pass at `now` over `cluster`: the requests set aside for what has changed since
+    /// the last pass (or held back until now) go back to the queue, in the order they were set
+    /// aside.
+    public mutating func startPass(at now: Double, on cluster: ClusterState) {
         misses = 0
         let freed = seenFreedEpoch != cluster.freedEpoch
         let nodesChanged = seenNodesEpoch != cluster.nodesEpoch
         seenFreedEpoch = cluster.freedEpoch
         seenNodesEpoch = cluster.nodesEpoch
-        guard freed || nodesChanged || !quotaFreed.isEmpty, !setAside.isEmpty else {
+        let backoffDue = heldBackUntil <= now
+        guard freed || nodesChanged || !quotaFreed.isEmpty || backoffDue, !setAside.isEmpty else {
             quotaFreed.removeAll()
             return
         }
@@ -204,7 +212,12 @@ public struct SchedulingQueue: Sendable {
             case .quota: quotaFreed.contains(entry.request.tenant)
             case .capacity, .conflict: freed || nodesChanged
             case .nodes: nodesChanged
+            case .backoff(let until): until <= now
             }
+        }
+        heldBackUntil = setAside.values.reduce(Double.infinity) { earliest, entry in
+            if case .backoff(let until) = entry.reason, until > now { return min(earliest, until) }
+            return earliest
         }
         quotaFreed.removeAll()
         // `requeue` puts each at the head of its queue: the last set aside first.
@@ -230,6 +243,11 @@ public struct SchedulingQueue: Sendable {
             if !overQuota.isEmpty { return overQuota.removeFirst() }
         }
         guard let request = admission.next(now: now) else { return nil }
+        if let notBefore = request.notBefore, notBefore > now {
+            setAside(request, .backoff(until: notBefore))
+            heldBackUntil = min(heldBackUntil, notBefore)
+            return .waiting(request, .backoff(until: notBefore))
+        }
         let first = !partlyPlaced.contains(request.id)
         switch placer.place(request, in: cluster) {
         case .placed(let placement):

@@ -11,6 +11,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var maxBatch: Int = 1000
     /// How often a failed workload is placed again before its request fails.
     public var maxRetries: Int = 2
+    /// A failed workload's first retry waits this long; each further one twice as long as the
+    /// one before. Retries go to other nodes than the ones it failed on.
+    public var retryBackoffSeconds: Double = 10
     /// The most decisions the applier makes in one transaction.
     public var decisionsPerCommit: Int = 512
     /// Requests that did not fit after which a placement pass yields (and the next one starts),

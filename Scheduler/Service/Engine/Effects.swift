@@ -28,11 +28,13 @@ struct Effects: Sendable {
 }
 
 extension Scheduler {
-    /// Applies a lifecycle event to a record and writes its history entry; throws `conflict` for
-    /// a transition the lifecycle does not allow.
-    static func transition(_ record: inout RequestRecord, _ event: RequestEvent, at now: Double, by actor: String, into batch: inout StoreBatch) throws(ServiceError) {
+    /// Applies a lifecycle event to a record and writes its history entry (with `note` where the
+    /// phase gives no reason); throws `conflict` for a transition the lifecycle does not allow.
+    static func transition(
+        _ record: inout RequestRecord, _ event: RequestEvent, at now: Double, by actor: String, note: String? = nil, into batch: inout StoreBatch
+    ) throws(ServiceError) {
         var effects = Effects()
-        try apply(event, to: &record, at: now, by: actor, into: &batch, effects: &effects, connected: { _ in false })
+        try apply(event, to: &record, at: now, by: actor, note: note, into: &batch, effects: &effects, connected: { _ in false })
     }
 
     /// Applies a lifecycle event and turns its actions into effects. Agents holding replicas are
@@ -47,7 +49,7 @@ extension Scheduler {
     }
 
     private static func apply(
-        _ event: RequestEvent, to record: inout RequestRecord, at now: Double, by actor: String,
+        _ event: RequestEvent, to record: inout RequestRecord, at now: Double, by actor: String, note: String? = nil,
         into batch: inout StoreBatch, effects: inout Effects, connected: (String) -> Bool
     ) throws(ServiceError) {
         let before = record.phase
@@ -56,7 +58,7 @@ extension Scheduler {
             throw ServiceError.conflict(error.description)
         }
         record.updatedAt = now
-        batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: record.phase.reason, actor: actor))
+        batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: record.phase.reason ?? note, actor: actor))
         for action in actions {
             switch action {
             case .freeAllocation:
@@ -66,7 +68,11 @@ extension Scheduler {
                 if before != .releasing, !actions.contains(.stopWorkload) {
                     _ = stopCommands(for: record, connected: connected, into: &effects)
                 }
-            case .enqueue: effects.enqueue.append(record.spec)
+            case .enqueue:
+                // Back in the queue after a failure or an eviction: its queue deadline was for
+                // its first placement.
+                if before != .admitted { record.spec.queueDeadline = nil }
+                effects.enqueue.append(record.spec)
             case .stopWorkload:
                 let awaited = stopCommands(for: record, connected: connected, into: &effects)
                 if record.phase == .releasing {
@@ -82,6 +88,8 @@ extension Scheduler {
                 break
             }
         }
+        // What it holds is given back: its view shows no placement (the history says where it was).
+        if actions.contains(.freeAllocation) { record.allocation = nil }
         if record.phase.isTerminal || record.phase == .releasing { effects.dequeue.append(record.id) }
     }
 
@@ -89,6 +97,8 @@ extension Scheduler {
     private static func stopCommands(for record: RequestRecord, connected: (String) -> Bool, into effects: inout Effects) -> Set<String> {
         var ids: Set<String> = []
         let reason = record.phase.reason ?? record.phase.name
+        // A request that only reserves capacity runs nothing anywhere.
+        guard record.workload != nil else { return [] }
         for replica in record.allocation?.replicas ?? [] where connected(replica.nodeID) {
             let id = Workload.id(request: record.id, replica: replica.replica)
             ids.insert(id)

@@ -271,6 +271,10 @@ extension Scheduler {
 
     // MARK: Reports
 
+    /// How far apart the agent's clock and the scheduler's may be when an agent ends a workload at
+    /// its lease's end.
+    static let leaseClockTolerance = 5.0
+
     /// Applies workload state transitions an agent reports for its node: accepted acknowledges a
     /// placement, running on every replica starts the request, stopped ends a release (or, for a
     /// workload that exited on its own, releases the request), failed fails it (queued again while
@@ -310,8 +314,15 @@ extension Scheduler {
                     if record.phase == .releasing {
                         stoppedWorkloads.append((requestID, report.workloadID))
                     } else if report.state == .failed {
+                        // A retry goes elsewhere, after a back-off that doubles with each failure.
+                        record.spec.avoidNodes = (record.spec.avoidNodes ?? []).union([node])
+                        record.spec.notBefore = now + config.retryBackoffSeconds * Double(1 << min(record.lifecycle.retries, 20))
                         try? Self.transition(&record, .fail(reason: "\(report.workloadID) failed on \(node)\(said)"), at: now, by: actor, into: &batch, effects: &effects, in: s)
                         batch.audit.append(AuditEntry(at: now, actor: actor, action: "request.fail", target: "request/\(requestID)", detail: record.phase.name + said))
+                    } else if let end = record.leaseEndsAt, now >= end - Self.leaseClockTolerance {
+                        // The agent ended it at its lease's end, before the scheduler's pass did.
+                        try? Self.transition(&record, .leaseExpired, at: now, by: actor, into: &batch, effects: &effects, in: s)
+                        batch.audit.append(AuditEntry(at: now, actor: actor, action: "request.expire", target: "request/\(requestID)", detail: "\(report.workloadID) stopped at its lease's end\(said)"))
                     } else {
                         // The workload ended on its own (a batch job that finished, a VM shut down
                         // from inside): the request is done.

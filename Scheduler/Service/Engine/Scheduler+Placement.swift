@@ -23,7 +23,7 @@ extension Scheduler {
             s.drainQueue.removeAll()
             var placed = 0
             var decisions = 0
-            s.scheduling.startPass(on: s.cluster)
+            s.scheduling.startPass(at: now, on: s.cluster)
             while let decision = s.scheduling.nextDecision(at: now, cluster: &s.cluster, placer: &s.placer) {
                 s.counters.decisions += 1
                 if record(decision, at: now, in: &s, into: &batch) { placed += 1 }
@@ -50,7 +50,8 @@ extension Scheduler {
             for victim in placement.preempted { preempt(victim.requestID, by: request.id, at: now, in: &s, into: &batch) }
             record.allocation = s.cluster.allocations[request.id]
             if first {
-                try? Self.transition(&record, .place, at: now, by: "scheduler", into: &batch)
+                let nodes = placement.replicas.map(\.nodeID).joined(separator: ", ")
+                try? Self.transition(&record, .place, at: now, by: "scheduler", note: "on \(nodes)", into: &batch)
                 s.counters.placed += 1
                 if let lease = request.leaseSeconds {
                     record.leaseEndsAt = now + Double(lease)
@@ -58,9 +59,14 @@ extension Scheduler {
                 }
             }
             record.updatedAt = now
-            for replica in placement.replicas {
-                let workload = Workload(requestID: request.id, replica: replica.replica, tenant: request.tenant, kind: request.kind, assignment: replica, spec: record.workload, leaseEndsAt: record.leaseEndsAt)
-                s.outbox.append((replica.nodeID, .start(workload)))
+            if record.workload == nil {
+                // It only reserves capacity: nothing to start, it holds what it asked for now.
+                if first { try? Self.transition(&record, .start, at: now, by: "scheduler", note: "capacity only: nothing to start", into: &batch) }
+            } else {
+                for replica in placement.replicas {
+                    let workload = Workload(requestID: request.id, replica: replica.replica, tenant: request.tenant, kind: request.kind, assignment: replica, spec: record.workload, leaseEndsAt: record.leaseEndsAt)
+                    s.outbox.append((replica.nodeID, .start(workload)))
+                }
             }
             batch.requests.append(record)
             Self.store(record, in: &s)

@@ -124,9 +124,11 @@ extension RequestRecord {
         spec.kind != .vm || workload?.movable == true
     }
 
-    /// The replicas of this request on `node`, as workloads.
+    /// The replicas of this request on `node`, as workloads: none for a request that only
+    /// reserves capacity (no workload).
     func workloads(on node: String) -> [Workload] {
-        (allocation?.replicas ?? []).filter { $0.nodeID == node }.map {
+        guard workload != nil else { return [] }
+        return (allocation?.replicas ?? []).filter { $0.nodeID == node }.map {
             Workload(requestID: id, replica: $0.replica, tenant: tenant, kind: spec.kind, assignment: $0, spec: workload, leaseEndsAt: leaseEndsAt)
         }
     }

@@ -296,7 +296,7 @@ private struct Run {
 
     /// One scheduling pass at `now`: the scheduler service's own.
     mutating func schedule(at now: Double) {
-        queue.startPass(on: cluster)
+        queue.startPass(at: now, on: cluster)
         while let decision = queue.nextDecision(at: now, cluster: &cluster, placer: &placer) {
             totals.decisions += 1
             decisionLog?.record(decision, at: now)
