@@ -92,7 +92,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
                 let figures: [String: Any] = [
                     "requests": sorted.count, "concurrency": clients, "nodes": nodes, "durability": durability.rawValue,
                     "requests_per_second": (Double(sorted.count) / seconds).rounded(), "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
-                    "max_ms": sorted.last!.seconds * 1000, "all_placed_after_seconds": placedAt.seconds, "placed": placed,
+                    "max_ms": sorted.last!.seconds * 1000, "all_placed_seconds": placedAt.seconds, "placed": placed,
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]), as: UTF8.self))
             } else {

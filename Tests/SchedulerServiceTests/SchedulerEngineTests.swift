@@ -113,10 +113,15 @@ struct SchedulerEngineTests {
         let (scheduler, _, _) = try newScheduler(nodes: 1)
         _ = try scheduler.submit([RequestSpec(id: "low", priority: .batch, cpu: 16)], by: water)
         scheduler.placePending()
+        let refused = #expect(throws: ServiceError.self) { try scheduler.submit([RequestSpec(id: "urgent", priority: .emergency, cpu: 16)], by: water) }
+        #expect(refused?.code == .forbidden && refused?.field == "priority", "a preempting class needs an operator's quota")
+        let ample = Quota(resources: Resources(cpuMillis: 64_000, memoryMiB: 1 << 30, diskGiB: 1 << 30, bandwidthMbps: 1 << 30), gpuMilli: 0)
+        _ = try scheduler.setQuota(tenant: "water", priority: .emergency, quota: ample, by: admin)
         _ = try scheduler.submit([RequestSpec(id: "urgent", priority: .emergency, cpu: 16)], by: water)
         scheduler.placePending()
         #expect(try scheduler.request("urgent", by: water).record.phase == .running)
         #expect(try scheduler.request("low", by: water).record.phase == .preempted(by: "water:urgent"))
+        #expect(try scheduler.request("low", by: water).record.allocation == nil)
     }
 
     @Test("metering samples are counted once and appear in usage and billing")

@@ -99,6 +99,15 @@ extension Scheduler {
                 throw ServiceError(error, fieldPrefix: prefix(i))
             }
             let restricted = component?.restricted == true ? component : nil
+            // Classes that may preempt other departments' work are an operator's to hand out, as
+            // Kubernetes limits a PriorityClass to namespaces with a quota for it.
+            if caller.role == .tenant, config.priorities.band(of: request.priority).mayPreempt,
+               s.scheduling.admission.config.tenants[request.tenant]?.quotas[request.priority] == nil {
+                throw ServiceError(
+                    .forbidden,
+                    "priority \(request.priority.rawValue) may preempt other departments' work: tenant \(request.tenant) needs a quota for \(request.priority.rawValue), set by an operator",
+                    field: prefix(i) + "priority")
+            }
             if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
                 throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
             }
