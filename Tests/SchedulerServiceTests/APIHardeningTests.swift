@@ -278,7 +278,7 @@ struct APIHardeningTests {
         #expect(created.status == 201 && created.json["code"] as? String == "SL-CMP-ANY-SHI-PIN-FEN-XI-V1")
         // The nodes carry no `domain` label: the request is placed all the same.
         #expect(try await world.send("POST", "/v1/requests", #"{"id":"cam","component":{"name":"视频分析"}}"#, as: "w").status == 201)
-        #expect(try await eventually { try await world.send("GET", "/v1/requests/cam", as: "w").json["phase"] as? String == "placed" })
+        #expect(try await eventually { try await world.send("GET", "/v1/requests/cam", as: "w").json["phase"] as? String == "running" }, "capacity only: it runs at placement")
         // What a request gives wins; what it leaves out comes from the profile, dimension by dimension.
         let partial = try await world.send("POST", "/v1/requests", #"{"id":"cam-big","cpu":3,"component":{"name":"视频分析"}}"#, as: "w")
         let spec = partial.json["spec"] as? [String: Any]
@@ -340,7 +340,7 @@ struct APIHardeningTests {
         #expect(edited.status == 200 && edited.json["labels"] as? [String: String] == ["rack": "r1"], "\(edited.text)")
         #expect(try await world.send("POST", "/v1/nodes", #"{"id":"n1","nodeClass":"general","site":"district-1","cpu":1,"memoryMiB":1}"#, as: "op").status == 409)
         #expect(try await world.send("POST", "/v1/requests", #"{"id":"on-n1","cpu":20}"#, as: "w").status == 201)
-        #expect(try await eventually { try await world.send("GET", "/v1/requests/on-n1", as: "w").json["phase"] as? String == "placed" })
+        #expect(try await eventually { try await world.send("GET", "/v1/requests/on-n1", as: "w").json["phase"] as? String == "running" })
         let retired = try await world.send("POST", "/v1/nodes/n1/retire", as: "op")
         #expect(retired.json["retired"] as? Bool == true && retired.json["state"] as? String == "cordoned")
         #expect(try await world.send("POST", "/v1/nodes/n1/uncordon", as: "op").status == 409)

@@ -14,15 +14,12 @@ struct Effects: Sendable {
     func apply(to s: inout EngineState) {
         for id in dequeue { s.scheduling.remove(id) }
         for id in releases {
-            s.runningReplicas[id] = nil
-            s.idleSince[id] = nil
-            s.idleNoticeAt[id] = nil
-            s.stopping[id] = nil
+            s.open.updateRuntime(of: id) { $0 = .released }
             guard s.cluster.release(id) != nil else { continue }
             s.scheduling.credit(id)
         }
         for request in enqueue { s.enqueue(request) }
-        for (id, workloads) in awaitingStop { s.stopping[id] = workloads }
+        for (id, workloads) in awaitingStop { s.open.updateRuntime(of: id) { $0.awaitingStop = workloads } }
         s.outbox += commands
     }
 }
@@ -115,10 +112,6 @@ extension Scheduler {
         }
         s.open[record.id] = nil
         s.scheduling.remove(record.id)
-        s.stopping[record.id] = nil
-        s.runningReplicas[record.id] = nil
-        s.idleSince[record.id] = nil
-        s.idleNoticeAt[record.id] = nil
         switch record.phase {
         case .released: s.counters.released += 1
         case .rejected: s.counters.rejected += 1

@@ -11,23 +11,15 @@ struct EngineState: Sendable {
     /// Pending requests, why each waits, and the pass that places them.
     var scheduling: SchedulingQueue
     var placer: Placer
-    /// Requests that have not ended, by id.
-    var open: [String: RequestRecord]
+    /// Requests that have not ended, by id, with what agents and samples said about them.
+    var open = OpenRequests()
     /// Agents with an open assignment stream, by node.
     var sessions: [String: AgentSession] = [:]
     var nextSessionID: UInt64 = 0
     /// Commands for agents, delivered once the change that produced them is committed.
     var outbox: [(node: String, command: AgentCommand)] = []
-    /// Workloads a releasing request waits to hear are stopped, by request.
-    var stopping: [String: Set<String>] = [:]
-    /// Replicas agents report running, by request.
-    var runningReplicas: [String: Set<Int>] = [:]
     /// Draining nodes whose restartable workloads the next pass moves elsewhere.
     var drainQueue: Set<String> = []
-    /// Since when each running request has been under the idle threshold (from its samples).
-    var idleSince: [String: Double] = [:]
-    /// When each idle request's notice went out.
-    var idleNoticeAt: [String: Double] = [:]
     /// Health of the nodes that agents have claimed.
     var health: [String: NodeHealth] = [:]
     /// Grants whose expiry has been acted on.

@@ -191,7 +191,7 @@ extension Scheduler {
     /// Queues again every restartable request with a replica on `node`, to be placed elsewhere;
     /// with `abandonOthers` the others fail (their node is gone), otherwise they stay.
     func moveWorkloads(off node: String, reason: String, abandonOthers: Bool, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
-        let affected = s.open.values.filter { record in
+        let affected = s.open.records.filter { record in
             record.phase.holdsAllocation && record.phase != .releasing && record.allocation?.replicas.contains { $0.nodeID == node } == true
         }
         for record in affected.sorted(by: { $0.id < $1.id }) {
@@ -235,7 +235,7 @@ extension Scheduler {
 
     /// Every workload `node` should run: replicas of requests placed, provisioning or running.
     static func desiredWorkloads(on node: String, in s: borrowing EngineState) -> [Workload] {
-        s.open.values
+        s.open.records
             .filter { $0.phase.holdsAllocation && $0.phase != .releasing }
             .sorted { $0.id < $1.id }
             .flatMap { $0.workloads(on: node) }
@@ -247,9 +247,10 @@ extension Scheduler {
         let ended = state.withLock { (s: inout EngineState) -> Bool in
             guard s.sessions[id]?.id == session else { return false }
             s.sessions[id] = nil
-            for (requestID, waiting) in s.stopping {
+            for requestID in s.open.stopping {
                 guard let record = s.open[requestID] else { continue }
-                s.stopping[requestID] = waiting.subtracting(record.workloads(on: id).map(\.id))
+                let here = Set(record.workloads(on: id).map(\.id))
+                s.open.updateRuntime(of: requestID) { $0.awaitingStop?.subtract(here) }
             }
             return true
         }
@@ -262,8 +263,8 @@ extension Scheduler {
     /// Releases that wait for no more stop reports end: their allocations are freed. Runs in the
     /// applier's pass.
     func settleStops(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
-        for (id, waiting) in s.stopping.sorted(by: { $0.key < $1.key }) where waiting.isEmpty {
-            s.stopping[id] = nil
+        for id in s.open.stopping.sorted() where s.open.runtime(of: id)?.awaitingStop?.isEmpty == true {
+            s.open.updateRuntime(of: id) { $0.awaitingStop = nil }
             guard let record = s.open[id], record.phase == .releasing else { continue }
             endInPass(record, .stopped, action: "request.stopped", at: now, in: &s, into: &batch)
         }
@@ -303,7 +304,7 @@ extension Scheduler {
                 case .accepted:
                     if record.phase == .placed { try? Self.transition(&record, .acknowledge, at: now, by: actor, into: &batch, effects: &effects, in: s) }
                 case .running:
-                    var replicas = running[requestID] ?? s.runningReplicas[requestID] ?? []
+                    var replicas = running[requestID] ?? s.open.runtime(of: requestID)?.runningReplicas ?? []
                     replicas.insert(replica)
                     running[requestID] = replicas
                     let whole = !s.scheduling.isPartlyPlaced(requestID) && replicas.count >= record.allocation!.replicas.count
@@ -337,8 +338,8 @@ extension Scheduler {
             let changed = batch.requests
             return (batch, { s in
                 effects.apply(to: &s)
-                for (id, replicas) in running { s.runningReplicas[id] = replicas }
-                for (request, workload) in stoppedWorkloads { s.stopping[request]?.remove(workload) }
+                for (id, replicas) in running { s.open.updateRuntime(of: id) { $0.runningReplicas = replicas } }
+                for (request, workload) in stoppedWorkloads { s.open.updateRuntime(of: request) { _ = $0.awaitingStop?.remove(workload) } }
                 for record in changed { Self.store(record, in: &s) }
                 return accepted
             })

@@ -221,7 +221,7 @@ extension Scheduler {
         let now = now()
         try change { (s: borrowing EngineState) throws(ServiceError) in
             guard let entry = s.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
-            if let user = s.open.values.filter({ $0.catalogEntry == code }).map(\.id).min() {
+            if let user = s.open.records.filter({ $0.catalogEntry == code }).map(\.id).min() {
                 throw ServiceError.conflict("request \(user) uses \(code): retire the entry and remove it once its requests end")
             }
             if let grant = s.grants.values.filter({ $0.expiresAt > now && $0.entries?.contains(code) == true }).map(\.id).min() {

@@ -23,7 +23,7 @@ extension Scheduler {
     public func consolidation(budget: Duration = .milliseconds(200), by caller: Principal) throws(ServiceError) -> [ConsolidationEstimate] {
         try caller.require(.readOperations)
         let (cluster, requests, validator) = state.withLock { s in
-            (s.cluster, s.open.values.filter { $0.phase.holdsAllocation }.map(\.spec), s.placer.validator)
+            (s.cluster, s.open.records.filter { $0.phase.holdsAllocation }.map(\.spec), s.placer.validator)
         }
         let nodes = cluster.nodes
         let groups = Dictionary(grouping: nodes.indices) { GroupKey(nodeClass: nodes[$0].nodeClass, partition: nodes[$0].partition) }

@@ -19,7 +19,7 @@ extension Scheduler {
 
     static func defragmentationPlan(_ goal: DefragmentationGoal, in s: borrowing EngineState, config: SchedulerConfig) throws(ServiceError) -> DefragmentationPlan {
         var planner = DefragmentationPlanner(placer: s.placer)
-        let running = s.open.values.filter { [.placed, .provisioning, .running].contains($0.phase) && $0.isRestartable }.sorted { $0.id < $1.id }
+        let running = s.open.records.filter { [.placed, .provisioning, .running].contains($0.phase) && $0.isRestartable }.sorted { $0.id < $1.id }
         switch goal {
         case .fit(let id):
             guard let record = s.open[id] else { throw ServiceError.notFound("open request \(id)") }
@@ -114,9 +114,7 @@ extension Scheduler {
                 }
                 s.outbox += stops
                 for record in records {
-                    s.runningReplicas[record.id] = nil
-                    s.idleSince[record.id] = nil
-                    s.idleNoticeAt[record.id] = nil
+                    s.open.updateRuntime(of: record.id) { $0 = .released }
                     for node in Set(record.allocation?.replicas.map(\.nodeID) ?? []) {
                         for workload in record.workloads(on: node) { s.outbox.append((node, .start(workload))) }
                     }

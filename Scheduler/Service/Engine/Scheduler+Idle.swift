@@ -7,11 +7,13 @@ struct IdleObservations: Sendable {
     var active: [RequestRecord] = []
 
     func apply(to s: inout EngineState) {
-        for (id, since) in idleSince where s.idleSince[id] == nil { s.idleSince[id] = since }
+        for (id, since) in idleSince { s.open.updateRuntime(of: id) { $0.idleSince = $0.idleSince ?? since } }
         for record in active {
-            s.idleSince[record.id] = nil
-            s.idleNoticeAt[record.id] = nil
             s.open[record.id] = record
+            s.open.updateRuntime(of: record.id) { runtime in
+                runtime.idleSince = nil
+                runtime.idleNoticeAt = nil
+            }
         }
     }
 }
@@ -47,20 +49,21 @@ extension Scheduler {
     /// the notice runs out, for tenants whose policy reclaims. Runs in the applier's pass.
     func reclaimIdle(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
         let policy = config.idle
-        for (id, since) in s.idleSince.sorted(by: { $0.key < $1.key }) {
-            guard let record = s.open[id], record.phase == .running else {
-                s.idleSince[id] = nil
+        for id in s.open.idle.sorted() {
+            guard let record = s.open[id], let since = s.open.runtime(of: id)?.idleSince else { continue }
+            guard record.phase == .running else {
+                s.open.updateRuntime(of: id) { $0.idleSince = nil }
                 continue
             }
             guard s.tenants[record.tenant]?.reclaimIdle ?? policy.reclaimByDefault else { continue }
             if !record.lifecycle.idleNoticeSent {
                 guard now - since >= policy.idleSeconds else { continue }
                 endInPass(record, .idleDetected, action: "request.idle-notice", at: now, in: &s, into: &batch)
-                s.idleNoticeAt[id] = now
+                s.open.updateRuntime(of: id) { $0.idleNoticeAt = now }
             } else {
                 // A notice restored from the store starts its period again.
-                let noticed = s.idleNoticeAt[id] ?? now
-                s.idleNoticeAt[id] = noticed
+                let noticed = s.open.runtime(of: id)?.idleNoticeAt ?? now
+                s.open.updateRuntime(of: id) { $0.idleNoticeAt = noticed }
                 guard now - noticed >= policy.noticeSeconds else { continue }
                 endInPass(record, .noticeElapsed, action: "request.reclaim", at: now, in: &s, into: &batch)
             }

@@ -151,8 +151,8 @@ extension Scheduler {
                     }
                 }
             }
-            for id in s.idleNoticeAt.keys.sorted() {
-                guard let record = s.open[id], let noticed = s.idleNoticeAt[id] else { continue }
+            for id in s.open.idle.sorted() {
+                guard let record = s.open[id], let noticed = s.open.runtime(of: id)?.idleNoticeAt else { continue }
                 let reclaimAt = Int(saturating: noticed + config.idle.noticeSeconds - now)
                 alerts.append(Alert(kind: "idle_allocation", target: "request/\(id)", message: "\(record.tenant)'s request \(id) is idle and will be reclaimed in \(max(0, reclaimAt)) s unless it becomes active"))
             }

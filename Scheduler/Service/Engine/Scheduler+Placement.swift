@@ -122,7 +122,7 @@ extension Scheduler {
         for grant in s.grants.values where grant.expiresAt <= now && !s.expiredGrants.contains(grant.id) {
             s.expiredGrants.insert(grant.id)
             let grants = s.grants.values
-            let affected = s.open.values.filter { $0.tenant == grant.tenant && !$0.phase.isTerminal && $0.phase != .releasing && !Grant.covers($0, grants: grants, at: now) }
+            let affected = s.open.records.filter { $0.tenant == grant.tenant && !$0.phase.isTerminal && $0.phase != .releasing && !Grant.covers($0, grants: grants, at: now) }
             for record in affected.sorted(by: { $0.id < $1.id }) {
                 endInPass(record, .grantRevoked(reason: "grant \(grant.id) for partition \(grant.partition) expired"), action: "request.revoke", at: now, in: &s, into: &batch)
             }

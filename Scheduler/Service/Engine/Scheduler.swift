@@ -86,7 +86,7 @@ public final class Scheduler: Sendable {
         var engine = EngineState(
             cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, $0) }), infrastructure: infrastructure,
             scheduling: scheduling, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
-            open: [:], tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
+            tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
             users: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) }),
             grants: Dictionary(uniqueKeysWithValues: snapshot.grants.map { ($0.id, $0) }),
             ledger: MeteringLedger(), settings: snapshot.settings)
@@ -123,7 +123,7 @@ public final class Scheduler: Sendable {
             if let end = record.leaseEndsAt, record.phase.holdsAllocation { engine.leases.insert(LeaseEnd(at: end, requestID: record.id)) }
             // No agent is connected yet: the first pass ends the releases (agents are told by
             // their sync when they connect).
-            if record.phase == .releasing { engine.stopping[record.id] = [] }
+            if record.phase == .releasing { engine.open.updateRuntime(of: record.id) { $0.awaitingStop = [] } }
         }
         for record in snapshot.nodes where record.node.state == .draining { engine.drainQueue.insert(record.node.id) }
         for record in snapshot.nodes where record.credentialHash != nil {
