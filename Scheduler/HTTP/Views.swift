@@ -57,7 +57,7 @@ struct RequestView: Encodable {
         var queueDeadline: Double?
 
         init(_ request: PlacementRequest) {
-            cpu = cores(request.resources.cpuMillis)
+            cpu = CPU.cores(request.resources.cpuMillis)
             memoryMiB = request.resources.memoryMiB
             diskGiB = request.resources.diskGiB
             bandwidthMbps = request.resources.bandwidthMbps
@@ -119,7 +119,7 @@ struct RequestView: Encodable {
         leaseEndsAt = record.leaseEndsAt
         placement = (record.allocation?.replicas ?? []).map {
             Replica(
-                replica: $0.replica, node: $0.nodeID, cpu: cores($0.resources.cpuMillis), memoryMiB: $0.resources.memoryMiB,
+                replica: $0.replica, node: $0.nodeID, cpu: CPU.cores($0.resources.cpuMillis), memoryMiB: $0.resources.memoryMiB,
                 diskGiB: $0.resources.diskGiB, bandwidthMbps: $0.resources.bandwidthMbps, gpus: $0.gpus, volumes: $0.volumes.map(\.poolID))
         }
         pending = status.waiting.map(Pending.init)
@@ -129,8 +129,6 @@ struct RequestView: Encodable {
     }
 }
 
-/// Thousandths of a core as cores.
-func cores(_ millis: Int64) -> Double { Double(millis) / 1000 }
 
 /// A node as the API returns it (schema `Node`).
 struct NodeView: Encodable {
@@ -207,7 +205,7 @@ struct ResourcesView: Codable, Equatable {
     var gpuMilli: Int64
 
     init(_ resources: Resources, gpuMilli: Int64) {
-        cpu = cores(resources.cpuMillis)
+        cpu = CPU.cores(resources.cpuMillis)
         memoryMiB = resources.memoryMiB
         diskGiB = resources.diskGiB
         bandwidthMbps = resources.bandwidthMbps
@@ -249,7 +247,7 @@ struct CatalogEntryView: Encodable {
         partition = entry.partition
         labels = entry.labels
         requiredLabels = entry.requiredLabels
-        cpu = cores(entry.resources.cpuMillis)
+        cpu = CPU.cores(entry.resources.cpuMillis)
         memoryMiB = entry.resources.memoryMiB
         diskGiB = entry.resources.diskGiB
         bandwidthMbps = entry.resources.bandwidthMbps
@@ -282,17 +280,16 @@ struct NodeRegistration: Decodable {
         var memoryMiB: Int64?
     }
 
-    func node() -> Node {
-        Node(
+    func node() throws(ServiceError) -> Node {
+        let cpuMillis: Int64
+        do { cpuMillis = try CPU.millicores(cpu, field: "cpu", minimum: 0.001) } catch { throw ServiceError(error) }
+        return Node(
             id: id, nodeClass: nodeClass, site: site, region: region ?? "", partition: partition ?? "public", labels: labels ?? [:],
             state: state ?? .ready,
-            capacity: Resources(cpuMillis: millicores(cpu), memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
+            capacity: Resources(cpuMillis: cpuMillis, memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
             gpus: (gpus ?? []).map { GPUDevice(model: $0.model, memoryMiB: $0.memoryMiB ?? 0) })
     }
 }
-
-/// Cores (already within the contract's range) as thousandths.
-func millicores(_ cores: Double) -> Int64 { Int64((cores * 1000).rounded()) }
 
 /// A quota as set through the API, in API units (schema `Quota`).
 struct QuotaBody: Codable {
@@ -305,11 +302,15 @@ struct QuotaBody: Codable {
     /// The limit of a dimension the caller left out.
     static let unlimited = Int64.max / 4
 
-    func quota() -> Quota {
+    func quota() throws(ServiceError) -> Quota {
         let unlimited = Self.unlimited
+        var cpuMillis = unlimited
+        if let cpu {
+            do { cpuMillis = try CPU.millicores(cpu, field: "cpu", maximum: Double(Limits.maxQuotaAmount / 1000)) } catch { throw ServiceError(error) }
+        }
         return Quota(
             resources: Resources(
-                cpuMillis: cpu.map(millicores) ?? unlimited, memoryMiB: memoryMiB ?? unlimited,
+                cpuMillis: cpuMillis, memoryMiB: memoryMiB ?? unlimited,
                 diskGiB: diskGiB ?? unlimited, bandwidthMbps: bandwidthMbps ?? unlimited),
             gpuMilli: gpuMilli ?? unlimited)
     }
@@ -317,7 +318,7 @@ struct QuotaBody: Codable {
     init(_ quota: Quota) {
         let r = quota.resources
         func limit(_ value: Int64) -> Int64? { value >= Self.unlimited ? nil : value }
-        cpu = limit(r.cpuMillis).map(cores)
+        cpu = limit(r.cpuMillis).map(CPU.cores)
         memoryMiB = limit(r.memoryMiB)
         diskGiB = limit(r.diskGiB)
         bandwidthMbps = limit(r.bandwidthMbps)

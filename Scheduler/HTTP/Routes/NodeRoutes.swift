@@ -26,7 +26,7 @@ enum NodeRoutes {
                 .post, "/v1/nodes", id: "registerNode", summary: "Register a node ahead of its agent, or update one that holds nothing",
                 tag: "nodes", permission: .manageNodes, body: "NodeRegistration", success: [.json(201, "Node", "Registered.")], errors: [409, 422])) { call in
                 let body = try call.body(NodeRegistration.self)
-                return try JSON.response(NodeView(try call.scheduler.registerNode(body.node(), awaitingAgent: true, by: call.caller)), status: .created)
+                return try JSON.response(NodeView(try call.scheduler.registerNode(try body.node(), awaitingAgent: true, by: call.caller)), status: .created)
             },
             Endpoint(Operation(
                 .get, "/v1/nodes/{id}", id: "getNode", summary: "A node", tag: "nodes", permission: .readNodes,
@@ -40,7 +40,7 @@ enum NodeRoutes {
                 tag: "nodes", permission: .manageNodes, pathParameters: [idParameter], body: "NodeUpdate",
                 success: [.json(200, "Node", "The node as changed.")], errors: [409, 422])) { call in
                 let body = try call.body(NodeUpdate.self)
-                return try JSON.response(NodeView(try call.scheduler.updateNode(call.path("id"), body.changes, by: call.caller)))
+                return try JSON.response(NodeView(try call.scheduler.updateNode(call.path("id"), try body.changes(), by: call.caller)))
             },
             Endpoint(Operation(
                 .post, "/v1/nodes/{id}/retire", id: "retireNode", summary: "Retire a node: no new work for good; what runs there runs to its end",
@@ -78,9 +78,13 @@ enum NodeRoutes {
         var bandwidthMbps: Int64?
         var gpus: [NodeRegistration.GPU]?
 
-        var changes: Scheduler.NodeChanges {
-            Scheduler.NodeChanges(
-                region: region, labels: labels, cpuMillis: cpu.map(millicores), memoryMiB: memoryMiB, diskGiB: diskGiB, bandwidthMbps: bandwidthMbps,
+        func changes() throws(ServiceError) -> Scheduler.NodeChanges {
+            var cpuMillis: Int64?
+            if let cpu {
+                do { cpuMillis = try CPU.millicores(cpu, field: "cpu", minimum: 0.001) } catch { throw ServiceError(error) }
+            }
+            return Scheduler.NodeChanges(
+                region: region, labels: labels, cpuMillis: cpuMillis, memoryMiB: memoryMiB, diskGiB: diskGiB, bandwidthMbps: bandwidthMbps,
                 gpus: gpus?.map { GPUDevice(model: $0.model, memoryMiB: $0.memoryMiB ?? 0) })
         }
     }

@@ -75,14 +75,13 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
     }
 
     static func resources(cpu: Double, memoryMiB: Int64, diskGiB: Int64?, bandwidthMbps: Int64?) throws(ServiceError) -> Resources {
-        guard cpu.isFinite, cpu >= 0.001, cpu <= Limits.maxCores else {
-            throw ServiceError.invalid("cpu", "must be between 0.001 and \(Int(Limits.maxCores)) cores, got \(cpu)")
-        }
+        let cpuMillis: Int64
+        do { cpuMillis = try CPU.millicores(cpu, field: "cpu", minimum: 0.001) } catch { throw ServiceError(error) }
         for (field, value) in [("memoryMiB", memoryMiB), ("diskGiB", diskGiB ?? 0), ("bandwidthMbps", bandwidthMbps ?? 0)] where !(0...Limits.maxAmount).contains(value) {
             throw ServiceError.invalid(field, "must be between 0 and \(Limits.maxAmount), got \(value)")
         }
         guard memoryMiB > 0 else { throw ServiceError.invalid("memoryMiB", "must be at least 1") }
-        return Resources(cpuMillis: Int64((cpu * 1000).rounded()), memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0)
+        return Resources(cpuMillis: cpuMillis, memoryMiB: memoryMiB, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0)
     }
 
     static func gpuRequest(_ gpu: GPURequestSpec) throws(ServiceError) -> GPURequest {
@@ -142,7 +141,7 @@ public struct CatalogUpdate: Sendable, Hashable, Codable {
         if cpu != nil || memoryMiB != nil || diskGiB != nil || bandwidthMbps != nil {
             let r = entry.resources
             entry.resources = try CatalogRegistration.resources(
-                cpu: cpu ?? Double(r.cpuMillis) / 1000, memoryMiB: memoryMiB ?? r.memoryMiB, diskGiB: diskGiB ?? r.diskGiB, bandwidthMbps: bandwidthMbps ?? r.bandwidthMbps)
+                cpu: cpu ?? CPU.cores(r.cpuMillis), memoryMiB: memoryMiB ?? r.memoryMiB, diskGiB: diskGiB ?? r.diskGiB, bandwidthMbps: bandwidthMbps ?? r.bandwidthMbps)
         }
         if let gpu { entry.gpu = try CatalogRegistration.gpuRequest(gpu) }
         if let restricted { entry.restricted = restricted }

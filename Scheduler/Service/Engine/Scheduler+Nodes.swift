@@ -74,9 +74,8 @@ extension Scheduler {
         if !node.region.isEmpty { try Identifier.check(node.region, field: prefix + "region") }
         try Identifier.check(node.partition, field: prefix + "partition")
         try LabelRule.check(node.labels, field: prefix + "labels")
-        guard (1...Int64(Limits.maxCores * 1000)).contains(node.capacity.cpuMillis) else {
-            throw ServiceError.invalid(prefix + "cpu", "must be between 0.001 and \(Int(Limits.maxCores)) cores")
-        }
+        // Agents report thousandths of a core: checked against the API's bounds in the API's units.
+        do { _ = try CPU.millicores(CPU.cores(node.capacity.cpuMillis), field: prefix + "cpu", minimum: 0.001) } catch { throw ServiceError(error) }
         guard (1...Limits.maxAmount).contains(node.capacity.memoryMiB) else { throw ServiceError.invalid(prefix + "memoryMiB", "must be between 1 and \(Limits.maxAmount)") }
         for (field, value) in [("diskGiB", node.capacity.diskGiB), ("bandwidthMbps", node.capacity.bandwidthMbps)] where !(0...Limits.maxAmount).contains(value) {
             throw ServiceError.invalid(prefix + field, "must be between 0 and \(Limits.maxAmount)")

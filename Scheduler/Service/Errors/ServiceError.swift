@@ -94,7 +94,7 @@ extension Dimension {
     public func amountInAPIUnits(_ value: Int64) -> String {
         switch self {
         case .cpu:
-            let cores = Double(value) / 1000
+            let cores = CPU.cores(value)
             return (cores == cores.rounded() ? String(value / 1000) : String(cores)) + (value == 1000 ? " core" : " cores")
         case .memory: return "\(value) MiB"
         case .disk: return "\(value) GiB"

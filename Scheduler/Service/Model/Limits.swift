@@ -23,6 +23,25 @@ public enum Limits {
     public static let maxLabels = 64
 }
 
+/// CPU as the API states it (cores) and as the placement core counts it (thousandths of a core):
+/// every conversion between the two goes through here, with the one range check.
+public enum CPU {
+    /// `cores` in thousandths of a core; refused naming `field` unless within `minimum...maximum`
+    /// cores.
+    public static func millicores(_ cores: Double, field: String, minimum: Double = 0, maximum: Double = Limits.maxCores) throws(ValidationError) -> Int64 {
+        guard cores.isFinite, cores >= minimum, cores <= maximum else {
+            throw ValidationError(field: field, code: .outOfRange, message: "must be between \(shown(minimum)) and \(shown(maximum)) cores, got \(cores)")
+        }
+        return Int64((cores * 1000).rounded())
+    }
+
+    /// Thousandths of a core in cores.
+    public static func cores(_ millicores: Int64) -> Double { Double(millicores) / 1000 }
+
+    /// A bound as the API states it: `1000000`, `0.001`.
+    static func shown(_ cores: Double) -> String { cores == cores.rounded() && abs(cores) < 1e15 ? String(Int64(cores)) : String(cores) }
+}
+
 extension Int64 {
     /// `self + other`, clamped to the range of Int64.
     public func saturatingAdd(_ other: Int64) -> Int64 {

@@ -68,13 +68,7 @@ public struct RequestSpec: Sendable, Hashable, Codable {
 
     /// The placement request this spec describes, submitted at `now` under `id` for `tenant`.
     public func placementRequest(id: String, tenant: String, now: Double) throws(ValidationError) -> PlacementRequest {
-        var cpuMillis: Int64 = 0
-        if let cpu {
-            guard cpu.isFinite, cpu >= 0, cpu <= Limits.maxCores else {
-                throw ValidationError(field: "cpu", code: .outOfRange, message: "must be between 0 and \(Int(Limits.maxCores)) cores, got \(cpu)")
-            }
-            cpuMillis = Int64((cpu * 1000).rounded())
-        }
+        let cpuMillis = try cpu.map { cores throws(ValidationError) in try CPU.millicores(cores, field: "cpu") } ?? 0
         if let deadline = queueDeadlineSeconds, !(deadline > 0 && deadline <= Limits.maxQueueDeadlineSeconds) {
             throw ValidationError(field: "queueDeadlineSeconds", code: .outOfRange, message: "must be more than 0 and at most \(Int(Limits.maxQueueDeadlineSeconds)) seconds (a year)")
         }
