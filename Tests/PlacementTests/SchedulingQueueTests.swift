@@ -21,9 +21,9 @@ struct SchedulingQueueTests {
     static func summary(_ decisions: [SchedulingDecision]) -> [String] {
         decisions.map { decision in
             switch decision {
-            case .placed(let request, let placement, _): "\(request.id)@\(placement.replicas.map(\.nodeID).joined(separator: "+"))"
-            case .waiting(let request, let reason): "\(request.id):\(reason.code)"
-            case .invalid(let request, _): "\(request.id):invalid"
+            case .placed(let id, let placement, _): "\(id)@\(placement.replicas.map(\.nodeID).joined(separator: "+"))"
+            case .waiting(let id, let reason): "\(id):\(reason.code)"
+            case .invalid(let id, _): "\(id):invalid"
             }
         }
     }
@@ -151,8 +151,8 @@ struct SchedulingQueueTests {
         #expect(queue.isPartlyPlaced("low"))
         _ = queue.submit(Fixture.request("high", tenant: "b", priority: .production, cpu: 2_000))
         let decisions = Self.pass(&queue, &cluster)
-        guard case .placed(let request, let placement, _) = decisions.first else { Issue.record("\(decisions)"); return }
-        #expect(request.id == "high" && placement.preempted.map(\.requestID) == ["low"])
+        guard case .placed(let id, let placement, _) = decisions.first else { Issue.record("\(decisions)"); return }
+        #expect(id == "high" && placement.preempted.map(\.requestID) == ["low"])
         #expect(!queue.contains("low") && !queue.isPartlyPlaced("low"))
         #expect(queue.admission.usage(of: "a") == Usage())
     }

@@ -130,20 +130,19 @@ public struct AdmissionQueue: Sendable {
         return request
     }
 
-    /// Takes out every request at the head of its queue that its tenant's quota for its class has
+    /// Takes out every request at the head of the tenant's queue for the class that its quota has
     /// no room for now, with the first dimension it exceeds, so that the requests behind it may go.
-    public mutating func removeOverQuota() -> [(request: PlacementRequest, dimension: Dimension)] {
+    public mutating func removeOverQuota(tenant: String, priority: PriorityClass) -> [(request: PlacementRequest, dimension: Dimension)] {
+        guard let quota = config.tenants[tenant]?.quotas[priority] else { return [] }
+        let key = QueueKey(tenant: tenant, priority: priority)
+        let used = usageByClass[key] ?? Usage()
         var removed: [(request: PlacementRequest, dimension: Dimension)] = []
-        for key in queues.keys.sorted(by: { ($0.tenant, $0.priority.rawValue) < ($1.tenant, $1.priority.rawValue) }) {
-            guard let quota = config.tenants[key.tenant]?.quotas[key.priority] else { continue }
-            let used = usageByClass[key] ?? Usage()
-            while let head = queues[key]?.first, let dimension = quota.firstExceeded(by: used + Usage(of: head)) {
-                queues[key]!.removeFirst()
-                pendingIDs.remove(head.id)
-                removed.append((head, dimension))
-            }
-            if queues[key]?.isEmpty == true { queues[key] = nil }
+        while let head = queues[key]?.first, let dimension = quota.firstExceeded(by: used + Usage(of: head)) {
+            queues[key]!.removeFirst()
+            pendingIDs.remove(head.id)
+            removed.append((head, dimension))
         }
+        if queues[key]?.isEmpty == true { queues[key] = nil }
         return removed
     }
 

@@ -1,5 +1,6 @@
 /// A retry after a failure goes to another node than the ones the request failed on, as Nomad's
-/// rescheduling avoids the previous node.
+/// rescheduling avoids the previous node. The placer checks it only for requests with nodes to
+/// avoid (`PlacementRequest.avoidNodes`).
 public struct FailedHereFilter: NodeFilter {
     public var name: String { "failed-here" }
     public init() {}

@@ -28,7 +28,15 @@ public struct FilterChain: Sendable {
 
     public static let standard = FilterChain(
         bucketFilters: [NodeClassFilter(), PartitionFilter(), LatencyFilter()],
-        nodeFilters: [NodeStateFilter(), LabelFilter(), SpreadFilter(), FailedHereFilter(), ResourceFitFilter(), GPUFilter(), StorageFilter()])
+        nodeFilters: [NodeStateFilter(), LabelFilter(), SpreadFilter(), ResourceFitFilter(), GPUFilter(), StorageFilter()])
+
+    /// This chain with `filter` checked just before the filter named `name` (last when there is
+    /// none): for filters only some requests need, so that the others do not pay for them.
+    public func inserting(_ filter: any NodeFilter, before name: String) -> FilterChain {
+        var chain = self
+        chain.nodeFilters.insert(filter, at: nodeFilters.firstIndex { $0.name == name } ?? nodeFilters.endIndex)
+        return chain
+    }
 
     /// The first bucket filter the bucket fails.
     public func reason(_ bucket: BucketKey, for request: ResolvedRequest, in state: ClusterState) -> NoFitReason? {

@@ -34,6 +34,18 @@ public struct Placer: Sendable {
             return .invalid(error)
         }
         caches.prepare(for: state)
+        // Nodes it failed on are checked only for a retry that has some.
+        if resolved.request.avoidNodes != nil {
+            let standard = filters
+            filters = standard.inserting(FailedHereFilter(), before: ResourceFitFilter().name)
+            defer { filters = standard }
+            return decide(resolved, in: state)
+        }
+        return decide(resolved, in: state)
+    }
+
+    /// `place` for a request checked against the cluster.
+    private mutating func decide(_ resolved: ResolvedRequest, in state: ClusterState) -> Decision {
         var rng = SplitMix64(seed: seed ^ stableHash(resolved.request.id))
         var changes = PendingChanges()
         var assignments: [ReplicaAssignment] = []

@@ -39,17 +39,17 @@ public enum WaitReason: Sendable, Hashable {
     }
 }
 
-/// What one step of a scheduling pass decided.
+/// What one step of a scheduling pass decided, by request id (the caller holds the requests).
 public enum SchedulingDecision: Sendable, Hashable {
     /// Committed to the cluster state and charged to the tenant; victims of preemption are released
     /// and out of the queue. `first` is false for the missing replicas of a request placed in part
     /// before. A request placed in part waits for the rest (`waitReason(of:)`).
-    case placed(PlacementRequest, Placement, first: Bool)
+    case placed(String, Placement, first: Bool)
     /// Tried and set aside until what it waits for changes; or, for `quota`, set aside without a
     /// try.
-    case waiting(PlacementRequest, WaitReason)
+    case waiting(String, WaitReason)
     /// It can never be placed as written; it is out of the queue.
-    case invalid(PlacementRequest, ValidationError)
+    case invalid(String, ValidationError)
 }
 
 /// The scheduling pass that the scheduler service and the simulator both run: the admission queue
@@ -87,8 +87,13 @@ public struct SchedulingQueue: Sendable {
     private var seenNodesEpoch: UInt64?
     /// Requests of this pass that did not fit.
     private var misses = 0
-    /// Whether a queue head may be over its quota (after a submission or a charge).
-    private var quotaCheckDue = false
+    /// Tenants' classes whose queue head may be over quota (after a submission, a charge, a wake
+    /// or a quota change), to check before the next decision.
+    private var quotaChecks: [String: Set<PriorityClass>] = [:]
+    /// Requests set aside over quota: while none is, a release wakes nothing.
+    private var quotaWaits = 0
+    /// Whether any tenant has a quota: without one, no quota check is ever needed.
+    private var quotasSet: Bool
     /// Requests just set aside over quota, to be returned as decisions.
     private var overQuota: [SchedulingDecision] = []
     /// The earliest end of a back-off among the requests set aside.
@@ -97,6 +102,7 @@ public struct SchedulingQueue: Sendable {
     public init(admission: AdmissionQueue, queueDepth: Int = 100) {
         self.admission = admission
         self.queueDepth = max(1, queueDepth)
+        quotasSet = admission.config.tenants.values.contains { !$0.quotas.isEmpty }
     }
 
     // MARK: Reading
@@ -104,12 +110,12 @@ public struct SchedulingQueue: Sendable {
     /// Requests queued or set aside (those placed in part included).
     public var pendingCount: Int { admission.pendingCount + setAside.count }
 
-    public func contains(_ requestID: String) -> Bool { admission.isPending(requestID) || setAside[requestID] != nil }
+    public func contains(_ requestID: String) -> Bool { admission.isPending(requestID) || (!setAside.isEmpty && setAside[requestID] != nil) }
 
     /// Why a request was set aside at its last try; nil when it waits its turn (or is not pending).
-    public func waitReason(of requestID: String) -> WaitReason? { setAside[requestID]?.reason }
+    public func waitReason(of requestID: String) -> WaitReason? { setAside.isEmpty ? nil : setAside[requestID]?.reason }
 
-    public func isPartlyPlaced(_ requestID: String) -> Bool { partlyPlaced.contains(requestID) }
+    public func isPartlyPlaced(_ requestID: String) -> Bool { !partlyPlaced.isEmpty && partlyPlaced.contains(requestID) }
 
     // MARK: Changing
 
@@ -117,14 +123,14 @@ public struct SchedulingQueue: Sendable {
     /// quota, or pending already). A request placed in part (`partlyPlaced`) waits for its
     /// missing replicas and has no queue deadline any more.
     public mutating func submit(_ request: PlacementRequest, partlyPlaced: Bool = false) -> AdmissionRejection? {
-        guard setAside[request.id] == nil else {
+        guard waitReason(of: request.id) == nil else {
             return AdmissionRejection(requestID: request.id, reason: .duplicate, message: "request \(request.id) is already pending")
         }
         var request = request
         if partlyPlaced { request.queueDeadline = nil }
         if let rejection = admission.submit(request) { return rejection }
         if partlyPlaced { self.partlyPlaced.insert(request.id) }
-        quotaCheckDue = true
+        noteQuotaCheck(request)
         return nil
     }
 
@@ -132,8 +138,8 @@ public struct SchedulingQueue: Sendable {
     /// was not pending.
     @discardableResult
     public mutating func remove(_ requestID: String) -> PlacementRequest? {
-        partlyPlaced.remove(requestID)
-        if let entry = setAside.removeValue(forKey: requestID) { return entry.request }
+        if !partlyPlaced.isEmpty { partlyPlaced.remove(requestID) }
+        if !setAside.isEmpty, let entry = takeAside(requestID) { return entry.request }
         return admission.remove(requestID)
     }
 
@@ -150,7 +156,7 @@ public struct SchedulingQueue: Sendable {
         var rejected = admission.expire(now: now)
         let late = setAside.values.filter { entry in entry.request.queueDeadline.map { $0 <= now } ?? false }
         for entry in late.sorted(by: { $0.sequence < $1.sequence }) {
-            setAside[entry.request.id] = nil
+            takeAside(entry.request.id)
             rejected.append(AdmissionQueue.deadlineRejection(of: entry.request))
         }
         return rejected
@@ -160,21 +166,22 @@ public struct SchedulingQueue: Sendable {
     /// restored after a restart).
     public mutating func charge(_ request: PlacementRequest, replicas: Int) {
         admission.charge(request, replicas: replicas)
-        quotaCheckDue = true
+        noteQuotaCheck(request)
     }
 
     /// Records that a request released everything it held: its tenant's requests set aside over
     /// quota are tried again.
     public mutating func credit(_ requestID: String) {
-        if let tenant = admission.credit(requestID) { quotaFreed.insert(tenant) }
+        if let tenant = admission.credit(requestID), quotaWaits > 0 { quotaFreed.insert(tenant) }
     }
 
     /// Sets a tenant's weight and quotas. Pending requests of the tenant that alone are larger than
     /// a new quota are taken out and returned; those set aside over quota are tried again.
     public mutating func setPolicy(_ policy: TenantPolicy, of tenant: String) -> [AdmissionRejection] {
         admission.config.tenants[tenant] = policy
+        quotasSet = quotasSet || !policy.quotas.isEmpty
         quotaFreed.insert(tenant)
-        quotaCheckDue = true
+        quotaChecks[tenant, default: []].formUnion(PriorityClass.allCases)
         var ids = admission.pendingRequests(of: tenant).map(\.id)
         ids += setAside.values.filter { $0.request.tenant == tenant }.sorted { $0.sequence < $1.sequence }.map(\.request.id)
         var rejected: [AdmissionRejection] = []
@@ -222,10 +229,10 @@ public struct SchedulingQueue: Sendable {
         quotaFreed.removeAll()
         // `requeue` puts each at the head of its queue: the last set aside first.
         for entry in woken.sorted(by: { $0.sequence > $1.sequence }) {
-            setAside[entry.request.id] = nil
+            takeAside(entry.request.id)
             admission.requeue(entry.request)
+            noteQuotaCheck(entry.request)
         }
-        quotaCheckDue = true
     }
 
     /// Takes the next request of the pass and decides it against `cluster`, committing a
@@ -234,21 +241,25 @@ public struct SchedulingQueue: Sendable {
     public mutating func nextDecision(at now: Double, cluster: inout ClusterState, placer: inout Placer) -> SchedulingDecision? {
         if !overQuota.isEmpty { return overQuota.removeFirst() }
         guard misses < queueDepth else { return nil }
-        if quotaCheckDue {
-            quotaCheckDue = false
-            for (request, dimension) in admission.removeOverQuota() {
-                setAside(request, .quota(dimension))
-                overQuota.append(.waiting(request, .quota(dimension)))
+        if !quotaChecks.isEmpty {
+            for tenant in quotaChecks.keys.sorted() {
+                for priority in quotaChecks[tenant]!.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    for (request, dimension) in admission.removeOverQuota(tenant: tenant, priority: priority) {
+                        setAside(request, .quota(dimension))
+                        overQuota.append(.waiting(request.id, .quota(dimension)))
+                    }
+                }
             }
+            quotaChecks.removeAll(keepingCapacity: true)
             if !overQuota.isEmpty { return overQuota.removeFirst() }
         }
         guard let request = admission.next(now: now) else { return nil }
         if let notBefore = request.notBefore, notBefore > now {
             setAside(request, .backoff(until: notBefore))
             heldBackUntil = min(heldBackUntil, notBefore)
-            return .waiting(request, .backoff(until: notBefore))
+            return .waiting(request.id, .backoff(until: notBefore))
         }
-        let first = !partlyPlaced.contains(request.id)
+        let first = !isPartlyPlaced(request.id)
         switch placer.place(request, in: cluster) {
         case .placed(let placement):
             do {
@@ -256,7 +267,7 @@ public struct SchedulingQueue: Sendable {
             } catch {
                 misses += 1
                 setAside(request, .conflict(error.reason))
-                return .waiting(request, .conflict(error.reason))
+                return .waiting(request.id, .conflict(error.reason))
             }
             for victim in placement.preempted {
                 credit(victim.requestID)
@@ -268,23 +279,39 @@ public struct SchedulingQueue: Sendable {
                 rest.queueDeadline = nil
                 partlyPlaced.insert(request.id)
                 setAside(rest, .capacity(unplaced))
-            } else {
+            } else if !first {
                 partlyPlaced.remove(request.id)
             }
-            return .placed(request, placement, first: first)
+            return .placed(request.id, placement, first: first)
         case .noFit(let report):
             misses += 1
             let reason: WaitReason = report.entries.allSatisfy(\.reason.dependsOnlyOnNodes) ? .nodes(report) : .capacity(report)
             setAside(request, reason)
-            return .waiting(request, reason)
+            return .waiting(request.id, reason)
         case .invalid(let error):
-            partlyPlaced.remove(request.id)
-            return .invalid(request, error)
+            if !first { partlyPlaced.remove(request.id) }
+            return .invalid(request.id, error)
         }
     }
 
     private mutating func setAside(_ request: PlacementRequest, _ reason: WaitReason) {
         setAsideCount &+= 1
-        setAside[request.id] = SetAside(request: request, reason: reason, sequence: setAsideCount)
+        if case .quota = reason { quotaWaits += 1 }
+        if case .quota = setAside.updateValue(SetAside(request: request, reason: reason, sequence: setAsideCount), forKey: request.id)?.reason { quotaWaits -= 1 }
+    }
+
+    /// Takes a request out of those set aside.
+    @discardableResult
+    private mutating func takeAside(_ requestID: String) -> SetAside? {
+        guard let entry = setAside.removeValue(forKey: requestID) else { return nil }
+        if case .quota = entry.reason { quotaWaits -= 1 }
+        return entry
+    }
+
+    /// After a submission, a charge or a wake: the head of the request's queue may be over its
+    /// tenant's quota for the class. Only classes with a quota need a look.
+    private mutating func noteQuotaCheck(_ request: PlacementRequest) {
+        guard quotasSet, admission.config.tenants[request.tenant]?.quotas[request.priority] != nil else { return }
+        quotaChecks[request.tenant, default: []].insert(request.priority)
     }
 }

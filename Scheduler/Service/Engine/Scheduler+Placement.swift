@@ -40,22 +40,22 @@ extension Scheduler {
     /// Records what the pass decided for one request. Returns whether it placed anything.
     private func record(_ decision: SchedulingDecision, at now: Double, in s: inout EngineState, into batch: inout StoreBatch) -> Bool {
         switch decision {
-        case .placed(let request, let placement, let first):
-            guard var record = s.open[request.id] else {
-                logger.error("placed \(request.id), which is not open; releasing it")
-                s.scheduling.credit(request.id)
-                s.cluster.release(request.id)
+        case .placed(let id, let placement, let first):
+            guard var record = s.open[id] else {
+                logger.error("placed \(id), which is not open; releasing it")
+                s.scheduling.credit(id)
+                s.cluster.release(id)
                 return false
             }
-            for victim in placement.preempted { preempt(victim.requestID, by: request.id, at: now, in: &s, into: &batch) }
-            record.allocation = s.cluster.allocations[request.id]
+            for victim in placement.preempted { preempt(victim.requestID, by: id, at: now, in: &s, into: &batch) }
+            record.allocation = s.cluster.allocations[id]
             if first {
                 let nodes = placement.replicas.map(\.nodeID).joined(separator: ", ")
                 try? Self.transition(&record, .place, at: now, by: "scheduler", note: "on \(nodes)", into: &batch)
                 s.counters.placed += 1
-                if let lease = request.leaseSeconds {
+                if let lease = record.spec.leaseSeconds {
                     record.leaseEndsAt = now + Double(lease)
-                    s.leases.insert(LeaseEnd(at: now + Double(lease), requestID: request.id))
+                    s.leases.insert(LeaseEnd(at: now + Double(lease), requestID: id))
                 }
             }
             record.updatedAt = now
@@ -64,7 +64,7 @@ extension Scheduler {
                 if first { try? Self.transition(&record, .start, at: now, by: "scheduler", note: "capacity only: nothing to start", into: &batch) }
             } else {
                 for replica in placement.replicas {
-                    let workload = Workload(requestID: request.id, replica: replica.replica, tenant: request.tenant, kind: request.kind, assignment: replica, spec: record.workload, leaseEndsAt: record.leaseEndsAt)
+                    let workload = Workload(requestID: id, replica: replica.replica, tenant: record.tenant, kind: record.spec.kind, assignment: replica, spec: record.workload, leaseEndsAt: record.leaseEndsAt)
                     s.outbox.append((replica.nodeID, .start(workload)))
                 }
             }
@@ -74,13 +74,13 @@ extension Scheduler {
         case .waiting(_, let reason):
             if case .conflict = reason { s.counters.commitConflicts += 1 }
             return false
-        case .invalid(let request, let error):
-            guard var record = s.open[request.id] else { return false }
+        case .invalid(let id, let error):
+            guard var record = s.open[id] else { return false }
             // Said in the API's names and units, as at submission.
             let reason = ServiceError(error).description
             try? Self.transition(&record, .reject(reason: reason), at: now, by: "scheduler", into: &batch)
             batch.requests.append(record)
-            batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(request.id)", detail: reason))
+            batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(id)", detail: reason))
             Self.store(record, in: &s)
             return false
         }

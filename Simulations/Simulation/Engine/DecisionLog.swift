@@ -23,14 +23,14 @@ public struct DecisionLog: Sendable, Hashable {
 
     mutating func record(_ decision: SchedulingDecision, at time: Double) {
         switch decision {
-        case .placed(let request, let placement, _):
+        case .placed(let id, let placement, _):
             entries.append(Entry(
-                time: time, requestID: request.id, outcome: "placed", nodes: placement.replicas.sorted { $0.replica < $1.replica }.map(\.nodeID),
+                time: time, requestID: id, outcome: "placed", nodes: placement.replicas.sorted { $0.replica < $1.replica }.map(\.nodeID),
                 preempted: placement.preempted.map(\.requestID), reason: placement.unplaced.map { WaitReason.capacity($0).code } ?? ""))
-        case .waiting(let request, let reason):
-            entries.append(Entry(time: time, requestID: request.id, outcome: "waiting", nodes: [], preempted: [], reason: reason.code))
-        case .invalid(let request, let error):
-            entries.append(Entry(time: time, requestID: request.id, outcome: "invalid", nodes: [], preempted: [], reason: error.message))
+        case .waiting(let id, let reason):
+            entries.append(Entry(time: time, requestID: id, outcome: "waiting", nodes: [], preempted: [], reason: reason.code))
+        case .invalid(let id, let error):
+            entries.append(Entry(time: time, requestID: id, outcome: "invalid", nodes: [], preempted: [], reason: error.message))
         }
     }
 

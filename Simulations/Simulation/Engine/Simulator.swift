@@ -301,31 +301,31 @@ private struct Run {
             totals.decisions += 1
             decisionLog?.record(decision, at: now)
             switch decision {
-            case .placed(let request, let placement, let first):
+            case .placed(let id, let placement, let first):
                 for victim in placement.preempted {
                     totals.preemptions += 1
                     recorder.preemptions += 1
                     restart(victim.requestID, at: now)
                 }
-                guard var t = tracked[request.id] else { continue }
+                guard var t = tracked[id] else { continue }
                 if first {
-                    pending.remove(request.id)
+                    pending.remove(id)
                     if t.restarted { totals.replaced += 1 } else { totals.placed += 1 }
                     recorder.placed += 1
                     let wait = now - t.queuedAt
-                    recorder.recordWait(wait, priority: request.priority, tenant: request.tenant)
-                    if request.maxLatencyMs != nil, wait > scenario.waitTargets[request.priority] ?? .infinity { totals.latencyViolations += 1 }
-                    push(now + t.duration, .departure(request.id, epoch: t.epoch))
-                    if let lease = request.leaseSeconds, Double(lease) < t.duration { push(now + Double(lease), .leaseEnd(request.id, epoch: t.epoch)) }
+                    recorder.recordWait(wait, priority: t.request.priority, tenant: t.request.tenant)
+                    if t.request.maxLatencyMs != nil, wait > scenario.waitTargets[t.request.priority] ?? .infinity { totals.latencyViolations += 1 }
+                    push(now + t.duration, .departure(id, epoch: t.epoch))
+                    if let lease = t.request.leaseSeconds, Double(lease) < t.duration { push(now + Double(lease), .leaseEnd(id, epoch: t.epoch)) }
                 }
                 t.phase = .running
-                tracked[request.id] = t
+                tracked[id] = t
             case .waiting:
                 break
-            case .invalid(let request, _):
+            case .invalid(let id, _):
                 totals.rejected += 1
-                pending.remove(request.id)
-                tracked[request.id] = nil
+                pending.remove(id)
+                tracked[id] = nil
             }
         }
     }
