@@ -365,7 +365,11 @@ struct DefragmentationTests {
         // The freed node's agent is told to stop the moved workload and start the job; the other
         // agent to start the moved workload.
         let freedIndex = freed == "a" ? 0 : 1
-        #expect(await streams[freedIndex].next() == .stop(workloadID: "\(moved)/0", reason: "queued"))
+        let stop = await streams[freedIndex].next()
+        guard case .stop(let stopped, let why) = stop else { Issue.record("no stop of the moved workload: \(String(describing: stop))"); return }
+        #expect(stopped == "\(moved)/0" && why == "moved from \(freed) to \(plan.moves[0].to.joined(separator: ", ")) to make room for water:train", "\(why)")
+        let history = try scheduler.request(moved, by: admin).history
+        #expect(history.last.map { [$0.phase, $0.reason ?? ""] } == ["placed", why])
         guard case .start(let job) = await streams[freedIndex].next() else { Issue.record("no start of the job"); return }
         #expect(job.id == "water:train/0")
         guard case .start(let again) = await streams[1 - freedIndex].next() else { Issue.record("no start of the moved workload"); return }

@@ -27,6 +27,8 @@ struct RequestLifecycleTests {
             .running, []
         ),
         ([.admit, .enqueue, .place, .acknowledge, .abandon(reason: "node n1 lost")], .failed(reason: "node n1 lost"), [.freeAllocation]),
+        // Defragmentation moves a request: stopped where it was, placed again at once.
+        ([.admit, .enqueue, .place, .start, .idleDetected, .move(reason: "defragmentation")], .placed, [.stopWorkload, .startWorkload]),
         // Failures are retried twice (the default), then final.
         ([.admit, .enqueue, .place, .fail(reason: "image")], .queued, [.freeAllocation, .enqueue]),
         (

@@ -38,11 +38,11 @@ extension Scheduler {
     /// told to stop them; a releasing request waits for their reports, except from nodes whose
     /// agents are not connected (they never started it, or are told by the sync on reconnect).
     static func transition(
-        _ record: inout RequestRecord, _ event: RequestEvent, at now: Double, by actor: String,
+        _ record: inout RequestRecord, _ event: RequestEvent, at now: Double, by actor: String, note: String? = nil,
         into batch: inout StoreBatch, effects: inout Effects, in s: borrowing EngineState
     ) throws(ServiceError) {
         let sessions = s.sessions
-        try apply(event, to: &record, at: now, by: actor, into: &batch, effects: &effects, connected: { sessions[$0] != nil })
+        try apply(event, to: &record, at: now, by: actor, note: note, into: &batch, effects: &effects, connected: { sessions[$0] != nil })
     }
 
     private static func apply(
@@ -63,7 +63,7 @@ extension Scheduler {
                 // A failed or evicted request's replicas are cleaned up on their nodes too; a
                 // released one's are gone already.
                 if before != .releasing, !actions.contains(.stopWorkload) {
-                    _ = stopCommands(for: record, connected: connected, into: &effects)
+                    _ = stopCommands(for: record, reason: note, connected: connected, into: &effects)
                 }
             case .enqueue:
                 // Back in the queue after a failure or an eviction: its queue deadline was for
@@ -71,7 +71,7 @@ extension Scheduler {
                 if before != .admitted { record.spec.queueDeadline = nil }
                 effects.enqueue.append(record.spec)
             case .stopWorkload:
-                let awaited = stopCommands(for: record, connected: connected, into: &effects)
+                let awaited = stopCommands(for: record, reason: note, connected: connected, into: &effects)
                 if record.phase == .releasing {
                     if awaited.isEmpty {
                         try apply(.stopped, to: &record, at: now, by: actor, into: &batch, effects: &effects, connected: connected)
@@ -91,9 +91,10 @@ extension Scheduler {
     }
 
     /// Adds a stop for every replica of `record` on a connected node; returns their workload ids.
-    private static func stopCommands(for record: RequestRecord, connected: (String) -> Bool, into effects: inout Effects) -> Set<String> {
+    /// The agents are told why: the phase's reason, else `note`, else the phase.
+    private static func stopCommands(for record: RequestRecord, reason note: String?, connected: (String) -> Bool, into effects: inout Effects) -> Set<String> {
         var ids: Set<String> = []
-        let reason = record.phase.reason ?? record.phase.name
+        let reason = record.phase.reason ?? note ?? record.phase.name
         // A request that only reserves capacity runs nothing anywhere.
         guard record.workload != nil else { return [] }
         for replica in record.allocation?.replicas ?? [] where connected(replica.nodeID) {

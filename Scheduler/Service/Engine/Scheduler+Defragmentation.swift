@@ -70,9 +70,10 @@ extension Scheduler {
             var records: [RequestRecord] = []
             for move in plan.moves {
                 var record = s.open[move.requestID]!
-                try Self.transition(&record, .evict(reason: "moved to make room for \(id)"), at: now, by: caller.user, into: &batch, effects: &effects, in: s)
-                try Self.transition(&record, .place, at: now, by: caller.user, into: &batch)
+                let reason = "moved from \(move.from.joined(separator: ", ")) to \(move.to.joined(separator: ", ")) " + (id.map { "to make room for \($0)" } ?? "to empty nodes")
+                try Self.transition(&record, .move(reason: reason), at: now, by: caller.user, note: reason, into: &batch, effects: &effects, in: s)
                 record.allocation = cluster.allocations[move.requestID]
+                if record.workload == nil { try Self.transition(&record, .start, at: now, by: caller.user, note: "capacity only: nothing to start", into: &batch) }
                 records.append(record)
                 batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.move", target: "request/\(move.requestID)", detail: "\(move.from.joined(separator: ",")) -> \(move.to.joined(separator: ","))"))
             }
@@ -98,7 +99,7 @@ extension Scheduler {
             batch.nodes = cordoned
             let goalText = id.map { "request/\($0)" } ?? "nodes/\(plan.freedNodes.joined(separator: ","))"
             batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "defrag.apply", target: goalText, detail: "\(plan.moves.count) moves, freeing \(plan.freedNodes.joined(separator: ","))"))
-            // Only the stops of the eviction are wanted: the moved requests are placed already.
+            // The moves' stops on the nodes they leave; their starts follow below.
             let stops = effects.commands
             return (batch, { s in
                 s.cluster = cluster

@@ -87,6 +87,9 @@ public enum RequestEvent: Sendable, Hashable, Codable {
     /// Its node is drained or lost and the workload may restart elsewhere: back to the queue,
     /// without using up a retry.
     case evict(reason: String)
+    /// Defragmentation moves it: stopped where it was and placed at once elsewhere, without using
+    /// up a retry.
+    case move(reason: String)
     /// Its node is lost and the workload may not restart elsewhere.
     case abandon(reason: String)
     case leaseExpired
@@ -192,6 +195,10 @@ public struct RequestLifecycle: Sendable, Hashable, Codable {
             phase = .queued
             idleNoticeSent = false
             return [.stopWorkload, .freeAllocation, .enqueue]
+        case (.placed, .move), (.provisioning, .move), (.running, .move):
+            phase = .placed
+            idleNoticeSent = false
+            return [.stopWorkload, .startWorkload]
         case (.placed, .abandon(let reason)), (.provisioning, .abandon(let reason)), (.running, .abandon(let reason)):
             phase = .failed(reason: reason)
             return [.freeAllocation]
