@@ -135,6 +135,29 @@ struct AgentEngineTests {
         #expect(try scheduler.node("n2", by: admin).free.cpuMillis == 16_000)
     }
 
+    @Test("a node registered ahead of an agent that never comes is suspect after the heartbeat grace, with an alert, then lost: its services go elsewhere")
+    func unclaimedNodes() throws {
+        let (scheduler, store, clock) = try newScheduler(nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "svc", cpu: 2, workload: service)], by: water)
+        scheduler.placePending()
+        #expect(try scheduler.request("svc", by: water).record.allocation?.replicas.first?.nodeID == "n1")
+        clock.advance(31)
+        scheduler.placePending()
+        #expect(try scheduler.node("n1", by: admin).state == .suspect)
+        let alert = try #require(try scheduler.alerts(by: admin).first { $0.target == "node/n1" })
+        #expect(alert.kind == "node_suspect" && alert.message.contains("no agent has claimed it"), "\(alert)")
+        // An agent claims another node; n1's stays silent past the grace of its class.
+        let claimed = Node(id: "n2", nodeClass: .general, site: "d1", capacity: Resources(cpuMillis: 16_000, memoryMiB: 65_536))
+        _ = try scheduler.registerAgent(claimed, agentVersion: "test", token: "boot")
+        clock.advance(301)
+        _ = try scheduler.heartbeat(node: "n2")
+        scheduler.placePending()
+        #expect(try scheduler.node("n1", by: admin).state == .lost)
+        let moved = try scheduler.request("svc", by: water).record
+        #expect(moved.phase == .placed && moved.allocation?.replicas.first?.nodeID == "n2")
+        #expect(try store.audit(AuditQuery(action: "node.lost", limit: 5)).first?.detail.contains("no agent has claimed it") == true)
+    }
+
     @Test("an agent that ends a workload at its lease's end makes the request expired, not released")
     func leaseEndedByTheAgent() throws {
         let (scheduler, _, clock) = try newScheduler(nodes: 1)

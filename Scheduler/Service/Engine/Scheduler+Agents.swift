@@ -163,8 +163,8 @@ extension Scheduler {
         return state
     }
 
-    /// Advances every claimed node's health: silent nodes become suspect (no new work), then
-    /// lost; a lost node's restartable workloads are queued again and the others fail, except on
+    /// Advances the health of every claimed node and every node waiting for its agent: silent
+    /// nodes (and nodes no agent claimed) become suspect (no new work), then lost; a lost node's restartable workloads are queued again and the others fail, except on
     /// classes whose workloads stay while cut off (edge). Runs in the applier's pass.
     func tickHealth(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
         for id in s.health.keys.sorted() {
@@ -172,14 +172,15 @@ extension Scheduler {
             let actions = health.tick(at: now)
             s.health[id] = health
             guard !actions.isEmpty, let index = s.cluster.index(ofNode: id) else { continue }
+            let silence = s.nodes[id]?.awaitingAgent == true ? "no agent has claimed it since \(health.lastHeartbeat)" : "no heartbeat since \(health.lastHeartbeat)"
             if actions.contains(.stopPlacing) {
                 s.cluster.setState(.suspect, ofNode: index)
-                batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.suspect", target: "node/\(id)", detail: "no heartbeat since \(health.lastHeartbeat)"))
+                batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.suspect", target: "node/\(id)", detail: silence))
                 logger.warning("node suspect: no new work", metadata: ["node": "\(id)", "silentSeconds": "\(Int(saturating: now - health.lastHeartbeat))"])
             }
             if actions.contains(.markLost) {
                 s.cluster.setState(.lost, ofNode: index)
-                batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.lost", target: "node/\(id)", detail: "no heartbeat since \(health.lastHeartbeat)"))
+                batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.lost", target: "node/\(id)", detail: silence))
                 logger.warning("node lost", metadata: ["node": "\(id)", "silentSeconds": "\(Int(saturating: now - health.lastHeartbeat))", "requests": "\(s.cluster.requestCount(onNode: index))"])
             }
             if actions.contains(.replaceWorkloads) {

@@ -43,7 +43,9 @@ extension Scheduler {
     }
 
     /// Registers a node in the catalog. `awaitingAgent` marks a node an operator registers ahead of
-    /// its agent (an edge site being set up).
+    /// its agent (an edge site being set up): its health is tracked from now as if its agent had
+    /// gone silent, so a node no agent claims within the heartbeat grace is suspect (no new work,
+    /// an alert), then lost, and its restartable work is placed elsewhere.
     public func registerNode(_ node: Node, awaitingAgent: Bool, agentVersion: String? = nil, by caller: Principal) throws(ServiceError) -> NodeStatus {
         try caller.require(.manageNodes)
         try Self.check(node)
@@ -60,6 +62,7 @@ extension Scheduler {
             return (batch, { s in
                 Self.install(cluster, in: &s)
                 s.nodes[node.id] = record
+                if awaitingAgent { s.health[node.id] = NodeHealth(nodeClass: node.nodeClass, policy: self.config.health, registeredAt: now) }
                 return Self.status(of: node.id, in: s)
             })
         }

@@ -140,7 +140,11 @@ extension Scheduler {
             var alerts: [Alert] = []
             for index in 0..<s.cluster.nodeCount where [.suspect, .lost].contains(s.cluster.nodeStates[index]) {
                 let id = s.cluster.node(at: index).id
-                alerts.append(Alert(kind: "node_\(s.cluster.nodeStates[index].rawValue)", target: "node/\(id)", message: "node \(id) is \(s.cluster.nodeStates[index].rawValue)"))
+                let state = s.cluster.nodeStates[index].rawValue
+                let message = s.nodes[id]?.awaitingAgent == true
+                    ? "node \(id) is \(state): no agent has claimed it since it was registered"
+                    : "node \(id) is \(state)"
+                alerts.append(Alert(kind: "node_\(state)", target: "node/\(id)", message: message))
             }
             for (tenant, policy) in s.scheduling.admission.config.tenants.sorted(by: { $0.key < $1.key }) {
                 for (priority, quota) in policy.quotas.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {

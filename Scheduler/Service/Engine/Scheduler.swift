@@ -126,7 +126,8 @@ public final class Scheduler: Sendable {
             if record.phase == .releasing { engine.open.updateRuntime(of: record.id) { $0.awaitingStop = [] } }
         }
         for record in snapshot.nodes where record.node.state == .draining { engine.drainQueue.insert(record.node.id) }
-        for record in snapshot.nodes where record.credentialHash != nil {
+        // Claimed nodes, and nodes waiting for their agent, are heard from or become suspect.
+        for record in snapshot.nodes where record.credentialHash != nil || record.awaitingAgent {
             engine.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: now)
         }
         do {
