@@ -51,7 +51,8 @@ extension Scheduler {
             record.allocation = s.cluster.allocations[id]
             if first {
                 let nodes = placement.replicas.map(\.nodeID).joined(separator: ", ")
-                try? Self.transition(&record, .place, at: now, by: "scheduler", note: "on \(nodes)", into: &batch)
+                let victims = placement.preempted.isEmpty ? "" : ", preempting \(placement.preempted.map(\.requestID).joined(separator: ", "))"
+                try? Self.transition(&record, .place, at: now, by: "scheduler", note: "on \(nodes)\(victims)", into: &batch)
                 s.counters.placed += 1
                 if let lease = record.spec.leaseSeconds {
                     record.leaseEndsAt = now + Double(lease)

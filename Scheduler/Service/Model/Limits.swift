@@ -27,12 +27,16 @@ public enum Limits {
 /// every conversion between the two goes through here, with the one range check.
 public enum CPU {
     /// `cores` in thousandths of a core; refused naming `field` unless within `minimum...maximum`
-    /// cores.
+    /// cores and a whole number of thousandths (as Kubernetes refuses CPU finer than 1m).
     public static func millicores(_ cores: Double, field: String, minimum: Double = 0, maximum: Double = Limits.maxCores) throws(ValidationError) -> Int64 {
         guard cores.isFinite, cores >= minimum, cores <= maximum else {
             throw ValidationError(field: field, code: .outOfRange, message: "must be between \(shown(minimum)) and \(shown(maximum)) cores, got \(cores)")
         }
-        return Int64((cores * 1000).rounded())
+        let millicores = (cores * 1000).rounded()
+        guard abs(cores * 1000 - millicores) < 1e-6 * max(1, millicores) else {
+            throw ValidationError(field: field, code: .invalid, message: "must be a whole number of thousandths of a core (0.001), got \(cores)")
+        }
+        return Int64(millicores)
     }
 
     /// Thousandths of a core in cores.

@@ -8,7 +8,7 @@ public struct DecisionLog: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         public var time: Double
         public var requestID: String
-        /// `placed`, `waiting` or `invalid`.
+        /// `placed`, `waiting`, `invalid` or `rejected` (refused at arrival: larger than its quota).
         public var outcome: String
         /// Node of each replica placed, by replica.
         public var nodes: [String]
@@ -32,6 +32,11 @@ public struct DecisionLog: Sendable, Hashable {
         case .invalid(let id, let error):
             entries.append(Entry(time: time, requestID: id, outcome: "invalid", nodes: [], preempted: [], reason: error.message))
         }
+    }
+
+    /// A request the queue refused at arrival.
+    mutating func rejected(_ requestID: String, reason: String, at time: Double) {
+        entries.append(Entry(time: time, requestID: requestID, outcome: "rejected", nodes: [], preempted: [], reason: reason))
     }
 
     /// One line per decision: `time,request,outcome,nodes,preempted,reason`, lists `|`-separated.

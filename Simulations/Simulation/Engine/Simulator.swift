@@ -231,8 +231,9 @@ private struct Run {
             totals.rejected += 1
             return
         }
-        if queue.submit(request) != nil {
+        if let refusal = queue.submit(request) {
             totals.rejected += 1
+            decisionLog?.rejected(request.id, reason: refusal.message, at: now)
             return
         }
         tracked[request.id] = Tracked(request: request, duration: timed.duration, phase: .pending, queuedAt: now)
