@@ -13,7 +13,8 @@ import ServiceLifecycle
 /// `suanli-scheduler bench`: API submit throughput and latency with durable commits and
 /// placement. Starts a scheduler on a new data directory with its HTTP API on loopback, registers
 /// nodes, and submits requests over HTTP from concurrent clients; each answer is sent only after
-/// the request is committed to SQLite, and the placement loop runs alongside.
+/// the request is committed to SQLite, and the placement loop runs alongside. One more client
+/// reads a request over and over meanwhile: reads must not wait for commits.
 struct SubmitBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure API submit throughput and latency.")
 
@@ -54,6 +55,31 @@ struct SubmitBenchmark: AsyncParsableCommand {
             var ports = portStream.makeAsyncIterator()
             guard let port = await ports.next() else { return }
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            // The request the reader reads, submitted before the clock starts.
+            var first = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/requests")
+            first.method = .POST
+            first.headers.add(name: "Authorization", value: "Bearer \(token)")
+            first.headers.add(name: "Content-Type", value: "application/json")
+            first.body = .bytes(ByteBuffer(string: #"{"id":"read-me","cpu":0.5,"memoryMiB":512,"priority":"batch"}"#))
+            _ = try await client.execute(first, timeout: .seconds(30)).body.collect(upTo: 1 << 20)
+            // Reads until cancelled when the submissions are done.
+            let reader = Task {
+                var reads: [Duration] = []
+                while !Task.isCancelled {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/requests/read-me")
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    let sent = ContinuousClock.now
+                    do {
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        guard response.status == .ok else { throw ValidationError("a read answered \(response.status)") }
+                    } catch where Task.isCancelled {
+                        break
+                    }
+                    reads.append(ContinuousClock.now - sent)
+                }
+                return reads.sorted()
+            }
             let started = ContinuousClock.now
             let latencies = try await withThrowingTaskGroup(of: [Duration].self) { workers in
                 for worker in 0..<clients {
@@ -79,13 +105,17 @@ struct SubmitBenchmark: AsyncParsableCommand {
                 return all
             }
             let elapsed = ContinuousClock.now - started
+            reader.cancel()
+            let reads = try await reader.value
             try await client.shutdown()
             // Wait for the applier to place everything submitted.
             while scheduler.metrics().pending > 0 { try await Task.sleep(for: .milliseconds(20)) }
             let placedAt = ContinuousClock.now - started
             await group.triggerGracefulShutdown()
             let sorted = latencies.sorted()
-            func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].seconds * 1000 }
+            func percentile(_ p: Double, of sorted: [Duration] = sorted) -> Double {
+                sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))].seconds * 1000
+            }
             let seconds = elapsed.seconds
             let placed = scheduler.metrics().counters.placed
             if json {
@@ -93,12 +123,14 @@ struct SubmitBenchmark: AsyncParsableCommand {
                     "requests": sorted.count, "concurrency": clients, "nodes": nodes, "durability": durability.rawValue,
                     "requests_per_second": (Double(sorted.count) / seconds).rounded(), "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
                     "max_ms": sorted.last!.seconds * 1000, "all_placed_seconds": placedAt.seconds, "placed": placed,
+                    "reads": reads.count, "read_p50_ms": percentile(0.5, of: reads), "read_p99_ms": percentile(0.99, of: reads),
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]), as: UTF8.self))
             } else {
                 print("submitted \(sorted.count) requests over HTTP with \(clients) clients on \(nodes) nodes, durability \(durability.rawValue)")
                 print(String(format: "throughput %.0f requests/s; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", Double(sorted.count) / seconds, percentile(0.5), percentile(0.99), sorted.last!.seconds * 1000))
                 print(String(format: "all placed after %.2f s; placed %d", placedAt.seconds, placed))
+                print(String(format: "meanwhile %d reads of one request: p50 %.2f ms, p99 %.2f ms", reads.count, percentile(0.5, of: reads), percentile(0.99, of: reads)))
             }
             try await tasks.waitForAll()
         }

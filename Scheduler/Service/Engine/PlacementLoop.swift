@@ -25,7 +25,7 @@ public struct PlacementLoop: Service {
             }
             group.addTask {
                 for await _ in scheduler.wakeups.cancelOnGracefulShutdown() {
-                    scheduler.placePending()
+                    await scheduler.placePendingOnApplier()
                 }
             }
             await group.next()

@@ -211,17 +211,20 @@ extension Scheduler {
     /// stream is open, releases wait for the agent to report its workloads stopped.
     public func openAssignments(node id: String) throws(ServiceError) -> AsyncStream<AgentCommand> {
         let (stream, continuation) = AsyncStream.makeStream(of: AgentCommand.self)
-        let (sessionID, replaced) = try state.withLock { (s: inout EngineState) throws(ServiceError) in
-            guard s.nodes[id] != nil else { throw ServiceError.notFound("node \(id)") }
-            s.nextSessionID += 1
-            let replaced = s.sessions[id]
-            s.sessions[id] = AgentSession(id: s.nextSessionID, continuation: continuation)
-            continuation.yield(.sync(Self.desiredWorkloads(on: id, in: s)))
-            return (s.nextSessionID, replaced)
+        // As a writer: no change is between its computing and its applying when the stream opens.
+        let (sessionID, replaced) = try writing { () throws(ServiceError) in
+            try state.withLock { (s: inout EngineState) throws(ServiceError) in
+                guard s.nodes[id] != nil else { throw ServiceError.notFound("node \(id)") }
+                s.nextSessionID += 1
+                let replaced = s.sessions[id]
+                s.sessions[id] = AgentSession(id: s.nextSessionID, continuation: continuation)
+                continuation.yield(.sync(Self.desiredWorkloads(on: id, in: s)))
+                return (s.nextSessionID, replaced)
+            }
         }
         continuation.onTermination = { [weak self] _ in self?.closeAssignments(node: id, session: sessionID) }
         logger.info("agent connected: assignment stream open", metadata: ["node": "\(id)", "replaced": "\(replaced != nil)"])
-        // Outside the lock: ending a stream runs its termination handler.
+        // Outside the locks: ending a stream runs its termination handler.
         replaced?.continuation.finish()
         return stream
     }
@@ -245,15 +248,17 @@ extension Scheduler {
     /// The stream ended: releases stop waiting for this node's agent (it is told by the sync
     /// when it connects again); the next pass settles those that wait for nothing more.
     private func closeAssignments(node id: String, session: UInt64) {
-        let ended = state.withLock { (s: inout EngineState) -> Bool in
-            guard s.sessions[id]?.id == session else { return false }
-            s.sessions[id] = nil
-            for requestID in s.open.stopping {
-                guard let record = s.open[requestID] else { continue }
-                let here = Set(record.workloads(on: id).map(\.id))
-                s.open.updateRuntime(of: requestID) { $0.awaitingStop?.subtract(here) }
+        let ended = writing {
+            state.withLock { (s: inout EngineState) -> Bool in
+                guard s.sessions[id]?.id == session else { return false }
+                s.sessions[id] = nil
+                for requestID in s.open.stopping {
+                    guard let record = s.open[requestID] else { continue }
+                    let here = Set(record.workloads(on: id).map(\.id))
+                    s.open.updateRuntime(of: requestID) { $0.awaitingStop?.subtract(here) }
+                }
+                return true
             }
-            return true
         }
         if ended {
             logger.info("agent disconnected: assignment stream closed", metadata: ["node": "\(id)"])

@@ -46,10 +46,10 @@ struct SubmissionQueue: Sendable {
 
 extension Scheduler {
     /// Submits like `submit`, but commits concurrent submissions together: the first caller that
-    /// finds no group commit under way takes every submission waiting, computes each against the
-    /// state left by the ones before it, and commits them all in one transaction; each caller gets
-    /// its own result. If the commit fails, every submission of the group fails and the state is
-    /// reloaded from the store.
+    /// finds no group commit under way has the applier's queue take every submission waiting,
+    /// compute each as if the ones before it were made, commit them all in one transaction and
+    /// only then apply them; each caller gets its own result. If the commit fails, every
+    /// submission of the group fails and nothing changes.
     public func submitGrouped(_ specs: [RequestSpec], idempotencyKey: String? = nil, batch: Bool = false, by caller: Principal) async throws(ServiceError) -> Submission {
         let input = SubmissionInput(specs: specs, idempotencyKey: idempotencyKey, batch: batch, caller: caller)
         try input.check(maxBatch: config.maxBatch)
@@ -60,7 +60,7 @@ extension Scheduler {
                 queue.committing = true
                 return true
             }
-            if leads { commitGroups() }
+            if leads { applierQueue.async { self.commitGroups() } }
         }
         return try result.get()
     }
@@ -87,33 +87,40 @@ extension Scheduler {
     /// (a second use of an idempotency key already in this group).
     private func commit(_ group: [SubmissionQueue.Waiting]) -> ([(SubmissionQueue.Waiting, Result<Submission, ServiceError>)], [SubmissionQueue.Waiting]) {
         let now = now()
-        return state.withLock { s in
-            var batch = StoreBatch()
-            var results: [(SubmissionQueue.Waiting, Result<Submission, ServiceError>)] = []
-            var deferred: [SubmissionQueue.Waiting] = []
+        writer.lock()
+        defer { writer.unlock() }
+        var batch = StoreBatch()
+        var computed: [(SubmissionQueue.Waiting, Result<(inout EngineState) -> Submission, ServiceError>)] = []
+        var deferred: [SubmissionQueue.Waiting] = []
+        state.withLock { s in
             var scopes: Set<String> = []
+            var ids: Set<String> = []
             for waiting in group {
                 if let scope = waiting.input.keyScope, !scopes.insert(scope).inserted {
                     deferred.append(waiting)
                     continue
                 }
                 do throws(ServiceError) {
-                    let (changes, apply) = try changes(for: waiting.input, at: now, in: s)
+                    let (changes, apply) = try changes(for: waiting.input, at: now, in: s, pendingIDs: ids)
                     batch.append(changes)
-                    results.append((waiting, .success(apply(&s))))
+                    ids.formUnion(changes.requests.map(\.id))
+                    computed.append((waiting, .success(apply)))
                 } catch {
-                    results.append((waiting, .failure(error)))
+                    computed.append((waiting, .failure(error)))
                 }
             }
-            do throws(ServiceError) {
-                try store.commit(batch)
-                s.deliverOutbox()
-            } catch {
-                logger.error("a group commit of \(group.count) submissions failed; reloading from the store: \(error)")
-                reload(&s)
-                results = results.map { waiting, result in (waiting, result.flatMap { _ in .failure(error) }) }
-            }
-            return (results, deferred)
         }
+        do throws(ServiceError) {
+            try store.commit(batch)
+        } catch {
+            logger.error("a group commit of \(group.count) submissions failed: \(error)")
+            return (computed.map { waiting, result in (waiting, result.flatMap { _ in .failure(error) }) }, deferred)
+        }
+        let results = state.withLock { s in
+            let results = computed.map { waiting, result in (waiting, result.map { apply in apply(&s) }) }
+            s.deliverOutbox()
+            return results
+        }
+        return (results, deferred)
     }
 }

@@ -6,34 +6,61 @@ extension Scheduler {
     /// in transactions of at most `decisionsPerCommit`. After `queueDepth` requests that did not
     /// fit, the rest wait for the next pass (the next change or tick). Returns how many requests
     /// it placed.
+    ///
+    /// It runs as the one writer. Each part of the pass is decided under the state's lock and
+    /// committed with it released: readers go on meanwhile and may see the part's placements a
+    /// moment before they are durable; agents hear of them only once they are.
     @discardableResult
     public func placePending() -> Int {
-        state.withLock { s in
-            let now = now()
-            s.counters.placementPasses += 1
-            var batch = StoreBatch()
-            timeDrivenEvents(at: now, in: &s, into: &batch)
-            tickHealth(at: now, in: &s, into: &batch)
-            settleStops(at: now, in: &s, into: &batch)
-            reclaimIdle(at: now, in: &s, into: &batch)
-            flushAPICalls(at: now, in: &s, into: &batch)
-            for node in s.drainQueue.sorted() {
-                moveWorkloads(off: node, reason: "node \(node) is draining", abandonOthers: false, at: now, in: &s, into: &batch)
-            }
-            s.drainQueue.removeAll()
-            var placed = 0
-            var decisions = 0
-            s.scheduling.startPass(at: now, on: s.cluster)
-            while let decision = s.scheduling.nextDecision(at: now, cluster: &s.cluster, placer: &s.placer) {
-                s.counters.decisions += 1
-                if record(decision, at: now, in: &s, into: &batch) { placed += 1 }
-                decisions += 1
-                if decisions % max(1, config.decisionsPerCommit) == 0 {
-                    guard commitPass(&batch, in: &s) else { return placed }
+        writer.lock()
+        defer { writer.unlock() }
+        let now = now()
+        var placed = 0
+        var started = false
+        while true {
+            let (batch, more) = state.withLock { s -> (StoreBatch, Bool) in
+                var batch = StoreBatch()
+                if !started {
+                    s.counters.placementPasses += 1
+                    timeDrivenEvents(at: now, in: &s, into: &batch)
+                    tickHealth(at: now, in: &s, into: &batch)
+                    settleStops(at: now, in: &s, into: &batch)
+                    reclaimIdle(at: now, in: &s, into: &batch)
+                    flushAPICalls(at: now, in: &s, into: &batch)
+                    for node in s.drainQueue.sorted() {
+                        moveWorkloads(off: node, reason: "node \(node) is draining", abandonOthers: false, at: now, in: &s, into: &batch)
+                    }
+                    s.drainQueue.removeAll()
+                    s.scheduling.startPass(at: now, on: s.cluster)
                 }
+                var decisions = 0
+                while decisions < max(1, config.decisionsPerCommit), let decision = s.scheduling.nextDecision(at: now, cluster: &s.cluster, placer: &s.placer) {
+                    s.counters.decisions += 1
+                    if record(decision, at: now, in: &s, into: &batch) { placed += 1 }
+                    decisions += 1
+                }
+                return (batch, decisions == max(1, config.decisionsPerCommit))
             }
-            _ = commitPass(&batch, in: &s)
-            return placed
+            started = true
+            do {
+                try store.commit(batch)
+            } catch {
+                logger.error("the applier could not commit; reloading from the store: \(error)")
+                state.withLock { reload(&$0) }
+                return placed
+            }
+            state.withLock { $0.deliverOutbox() }
+            if !more { return placed }
+        }
+    }
+
+    /// Runs a placement pass on the applier's queue, off Swift's cooperative pool.
+    func placePendingOnApplier() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            applierQueue.async {
+                self.placePending()
+                done.resume()
+            }
         }
     }
 
@@ -144,21 +171,6 @@ extension Scheduler {
         batch.requests.append(record)
         batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: action, target: "request/\(record.id)", detail: record.phase.name))
         Self.store(record, in: &s)
-    }
-
-    /// Commits what the pass decided so far. When the store fails, the working state is rebuilt
-    /// from the store, which holds everything acknowledged, and the pass stops.
-    private func commitPass(_ batch: inout StoreBatch, in s: inout EngineState) -> Bool {
-        defer { batch = StoreBatch() }
-        do {
-            try store.commit(batch)
-            s.deliverOutbox()
-            return true
-        } catch {
-            logger.error("the applier could not commit; reloading from the store: \(error)")
-            reload(&s)
-            return false
-        }
     }
 
     /// Rebuilds the working state from the store, which holds everything acknowledged, after a

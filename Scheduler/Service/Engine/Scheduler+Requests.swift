@@ -52,7 +52,11 @@ extension Scheduler {
     }
 
     /// What a submission stores and how it changes the state; throws naming the offending field.
-    func changes(for submission: SubmissionInput, at now: Double, in s: borrowing EngineState) throws(ServiceError) -> (StoreBatch, (inout EngineState) -> Submission) {
+    /// It is computed on `s` as if the requests of `pendingIDs` (earlier submissions of the same
+    /// group commit) were open already.
+    func changes(
+        for submission: SubmissionInput, at now: Double, in s: borrowing EngineState, pendingIDs: Set<String> = []
+    ) throws(ServiceError) -> (StoreBatch, (inout EngineState) -> Submission) {
         let (specs, idempotencyKey, batch, caller) = (submission.specs, submission.idempotencyKey, submission.batch, submission.caller)
         let prefix = { (i: Int) in batch ? "requests[\(i)]." : "" }
         // Resolve tenants first: the idempotency key is per tenant.
@@ -81,7 +85,7 @@ extension Scheduler {
             let id = Self.requestID(tenant: tenants[i], name: spec.id ?? Token.generate(prefix: "r").prefix(18).description)
             guard ids.insert(id).inserted else { throw ServiceError.conflict("request id '\(id)' appears twice in the batch", field: prefix(i) + "id") }
             // Generated names are 64 random bits: only a caller's own name can collide.
-            let taken = s.open[id] != nil ? true : spec.id == nil ? false : try store.request(id: id) != nil
+            let taken = s.open[id] != nil || pendingIDs.contains(id) ? true : spec.id == nil ? false : try store.request(id: id) != nil
             guard !taken else {
                 throw ServiceError.conflict("tenant \(tenants[i]) has a request named '\(spec.id ?? id)' already", field: prefix(i) + "id")
             }

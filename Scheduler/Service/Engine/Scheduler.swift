@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Logging
 import Placement
 import Synchronization
@@ -5,15 +7,25 @@ import Synchronization
 /// The central scheduler: the catalog, the pending queue, the placement core and the one applier
 /// that commits decisions, over a durable store.
 ///
-/// Every operation runs under one lock: it checks and computes its changes, writes them to the
-/// store in one transaction, and only then applies them in memory. So an acknowledged change is
-/// durable, a failed write changes nothing, and concurrent callers never over-commit a node.
+/// Every change is made by one writer at a time (`writer`): it checks and computes its changes
+/// under the state's lock, writes them to the store in one transaction with the lock released, and
+/// only then applies them in memory under the lock again, as Nomad's plan applier does. So an
+/// acknowledged change is durable, a failed write changes nothing, concurrent callers never
+/// over-commit a node, and readers never wait for the store.
 public final class Scheduler: Sendable {
     public let config: SchedulerConfig
     let store: any SchedulerStore
     let clock: any WallClock
     let logger: Logger
     let state: Mutex<EngineState>
+    /// Held by the one writer computing, committing and applying a change, so that nothing else
+    /// changes the state between its computing and its applying. A pthread mutex (NSLock): a
+    /// writer holds it through store I/O, and waiters should sleep, not spin as the
+    /// priority-inheriting futex behind `Mutex` does while its owner runs.
+    let writer = NSLock()
+    /// The applier's blocking work (the placement pass, group commits) runs here, on a thread of
+    /// its own, never on a thread of Swift's cooperative pool.
+    let applierQueue = DispatchQueue(label: "suanli.applier")
     /// Who holds which token: read on every call, so kept apart from `state`, which the applier
     /// holds while it commits.
     let credentials: Mutex<Credentials>
@@ -157,19 +169,28 @@ public final class Scheduler: Sendable {
 
     // MARK: Writing
 
-    /// Runs `body` under the lock: it reads the state and returns the changes to store and a
-    /// function that applies them in memory. The changes are committed first; the state changes
-    /// only when the commit succeeded.
+    /// Makes one change as the writer: `body` reads the state under its lock and returns the
+    /// changes to store and a function that applies them in memory; the changes are committed with
+    /// the lock released (readers go on), and applied only when the commit succeeded.
     func change<Result: Sendable>(
         _ body: (borrowing EngineState) throws(ServiceError) -> (StoreBatch, (inout EngineState) -> Result)
     ) throws(ServiceError) -> Result {
-        try state.withLock { (s: inout EngineState) throws(ServiceError) -> Result in
-            let (batch, apply) = try body(s)
+        try writing { () throws(ServiceError) -> Result in
+            let (batch, apply) = try state.withLock { (s: inout EngineState) throws(ServiceError) in try body(s) }
             try store.commit(batch)
-            let result = apply(&s)
-            s.deliverOutbox()
-            return result
+            return state.withLock { s in
+                let result = apply(&s)
+                s.deliverOutbox()
+                return result
+            }
         }
+    }
+
+    /// Runs `body` as the one writer.
+    func writing<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        writer.lock()
+        defer { writer.unlock() }
+        return try body()
     }
 
     /// Tells the placement loop that there may be work.
