@@ -7,9 +7,10 @@ extension Scheduler {
     /// fit, the rest wait for the next pass (the next change or tick). Returns how many requests
     /// it placed.
     ///
-    /// It runs as the one writer. Each part of the pass is decided under the state's lock and
-    /// committed with it released: readers go on meanwhile and may see the part's placements a
-    /// moment before they are durable; agents hear of them only once they are.
+    /// It runs as the one writer. A pass changes the state as it decides (each decision on the
+    /// cluster its predecessors left), so each part of at most `decisionsPerCommit` decisions is
+    /// decided and committed under the state's lock, which readers take between parts: they never
+    /// see a placement that is not durable.
     @discardableResult
     public func placePending() -> Int {
         writer.lock()
@@ -18,7 +19,7 @@ extension Scheduler {
         var placed = 0
         var started = false
         while true {
-            let (batch, more) = state.withLock { s -> (StoreBatch, Bool) in
+            let outcome = state.withLock { s -> Result<Bool, ServiceError> in
                 var batch = StoreBatch()
                 if !started {
                     s.counters.placementPasses += 1
@@ -39,18 +40,18 @@ extension Scheduler {
                     if record(decision, at: now, in: &s, into: &batch) { placed += 1 }
                     decisions += 1
                 }
-                return (batch, decisions == max(1, config.decisionsPerCommit))
+                do throws(ServiceError) {
+                    try store.commit(batch)
+                } catch {
+                    logger.error("the applier could not commit; reloading from the store: \(error)")
+                    reload(&s)
+                    return .failure(error)
+                }
+                s.deliverOutbox()
+                return .success(decisions == max(1, config.decisionsPerCommit))
             }
             started = true
-            do {
-                try store.commit(batch)
-            } catch {
-                logger.error("the applier could not commit; reloading from the store: \(error)")
-                state.withLock { reload(&$0) }
-                return placed
-            }
-            state.withLock { $0.deliverOutbox() }
-            if !more { return placed }
+            guard case .success(let more) = outcome, more else { return placed }
         }
     }
 

@@ -11,7 +11,8 @@ import Synchronization
 /// under the state's lock, writes them to the store in one transaction with the lock released, and
 /// only then applies them in memory under the lock again, as Nomad's plan applier does. So an
 /// acknowledged change is durable, a failed write changes nothing, concurrent callers never
-/// over-commit a node, and readers never wait for the store.
+/// over-commit a node, and readers never wait for the store, except between the parts of a
+/// placement pass (`placePending`), which decides on the state it changes.
 public final class Scheduler: Sendable {
     public let config: SchedulerConfig
     let store: any SchedulerStore
