@@ -95,9 +95,7 @@ struct AgentLinkTests {
     @Test("a node whose agent falls silent is logged suspect by the scheduler, and back when it returns")
     func silentNode() async throws {
         let directory = try temporaryDirectory()
-        let config = directory.appendingPathComponent("scheduler.json")
-        try #"{"heartbeatIntervalSeconds": 1}"#.write(to: config, atomically: true, encoding: .utf8)
-        let scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"), arguments: ["--config", config.path])
+        let scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"), config: #"{"heartbeatIntervalSeconds": 1}"#)
         defer { scheduler.kill() }
         let arguments = ["--scheduler", "127.0.0.1:\(scheduler.grpcPort)", "--token", SchedulerProcess.bootstrapToken, "--node-id", "edge-5", "--class", "edge", "--site", "d5"]
         let agentDir = directory.appendingPathComponent("agent")

@@ -56,10 +56,7 @@ struct HonestEndsTests {
 
     @Test("a node registered ahead of its agent that no agent claims becomes suspect after the heartbeat grace, and the alerts say why")
     func unclaimedNodeAlerts() async throws {
-        let directory = try temporaryDirectory()
-        let config = directory.appendingPathComponent("config.json")
-        try #"{"heartbeatIntervalSeconds": 1}"#.write(to: config, atomically: true, encoding: .utf8)
-        let server = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("data"), arguments: ["--config", config.path])
+        let server = try SchedulerProcess.start(dataDir: try temporaryDirectory(), config: #"{"heartbeatIntervalSeconds": 1}"#)
         defer { server.kill() }
         #expect(try await server.call("POST", "/v1/nodes", body: #"{"id":"n1","nodeClass":"general","site":"d1","cpu":8,"memoryMiB":65536}"#).0 == 201)
         #expect(try await eventually(15) { try await server.call("GET", "/v1/nodes/n1").1["state"] as? String == "suspect" })

@@ -42,10 +42,18 @@ public struct SchedulerProcess {
     }
 
     /// Starts the scheduler on `dataDir` with ports chosen by the system unless `arguments`
-    /// name them, and waits until it reports both. `descriptorLimit` lowers its open-file limit
-    /// (soft and hard) before it starts.
-    public static func start(dataDir: URL, httpPort: Int = 0, grpcPort: Int = 0, arguments: [String] = [], descriptorLimit: Int? = nil) throws -> SchedulerProcess {
+    /// name them, and waits until it reports both. `config` is the text of a configuration file
+    /// it is given; `descriptorLimit` lowers its open-file limit (soft and hard) before it starts.
+    public static func start(
+        dataDir: URL, httpPort: Int = 0, grpcPort: Int = 0, config: String? = nil, arguments: [String] = [], descriptorLimit: Int? = nil
+    ) throws -> SchedulerProcess {
         let process = Process()
+        var arguments = arguments
+        if let config {
+            let file = try temporaryDirectory().appendingPathComponent("config.json")
+            try config.write(to: file, atomically: true, encoding: .utf8)
+            arguments += ["--config", file.path]
+        }
         let own = ["--data-dir", dataDir.path, "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)"] + arguments
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -76,8 +76,9 @@ public struct SchedulingQueue: Sendable {
     public private(set) var admission: AdmissionQueue
     /// Requests tried per pass that did not fit before the pass stops.
     public var queueDepth: Int
-    private var setAside: [String: SetAside] = [:]
-    private var setAsideCount: UInt64 = 0
+    /// Requests taken from the queue that wait for what their reason names, by id.
+    private var aside: [String: SetAside] = [:]
+    private var asideSequence: UInt64 = 0
     /// Requests that hold some of their replicas and wait for the rest.
     private var partlyPlaced: Set<String> = []
     /// Tenants that freed capacity since the last pass: their requests set aside over quota wake.
@@ -108,12 +109,12 @@ public struct SchedulingQueue: Sendable {
     // MARK: Reading
 
     /// Requests queued or set aside (those placed in part included).
-    public var pendingCount: Int { admission.pendingCount + setAside.count }
+    public var pendingCount: Int { admission.pendingCount + aside.count }
 
-    public func contains(_ requestID: String) -> Bool { admission.isPending(requestID) || (!setAside.isEmpty && setAside[requestID] != nil) }
+    public func contains(_ requestID: String) -> Bool { admission.isPending(requestID) || (!aside.isEmpty && aside[requestID] != nil) }
 
     /// Why a request was set aside at its last try; nil when it waits its turn (or is not pending).
-    public func waitReason(of requestID: String) -> WaitReason? { setAside.isEmpty ? nil : setAside[requestID]?.reason }
+    public func waitReason(of requestID: String) -> WaitReason? { aside.isEmpty ? nil : aside[requestID]?.reason }
 
     public func isPartlyPlaced(_ requestID: String) -> Bool { !partlyPlaced.isEmpty && partlyPlaced.contains(requestID) }
 
@@ -139,7 +140,7 @@ public struct SchedulingQueue: Sendable {
     @discardableResult
     public mutating func remove(_ requestID: String) -> PlacementRequest? {
         if !partlyPlaced.isEmpty { partlyPlaced.remove(requestID) }
-        if !setAside.isEmpty, let entry = takeAside(requestID) { return entry.request }
+        if !aside.isEmpty, let entry = takeAside(requestID) { return entry.request }
         return admission.remove(requestID)
     }
 
@@ -148,13 +149,13 @@ public struct SchedulingQueue: Sendable {
     public mutating func update(_ request: PlacementRequest) {
         var request = request
         if partlyPlaced.contains(request.id) { request.queueDeadline = nil }
-        if setAside[request.id] != nil { setAside[request.id]!.request = request } else { admission.update(request) }
+        if aside[request.id] != nil { aside[request.id]!.request = request } else { admission.update(request) }
     }
 
     /// Removes the requests still waiting for their first placement at their queue deadline.
     public mutating func expire(now: Double) -> [AdmissionRejection] {
         var rejected = admission.expire(now: now)
-        let late = setAside.values.filter { entry in entry.request.queueDeadline.map { $0 <= now } ?? false }
+        let late = aside.values.filter { entry in entry.request.queueDeadline.map { $0 <= now } ?? false }
         for entry in late.sorted(by: { $0.sequence < $1.sequence }) {
             takeAside(entry.request.id)
             rejected.append(AdmissionQueue.deadlineRejection(of: entry.request))
@@ -183,10 +184,10 @@ public struct SchedulingQueue: Sendable {
         quotaFreed.insert(tenant)
         quotaChecks[tenant, default: []].formUnion(PriorityClass.allCases)
         var ids = admission.pendingRequests(of: tenant).map(\.id)
-        ids += setAside.values.filter { $0.request.tenant == tenant }.sorted { $0.sequence < $1.sequence }.map(\.request.id)
+        ids += aside.values.filter { $0.request.tenant == tenant }.sorted { $0.sequence < $1.sequence }.map(\.request.id)
         var rejected: [AdmissionRejection] = []
         for id in ids where !partlyPlaced.contains(id) {
-            guard let request = setAside[id]?.request ?? admission.pendingRequest(id),
+            guard let request = aside[id]?.request ?? admission.pendingRequest(id),
                 let rejection = admission.quotaRejection(of: request)
             else { continue }
             remove(id)
@@ -210,11 +211,11 @@ public struct SchedulingQueue: Sendable {
         seenFreedEpoch = cluster.freedEpoch
         seenNodesEpoch = cluster.nodesEpoch
         let backoffDue = heldBackUntil <= now
-        guard freed || nodesChanged || !quotaFreed.isEmpty || backoffDue, !setAside.isEmpty else {
+        guard freed || nodesChanged || !quotaFreed.isEmpty || backoffDue, !aside.isEmpty else {
             quotaFreed.removeAll()
             return
         }
-        let woken = setAside.values.filter { entry in
+        let woken = aside.values.filter { entry in
             switch entry.reason {
             case .quota: quotaFreed.contains(entry.request.tenant)
             case .capacity, .conflict: freed || nodesChanged
@@ -222,7 +223,7 @@ public struct SchedulingQueue: Sendable {
             case .backoff(let until): until <= now
             }
         }
-        heldBackUntil = setAside.values.reduce(Double.infinity) { earliest, entry in
+        heldBackUntil = aside.values.reduce(Double.infinity) { earliest, entry in
             if case .backoff(let until) = entry.reason, until > now { return min(earliest, until) }
             return earliest
         }
@@ -295,15 +296,15 @@ public struct SchedulingQueue: Sendable {
     }
 
     private mutating func setAside(_ request: PlacementRequest, _ reason: WaitReason) {
-        setAsideCount &+= 1
+        asideSequence &+= 1
         if case .quota = reason { quotaWaits += 1 }
-        if case .quota = setAside.updateValue(SetAside(request: request, reason: reason, sequence: setAsideCount), forKey: request.id)?.reason { quotaWaits -= 1 }
+        if case .quota = aside.updateValue(SetAside(request: request, reason: reason, sequence: asideSequence), forKey: request.id)?.reason { quotaWaits -= 1 }
     }
 
     /// Takes a request out of those set aside.
     @discardableResult
     private mutating func takeAside(_ requestID: String) -> SetAside? {
-        guard let entry = setAside.removeValue(forKey: requestID) else { return nil }
+        guard let entry = aside.removeValue(forKey: requestID) else { return nil }
         if case .quota = entry.reason { quotaWaits -= 1 }
         return entry
     }

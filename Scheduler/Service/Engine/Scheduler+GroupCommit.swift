@@ -60,27 +60,26 @@ extension Scheduler {
                 queue.committing = true
                 return true
             }
-            if leads { applierQueue.async { self.commitGroups() } }
+            if leads { applierQueue.async { self.commitGroup(carried: []) } }
         }
         return try result.get()
     }
 
-    /// Commits groups until no submission waits.
-    private func commitGroups() {
-        var carried: [SubmissionQueue.Waiting] = []
-        while true {
-            let group: [SubmissionQueue.Waiting] = submissions.withLock { queue in
-                let group = carried + queue.waiting
-                queue.waiting = []
-                if group.isEmpty { queue.committing = false }
-                return group
-            }
-            if group.isEmpty { return }
-            let (results, deferred) = commit(group)
-            carried = deferred
-            for (waiting, result) in results { waiting.continuation.resume(returning: result) }
-            if results.contains(where: { (try? $0.1.get())?.replayed == false }) { signalPlacement() }
+    /// Commits the submissions waiting (and `carried` from the group before) as one group, then
+    /// queues the next group behind whatever else waits for the applier's queue (a placement
+    /// pass), so that a stream of submissions never starves placement.
+    private func commitGroup(carried: [SubmissionQueue.Waiting]) {
+        let group: [SubmissionQueue.Waiting] = submissions.withLock { queue in
+            let group = carried + queue.waiting
+            queue.waiting = []
+            if group.isEmpty { queue.committing = false }
+            return group
         }
+        if group.isEmpty { return }
+        let (results, deferred) = commit(group)
+        for (waiting, result) in results { waiting.continuation.resume(returning: result) }
+        if results.contains(where: { (try? $0.1.get())?.replayed == false }) { signalPlacement() }
+        applierQueue.async { self.commitGroup(carried: deferred) }
     }
 
     /// Commits one group; returns each member's result and the members left for the next group
