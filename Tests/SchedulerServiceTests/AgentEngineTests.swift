@@ -158,6 +158,21 @@ struct AgentEngineTests {
         #expect(try store.audit(AuditQuery(action: "node.lost", limit: 5)).first?.detail.contains("no agent has claimed it") == true)
     }
 
+    @Test("a node's state comes from its agent's liveness over the operator's: cordoning a silent node keeps it suspect, and it comes back cordoned")
+    func effectiveNodeState() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        _ = try claim(scheduler, nodes: 1)
+        clock.advance(31)
+        scheduler.placePending()
+        #expect(try scheduler.node("n1", by: admin).state == .suspect)
+        _ = try scheduler.setNodeState("n1", to: .cordoned, by: admin)
+        #expect(try scheduler.node("n1", by: admin).state == .suspect, "still silent: suspect, not cordoned")
+        #expect(try scheduler.alerts(by: admin).contains { $0.target == "node/n1" && $0.kind == "node_suspect" })
+        #expect(try scheduler.heartbeat(node: "n1") == .cordoned)
+        _ = try scheduler.setNodeState("n1", to: .ready, by: admin)
+        #expect(try scheduler.node("n1", by: admin).state == .ready)
+    }
+
     @Test("an agent that ends a workload at its lease's end makes the request expired, not released")
     func leaseEndedByTheAgent() throws {
         let (scheduler, _, clock) = try newScheduler(nodes: 1)

@@ -50,6 +50,21 @@ struct AgentSession: Sendable {
 extension EngineState {
     func isConnected(_ node: String) -> Bool { sessions[node] != nil }
 
+    /// A node's state as placement sees it, from its two owners: its agent's liveness (`health`:
+    /// suspect, lost) wins over the operator's state (`nodes`: ready, cordoned, draining).
+    func effectiveState(ofNode id: String) -> NodeState? {
+        guard let record = nodes[id] else { return nil }
+        if let liveness = health[id]?.nodeState, liveness != .ready { return liveness }
+        return record.node.state
+    }
+
+    /// Brings the cluster state's copy of a node's state in line with its owners, after either
+    /// changed.
+    mutating func refreshState(ofNode id: String) {
+        guard let state = effectiveState(ofNode: id), let index = cluster.index(ofNode: id), cluster.nodeStates[index] != state else { return }
+        cluster.setState(state, ofNode: index)
+    }
+
     /// Queues a request (new, or back after an eviction or a failure). One its tenant's quota no
     /// longer admits is kept in `refused`, and the next pass rejects it with the reason.
     mutating func enqueue(_ request: PlacementRequest) {

@@ -111,10 +111,9 @@ extension Scheduler {
                 if let hash = record.credentialHash { self.credentials.withLock { $0.agents[hash] = node.id } }
                 // Registering counts as a heartbeat: a suspect or lost node is back.
                 var health = s.health[node.id] ?? NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
-                if health.heartbeat(at: now).contains(.reconcile), let index = s.cluster.index(ofNode: node.id) {
-                    s.cluster.setState(joined.state, ofNode: index)
-                }
+                _ = health.heartbeat(at: now)
                 s.health[node.id] = health
+                s.refreshState(ofNode: node.id)
                 return AgentRegistration(nodeID: node.id, credential: credential, heartbeatIntervalSeconds: config.health.heartbeatInterval)
             })
         }
@@ -153,9 +152,7 @@ extension Scheduler {
             let updated = health
             return (batch, { s in
                 s.health[id] = updated
-                if actions.contains(.reconcile) {
-                    s.cluster.setState(record.node.state, ofNode: index)
-                }
+                s.refreshState(ofNode: id)
                 return s.cluster.nodeStates[index]
             })
         }
@@ -173,13 +170,12 @@ extension Scheduler {
             s.health[id] = health
             guard !actions.isEmpty, let index = s.cluster.index(ofNode: id) else { continue }
             let silence = s.nodes[id]?.awaitingAgent == true ? "no agent has claimed it since \(health.lastHeartbeat)" : "no heartbeat since \(health.lastHeartbeat)"
+            s.refreshState(ofNode: id)
             if actions.contains(.stopPlacing) {
-                s.cluster.setState(.suspect, ofNode: index)
                 batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.suspect", target: "node/\(id)", detail: silence))
                 logger.warning("node suspect: no new work", metadata: ["node": "\(id)", "silentSeconds": "\(Int(saturating: now - health.lastHeartbeat))"])
             }
             if actions.contains(.markLost) {
-                s.cluster.setState(.lost, ofNode: index)
                 batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.lost", target: "node/\(id)", detail: silence))
                 logger.warning("node lost", metadata: ["node": "\(id)", "silentSeconds": "\(Int(saturating: now - health.lastHeartbeat))", "requests": "\(s.cluster.requestCount(onNode: index))"])
             }

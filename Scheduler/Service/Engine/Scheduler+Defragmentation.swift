@@ -111,7 +111,7 @@ extension Scheduler {
                 }
                 for record in cordoned {
                     s.nodes[record.node.id] = record
-                    if let index = s.cluster.index(ofNode: record.node.id) { s.cluster.setState(.cordoned, ofNode: index) }
+                    s.refreshState(ofNode: record.node.id)
                 }
                 s.outbox += stops
                 for record in records {

@@ -152,7 +152,7 @@ extension Scheduler {
             let updated = record
             return (batch, { s in
                 s.nodes[id] = updated
-                s.cluster.setState(target, ofNode: index)
+                s.refreshState(ofNode: id)
                 if target == .draining { s.drainQueue.insert(id) } else { s.drainQueue.remove(id) }
                 return Self.status(of: id, in: s)
             })
@@ -244,13 +244,12 @@ extension Scheduler {
             record.retired = true
             if record.node.state == .ready { record.node.state = .cordoned }
             let updated = record
-            let current = s.cluster.nodeStates[index]
             var batch = StoreBatch()
             batch.nodes = [updated]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "node.retire", target: "node/\(id)", detail: "\(s.cluster.requestCount(onNode: index)) requests still on it")]
             return (batch, { s in
                 s.nodes[id] = updated
-                if current == .ready { s.cluster.setState(.cordoned, ofNode: index) }
+                s.refreshState(ofNode: id)
                 return Self.status(of: id, in: s)
             })
         }
