@@ -53,6 +53,7 @@ extension Scheduler {
     public func submitGrouped(_ specs: [RequestSpec], idempotencyKey: String? = nil, batch: Bool = false, by caller: Principal) async throws(ServiceError) -> Submission {
         let input = SubmissionInput(specs: specs, idempotencyKey: idempotencyKey, batch: batch, caller: caller)
         try input.check(maxBatch: config.maxBatch)
+        if let replayed = try committedReplay(of: input) { return replayed }
         let result = await withCheckedContinuation { continuation in
             let leads = submissions.withLock { queue in
                 queue.waiting.append(SubmissionQueue.Waiting(input: input, continuation: continuation))
@@ -63,6 +64,18 @@ extension Scheduler {
             if leads { applierQueue.async { self.commitGroup(carried: []) } }
         }
         return try result.get()
+    }
+
+    /// A retried submission whose first was committed, answered without waiting for the writer
+    /// (the group commit checks again for a first that is being committed now).
+    private func committedReplay(of input: SubmissionInput) throws(ServiceError) -> Submission? {
+        guard let key = input.idempotencyKey, let tenant = input.specs.first?.tenant ?? input.caller.tenant,
+              input.caller.may(.submitRequests, tenant: tenant)
+        else { return nil }
+        let found = try state.withLock { (s: inout EngineState) throws(ServiceError) in
+            try replay(key: key, tenant: tenant, count: input.specs.count, batch: input.batch, fingerprint: input.fingerprint, in: s)
+        }
+        return found.map { Submission(requests: $0, replayed: true) }
     }
 
     /// Commits the submissions waiting (and `carried` from the group before) as one group, then

@@ -160,7 +160,7 @@ extension Scheduler {
     /// The requests of an earlier submission with the same key, or nil when there was none.
     /// A key names one submission: the same key with another body, another size or the other
     /// endpoint (single or batch) is a conflict, not a silent replay of the first.
-    private func replay(
+    func replay(
         key: String, tenant: String, count: Int, batch: Bool, fingerprint: String, in s: borrowing EngineState
     ) throws(ServiceError) -> [RequestRecord]? {
         if try store.requestID(tenant: tenant, idempotencyKey: batch ? key : "\(key)#0") != nil {
