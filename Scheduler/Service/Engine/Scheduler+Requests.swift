@@ -131,15 +131,8 @@ extension Scheduler {
             record.restrictedEntry = restricted?.code
             record.catalogEntry = component?.code
             batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
-            if let quota = s.scheduling.admission.config.tenants[request.tenant]?.quotas[request.priority], let dimension = quota.firstExceeded(by: Usage(of: request)) {
-                let asked = Usage(of: request), amount = { (usage: Usage) in
-                    dimension == .gpu ? usage.gpuMilli : usage.resources.value(of: dimension)
-                }
-                let limit = dimension == .gpu ? quota.gpuMilli : quota.resources.value(of: dimension)
-                throw ServiceError(
-                    .quotaExceeded,
-                    "the request asks for \(dimension.amountInAPIUnits(amount(asked))) in all, more than tenant \(request.tenant)'s \(request.priority.rawValue) quota of \(dimension.amountInAPIUnits(limit)): it could never run",
-                    field: prefix(i) + dimension.apiField)
+            if let (dimension, message) = Self.quotaShortfall(of: request, quota: s.scheduling.admission.config.tenants[request.tenant]?.quotas[request.priority]) {
+                throw ServiceError(.quotaExceeded, message, field: prefix(i) + dimension.apiField)
             }
             try Self.transition(&record, .admit, at: now, by: caller.user, into: &batchChanges)
             try Self.transition(&record, .enqueue, at: now, by: caller.user, into: &batchChanges)
@@ -155,6 +148,16 @@ extension Scheduler {
             }
             return Submission(requests: records, replayed: false)
         })
+    }
+
+    /// The dimension in which a request alone is larger than `quota` (its tenant's for its class),
+    /// and that said with both figures in the API's units; nil when the quota admits it.
+    static func quotaShortfall(of request: PlacementRequest, quota: Quota?) -> (Dimension, String)? {
+        guard let quota, let dimension = quota.firstExceeded(by: Usage(of: request)) else { return nil }
+        let asked = Usage(of: request)
+        let amount = dimension == .gpu ? asked.gpuMilli : asked.resources.value(of: dimension)
+        let limit = dimension == .gpu ? quota.gpuMilli : quota.resources.value(of: dimension)
+        return (dimension, "the request asks for \(dimension.amountInAPIUnits(amount)) in all, more than tenant \(request.tenant)'s \(request.priority.rawValue) quota of \(dimension.amountInAPIUnits(limit)): it could never run")
     }
 
     /// The requests of an earlier submission with the same key, or nil when there was none.

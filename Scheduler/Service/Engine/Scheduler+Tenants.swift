@@ -99,9 +99,11 @@ extension Scheduler {
             var ended: [RequestRecord] = []
             for rejection in scheduling.setPolicy(policy, of: tenant) {
                 guard var rejected = s.open[rejection.requestID] else { continue }
-                try Self.transition(&rejected, .reject(reason: rejection.message), at: now, by: caller.user, into: &batch)
+                // Said with both figures, as at submission, against the new quota.
+                let reason = Self.quotaShortfall(of: rejected.spec, quota: quota)?.1 ?? rejection.message
+                try Self.transition(&rejected, .reject(reason: reason), at: now, by: caller.user, into: &batch)
                 batch.requests.append(rejected)
-                batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.reject", target: "request/\(rejected.id)", detail: rejection.message))
+                batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.reject", target: "request/\(rejected.id)", detail: reason))
                 ended.append(rejected)
             }
             return (batch, { [scheduling] s in
