@@ -38,6 +38,17 @@ struct SchedulerEngineTests {
         #expect(try scheduler.request("next", by: water).record.phase == .running)
     }
 
+    @Test("a replica larger than the largest node of its classes is refused at once, not left waiting for capacity that never comes")
+    func largerThanItsClasses() throws {
+        let (scheduler, _, _) = try newScheduler(nodes: 2)
+        _ = try scheduler.registerNode(Node(id: "e1", nodeClass: .edge, site: "e", capacity: Resources(cpuMillis: 8_000, memoryMiB: 16_384)), awaitingAgent: false, by: admin)
+        let refused = #expect(throws: ServiceError.self) { try scheduler.submit([RequestSpec(id: "big", cpu: 12, allowedClasses: [.edge])], by: water) }
+        #expect(refused?.code == .unprocessable && refused?.field == "cpu")
+        #expect(refused?.message == "asks for 12 cores per replica, more than the largest edge node has (8 cores)", "\(String(describing: refused))")
+        // Classes with no node yet: it waits for one, bounded by the largest node of all.
+        _ = try scheduler.submit([RequestSpec(id: "hpc", cpu: 12, allowedClasses: [.hpc])], by: water)
+    }
+
     @Test("a batch is validated atomically and the error names the field of the bad request")
     func atomicBatch() throws {
         let (scheduler, store, _) = try newScheduler()

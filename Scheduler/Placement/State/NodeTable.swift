@@ -49,6 +49,8 @@ final class NodeTable: Sendable {
     let poolsAtSite: [[Int]]
     /// The largest capacity of any node, per dimension, and the most GPUs on one node.
     let largestNode: Resources
+    /// The largest capacity of a node of each class, per dimension.
+    let largestByClass: [NodeClass: Resources]
     let mostGPUs: Int
     /// The highest hourly price of one core, GiB and GPU across nodes, for normalizing cost.
     let highestPrice: PriceRate
@@ -60,6 +62,7 @@ final class NodeTable: Sendable {
         var gpuModelNames: [String] = []
         var gpuStart: [Int] = [0], gpuModel: [Int32] = [], gpuMemory: [Int64] = []
         var largest = Resources.zero, mostGPUs = 0
+        var largestByClass: [NodeClass: Resources] = [:]
         var highest = PriceRate()
         for (i, node) in nodes.enumerated() {
             let field = "nodes[\(i)]"
@@ -88,6 +91,7 @@ final class NodeTable: Sendable {
             }
             gpuStart.append(gpuModel.count)
             largest = largest.componentMax(node.capacity)
+            largestByClass[node.nodeClass] = (largestByClass[node.nodeClass] ?? .zero).componentMax(node.capacity)
             mostGPUs = max(mostGPUs, node.gpus.count)
             highest.perCoreHour = max(highest.perCoreHour, node.price.perCoreHour)
             highest.perGiBMemoryHour = max(highest.perGiBMemoryHour, node.price.perGiBMemoryHour)
@@ -173,6 +177,7 @@ final class NodeTable: Sendable {
         self.pools = pools
         self.poolsAtSite = poolsAtSite
         self.largestNode = largest
+        self.largestByClass = largestByClass
         self.mostGPUs = mostGPUs
         self.highestPrice = highest
     }

@@ -38,13 +38,13 @@ public struct RequestValidator: Sendable {
     public func resolve(_ submitted: PlacementRequest, in state: ClusterState) throws(ValidationError) -> ResolvedRequest {
         let request = try catalog.resolve(submitted)
         try checkIdentity(request)
-        try checkSizes(request, in: state)
-        let gpuModels = try checkGPU(request, in: state)
-        let (origin, withinBound) = try checkLatency(request, in: state)
         let classes = routing.classes(for: request)
         guard !classes.isEmpty else {
             throw ValidationError(field: "allowedClasses", code: .invalid, message: "at least one node class is needed")
         }
+        try checkSizes(request, classes: classes, in: state)
+        let gpuModels = try checkGPU(request, in: state)
+        let (origin, withinBound) = try checkLatency(request, in: state)
         for (key, value) in request.requiredLabels where request.forbiddenLabels[key] == value {
             throw ValidationError(
                 field: "forbiddenLabels.\(key)", code: .contradictory, message: "label \(key)=\(value) is both required and forbidden")
@@ -77,8 +77,17 @@ public struct RequestValidator: Sendable {
         }
     }
 
-    private func checkSizes(_ request: PlacementRequest, in state: ClusterState) throws(ValidationError) {
-        let largest = state.table.largestNode
+    /// Node classes in words: `general or hpc`.
+    public static func classNames(_ classes: Set<NodeClass>) -> String {
+        classes.map(\.rawValue).sorted().joined(separator: " or ")
+    }
+
+    /// A replica larger than the largest node of its classes could never run. With no node of its
+    /// classes yet (they may join), larger than the largest node of all.
+    private func checkSizes(_ request: PlacementRequest, classes: Set<NodeClass>, in state: ClusterState) throws(ValidationError) {
+        let eligible = classes.compactMap { state.table.largestByClass[$0] }
+        let largest = eligible.isEmpty ? state.table.largestNode : eligible.reduce(Resources.zero) { $0.componentMax($1) }
+        let limitClasses: Set<NodeClass>? = eligible.isEmpty || classes.isSuperset(of: state.table.largestByClass.keys) ? nil : classes
         for dimension in Resources.dimensions {
             let asked = request.resources.value(of: dimension)
             let field = "resources.\(Self.fieldName(dimension))"
@@ -86,10 +95,11 @@ public struct RequestValidator: Sendable {
                 throw ValidationError(field: field, code: .outOfRange, message: "must not be negative, got \(asked)", amount: .init(dimension: dimension, asked: asked, limit: 0, total: false))
             }
             guard asked <= largest.value(of: dimension) else {
+                let which = limitClasses.map { "the largest \(Self.classNames($0)) node" } ?? "the largest node"
                 throw ValidationError(
                     field: field, code: .exceedsCluster,
-                    message: "\(asked) is more than the largest node has (\(largest.value(of: dimension)))",
-                    amount: .init(dimension: dimension, asked: asked, limit: largest.value(of: dimension), total: false))
+                    message: "\(asked) is more than \(which) has (\(largest.value(of: dimension)))",
+                    amount: .init(dimension: dimension, asked: asked, limit: largest.value(of: dimension), total: false, classes: limitClasses))
             }
         }
         if request.resources == .zero && request.gpu == nil && request.volumes.isEmpty {

@@ -28,6 +28,8 @@ public struct ValidationError: Error, Sendable, Hashable, Codable, CustomStringC
         public var limit: Int64
         /// Whether `asked` is the whole request (all replicas of a gang) rather than one replica.
         public var total: Bool
+        /// The node classes whose largest node `limit` is; nil for every node.
+        public var classes: Set<NodeClass>? = nil
     }
 
     public init(field: String, code: Code, message: String, amount: Amount? = nil) {

@@ -53,7 +53,9 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
         if let amount = error.amount {
             let asked = amount.dimension.amountInAPIUnits(amount.asked), limit = amount.dimension.amountInAPIUnits(amount.limit)
             switch (error.code, amount.total) {
-            case (.exceedsCluster, false): message = "asks for \(asked) per replica, more than the largest node has (\(limit))"
+            case (.exceedsCluster, false):
+                let which = amount.classes.map { "the largest \(RequestValidator.classNames($0)) node" } ?? "the largest node"
+                message = "asks for \(asked) per replica, more than \(which) has (\(limit))"
             case (.exceedsCluster, true): message = "the gang needs \(asked) in all, more than its eligible nodes have (\(limit))"
             default: message = "must not be negative, got \(asked)"
             }
