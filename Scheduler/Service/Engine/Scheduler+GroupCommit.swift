@@ -98,9 +98,12 @@ extension Scheduler {
     /// Commits one group; returns each member's result and the members left for the next group
     /// (a second use of an idempotency key already in this group).
     private func commit(_ group: [SubmissionQueue.Waiting]) -> ([(SubmissionQueue.Waiting, Result<Submission, ServiceError>)], [SubmissionQueue.Waiting]) {
-        let now = now()
-        writer.lock()
-        defer { writer.unlock() }
+        writing { commitAsWriter(group, at: now()) }
+    }
+
+    /// `commit` as the writer: every member computed on the state as the ones before it left it,
+    /// one transaction, then every member applied.
+    private func commitAsWriter(_ group: [SubmissionQueue.Waiting], at now: Double) -> ([(SubmissionQueue.Waiting, Result<Submission, ServiceError>)], [SubmissionQueue.Waiting]) {
         var batch = StoreBatch()
         var computed: [(SubmissionQueue.Waiting, Result<(inout EngineState) -> Submission, ServiceError>)] = []
         var deferred: [SubmissionQueue.Waiting] = []

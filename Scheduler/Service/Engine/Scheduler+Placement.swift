@@ -13,9 +13,11 @@ extension Scheduler {
     /// see a placement that is not durable.
     @discardableResult
     public func placePending() -> Int {
-        writer.lock()
-        defer { writer.unlock() }
-        let now = now()
+        writing { placePass(at: now()) }
+    }
+
+    /// `placePending` as the writer.
+    private func placePass(at now: Double) -> Int {
         var placed = 0
         var started = false
         while true {
