@@ -72,15 +72,6 @@ public struct Grant: Sendable, Hashable, Codable {
         self.expiresAt = expiresAt
         self.createdAt = createdAt
     }
-
-    /// Whether the grant lets its tenant run `record` at `now`: the request's partition (public
-    /// needs no grant) and its restricted catalog entry, if any, are covered by live grants.
-    static func covers(_ record: RequestRecord, grants: some Sequence<Grant>, at now: Double) -> Bool {
-        let live = grants.filter { $0.tenant == record.tenant && $0.expiresAt > now }
-        let partition = record.spec.partition == "public" || live.contains { $0.partition == record.spec.partition }
-        let entry = record.restrictedEntry.map { code in live.contains { $0.entries?.contains(code) == true } } ?? true
-        return partition && entry
-    }
 }
 
 /// A node in the catalog, with who registered it and whether an agent has claimed it.

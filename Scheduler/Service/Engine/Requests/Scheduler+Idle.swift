@@ -55,7 +55,7 @@ extension Scheduler {
                 s.open.updateRuntime(of: id) { $0.idleSince = nil }
                 continue
             }
-            guard s.tenants[record.tenant]?.reclaimIdle ?? policy.reclaimByDefault else { continue }
+            guard s.directory.tenants[record.tenant]?.reclaimIdle ?? policy.reclaimByDefault else { continue }
             if !record.lifecycle.idleNoticeSent {
                 guard now - since >= policy.idleSeconds else { continue }
                 endInPass(record, .idleDetected, action: "request.idle-notice", at: now, in: &s, into: &batch)

@@ -20,7 +20,7 @@ struct Effects: Sendable {
         }
         for request in enqueue { s.enqueue(request) }
         for (id, workloads) in awaitingStop { s.open.updateRuntime(of: id) { $0.awaitingStop = workloads } }
-        s.outbox += commands
+        s.fleet.outbox += commands
     }
 }
 
@@ -41,8 +41,8 @@ extension Scheduler {
         _ record: inout RequestRecord, _ event: RequestEvent, at now: Double, by actor: String, note: String? = nil,
         into batch: inout StoreBatch, effects: inout Effects, in s: borrowing EngineState
     ) throws(ServiceError) {
-        let sessions = s.sessions
-        try apply(event, to: &record, at: now, by: actor, note: note, into: &batch, effects: &effects, connected: { sessions[$0] != nil })
+        let fleet = s.fleet
+        try apply(event, to: &record, at: now, by: actor, note: note, into: &batch, effects: &effects, connected: fleet.isConnected)
     }
 
     private static func apply(

@@ -88,8 +88,8 @@ extension Scheduler {
             }
             var cordoned: [NodeRecord] = []
             if id == nil {
-                for node in plan.freedNodes where s.nodes[node]?.node.state == .ready {
-                    var record = s.nodes[node]!
+                for node in plan.freedNodes where s.fleet.nodes[node]?.node.state == .ready {
+                    var record = s.fleet.nodes[node]!
                     record.node.state = .cordoned
                     cordoned.append(record)
                     batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "node.cordon", target: "node/\(node)", detail: "emptied by defragmentation"))
@@ -110,14 +110,14 @@ extension Scheduler {
                     s.counters.placed += 1
                 }
                 for record in cordoned {
-                    s.nodes[record.node.id] = record
+                    s.fleet.nodes[record.node.id] = record
                     s.refreshState(ofNode: record.node.id)
                 }
-                s.outbox += stops
+                s.fleet.outbox += stops
                 for record in records {
                     s.open.updateRuntime(of: record.id) { $0 = .released }
                     for node in Set(record.allocation?.replicas.map(\.nodeID) ?? []) {
-                        for workload in record.workloads(on: node) { s.outbox.append((node, .start(workload))) }
+                        for workload in record.workloads(on: node) { s.fleet.outbox.append((node, .start(workload))) }
                     }
                     Self.store(record, in: &s)
                 }

@@ -29,7 +29,7 @@ extension Scheduler {
     /// A filter naming a tenant that does not exist is a mistake worth saying, not an empty list.
     func requireTenant(_ tenant: String?) throws(ServiceError) {
         guard let tenant else { return }
-        guard state.withLock({ $0.tenants[tenant] != nil }) else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
+        guard state.withLock({ $0.directory.tenants[tenant] != nil }) else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
     }
 
     /// The request a caller means by `id`: `TENANT:NAME`, or for a tenant user its own `NAME`.
@@ -68,7 +68,7 @@ extension Scheduler {
             guard caller.may(.submitRequests, tenant: tenant) else {
                 throw ServiceError(.forbidden, "\(caller.user) (\(caller.role.rawValue)) may not submit requests for tenant \(tenant)", field: prefix(i) + "tenant")
             }
-            guard s.tenants[tenant] != nil else { throw ServiceError.unprocessable(prefix(i) + "tenant", "there is no tenant '\(tenant)'") }
+            guard s.directory.tenants[tenant] != nil else { throw ServiceError.unprocessable(prefix(i) + "tenant", "there is no tenant '\(tenant)'") }
             tenants.append(tenant)
         }
         let fingerprint = submission.fingerprint
@@ -112,10 +112,10 @@ extension Scheduler {
                     "priority \(request.priority.rawValue) may preempt other departments' work: tenant \(request.tenant) needs a quota for \(request.priority.rawValue), set by an operator",
                     field: prefix(i) + "priority")
             }
-            if request.partition != "public", !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.partition == request.partition && $0.expiresAt > now }) {
+            if !s.directory.mayUse(partition: request.partition, tenant: request.tenant, at: now) {
                 throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
             }
-            if let restricted, !s.grants.values.contains(where: { $0.tenant == request.tenant && $0.expiresAt > now && $0.entries?.contains(restricted.code) == true }) {
+            if let restricted, !s.directory.mayUse(entry: restricted.code, tenant: request.tenant, at: now) {
                 throw ServiceError(.forbidden, "tenant \(request.tenant) holds no grant for catalog entry \(restricted.code)", field: prefix(i) + "component")
             }
             if let workload = spec.workload {
@@ -250,8 +250,8 @@ extension Scheduler {
             return (batch, { s in
                 s.open[id] = updated
                 if let end = updated.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: id)) }
-                for node in Set(updated.allocation?.replicas.map(\.nodeID) ?? []) where s.isConnected(node) {
-                    for workload in updated.workloads(on: node) { s.outbox.append((node, .update(workload))) }
+                for node in Set(updated.allocation?.replicas.map(\.nodeID) ?? []) where s.fleet.isConnected(node) {
+                    for workload in updated.workloads(on: node) { s.fleet.outbox.append((node, .update(workload))) }
                 }
                 s.scheduling.update(updated.spec)
                 return updated

@@ -103,7 +103,7 @@ extension Scheduler {
         let scope = try caller.scope(tenant, for: .readUsage)
         try requireTenant(scope)
         return state.withLock { s in
-            let tenants = scope.map { [$0] } ?? s.tenants.keys.sorted()
+            let tenants = scope.map { [$0] } ?? s.directory.tenants.keys.sorted()
             return tenants.map { tenant in
                 let usage = s.ledger.usage(UsageQuery(tenant: tenant, from: from, to: to))
                 return BillingLine(tenant: tenant, usage: usage, charge: config.billing.charge(for: usage))
@@ -141,7 +141,7 @@ extension Scheduler {
             for index in 0..<s.cluster.nodeCount where [.suspect, .lost].contains(s.cluster.nodeStates[index]) {
                 let id = s.cluster.node(at: index).id
                 let state = s.cluster.nodeStates[index].rawValue
-                let message = s.nodes[id]?.awaitingAgent == true
+                let message = s.fleet.nodes[id]?.awaitingAgent == true
                     ? "node \(id) is \(state): no agent has claimed it since it was registered"
                     : "node \(id) is \(state)"
                 alerts.append(Alert(kind: "node_\(state)", target: "node/\(id)", message: message))
@@ -160,7 +160,7 @@ extension Scheduler {
                 let reclaimAt = Int(saturating: noticed + config.idle.noticeSeconds - now)
                 alerts.append(Alert(kind: "idle_allocation", target: "request/\(id)", message: "\(record.tenant)'s request \(id) is idle and will be reclaimed in \(max(0, reclaimAt)) s unless it becomes active"))
             }
-            for grant in s.grants.values.sorted(by: { $0.id < $1.id }) where grant.expiresAt > now && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
+            for grant in s.directory.grants.values.sorted(by: { $0.id < $1.id }) where grant.expiresAt > now && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
                 alerts.append(Alert(kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(saturating: grant.expiresAt - now)) s"))
             }
             return alerts

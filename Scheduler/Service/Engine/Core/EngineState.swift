@@ -5,7 +5,8 @@ import Placement
 /// all of it too; this is the working copy that decisions are made on.
 struct EngineState: Sendable {
     var cluster: ClusterState
-    var nodes: [String: NodeRecord]
+    /// The nodes: operators' records, agents' liveness and connections.
+    var fleet: NodeFleet
     /// Sites, links and storage pools: what the cluster state's topology and pools are built from.
     var infrastructure: Infrastructure
     /// Pending requests, why each waits, and the pass that places them.
@@ -13,24 +14,10 @@ struct EngineState: Sendable {
     var placer: Placer
     /// Requests that have not ended, by id, with what agents and samples said about them.
     var open = OpenRequests()
-    /// Agents with an open assignment stream, by node.
-    var sessions: [String: AgentSession] = [:]
-    var nextSessionID: UInt64 = 0
-    /// Commands for agents, delivered once the change that produced them is committed.
-    var outbox: [(node: String, command: AgentCommand)] = []
-    /// Draining nodes whose restartable workloads the next pass moves elsewhere.
-    var drainQueue: Set<String> = []
-    /// Health of the nodes that agents have claimed.
-    var health: [String: NodeHealth] = [:]
-    /// Grants whose expiry has been acted on.
-    var expiredGrants: Set<String> = []
     /// Lease ends (time, request id); stale entries are skipped when popped.
     var leases = Heap<LeaseEnd>()
-    /// The resource catalog by code.
-    var catalog: [String: CatalogEntry] = [:]
-    var tenants: [String: Tenant]
-    var users: [String: User]
-    var grants: [String: Grant]
+    /// Tenants, users, grants and the catalog.
+    var directory: TenantDirectory
     var ledger: MeteringLedger
     /// When API calls were last turned into metering samples.
     var apiCallsFlushedAt: Double?
@@ -41,27 +28,11 @@ struct EngineState: Sendable {
     var refused: [AdmissionRejection] = []
 }
 
-/// An agent's open assignment stream.
-struct AgentSession: Sendable {
-    var id: UInt64
-    var continuation: AsyncStream<AgentCommand>.Continuation
-}
-
 extension EngineState {
-    func isConnected(_ node: String) -> Bool { sessions[node] != nil }
-
-    /// A node's state as placement sees it, from its two owners: its agent's liveness (`health`:
-    /// suspect, lost) wins over the operator's state (`nodes`: ready, cordoned, draining).
-    func effectiveState(ofNode id: String) -> NodeState? {
-        guard let record = nodes[id] else { return nil }
-        if let liveness = health[id]?.nodeState, liveness != .ready { return liveness }
-        return record.node.state
-    }
-
-    /// Brings the cluster state's copy of a node's state in line with its owners, after either
-    /// changed.
+    /// Brings the cluster state's copy of a node's state in line with the fleet's, after its
+    /// operator or its agent changed it.
     mutating func refreshState(ofNode id: String) {
-        guard let state = effectiveState(ofNode: id), let index = cluster.index(ofNode: id), cluster.nodeStates[index] != state else { return }
+        guard let state = fleet.effectiveState(ofNode: id), let index = cluster.index(ofNode: id), cluster.nodeStates[index] != state else { return }
         cluster.setState(state, ofNode: index)
     }
 
@@ -69,13 +40,6 @@ extension EngineState {
     /// longer admits is kept in `refused`, and the next pass rejects it with the reason.
     mutating func enqueue(_ request: PlacementRequest) {
         if let refusal = scheduling.submit(request) { refused.append(refusal) }
-    }
-
-    /// Hands the outbox to the agents' streams; commands for nodes without a stream are dropped
-    /// (the agent gets a full sync when it connects).
-    mutating func deliverOutbox() {
-        for (node, command) in outbox { sessions[node]?.continuation.yield(command) }
-        outbox.removeAll(keepingCapacity: true)
     }
 }
 

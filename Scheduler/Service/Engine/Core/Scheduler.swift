@@ -97,14 +97,10 @@ public final class Scheduler: Sendable {
             priorities: config.priorities)
         var scheduling = SchedulingQueue(admission: admission, queueDepth: config.queueDepth)
         var engine = EngineState(
-            cluster: cluster, nodes: Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.node.id, $0) }), infrastructure: infrastructure,
+            cluster: cluster, fleet: NodeFleet(nodes: snapshot.nodes), infrastructure: infrastructure,
             scheduling: scheduling, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
-            tenants: Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) }),
-            users: Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) }),
-            grants: Dictionary(uniqueKeysWithValues: snapshot.grants.map { ($0.id, $0) }),
-            ledger: MeteringLedger(), settings: snapshot.settings)
+            directory: TenantDirectory(snapshot), ledger: MeteringLedger(), settings: snapshot.settings)
         for entry in snapshot.catalog {
-            engine.catalog[entry.code] = entry
             if let component = entry.component { engine.placer.validator.catalog.register(component) }
         }
         // Allocations first, oldest commit first, so that capacity is taken as it was.
@@ -138,10 +134,10 @@ public final class Scheduler: Sendable {
             // their sync when they connect).
             if record.phase == .releasing { engine.open.updateRuntime(of: record.id) { $0.awaitingStop = [] } }
         }
-        for record in snapshot.nodes where record.node.state == .draining { engine.drainQueue.insert(record.node.id) }
+        for record in snapshot.nodes where record.node.state == .draining { engine.fleet.draining.insert(record.node.id) }
         // Claimed nodes, and nodes waiting for their agent, are heard from or become suspect.
         for record in snapshot.nodes where record.credentialHash != nil || record.awaitingAgent {
-            engine.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: now)
+            engine.fleet.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: now)
         }
         do {
             _ = try engine.ledger.record(snapshot.meteringSamples)
@@ -181,7 +177,7 @@ public final class Scheduler: Sendable {
             try store.commit(batch)
             return state.withLock { s in
                 let result = apply(&s)
-                s.deliverOutbox()
+                s.fleet.deliverOutbox()
                 return result
             }
         }

@@ -49,7 +49,7 @@ extension Scheduler {
         let credential = bootstrap ? Token.generate(prefix: "node") : nil
         let config = config
         let registration = try change { (s: borrowing EngineState) throws(ServiceError) in
-            let existing = s.nodes[node.id]
+            let existing = s.fleet.nodes[node.id]
             if let existing, let hash = existing.credentialHash {
                 if bootstrap {
                     throw ServiceError(.conflict, "node \(node.id) is claimed by an agent already: register with its node credential", field: "node.id")
@@ -107,12 +107,12 @@ extension Scheduler {
                 detail: (["agent \(agentVersion)"] + differences).joined(separator: "; "))]
             return (batch, { s in
                 if let cluster { Self.install(cluster, in: &s) }
-                s.nodes[node.id] = record
+                s.fleet.nodes[node.id] = record
                 if let hash = record.credentialHash { self.credentials.withLock { $0.agents[hash] = node.id } }
                 // Registering counts as a heartbeat: a suspect or lost node is back.
-                var health = s.health[node.id] ?? NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
+                var health = s.fleet.health[node.id] ?? NodeHealth(nodeClass: joined.nodeClass, policy: config.health, registeredAt: now)
                 _ = health.heartbeat(at: now)
-                s.health[node.id] = health
+                s.fleet.health[node.id] = health
                 s.refreshState(ofNode: node.id)
                 return AgentRegistration(nodeID: node.id, credential: credential, heartbeatIntervalSeconds: config.health.heartbeatInterval)
             })
@@ -140,7 +140,7 @@ extension Scheduler {
     public func heartbeat(node id: String) throws(ServiceError) -> NodeState {
         let now = now()
         let state = try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard var health = s.health[id], let record = s.nodes[id], let index = s.cluster.index(ofNode: id) else {
+            guard var health = s.fleet.health[id], let record = s.fleet.nodes[id], let index = s.cluster.index(ofNode: id) else {
                 throw ServiceError.notFound("node \(id)")
             }
             let actions = health.heartbeat(at: now)
@@ -151,7 +151,7 @@ extension Scheduler {
             }
             let updated = health
             return (batch, { s in
-                s.health[id] = updated
+                s.fleet.health[id] = updated
                 s.refreshState(ofNode: id)
                 return s.cluster.nodeStates[index]
             })
@@ -164,12 +164,12 @@ extension Scheduler {
     /// nodes (and nodes no agent claimed) become suspect (no new work), then lost; a lost node's restartable workloads are queued again and the others fail, except on
     /// classes whose workloads stay while cut off (edge). Runs in the applier's pass.
     func tickHealth(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
-        for id in s.health.keys.sorted() {
-            var health = s.health[id]!
+        for id in s.fleet.health.keys.sorted() {
+            var health = s.fleet.health[id]!
             let actions = health.tick(at: now)
-            s.health[id] = health
+            s.fleet.health[id] = health
             guard !actions.isEmpty, let index = s.cluster.index(ofNode: id) else { continue }
-            let silence = s.nodes[id]?.awaitingAgent == true ? "no agent has claimed it since \(health.lastHeartbeat)" : "no heartbeat since \(health.lastHeartbeat)"
+            let silence = s.fleet.nodes[id]?.awaitingAgent == true ? "no agent has claimed it since \(health.lastHeartbeat)" : "no heartbeat since \(health.lastHeartbeat)"
             s.refreshState(ofNode: id)
             if actions.contains(.stopPlacing) {
                 batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "node.suspect", target: "node/\(id)", detail: silence))
@@ -210,12 +210,12 @@ extension Scheduler {
         // As a writer: no change is between its computing and its applying when the stream opens.
         let (sessionID, replaced) = try writing { () throws(ServiceError) in
             try state.withLock { (s: inout EngineState) throws(ServiceError) in
-                guard s.nodes[id] != nil else { throw ServiceError.notFound("node \(id)") }
-                s.nextSessionID += 1
-                let replaced = s.sessions[id]
-                s.sessions[id] = AgentSession(id: s.nextSessionID, continuation: continuation)
+                guard s.fleet.nodes[id] != nil else { throw ServiceError.notFound("node \(id)") }
+                s.fleet.nextSessionID += 1
+                let replaced = s.fleet.sessions[id]
+                s.fleet.sessions[id] = AgentSession(id: s.fleet.nextSessionID, continuation: continuation)
                 continuation.yield(.sync(Self.desiredWorkloads(on: id, in: s)))
-                return (s.nextSessionID, replaced)
+                return (s.fleet.nextSessionID, replaced)
             }
         }
         continuation.onTermination = { [weak self] _ in self?.closeAssignments(node: id, session: sessionID) }
@@ -228,7 +228,7 @@ extension Scheduler {
     /// Ends every open assignment stream, so that a server shutting down does not wait for
     /// agents that would otherwise stay connected; they get a fresh sync when they reconnect.
     public func closeAllAssignments() {
-        let sessions = state.withLock { (s: inout EngineState) in Array(s.sessions.values) }
+        let sessions = state.withLock { (s: inout EngineState) in Array(s.fleet.sessions.values) }
         // Outside the lock: ending a stream runs its termination handler.
         for session in sessions { session.continuation.finish() }
     }
@@ -246,8 +246,8 @@ extension Scheduler {
     private func closeAssignments(node id: String, session: UInt64) {
         let ended = writing {
             state.withLock { (s: inout EngineState) -> Bool in
-                guard s.sessions[id]?.id == session else { return false }
-                s.sessions[id] = nil
+                guard s.fleet.sessions[id]?.id == session else { return false }
+                s.fleet.sessions[id] = nil
                 for requestID in s.open.stopping {
                     guard let record = s.open[requestID] else { continue }
                     let here = Set(record.workloads(on: id).map(\.id))

@@ -42,7 +42,7 @@ extension Scheduler {
 
     /// The cluster state with a changed infrastructure, allocations carried over.
     static func cluster(_ s: borrowing EngineState, with infrastructure: Infrastructure) throws(ServiceError) -> ClusterState {
-        try rebuild(s.cluster, nodes: s.nodes.values.map(\.node).sorted { $0.id < $1.id }, infrastructure: infrastructure)
+        try rebuild(s.cluster, nodes: s.fleet.nodes.values.map(\.node).sorted { $0.id < $1.id }, infrastructure: infrastructure)
     }
 
     /// Writes an infrastructure change: stores `batch`, then installs the new cluster state.
@@ -74,7 +74,7 @@ extension Scheduler {
         return state.withLock { s in
             var sites: [String: SiteStatus] = [:]
             for site in s.infrastructure.sites.values { sites[site.id] = SiteStatus(site: site, registered: true, nodes: 0, storagePools: 0) }
-            for record in s.nodes.values {
+            for record in s.fleet.nodes.values {
                 sites[record.node.site, default: SiteStatus(site: Site(id: record.node.site), registered: false, nodes: 0, storagePools: 0)].nodes += 1
             }
             for pool in s.infrastructure.pools.values {
@@ -111,7 +111,7 @@ extension Scheduler {
                 }
                 throw ServiceError.notFound("site \(id)")
             }
-            if let node = s.nodes.values.map(\.node).filter({ $0.site == id }).map(\.id).min() {
+            if let node = s.fleet.nodes.values.map(\.node).filter({ $0.site == id }).map(\.id).min() {
                 throw ServiceError.conflict("node \(node) is at site \(id): remove its nodes first")
             }
             if let pool = infrastructure.pools.values.filter({ $0.site == id }).map(\.id).min() {

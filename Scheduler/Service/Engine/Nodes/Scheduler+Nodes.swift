@@ -15,8 +15,8 @@ extension Scheduler {
     public func nodes(nodeClass: NodeClass? = nil, site: String? = nil, partition: String? = nil, label: (String, String)? = nil, by caller: Principal) throws(ServiceError) -> [NodeStatus] {
         try caller.require(.readNodes)
         return state.withLock { s in
-            s.nodes.keys.sorted().compactMap { id -> NodeStatus? in
-                let node = s.nodes[id]!.node
+            s.fleet.nodes.keys.sorted().compactMap { id -> NodeStatus? in
+                let node = s.fleet.nodes[id]!.node
                 if let nodeClass, node.nodeClass != nodeClass { return nil }
                 if let site, node.site != site { return nil }
                 if let partition, node.partition != partition { return nil }
@@ -28,14 +28,14 @@ extension Scheduler {
 
     public func node(_ id: String, by caller: Principal) throws(ServiceError) -> NodeStatus {
         try caller.require(.readNodes)
-        guard let status = state.withLock({ s in s.nodes[id] == nil ? nil : Self.status(of: id, in: s) }) else {
+        guard let status = state.withLock({ s in s.fleet.nodes[id] == nil ? nil : Self.status(of: id, in: s) }) else {
             throw ServiceError.notFound("node \(id)")
         }
         return status
     }
 
     static func status(of id: String, in s: borrowing EngineState) -> NodeStatus {
-        let record = s.nodes[id]!
+        let record = s.fleet.nodes[id]!
         let index = s.cluster.index(ofNode: id)!
         return NodeStatus(
             record: record, state: s.cluster.nodeStates[index], free: s.cluster.freeResources(ofNode: index),
@@ -51,18 +51,18 @@ extension Scheduler {
         try Self.check(node)
         let now = now()
         let status = try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard s.nodes[node.id] == nil else {
+            guard s.fleet.nodes[node.id] == nil else {
                 throw ServiceError.conflict("node \(node.id) exists already: change it with PATCH /v1/nodes/\(node.id)", field: "id")
             }
             let cluster = try Self.cluster(s, with: node)
-            let record = NodeRecord(node: node, registeredAt: s.nodes[node.id]?.registeredAt ?? now, awaitingAgent: awaitingAgent, agentVersion: agentVersion, registration: node)
+            let record = NodeRecord(node: node, registeredAt: s.fleet.nodes[node.id]?.registeredAt ?? now, awaitingAgent: awaitingAgent, agentVersion: agentVersion, registration: node)
             var batch = StoreBatch()
             batch.nodes = [record]
-            batch.audit = [AuditEntry(at: now, actor: caller.user, action: s.nodes[node.id] == nil ? "node.register" : "node.update", target: "node/\(node.id)", detail: "\(node.nodeClass.rawValue) at \(node.site)")]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: s.fleet.nodes[node.id] == nil ? "node.register" : "node.update", target: "node/\(node.id)", detail: "\(node.nodeClass.rawValue) at \(node.site)")]
             return (batch, { s in
                 Self.install(cluster, in: &s)
-                s.nodes[node.id] = record
-                if awaitingAgent { s.health[node.id] = NodeHealth(nodeClass: node.nodeClass, policy: self.config.health, registeredAt: now) }
+                s.fleet.nodes[node.id] = record
+                if awaitingAgent { s.fleet.health[node.id] = NodeHealth(nodeClass: node.nodeClass, policy: self.config.health, registeredAt: now) }
                 return Self.status(of: node.id, in: s)
             })
         }
@@ -98,7 +98,7 @@ extension Scheduler {
 
     /// The cluster state with `node` added or replacing the node of its id, allocations kept.
     static func cluster(_ s: borrowing EngineState, with node: Node) throws(ServiceError) -> ClusterState {
-        var nodes = s.nodes.values.map(\.node).filter { $0.id != node.id }
+        var nodes = s.fleet.nodes.values.map(\.node).filter { $0.id != node.id }
         nodes.append(node)
         nodes.sort { $0.id < $1.id }
         return try rebuild(s.cluster, nodes: nodes, infrastructure: s.infrastructure)
@@ -135,7 +135,7 @@ extension Scheduler {
         }
         let now = now()
         let status = try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard var record = s.nodes[id] else { throw ServiceError.notFound("node \(id)") }
+            guard var record = s.fleet.nodes[id] else { throw ServiceError.notFound("node \(id)") }
             let index = s.cluster.index(ofNode: id)!
             let current = s.cluster.nodeStates[index]
             if target == .ready, current == .lost || current == .suspect {
@@ -151,9 +151,9 @@ extension Scheduler {
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "node.\(verb)", target: "node/\(id)", detail: "\(current.rawValue) -> \(target.rawValue)")]
             let updated = record
             return (batch, { s in
-                s.nodes[id] = updated
+                s.fleet.nodes[id] = updated
                 s.refreshState(ofNode: id)
-                if target == .draining { s.drainQueue.insert(id) } else { s.drainQueue.remove(id) }
+                if target == .draining { s.fleet.draining.insert(id) } else { s.fleet.draining.remove(id) }
                 return Self.status(of: id, in: s)
             })
         }
@@ -197,7 +197,7 @@ extension Scheduler {
         try caller.require(.manageNodes)
         let now = now()
         let status = try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard var record = s.nodes[id], let index = s.cluster.index(ofNode: id) else { throw ServiceError.notFound("node \(id)") }
+            guard var record = s.fleet.nodes[id], let index = s.cluster.index(ofNode: id) else { throw ServiceError.notFound("node \(id)") }
             var node = record.node
             var registration = record.registration ?? record.node
             if let region = changes.region { node.region = region; registration.region = region }
@@ -227,7 +227,7 @@ extension Scheduler {
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "node.update", target: "node/\(id)")]
             return (batch, { s in
                 Self.install(cluster, in: &s)
-                s.nodes[id] = updated
+                s.fleet.nodes[id] = updated
                 return Self.status(of: id, in: s)
             })
         }
@@ -240,7 +240,7 @@ extension Scheduler {
         try caller.require(.manageNodes)
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard var record = s.nodes[id], let index = s.cluster.index(ofNode: id) else { throw ServiceError.notFound("node \(id)") }
+            guard var record = s.fleet.nodes[id], let index = s.cluster.index(ofNode: id) else { throw ServiceError.notFound("node \(id)") }
             record.retired = true
             if record.node.state == .ready { record.node.state = .cordoned }
             let updated = record
@@ -248,7 +248,7 @@ extension Scheduler {
             batch.nodes = [updated]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "node.retire", target: "node/\(id)", detail: "\(s.cluster.requestCount(onNode: index)) requests still on it")]
             return (batch, { s in
-                s.nodes[id] = updated
+                s.fleet.nodes[id] = updated
                 s.refreshState(ofNode: id)
                 return Self.status(of: id, in: s)
             })
@@ -260,23 +260,23 @@ extension Scheduler {
         try caller.require(.manageNodes)
         let now = now()
         let session = try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard let record = s.nodes[id], let index = s.cluster.index(ofNode: id) else { throw ServiceError.notFound("node \(id)") }
+            guard let record = s.fleet.nodes[id], let index = s.cluster.index(ofNode: id) else { throw ServiceError.notFound("node \(id)") }
             let held = s.cluster.requestCount(onNode: index)
             guard held == 0 else {
                 throw ServiceError.conflict("node \(id) holds \(held) request\(held == 1 ? "" : "s"): drain or retire it and remove it once empty")
             }
-            let remaining = s.nodes.values.map(\.node).filter { $0.id != id }.sorted { $0.id < $1.id }
+            let remaining = s.fleet.nodes.values.map(\.node).filter { $0.id != id }.sorted { $0.id < $1.id }
             let cluster = try Self.rebuild(s.cluster, nodes: remaining, infrastructure: s.infrastructure)
             var batch = StoreBatch()
             batch.removedNodes = [id]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "node.remove", target: "node/\(id)")]
             return (batch, { s in
                 Self.install(cluster, in: &s)
-                s.nodes[id] = nil
-                s.health[id] = nil
-                s.drainQueue.remove(id)
+                s.fleet.nodes[id] = nil
+                s.fleet.health[id] = nil
+                s.fleet.draining.remove(id)
                 if let hash = record.credentialHash { self.credentials.withLock { $0.agents[hash] = nil } }
-                return s.sessions.removeValue(forKey: id)
+                return s.fleet.sessions.removeValue(forKey: id)
             })
         }
         // Outside the lock: ending the agent's stream runs its termination handler.

@@ -30,10 +30,10 @@ extension Scheduler {
                     settleStops(at: now, in: &s, into: &batch)
                     reclaimIdle(at: now, in: &s, into: &batch)
                     flushAPICalls(at: now, in: &s, into: &batch)
-                    for node in s.drainQueue.sorted() {
+                    for node in s.fleet.draining.sorted() {
                         moveWorkloads(off: node, reason: "node \(node) is draining", abandonOthers: false, at: now, in: &s, into: &batch)
                     }
-                    s.drainQueue.removeAll()
+                    s.fleet.draining.removeAll()
                     s.scheduling.startPass(at: now, on: s.cluster)
                 }
                 var decisions = 0
@@ -49,7 +49,7 @@ extension Scheduler {
                     reload(&s)
                     return .failure(error)
                 }
-                s.deliverOutbox()
+                s.fleet.deliverOutbox()
                 return .success(decisions == max(1, config.decisionsPerCommit))
             }
             started = true
@@ -96,7 +96,7 @@ extension Scheduler {
             } else {
                 for replica in placement.replicas {
                     let workload = Workload(requestID: id, replica: replica.replica, tenant: record.tenant, kind: record.spec.kind, assignment: replica, spec: record.workload, leaseEndsAt: record.leaseEndsAt)
-                    s.outbox.append((replica.nodeID, .start(workload)))
+                    s.fleet.outbox.append((replica.nodeID, .start(workload)))
                 }
             }
             batch.requests.append(record)
@@ -150,10 +150,10 @@ extension Scheduler {
             batch.audit.append(AuditEntry(at: now, actor: "scheduler", action: "request.reject", target: "request/\(record.id)", detail: rejection.message))
             Self.store(record, in: &s)
         }
-        for grant in s.grants.values where grant.expiresAt <= now && !s.expiredGrants.contains(grant.id) {
-            s.expiredGrants.insert(grant.id)
-            let grants = s.grants.values
-            let affected = s.open.records.filter { $0.tenant == grant.tenant && !$0.phase.isTerminal && $0.phase != .releasing && !Grant.covers($0, grants: grants, at: now) }
+        for grant in s.directory.grants.values where grant.expiresAt <= now && !s.directory.expiredGrants.contains(grant.id) {
+            s.directory.expiredGrants.insert(grant.id)
+            let directory = s.directory
+            let affected = s.open.records.filter { $0.tenant == grant.tenant && !$0.phase.isTerminal && $0.phase != .releasing && !directory.covers($0, at: now) }
             for record in affected.sorted(by: { $0.id < $1.id }) {
                 endInPass(record, .grantRevoked(reason: "grant \(grant.id) for partition \(grant.partition) expired"), action: "request.revoke", at: now, in: &s, into: &batch)
             }
@@ -180,11 +180,11 @@ extension Scheduler {
     /// failed commit. The agents keep their streams and learn the reloaded state from a new sync.
     func reload(_ s: inout EngineState) {
         do {
-            let sessions = s.sessions
+            let sessions = s.fleet.sessions
             var batch = StoreBatch()
             s = try Self.restore(try store.snapshot(), config: config, now: now(), logger: logger, into: &batch)
             try store.commit(batch)
-            s.sessions = sessions
+            s.fleet.sessions = sessions
             for (node, session) in sessions { session.continuation.yield(.sync(Self.desiredWorkloads(on: node, in: s))) }
         } catch {
             logger.critical("cannot reload from the store: \(error)")

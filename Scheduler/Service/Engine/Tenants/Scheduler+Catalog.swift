@@ -156,11 +156,11 @@ extension Scheduler {
         try caller.require(.manageCatalog)
         var entry = try registration.entry(at: now(), by: caller.user)
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            if let same = s.catalog.values.first(where: { $0.kind == entry.kind && $0.name == entry.name && $0.version == entry.version && $0.nodeClass == entry.nodeClass }) {
+            if let same = s.directory.catalog.values.first(where: { $0.kind == entry.kind && $0.name == entry.name && $0.version == entry.version && $0.nodeClass == entry.nodeClass }) {
                 throw ServiceError.conflict("catalog entry \(same.code) has this name\(entry.version.map { " and version \($0)" } ?? "") already", field: "name")
             }
-            entry.code = CatalogEntry.code(kind: entry.kind, nodeClass: entry.nodeClass, name: entry.name, version: entry.version) { s.catalog[$0] != nil }
-            guard s.catalog[entry.code] == nil else {
+            entry.code = CatalogEntry.code(kind: entry.kind, nodeClass: entry.nodeClass, name: entry.name, version: entry.version) { s.directory.catalog[$0] != nil }
+            guard s.directory.catalog[entry.code] == nil else {
                 throw ServiceError.conflict("catalog code \(entry.code) is taken: give another name or version", field: "name")
             }
             if let component = entry.component, s.placer.validator.catalog.entry(for: ComponentReference(name: component.name, version: component.version)) != nil {
@@ -171,7 +171,7 @@ extension Scheduler {
             batch.catalog = [registered]
             batch.audit = [AuditEntry(at: registered.registeredAt, actor: caller.user, action: "catalog.register", target: "catalog/\(registered.code)", detail: registered.kind.rawValue)]
             return (batch, { s in
-                s.catalog[registered.code] = registered
+                s.directory.catalog[registered.code] = registered
                 if let component = registered.component { s.placer.validator.catalog.register(component) }
                 return registered
             })
@@ -183,13 +183,13 @@ extension Scheduler {
         try caller.require(.manageCatalog)
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard let entry = s.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
+            guard let entry = s.directory.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
             let updated = try update.applied(to: entry)
             var batch = StoreBatch()
             batch.catalog = [updated]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.update", target: "catalog/\(code)")]
             return (batch, { s in
-                s.catalog[code] = updated
+                s.directory.catalog[code] = updated
                 if let component = updated.component { s.placer.validator.catalog.register(component) }
                 return updated
             })
@@ -201,14 +201,14 @@ extension Scheduler {
         try caller.require(.manageCatalog)
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard var entry = s.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
+            guard var entry = s.directory.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
             entry.retired = true
             let retired = entry
             var batch = StoreBatch()
             batch.catalog = [retired]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.retire", target: "catalog/\(code)")]
             return (batch, { s in
-                s.catalog[code] = retired
+                s.directory.catalog[code] = retired
                 return retired
             })
         }
@@ -219,18 +219,18 @@ extension Scheduler {
         try caller.require(.manageCatalog)
         let now = now()
         try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard let entry = s.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
+            guard let entry = s.directory.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
             if let user = s.open.records.filter({ $0.catalogEntry == code }).map(\.id).min() {
                 throw ServiceError.conflict("request \(user) uses \(code): retire the entry and remove it once its requests end")
             }
-            if let grant = s.grants.values.filter({ $0.expiresAt > now && $0.entries?.contains(code) == true }).map(\.id).min() {
+            if let grant = s.directory.grants.values.filter({ $0.expiresAt > now && $0.entries?.contains(code) == true }).map(\.id).min() {
                 throw ServiceError.conflict("grant \(grant) lists \(code)")
             }
             var batch = StoreBatch()
             batch.removedCatalog = [code]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.remove", target: "catalog/\(code)")]
             return (batch, { s in
-                s.catalog[code] = nil
+                s.directory.catalog[code] = nil
                 if let component = entry.component { s.placer.validator.catalog.remove(name: component.name, version: component.version) }
             })
         }
@@ -239,7 +239,7 @@ extension Scheduler {
     /// The live component entry a request names: the version given, or the newest live one.
     /// A retired or unknown component is refused naming the field.
     static func componentEntry(for reference: ComponentReference, in s: borrowing EngineState, field: String) throws(ServiceError) -> CatalogEntry {
-        let named = s.catalog.values.filter { $0.kind == .component && $0.name == reference.name }
+        let named = s.directory.catalog.values.filter { $0.kind == .component && $0.name == reference.name }
         let live = named.filter { !$0.retired }
         let chosen = reference.version.map { version in live.first { $0.version == version } }
             ?? live.max { ($0.version ?? "").compare(asVersion: $1.version ?? "") }
@@ -260,12 +260,12 @@ extension Scheduler {
     /// Catalog entries matching every filter of `query`, by code.
     public func catalog(_ query: CatalogQuery, by caller: Principal) throws(ServiceError) -> [CatalogEntry] {
         try caller.require(.readCatalog)
-        return state.withLock { s in s.catalog.values.filter(query.matches).sorted { $0.code < $1.code } }
+        return state.withLock { s in s.directory.catalog.values.filter(query.matches).sorted { $0.code < $1.code } }
     }
 
     public func catalogEntry(code: String, by caller: Principal) throws(ServiceError) -> CatalogEntry {
         try caller.require(.readCatalog)
-        guard let entry = state.withLock({ $0.catalog[code] }) else { throw ServiceError.notFound("catalog entry \(code)") }
+        guard let entry = state.withLock({ $0.directory.catalog[code] }) else { throw ServiceError.notFound("catalog entry \(code)") }
         return entry
     }
 }

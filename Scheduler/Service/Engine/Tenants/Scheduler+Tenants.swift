@@ -9,13 +9,13 @@ extension Scheduler {
         guard weight.isFinite, weight > 0, weight <= 1000 else { throw ServiceError.invalid("weight", "must be a number in (0, 1000], got \(weight)") }
         let now = now()
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard s.tenants[id] == nil else { throw ServiceError.conflict("tenant \(id) exists already", field: "id") }
+            guard s.directory.tenants[id] == nil else { throw ServiceError.conflict("tenant \(id) exists already", field: "id") }
             let tenant = Tenant(id: id, name: name ?? id, weight: weight, reclaimIdle: reclaimIdle, createdAt: now)
             var batch = StoreBatch()
             batch.tenants = [tenant]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "tenant.create", target: "tenant/\(id)", detail: "weight \(weight)")]
             return (batch, { s in
-                s.tenants[id] = tenant
+                s.directory.tenants[id] = tenant
                 _ = s.scheduling.setPolicy(TenantPolicy(weight: weight), of: id)
                 return tenant
             })
@@ -23,7 +23,7 @@ extension Scheduler {
     }
 
     public func tenants(by caller: Principal) throws(ServiceError) -> [Tenant] {
-        state.withLock { s in s.tenants.values.filter { caller.may(.readTenants, tenant: $0.id) }.sorted { $0.id < $1.id } }
+        state.withLock { s in s.directory.tenants.values.filter { caller.may(.readTenants, tenant: $0.id) }.sorted { $0.id < $1.id } }
     }
 
     // MARK: Users
@@ -38,14 +38,14 @@ extension Scheduler {
         let token = Token.generate(prefix: "sl")
         let now = now()
         let user = try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard s.users[id] == nil else { throw ServiceError.conflict("user \(id) exists already", field: "id") }
-            if let tenant, s.tenants[tenant] == nil { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
+            guard s.directory.users[id] == nil else { throw ServiceError.conflict("user \(id) exists already", field: "id") }
+            if let tenant, s.directory.tenants[tenant] == nil { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
             let user = User(id: id, role: role, tenant: tenant, tokenHash: Token.hash(token), createdAt: now)
             var batch = StoreBatch()
             batch.users = [user]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.create", target: "user/\(id)", detail: role.rawValue + (tenant.map { " of \($0)" } ?? ""))]
             return (batch, { s in
-                s.users[id] = user
+                s.directory.users[id] = user
                 self.credentials.withLock { $0.users[user.tokenHash] = user.principal }
                 return user
             })
@@ -58,12 +58,12 @@ extension Scheduler {
         guard id != caller.user else { throw ServiceError.conflict("a user cannot delete itself", field: "id") }
         let now = now()
         try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard let user = s.users[id] else { throw ServiceError.notFound("user \(id)") }
+            guard let user = s.directory.users[id] else { throw ServiceError.notFound("user \(id)") }
             var batch = StoreBatch()
             batch.removedUsers = [id]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.delete", target: "user/\(id)")]
             return (batch, { s in
-                s.users[id] = nil
+                s.directory.users[id] = nil
                 self.credentials.withLock { $0.users[user.tokenHash] = nil }
             })
         }
@@ -71,7 +71,7 @@ extension Scheduler {
 
     public func users(by caller: Principal) throws(ServiceError) -> [User] {
         try caller.require(.readUsers)
-        return state.withLock { s in s.users.values.sorted { $0.id < $1.id } }
+        return state.withLock { s in s.directory.users.values.sorted { $0.id < $1.id } }
     }
 
     // MARK: Quotas
@@ -86,7 +86,7 @@ extension Scheduler {
         guard quota.gpuMilli >= 0 else { throw ServiceError.invalid("gpu", "a quota must not be negative") }
         let now = now()
         let record = try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard s.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
+            guard s.directory.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
             let record = QuotaRecord(tenant: tenant, priority: priority, quota: quota)
             var batch = StoreBatch()
             batch.quotas = [record]
@@ -120,7 +120,7 @@ extension Scheduler {
     public func quotas(tenant: String, by caller: Principal) throws(ServiceError) -> [(QuotaRecord, used: Usage)] {
         try caller.require(.readQuotas, tenant: tenant)
         return try state.withLock { (s: inout EngineState) throws(ServiceError) in
-            guard s.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
+            guard s.directory.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
             let quotas = s.scheduling.admission.config.tenants[tenant]?.quotas ?? [:]
             return quotas.keys.sorted { $0.rawValue < $1.rawValue }.map { priority in
                 (QuotaRecord(tenant: tenant, priority: priority, quota: quotas[priority]!), s.scheduling.admission.usage(of: tenant, priority: priority))
@@ -137,8 +137,8 @@ extension Scheduler {
         let now = now()
         guard expiresAt.isFinite, expiresAt > now else { throw ServiceError.unprocessable("expiresAt", "must be in the future (now is \(Int(saturating: now)))") }
         return try change { (s: borrowing EngineState) throws(ServiceError) in
-            guard s.tenants[tenant] != nil else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
-            for (i, code) in (entries ?? []).enumerated() where s.catalog[code] == nil {
+            guard s.directory.tenants[tenant] != nil else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
+            for (i, code) in (entries ?? []).enumerated() where s.directory.catalog[code] == nil {
                 throw ServiceError.unprocessable("entries[\(i)]", "there is no catalog entry \(code)")
             }
             let grant = Grant(id: Token.generate(prefix: "g").prefix(14).description, tenant: tenant, partition: partition, entries: entries, expiresAt: expiresAt, createdAt: now)
@@ -146,7 +146,7 @@ extension Scheduler {
             batch.grants = [grant]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "grant.create", target: "grant/\(grant.id)", detail: "\(tenant) may use \(partition) until \(expiresAt)")]
             return (batch, { s in
-                s.grants[grant.id] = grant
+                s.directory.grants[grant.id] = grant
                 return grant
             })
         }
@@ -155,6 +155,6 @@ extension Scheduler {
     public func grants(tenant: String?, by caller: Principal) throws(ServiceError) -> [Grant] {
         let scope = try caller.scope(tenant, for: .readQuotas)
         try requireTenant(scope)
-        return state.withLock { s in s.grants.values.filter { scope == nil || $0.tenant == scope }.sorted { $0.id < $1.id } }
+        return state.withLock { s in s.directory.grants.values.filter { scope == nil || $0.tenant == scope }.sorted { $0.id < $1.id } }
     }
 }
