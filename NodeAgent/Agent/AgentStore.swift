@@ -182,6 +182,14 @@ public final class AgentStore: Sendable {
         }
     }
 
+    /// Takes `counters` as a workload's baseline at `time`: its next sample counts from here.
+    public func setBaseline(of id: String, counters: UsageCounters, at time: Double) throws {
+        let encoded = String(decoding: try JSONEncoder().encode(counters), as: UTF8.self)
+        try database.write { db in
+            try db.execute(sql: "UPDATE workload SET sampledAt = ?, counters = ? WHERE id = ?", arguments: [time, encoded, id])
+        }
+    }
+
     /// The oldest samples the scheduler has not acknowledged, in sequence order.
     public func pendingSamples(limit: Int = 500) throws -> [StoredSample] {
         try database.read { db in

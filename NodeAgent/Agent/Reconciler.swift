@@ -108,9 +108,13 @@ public actor Reconciler {
                 logger.warning("start failed, retrying", metadata: ["workload": "\(id)", "error": "\(error.message)"])
                 return false
             }
+            // The baseline of its metering, read as it starts; if it cannot be read, the first
+            // reading is the baseline.
+            let baseline = (try? driver.usage(id: id)) ?? nil
             try store.transition(id, to: .running, report: (.running, "started by \(driver.name)"), at: time) {
                 $0.startedAt = time
-                if $0.sampledAt == nil { $0.sampledAt = time }
+                $0.sampledAt = time
+                $0.counters = baseline
             }
             logger.info("started", metadata: ["workload": "\(id)", "driver": "\(driver.name)"])
             return true
@@ -184,9 +188,11 @@ public actor Reconciler {
     }
 
     /// Takes one metering sample of every running workload: the usage since its last sample.
-    /// CPU and network are measured deltas of the runtime's counters (a counter that went back,
-    /// after a restart, counts from zero); memory is what is in use now over the interval;
-    /// storage and GPUs are what the workload holds.
+    /// CPU and network are measured deltas of the runtime's counters; memory is what is in use now
+    /// over the interval; storage and GPUs are what the workload holds. The counters read as the
+    /// agent starts a workload are its baseline; a workload with none (adopted without them, or
+    /// unreadable at its start) or whose counters went back takes its next reading as the
+    /// baseline, never as usage: a domain or unit that ran before has counters from long ago.
     public func meter() throws {
         let time = now()
         // Workloads being stopped are metered too, until they are gone.
@@ -197,8 +203,9 @@ public actor Reconciler {
         onReport()
     }
 
-    /// Appends one sample of `workload`: its usage from its last sample to `time`. A runtime that
-    /// cannot be read is logged and skipped (the next sample covers the interval).
+    /// Appends one sample of `workload`: its usage from its last reading to `time`, or takes this
+    /// reading as its baseline. A runtime that cannot be read is logged and skipped (the next
+    /// sample covers the interval).
     private func sample(_ workload: LocalWorkload, _ driver: any WorkloadDriver, _ time: Double) throws {
         let counters: UsageCounters
         do {
@@ -208,18 +215,22 @@ public actor Reconciler {
             logger.warning("cannot meter", metadata: ["workload": "\(workload.id)", "error": "\(error)"])
             return
         }
-        let start = workload.sampledAt ?? workload.startedAt ?? time
+        guard let previous = workload.counters, let start = workload.sampledAt,
+              counters.cpuNanoseconds >= previous.cpuNanoseconds, counters.networkBytes >= previous.networkBytes
+        else {
+            if workload.counters != nil { logger.info("counters went back: a new baseline", metadata: ["workload": "\(workload.id)"]) }
+            try store.setBaseline(of: workload.id, counters: counters, at: time)
+            return
+        }
         let hours = (time - start) / 3600
         guard hours > 0 else { return }
-        let previous = workload.counters ?? UsageCounters(cpuNanoseconds: 0, memoryBytes: 0)
-        func delta(_ current: UInt64, _ before: UInt64) -> Double { Double(current >= before ? current - before : current) }
         let gpus = workload.definition.gpuMillis.values.reduce(0) { $0 + Double($1) } / 1000
         let usage = SampleUsage(
-            cpuCoreHours: delta(counters.cpuNanoseconds, previous.cpuNanoseconds) / 3.6e12,
+            cpuCoreHours: Double(counters.cpuNanoseconds - previous.cpuNanoseconds) / 3.6e12,
             memoryGiBHours: Double(counters.memoryBytes) / 1_073_741_824 * hours,
             gpuHours: gpus * hours,
             storageGiBHours: Double(workload.definition.diskGiB) * hours,
-            bandwidthMbpsHours: delta(counters.networkBytes, previous.networkBytes) * 8 / 1e6 / 3600)
+            bandwidthMbpsHours: Double(counters.networkBytes - previous.networkBytes) * 8 / 1e6 / 3600)
         try store.appendSample(NewSample(workloadID: workload.id, start: start, end: time, usage: usage), counters: counters)
     }
 

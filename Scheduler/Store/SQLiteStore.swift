@@ -78,6 +78,14 @@ public final class SQLiteStore: SchedulerStore {
                 CREATE TABLE storagePool (id TEXT PRIMARY KEY NOT NULL, json BLOB NOT NULL);
                 """)
         }
+        migrator.registerMigration("v4 allocated samples") { db in
+            // The scheduler's own account of what requests held (the allocated basis), indexed
+            // as bills read it.
+            try db.execute(sql: """
+                CREATE TABLE allocatedSample (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, requestID TEXT NOT NULL, "end" REAL NOT NULL, json BLOB NOT NULL);
+                CREATE INDEX allocatedSample_tenant ON allocatedSample (tenant, "end");
+                """)
+        }
         return migrator
     }
 
@@ -95,6 +103,7 @@ public final class SQLiteStore: SchedulerStore {
                 snapshot.openRequests = try decodeAll(
                     RequestRecord.self, db, "SELECT json FROM request WHERE terminal = 0 ORDER BY submittedAt, id")
                 snapshot.meteringSamples = try decodeAll(MeteringSample.self, db, "SELECT json FROM meteringSample ORDER BY node, sequence")
+                snapshot.allocatedSamples = try decodeAll(MeteringSample.self, db, "SELECT json FROM allocatedSample ORDER BY id")
                 snapshot.catalog = try decodeAll(CatalogEntry.self, db, "SELECT json FROM catalog ORDER BY code")
                 snapshot.sites = try decodeAll(Site.self, db, "SELECT json FROM site ORDER BY id")
                 snapshot.links = try decodeAll(SiteLink.self, db, "SELECT json FROM siteLink ORDER BY fromSite, toSite")
@@ -180,6 +189,10 @@ public final class SQLiteStore: SchedulerStore {
                 let sample = try db.cachedStatement(sql: "INSERT OR IGNORE INTO meteringSample (node, sequence, json) VALUES (?, ?, ?)")
                 for s in batch.meteringSamples {
                     try sample.execute(arguments: [s.node, Int64(clamping: s.sequence), encode(s)])
+                }
+                let allocated = try db.cachedStatement(sql: #"INSERT INTO allocatedSample (tenant, requestID, "end", json) VALUES (?, ?, ?, ?)"#)
+                for s in batch.allocatedSamples {
+                    try allocated.execute(arguments: [s.tenant, s.requestID, s.end, encode(s)])
                 }
             }
         }

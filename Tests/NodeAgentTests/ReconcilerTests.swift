@@ -44,11 +44,15 @@ extension HostTests {
             #expect(try driver.list().filter { $0.id.hasPrefix("conv/") }.count == 1)
             #expect(try store.pendingStatuses().count == 4)
 
-            // Metering: the test driver's CPU time is the wall clock, so the delta is positive.
+            // Metering: from the baseline read as it started, never from zero (the test driver's
+            // CPU time is the wall clock since 1970: counted from zero it was decades of
+            // core-hours).
             clock.advance(10)
             try await restarted.meter()
             let sample = try #require(try store.pendingSamples().last)
-            #expect(sample.workloadID == "conv/0" && sample.end - sample.start == 10 && sample.cpuCoreHours > 0)
+            // The driver's clock moved by the real time between the readings: a little, never more
+            // than one core over the interval.
+            #expect(sample.workloadID == "conv/0" && sample.end - sample.start == 10 && sample.cpuCoreHours > 0 && sample.cpuCoreHours < 10.0 / 3600)
             #expect(abs(sample.memoryGiBHours - 0.125 * 10 / 3600) < 1e-9)
 
             // Stopped: metered up to the moment it is asked to shut down; once it is off, removed,

@@ -271,6 +271,53 @@ struct AgentEngineTests {
         #expect(unknown?.field == "samples[0].workloadId")
     }
 
+    @Test("a sample above what the allocation could use is refused: kept in the audit log, an alert raised, never counted, not refused twice")
+    func impossibleSamples() throws {
+        let (scheduler, store, clock) = try newScheduler(nodes: 1)
+        _ = try claim(scheduler, nodes: 1)
+        _ = try scheduler.submit([RequestSpec(id: "vm", cpu: 1, memoryMiB: 128, workload: service)], by: water)
+        scheduler.placePending()
+        let start = clock.now()
+        // What an agent counting a first reading from zero sent: the test driver's CPU time is
+        // the wall clock since 1970.
+        let counter = AgentSample(sequence: 1, workloadID: "water:vm/0", start: start, end: start + 60, amounts: UsageAmounts(cpuCoreHours: 498_872))
+        let fair = AgentSample(sequence: 2, workloadID: "water:vm/0", start: start + 60, end: start + 120, amounts: UsageAmounts(cpuCoreHours: 60.0 / 3600, memoryGiBHours: 0.125 / 60))
+        #expect(try scheduler.recordAgentSamples([counter, fair], node: "n1") == [1, 2])
+        #expect(try scheduler.recordAgentSamples([counter], node: "n1") == [1])
+        let used = try scheduler.usage(UsageQuery(requestID: "water:vm"), by: water)
+        #expect(abs(used.cpuCoreHours - 60.0 / 3600) < 1e-12)
+        let audit = try store.audit(AuditQuery(action: "metering.refuse", limit: 10))
+        #expect(audit.count == 1 && audit[0].target == "request/water:vm" && audit[0].actor == "node/n1")
+        #expect(audit.first?.detail.contains("cpuCoreHours 498872.0 in 60.0 s is more than 1.0 cores could use") == true, "\(audit)")
+        let alert = try scheduler.alerts(by: admin).first { $0.kind == "metering_refused" }
+        #expect(alert?.target == "node/n1" && alert?.message.hasPrefix("1 sample from node n1's agent refused as impossible") == true, "\(String(describing: alert))")
+    }
+
+    @Test("what a request holds is charged from placement to release, with or without an agent, and survives a restart")
+    func allocatedBasis() throws {
+        var config = SchedulerConfig()
+        config.prices = PriceList(standard: UnitPrices(coreHour: 2, memoryGiBHour: 0.5), nodeClasses: [.ai: UnitPrices(coreHour: 10)])
+        let (scheduler, store, clock) = try newScheduler(nodes: 1, config: config)
+        _ = try scheduler.submit([RequestSpec(id: "hold", cpu: 2, memoryMiB: 2048)], by: water)
+        scheduler.placePending()
+        let placedAt = clock.now()
+        clock.advance(1800)
+        #expect(try scheduler.usage(UsageQuery(requestID: "water:hold"), basis: .allocated, by: water).cpuCoreHours == 1, "open: counted up to now")
+        let reopened = try Scheduler(store: store, config: config, clock: clock)
+        clock.advance(1800)
+        _ = try reopened.release("hold", by: water)
+        reopened.placePending()
+        clock.advance(3600)
+        let allocated = try reopened.usage(UsageQuery(requestID: "water:hold"), basis: .allocated, by: water)
+        #expect(allocated.cpuCoreHours == 2 && allocated.memoryGiBHours == 2, "one hour of 2 cores and 2 GiB, no more after the release")
+        #expect(try reopened.usage(UsageQuery(requestID: "water:hold"), by: water).cpuCoreHours == 0, "no agent measured it")
+        let bill = try #require(try reopened.bills(from: placedAt, to: placedAt + 7200, tenant: "water", by: water).first)
+        #expect(bill.allocated.total == 2 * 2 + 2 * 0.5 && bill.used.total == 0)
+        #expect(bill.lines.map(\.request) == ["water:hold"] && bill.lines.first?.nodeClass == .general)
+        // Half the period, half the charge.
+        #expect(try reopened.bills(from: placedAt, to: placedAt + 1800, tenant: "water", by: water).first?.allocated.total == 2.5)
+    }
+
     @Test("a workload spec is validated at submission, naming the field")
     func workloadValidation() throws {
         let (scheduler, _, _) = try newScheduler(nodes: 1)

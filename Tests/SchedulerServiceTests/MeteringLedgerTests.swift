@@ -42,10 +42,40 @@ struct MeteringLedgerTests {
         #expect(ledger.usage(UsageQuery(from: 7_200, to: 9_000)).cpuCoreHours == 0)
     }
 
-    @Test func billingWeighsEachKindOfUse() {
-        let weights = BillingWeights(perCoreHour: 0.05, perGPUHour: 2, perStorageGiBHour: 0.001, perAPICall: 0.0001)
+    @Test func pricesWeighEachKindOfUse() {
+        let prices = UnitPrices(coreHour: 0.05, gpuHour: 2, storageGiBHour: 0.001, thousandAPICalls: 0.1)
         let usage = UsageAmounts(cpuCoreHours: 100, gpuHours: 3, storageGiBHours: 1_000, apiCalls: 10_000)
-        #expect(abs(weights.charge(for: usage) - (5 + 6 + 1 + 1)) < 1e-9)
+        let charges = prices.charges(for: usage)
+        #expect(abs(charges.cpuCoreHours - 5) < 1e-9 && abs(charges.gpuHours - 6) < 1e-9 && abs(charges.apiCalls - 1) < 1e-9)
+        #expect(abs(prices.charge(for: usage) - (5 + 6 + 1 + 1)) < 1e-9)
+        let list = PriceList(standard: prices, nodeClasses: [.ai: UnitPrices(coreHour: 0.2)])
+        #expect(list.prices(for: .ai).coreHour == 0.2 && list.prices(for: .general) == prices && list.prices(for: nil) == prices)
+    }
+
+    @Test("a sample above what its allocation could use is named, within the slack it is not")
+    func excess() {
+        let hour = UsageAmounts(cpuCoreHours: 1, memoryGiBHours: 0.125, gpuHours: 1)
+        // 60 s of one core: 60 core-seconds, and the clocks' slack.
+        #expect(Self.sample(1, from: 0, to: 60, cpu: 62.0 / 3600).excess(over: hour) == nil)
+        // The 498,872 core-hours of a first reading counted from zero.
+        let counter = Self.sample(1, from: 0, to: 60, cpu: 498_872)
+        #expect(counter.excess(over: hour)?.hasPrefix("cpuCoreHours 498872.0 in 60.0 s is more than 1.0 cores could use") == true)
+        var memory = Self.sample(1, from: 0, to: 3600, cpu: 0)
+        memory.amounts.memoryGiBHours = 1
+        #expect(memory.excess(over: hour)?.hasPrefix("memoryGiBHours") == true)
+    }
+
+    @Test("calendar months in UTC, leap years included")
+    func months() throws {
+        let january1970 = try CalendarMonth.range(of: "1970-01")
+        #expect(january1970.from == 0 && january1970.to == 31 * 86_400)
+        let november = try CalendarMonth.range(of: "2026-11")
+        #expect(november.from == 1_793_491_200 && november.to == 1_796_083_200)
+        let february = try CalendarMonth.range(of: "2028-02")
+        #expect(february.to - february.from == 29 * 86_400)
+        #expect(try CalendarMonth.range(of: "2026-12").to == CalendarMonth.range(of: "2027-01").from)
+        let error = #expect(throws: ServiceError.self) { try CalendarMonth.range(of: "2026-13") }
+        #expect(error?.field == "month")
     }
 
     static let malformed: [(sample: MeteringSample, field: String)] = [

@@ -138,7 +138,7 @@ struct SchedulerEngineTests {
     @Test("metering samples are counted once and appear in usage and billing")
     func metering() throws {
         var config = SchedulerConfig()
-        config.billing = BillingWeights(perCoreHour: 0.5)
+        config.prices = PriceList(standard: UnitPrices(coreHour: 0.5))
         let (scheduler, _, _) = try newScheduler(config: config)
         let samples = [MeteringSample(node: "n1", sequence: 1, requestID: "a", tenant: "water", start: 0, end: 3600, amounts: UsageAmounts(cpuCoreHours: 2))]
         #expect(try scheduler.recordSamples(samples, by: admin) == 1)
@@ -146,9 +146,9 @@ struct SchedulerEngineTests {
         #expect(try scheduler.usage(UsageQuery(tenant: "water"), by: water).cpuCoreHours == 2)
         let other = #expect(throws: ServiceError.self) { try scheduler.usage(UsageQuery(tenant: "transport"), by: water) }
         #expect(other?.code == .forbidden && other?.field == "tenant")
-        let bill = try scheduler.billing(from: 0, to: 7200, tenant: nil, by: admin)
+        let bill = try scheduler.bills(from: 0, to: 7200, tenant: nil, by: admin)
         #expect(bill.map(\.tenant) == ["transport", "water"])
-        #expect(bill[1].charge == 1 && bill[0].charge == 0)
+        #expect(bill[1].used.total == 1 && bill[0].used.total == 0)
     }
 }
 
@@ -157,7 +157,7 @@ struct APICallMeteringTests {
     @Test("tenants' API calls are metered per interval, appear in usage and billing, and survive a restart")
     func metered() throws {
         var config = SchedulerConfig()
-        config.billing = BillingWeights(perAPICall: 0.01)
+        config.prices = PriceList(standard: UnitPrices(thousandAPICalls: 10))
         let (scheduler, store, clock) = try newScheduler(config: config)
         let start = clock.now()
         scheduler.placePending()
@@ -170,7 +170,7 @@ struct APICallMeteringTests {
         clock.advance(5)
         scheduler.placePending()
         #expect(try scheduler.usage(UsageQuery(from: start, to: start + 60), by: water).apiCalls == 3)
-        #expect(try scheduler.billing(from: start, to: start + 60, tenant: "water", by: admin).first?.charge == 0.03)
+        #expect(try scheduler.bills(from: start, to: start + 60, tenant: "water", by: admin).first?.used.total == 0.03)
 
         let reopened = try Scheduler(store: store, config: config, clock: clock)
         #expect(try reopened.usage(UsageQuery(tenant: "transport", from: start, to: start + 60), by: admin).apiCalls == 1)

@@ -153,4 +153,19 @@ struct StoreConformance {
         try store.commit(batch)
         #expect(try store.snapshot().meteringSamples == [sample])
     }
+
+    @Test("allocated samples are kept as written, each time, in order", arguments: backends.map(\.name))
+    func allocatedSamples(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        let held = MeteringSample(node: "n1", sequence: 0, requestID: "water:a", tenant: "water", start: 0, end: 3600, amounts: UsageAmounts(cpuCoreHours: 2, memoryGiBHours: 4))
+        let again = MeteringSample(node: "n2", sequence: 0, requestID: "water:a", tenant: "water", start: 3600, end: 7200, amounts: UsageAmounts(cpuCoreHours: 2))
+        var batch = StoreBatch()
+        batch.allocatedSamples = [held, again]
+        try store.commit(batch)
+        batch.allocatedSamples = [held]
+        try store.commit(batch)
+        // The scheduler writes each period once: a second write is a second period, not a resend.
+        #expect(try store.snapshot().allocatedSamples == [held, again, held])
+        #expect(try store.snapshot().meteringSamples.isEmpty)
+    }
 }

@@ -383,7 +383,25 @@ enum Components {
         return [
             "Usage": usage,
             "UsageReport": .object([.required("query", .map(keys: .init(maxLength: 16), values: .string(maxLength: 200), maxProperties: 8, description: nil)), .required("usage", .ref("Usage"))]),
-            "BillingReport": .object([.required("lines", .list(.object([.required("tenant", identifier), .required("usage", .ref("Usage")), .required("charge", .number(0...1e300))]), max: 100_000))]),
+            "Charge": .object([
+                .required("usage", .ref("Usage")), .required("charges", usage, "What each kind of use costs, in the bill's currency."),
+                .required("total", amount, "The sum of the charges."),
+            ]),
+            "BillingReport": .object([
+                .required("currency", .string(maxLength: 16, minLength: 1), "The currency of every charge."),
+                .optional("from", time, "The period's start; absent for an open start."), .optional("to", time, "The period's end; absent for an open end."),
+                .required("bills", .list(.object([
+                    .required("tenant", identifier),
+                    .required("allocated", .ref("Charge"), "What its requests held, from placement to release."),
+                    .required("used", .ref("Charge"), "What agents measured them use."),
+                    .required("nodeClasses", .list(.ref("BillLine"), max: 100), "The totals by node class (API calls: no class)."),
+                    .required("lines", .list(.ref("BillLine"), max: 10_000_000), "By request and node class."),
+                ]), max: 100_000)),
+            ]),
+            "BillLine": .object([
+                .optional("request", requestID), .optional("nodeClass", .string(maxLength: 32)),
+                .required("allocated", .ref("Charge")), .required("used", .ref("Charge")),
+            ]),
             "UtilizationReport": .object([.required("groups", .list(.object([
                 .required("group", .string(maxLength: 64)), .required("nodes", count), .required("capacity", resources), .required("allocated", resources),
             ]), max: 100_000))]),

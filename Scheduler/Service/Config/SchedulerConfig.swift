@@ -28,7 +28,8 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var idle: IdlePolicy = IdlePolicy()
     /// Seconds between turning tenants' API call counts into metering samples.
     public var apiMeteringInterval: Double = 10
-    public var billing: BillingWeights = BillingWeights()
+    /// What use costs, by node class: bills price both bases with it.
+    public var prices = PriceList()
     /// Alerts: a tenant's use of a quota above this share is reported.
     public var quotaAlertShare: Double = 0.9
     /// Alerts: grants ending within this many seconds are reported.

@@ -1,3 +1,5 @@
+import Placement
+
 /// Amounts of use over an interval: each field is an amount times a duration (core-hours, ...).
 public struct UsageAmounts: Sendable, Hashable, Codable {
     public var cpuCoreHours: Double
@@ -37,6 +39,19 @@ public struct UsageAmounts: Sendable, Hashable, Codable {
     public static func + (a: UsageAmounts, b: UsageAmounts) -> UsageAmounts { combining(a, b, +) }
 
     public static func * (a: UsageAmounts, share: Double) -> UsageAmounts { combining(a, a) { x, _ in x * share } }
+
+    /// The sum of the components: a charge's total when the components are charges.
+    public var total: Double { Self.components.reduce(0) { $0 + self[keyPath: $1.keyPath] } }
+
+    /// What one replica of `request` holds over an hour: what the allocated basis charges, and
+    /// the most a sample of its use may show.
+    public static func allocatedHour(of request: PlacementRequest) -> UsageAmounts {
+        UsageAmounts(
+            cpuCoreHours: CPU.cores(request.resources.cpuMillis), memoryGiBHours: Double(request.resources.memoryMiB) / 1024,
+            gpuHours: Double(request.gpuMilliPerReplica) / 1000,
+            storageGiBHours: Double(request.resources.diskGiB) + request.volumes.reduce(0) { $0 + Double($1.sizeGiB) },
+            bandwidthMbpsHours: Double(request.resources.bandwidthMbps))
+    }
 }
 
 /// One metering sample from a node's agent: what a request used on the node over `[start, end)`
@@ -58,6 +73,37 @@ public struct MeteringSample: Sendable, Hashable, Codable {
         self.start = start
         self.end = end
         self.amounts = amounts
+    }
+
+    /// The part of the sample inside `[from, to)`: a sample partly inside counts in proportion,
+    /// one of no duration if it lies inside.
+    public func share(from: Double, to: Double) -> Double {
+        guard end > start else { return start >= from && start < to ? 1 : 0 }
+        return max(0, min(end, to) - max(start, from)) / (end - start)
+    }
+
+    /// Slack for the clocks of a sample: its interval is the agent's, its counters are read a
+    /// moment apart from it.
+    static let slack = (share: 0.10, seconds: 2.0)
+
+    /// Why this sample shows more than an allocation of `replicaHour` (per hour) could have used
+    /// over its interval, beyond the slack; nil when it could be right. Bandwidth is not bounded:
+    /// a reservation of it is not a cap on traffic.
+    public func excess(over replicaHour: UsageAmounts) -> String? {
+        let hours = (end - start) / 3600
+        let bounded: [(String, KeyPath<UsageAmounts, Double>, String)] = [
+            ("cpuCoreHours", \.cpuCoreHours, "cores"), ("memoryGiBHours", \.memoryGiBHours, "GiB of memory"),
+            ("gpuHours", \.gpuHours, "GPUs"), ("storageGiBHours", \.storageGiBHours, "GiB of storage"),
+        ]
+        for (name, keyPath, unit) in bounded {
+            let held = replicaHour[keyPath: keyPath]
+            let most = held * (hours * (1 + Self.slack.share) + Self.slack.seconds / 3600)
+            let shown = amounts[keyPath: keyPath]
+            if shown > most {
+                return "\(name) \(shown) in \(end - start) s is more than \(held) \(unit) could use (at most \(most))"
+            }
+        }
+        return nil
     }
 }
 
@@ -87,30 +133,15 @@ public struct UsageQuery: Sendable, Hashable, Codable {
     }
 }
 
-/// Prices per unit of use, configurable per deployment (compute duration, storage capacity, calls).
-public struct BillingWeights: Sendable, Hashable, Codable {
-    /// Price of one unit of each component (one core-hour, one API call, ...).
-    public var perUnit: UsageAmounts
-
-    public init(
-        perCoreHour: Double = 0, perGiBMemoryHour: Double = 0, perGPUHour: Double = 0, perStorageGiBHour: Double = 0,
-        perMbpsHour: Double = 0, perAPICall: Double = 0
-    ) {
-        perUnit = UsageAmounts(
-            cpuCoreHours: perCoreHour, memoryGiBHours: perGiBMemoryHour, gpuHours: perGPUHour, storageGiBHours: perStorageGiBHour,
-            bandwidthMbpsHours: perMbpsHour, apiCalls: perAPICall)
-    }
-
-    public func charge(for usage: UsageAmounts) -> Double {
-        UsageAmounts.components.reduce(0) { $0 + usage[keyPath: $1.keyPath] * perUnit[keyPath: $1.keyPath] }
-    }
-}
-
 /// The metering ledger as a value: takes agents' samples exactly once each and sums usage by
 /// request, tenant, node and time range. Storage of the ledger is the store's job; this type
 /// decides what counts.
 public struct MeteringLedger: Sendable, Hashable, Codable {
+    /// What agents measured (and the API's call counts): the used basis.
     public private(set) var samples: [MeteringSample] = []
+    /// What requests held, from placement to release, as the scheduler accounts it: the
+    /// allocated basis. Numbered by the scheduler (`sequence` 0).
+    public private(set) var allocated: [MeteringSample] = []
     /// Per node: every sequence number at or below the mark has been taken...
     private var acknowledgedThrough: [String: UInt64] = [:]
     /// ...and these above it too (samples may arrive out of order after a reconnect).
@@ -128,10 +159,8 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
     /// agent may drop from its buffer.
     public func acknowledged(node: String) -> UInt64? { acknowledgedThrough[node] }
 
-    /// Takes a batch of samples; returns how many were new. Samples seen before are ignored, so an
-    /// agent can resend a batch after losing the answer. A malformed sample rejects the whole batch.
-    @discardableResult
-    public mutating func record(_ batch: [MeteringSample]) throws(MeteringError) -> Int {
+    /// Throws naming the first malformed sample's field: a malformed sample rejects its batch.
+    public static func validate(_ batch: [MeteringSample]) throws(MeteringError) {
         for (i, sample) in batch.enumerated() {
             guard !sample.node.isEmpty else { throw MeteringError(field: "samples[\(i)].node", message: "empty") }
             guard !sample.requestID.isEmpty else { throw MeteringError(field: "samples[\(i)].requestID", message: "empty") }
@@ -146,6 +175,13 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
                 }
             }
         }
+    }
+
+    /// Takes a batch of samples; returns how many were new. Samples seen before are ignored, so an
+    /// agent can resend a batch after losing the answer. A malformed sample rejects the whole batch.
+    @discardableResult
+    public mutating func record(_ batch: [MeteringSample]) throws(MeteringError) -> Int {
+        try Self.validate(batch)
         var taken = 0
         for sample in batch where !contains(node: sample.node, sequence: sample.sequence) {
             samples.append(sample)
@@ -153,6 +189,12 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
             taken += 1
         }
         return taken
+    }
+
+    /// Takes a sample as seen without counting it: one refused as impossible, so that a resend is
+    /// not refused twice.
+    public mutating func refuse(_ sample: MeteringSample) {
+        acknowledge(node: sample.node, sequence: sample.sequence)
     }
 
     private mutating func acknowledge(node: String, sequence: UInt64) {
@@ -164,20 +206,30 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
         acknowledgedAbove[node] = above
     }
 
-    /// Usage matching the query; samples partly inside the range count in proportion.
-    public func usage(_ query: UsageQuery) -> UsageAmounts {
+    /// Takes what a request held over an interval (the scheduler's own account, never sent twice).
+    public mutating func recordAllocated(_ batch: [MeteringSample]) {
+        allocated += batch
+    }
+
+    /// Use matching the query on one basis; samples partly inside the range count in proportion.
+    public func usage(_ query: UsageQuery, basis: MeteringBasis = .used) -> UsageAmounts {
         var total = UsageAmounts()
-        for sample in samples
-        where (query.requestID.map { $0 == sample.requestID } ?? true) && (query.tenant.map { $0 == sample.tenant } ?? true)
-            && (query.node.map { $0 == sample.node } ?? true)
-        {
-            let start = max(sample.start, query.from), end = min(sample.end, query.to)
-            if sample.end == sample.start {
-                if sample.start >= query.from && sample.start < query.to { total = total + sample.amounts }
-            } else if end > start {
-                total = total + sample.amounts * ((end - start) / (sample.end - sample.start))
-            }
+        for sample in basis == .used ? samples : allocated where query.matches(sample) {
+            let share = sample.share(from: query.from, to: query.to)
+            if share > 0 { total = total + sample.amounts * share }
         }
         return total
+    }
+}
+
+/// What a charge is based on: what a request held (allocated), or what its agents measured (used).
+public enum MeteringBasis: String, Sendable, Hashable, Codable, CaseIterable {
+    case allocated
+    case used
+}
+
+extension UsageQuery {
+    func matches(_ sample: MeteringSample) -> Bool {
+        (requestID.map { $0 == sample.requestID } ?? true) && (tenant.map { $0 == sample.tenant } ?? true) && (node.map { $0 == sample.node } ?? true)
     }
 }

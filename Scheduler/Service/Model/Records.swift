@@ -131,8 +131,11 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     /// What runs on the nodes; nil for a reservation of capacity only.
     public var workload: WorkloadSpec?
     public var lifecycle: RequestLifecycle
-    /// What it holds while placed; kept after the end for the record.
-    public var allocation: Allocation?
+    /// What it holds while placed; nil once given back. Changed through `hold`, which accounts
+    /// what was held.
+    public internal(set) var allocation: Allocation?
+    /// Since when it holds `allocation`.
+    public internal(set) var allocatedAt: Double?
     public var submittedBy: String
     public var updatedAt: Double
     /// When the lease ends and the request is released automatically.

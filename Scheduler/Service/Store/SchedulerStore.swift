@@ -10,7 +10,10 @@ public struct StoreSnapshot: Sendable, Hashable {
     public var grants: [Grant] = []
     /// Requests in a phase that is not terminal, in submission order.
     public var openRequests: [RequestRecord] = []
+    /// What agents measured and the API counted: the used basis.
     public var meteringSamples: [MeteringSample] = []
+    /// What requests held, as the scheduler accounted it: the allocated basis.
+    public var allocatedSamples: [MeteringSample] = []
     public var catalog: [CatalogEntry] = []
     public var sites: [Site] = []
     public var links: [SiteLink] = []
@@ -34,6 +37,7 @@ public struct StoreBatch: Sendable, Hashable {
     public var quotas: [QuotaRecord] = []
     public var grants: [Grant] = []
     public var meteringSamples: [MeteringSample] = []
+    public var allocatedSamples: [MeteringSample] = []
     public var catalog: [CatalogEntry] = []
     public var removedCatalog: [String] = []
     public var sites: [Site] = []
@@ -62,6 +66,7 @@ public struct StoreBatch: Sendable, Hashable {
         quotas += other.quotas
         grants += other.grants
         meteringSamples += other.meteringSamples
+        allocatedSamples += other.allocatedSamples
         catalog += other.catalog
         removedCatalog += other.removedCatalog
         sites += other.sites

@@ -86,7 +86,7 @@ extension Scheduler {
             }
         }
         // What it holds is given back: its view shows no placement (the history says where it was).
-        if actions.contains(.freeAllocation) { record.allocation = nil }
+        if actions.contains(.freeAllocation) { record.hold(nil, at: now, into: &batch) }
         if record.phase.isTerminal || record.phase == .releasing { effects.dequeue.append(record.id) }
     }
 

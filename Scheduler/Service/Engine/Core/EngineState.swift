@@ -36,6 +36,13 @@ extension EngineState {
         cluster.setState(state, ofNode: index)
     }
 
+    /// What follows a commit of `batch`, after its changes are applied: agents get their
+    /// commands, the ledger the allocations accounted.
+    mutating func committed(_ batch: StoreBatch) {
+        fleet.deliverOutbox()
+        ledger.recordAllocated(batch.allocatedSamples)
+    }
+
     /// Queues a request (new, or back after an eviction or a failure). One its tenant's quota no
     /// longer admits is kept in `refused`, and the next pass rejects it with the reason.
     mutating func enqueue(_ request: PlacementRequest) {

@@ -114,7 +114,12 @@ public final class Scheduler: Sendable {
                 logger.error("cannot restore the allocation of \(record.id): \(error)")
             }
         }
-        for record in snapshot.openRequests {
+        for var record in snapshot.openRequests {
+            if record.allocation != nil, record.allocatedAt == nil {
+                // Stored before allocations were accounted: accounted from this start on.
+                record.allocatedAt = now
+                batch.requests.append(record)
+            }
             engine.open[record.id] = record
             if record.phase == .queued {
                 if let refusal = scheduling.submit(record.spec) {
@@ -139,6 +144,7 @@ public final class Scheduler: Sendable {
         for record in snapshot.nodes where record.credentialHash != nil || record.awaitingAgent {
             engine.fleet.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: now)
         }
+        engine.ledger.recordAllocated(snapshot.allocatedSamples)
         do {
             _ = try engine.ledger.record(snapshot.meteringSamples)
         } catch {
@@ -177,7 +183,7 @@ public final class Scheduler: Sendable {
             try store.commit(batch)
             return state.withLock { s in
                 let result = apply(&s)
-                s.fleet.deliverOutbox()
+                s.committed(batch)
                 return result
             }
         }

@@ -14,6 +14,9 @@ struct NodeFleet: Sendable {
     var outbox: [(node: String, command: AgentCommand)] = []
     /// Draining nodes whose restartable workloads the next pass moves elsewhere.
     var draining: Set<String> = []
+    /// Samples refused from each node's agent since the scheduler started, for the alerts (each
+    /// one is in the audit log).
+    var refusedSamples: [String: RefusedSamples] = [:]
 
     init(nodes: [NodeRecord]) {
         self.nodes = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node.id, $0) })
@@ -41,4 +44,11 @@ struct NodeFleet: Sendable {
 struct AgentSession: Sendable {
     var id: UInt64
     var continuation: AsyncStream<AgentCommand>.Continuation
+}
+
+/// Samples an agent sent that its allocations could not have used.
+struct RefusedSamples: Sendable {
+    var count = 0
+    /// Why the last one was refused.
+    var last = ""
 }

@@ -8,23 +8,6 @@ public struct AgentRegistration: Sendable, Hashable {
     public var heartbeatIntervalSeconds: Double
 }
 
-/// A metering sample as an agent sends it: the scheduler knows the request's tenant.
-public struct AgentSample: Sendable, Hashable {
-    public var sequence: UInt64
-    public var workloadID: String
-    public var start: Double
-    public var end: Double
-    public var amounts: UsageAmounts
-
-    public init(sequence: UInt64, workloadID: String, start: Double, end: Double, amounts: UsageAmounts) {
-        self.sequence = sequence
-        self.workloadID = workloadID
-        self.start = start
-        self.end = end
-        self.amounts = amounts
-    }
-}
-
 extension Scheduler {
     // MARK: Joining
 
@@ -348,28 +331,5 @@ extension Scheduler {
         }
         signalPlacement()
         return accepted
-    }
-
-    /// Takes metering samples from a node's agent; a sample seen before is not counted again.
-    /// Returns the sequence numbers of the batch that the scheduler now holds.
-    public func recordAgentSamples(_ samples: [AgentSample], node: String) throws(ServiceError) -> [UInt64] {
-        var resolved: [MeteringSample] = []
-        var tenants: [String: String] = [:]
-        for (i, sample) in samples.enumerated() {
-            guard let (requestID, _) = Workload.parse(sample.workloadID) else {
-                throw ServiceError.invalid("samples[\(i)].workloadId", "must be REQUEST/REPLICA, got '\(sample.workloadID)'")
-            }
-            if tenants[requestID] == nil {
-                var tenant = state.withLock { $0.open[requestID]?.tenant }
-                if tenant == nil { tenant = try store.request(id: requestID)?.tenant }
-                guard let tenant else {
-                    throw ServiceError(.notFound, "no request \(requestID) for sample \(sample.sequence)", field: "samples[\(i)].workloadId")
-                }
-                tenants[requestID] = tenant
-            }
-            resolved.append(MeteringSample(node: node, sequence: sample.sequence, requestID: requestID, tenant: tenants[requestID]!, start: sample.start, end: sample.end, amounts: sample.amounts))
-        }
-        _ = try record(resolved)
-        return samples.map(\.sequence)
     }
 }

@@ -72,7 +72,7 @@ extension Scheduler {
                 var record = s.open[move.requestID]!
                 let reason = "moved from \(move.from.joined(separator: ", ")) to \(move.to.joined(separator: ", ")) " + (id.map { "to make room for \($0)" } ?? "to empty nodes")
                 try Self.transition(&record, .move(reason: reason), at: now, by: caller.user, note: reason, into: &batch, effects: &effects, in: s)
-                record.allocation = cluster.allocations[move.requestID]
+                record.hold(cluster.allocations[move.requestID], at: now, into: &batch)
                 if record.workload == nil { try Self.transition(&record, .start, at: now, by: caller.user, note: "capacity only: nothing to start", into: &batch) }
                 records.append(record)
                 batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.move", target: "request/\(move.requestID)", detail: "\(move.from.joined(separator: ",")) -> \(move.to.joined(separator: ","))"))
@@ -81,7 +81,7 @@ extension Scheduler {
             if let id {
                 var record = s.open[id]!
                 try Self.transition(&record, .place, at: now, by: caller.user, into: &batch)
-                record.allocation = cluster.allocations[id]
+                record.hold(cluster.allocations[id], at: now, into: &batch)
                 if let lease = record.spec.leaseSeconds { record.leaseEndsAt = now + Double(lease) }
                 records.append(record)
                 target = record

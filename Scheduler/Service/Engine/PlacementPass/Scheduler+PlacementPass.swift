@@ -49,7 +49,7 @@ extension Scheduler {
                     reload(&s)
                     return .failure(error)
                 }
-                s.fleet.deliverOutbox()
+                s.committed(batch)
                 return .success(decisions == max(1, config.decisionsPerCommit))
             }
             started = true
@@ -78,7 +78,7 @@ extension Scheduler {
                 return false
             }
             for victim in placement.preempted { preempt(victim.requestID, by: id, at: now, in: &s, into: &batch) }
-            record.allocation = s.cluster.allocations[id]
+            record.hold(s.cluster.allocations[id], at: now, into: &batch)
             if first {
                 let nodes = placement.replicas.map(\.nodeID).joined(separator: ", ")
                 let victims = placement.preempted.isEmpty ? "" : ", preempting \(placement.preempted.map(\.requestID).joined(separator: ", "))"
