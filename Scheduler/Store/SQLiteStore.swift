@@ -78,13 +78,9 @@ public final class SQLiteStore: SchedulerStore {
                 CREATE TABLE storagePool (id TEXT PRIMARY KEY NOT NULL, json BLOB NOT NULL);
                 """)
         }
-        migrator.registerMigration("v4 allocated samples") { db in
-            // The scheduler's own account of what requests held (the allocated basis), indexed
-            // as bills read it.
-            try db.execute(sql: """
-                CREATE TABLE allocatedSample (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, requestID TEXT NOT NULL, "end" REAL NOT NULL, json BLOB NOT NULL);
-                CREATE INDEX allocatedSample_tenant ON allocatedSample (tenant, "end");
-                """)
+        migrator.registerMigration("v4 metering ledger") { db in
+            try db.execute(sql: SQLiteLedger.schema)
+            try SQLiteLedger.migrateSamples(in: db)
         }
         return migrator
     }
@@ -102,8 +98,6 @@ public final class SQLiteStore: SchedulerStore {
                 snapshot.grants = try decodeAll(Grant.self, db, "SELECT json FROM grant ORDER BY id")
                 snapshot.openRequests = try decodeAll(
                     RequestRecord.self, db, "SELECT json FROM request WHERE terminal = 0 ORDER BY submittedAt, id")
-                snapshot.meteringSamples = try decodeAll(MeteringSample.self, db, "SELECT json FROM meteringSample ORDER BY node, sequence")
-                snapshot.allocatedSamples = try decodeAll(MeteringSample.self, db, "SELECT json FROM allocatedSample ORDER BY id")
                 snapshot.catalog = try decodeAll(CatalogEntry.self, db, "SELECT json FROM catalog ORDER BY code")
                 snapshot.sites = try decodeAll(Site.self, db, "SELECT json FROM site ORDER BY id")
                 snapshot.links = try decodeAll(SiteLink.self, db, "SELECT json FROM siteLink ORDER BY fromSite, toSite")
@@ -186,14 +180,9 @@ public final class SQLiteStore: SchedulerStore {
                 for entry in batch.audit {
                     try audit.execute(arguments: [entry.at, entry.actor, entry.action, entry.target, entry.detail])
                 }
-                let sample = try db.cachedStatement(sql: "INSERT OR IGNORE INTO meteringSample (node, sequence, json) VALUES (?, ?, ?)")
-                for s in batch.meteringSamples {
-                    try sample.execute(arguments: [s.node, Int64(clamping: s.sequence), encode(s)])
-                }
-                let allocated = try db.cachedStatement(sql: #"INSERT INTO allocatedSample (tenant, requestID, "end", json) VALUES (?, ?, ?, ?)"#)
-                for s in batch.allocatedSamples {
-                    try allocated.execute(arguments: [s.tenant, s.requestID, s.end, encode(s)])
-                }
+                try SQLiteLedger.insert(batch.meteringSamples, basis: .used, in: db)
+                try SQLiteLedger.insert(batch.allocatedSamples, basis: .allocated, in: db)
+                if let prune = batch.pruneSamplesBefore { try SQLiteLedger.prune(before: prune, in: db) }
             }
         }
     }
@@ -263,6 +252,26 @@ public final class SQLiteStore: SchedulerStore {
     }
 
     // MARK: Helpers
+
+    public func usage(_ query: UsageQuery, at now: Double) throws(ServiceError) -> [UsageLine] {
+        try run("read usage") {
+            try pool.read { db in
+                var lines = try SQLiteLedger.usage(query, in: db)
+                var conditions = ["terminal = 0"]
+                var arguments: [(any DatabaseValueConvertible)?] = []
+                if let tenant = query.tenant { conditions.append("tenant = ?"); arguments.append(tenant) }
+                if let request = query.requestID { conditions.append("id = ?"); arguments.append(request) }
+                let open = try decodeAll(RequestRecord.self, db, "SELECT json FROM request WHERE \(conditions.joined(separator: " AND "))", StatementArguments(arguments))
+                for sample in open.flatMap({ $0.allocatedSamples(until: now) }) where query.node == nil || query.node == sample.node {
+                    let share = sample.share(from: query.from, to: query.to)
+                    guard share > 0 else { continue }
+                    let key = UsageLine.Key(basis: .allocated, tenant: sample.tenant, requestID: sample.requestID, node: sample.node)
+                    lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + sample.amounts * share
+                }
+                return lines.map { UsageLine(key: $0.key, amounts: $0.value) }.sorted { ($0.key.tenant, $0.key.requestID, $0.key.node, $0.key.basis.rawValue) < ($1.key.tenant, $1.key.requestID, $1.key.node, $1.key.basis.rawValue) }
+            }
+        }
+    }
 
     private func encode<T: Encodable>(_ value: T) throws -> Data { try encoder.encode(value) }
 

@@ -79,6 +79,7 @@ struct Settings {
         if let value = file.requestHeaderTimeoutSeconds { requestHeaderTimeoutSeconds = try Self.range(value, 1...3600, "requestHeaderTimeoutSeconds") }
         if let value = file.requestBodyTimeoutSeconds { requestBodyTimeoutSeconds = try Self.range(value, 1...3600, "requestBodyTimeoutSeconds") }
         if let value = file.prices { scheduler.prices = try value.priceList() }
+        if let value = file.meteringRetentionDays { scheduler.meteringRetentionDays = try Self.range(value, 1...36_600, "meteringRetentionDays") }
         if let value = file.agentIdleTimeoutSeconds { agentIdleTimeoutSeconds = try Self.range(value, 10...86_400, "agentIdleTimeoutSeconds") }
     }
 
@@ -151,6 +152,7 @@ struct ConfigFile: Decodable {
     var requestBodyTimeoutSeconds: Double?
     var agentIdleTimeoutSeconds: Double?
     var prices: PricesFile?
+    var meteringRetentionDays: Double?
 
     /// `{"currency": "CNY", "coreHour": 0.12, "memoryGiBHour": 0.02, "nodeClasses": {"ai": {"gpuHour": 9}}}`:
     /// the standard prices, and per node class the prices that differ from them.

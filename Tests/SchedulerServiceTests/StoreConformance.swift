@@ -39,7 +39,6 @@ struct StoreConformance {
                 labels: ["tier": "data"], requiredLabels: ["disk": "ssd"], resources: Resources(cpuMillis: 1000, memoryMiB: 512), gpu: nil,
                 workloadKind: .service, restricted: false, registeredAt: 1, registeredBy: "admin"),
         ]
-        batch.meteringSamples = [MeteringSample(node: "n1", sequence: 1, requestID: "a", tenant: "water", start: 0, end: 10, amounts: UsageAmounts(cpuCoreHours: 1))]
         try store.commit(batch)
         let snapshot = try store.snapshot()
         #expect(snapshot.tenants == batch.tenants)
@@ -49,7 +48,6 @@ struct StoreConformance {
         #expect(snapshot.grants == batch.grants)
         #expect(snapshot.settings == ["k": "v"])
         #expect(snapshot.openRequests.map(\.id) == ["a"])
-        #expect(snapshot.meteringSamples == batch.meteringSamples)
         #expect(snapshot.catalog == batch.catalog)
         #expect(try store.request(id: "b")?.phase == .released)
     }
@@ -143,29 +141,102 @@ struct StoreConformance {
         #expect(try store.audit(AuditQuery(actor: "v", afterSequence: 2, limit: 10)).map(\.action) == ["node.cordon"])
     }
 
-    @Test("a metering sample sent twice is stored once", arguments: backends.map(\.name))
-    func meteringOnce(backend: String) throws {
-        let store = try Self.backends.first { $0.name == backend }!.make()
-        let sample = MeteringSample(node: "n1", sequence: 7, requestID: "r", tenant: "t", start: 0, end: 1, amounts: UsageAmounts(cpuCoreHours: 2))
-        var batch = StoreBatch()
-        batch.meteringSamples = [sample]
-        try store.commit(batch)
-        try store.commit(batch)
-        #expect(try store.snapshot().meteringSamples == [sample])
+    // MARK: The metering ledger
+
+    static func sample(_ sequence: UInt64, node: String = "n1", request: String = "water:a", tenant: String = "water", from: Double, to: Double, cpu: Double) -> MeteringSample {
+        MeteringSample(node: node, sequence: sequence, requestID: request, tenant: tenant, start: from, end: to, amounts: UsageAmounts(cpuCoreHours: cpu, apiCalls: cpu * 10))
     }
 
-    @Test("allocated samples are kept as written, each time, in order", arguments: backends.map(\.name))
-    func allocatedSamples(backend: String) throws {
+    static func total(_ lines: [UsageLine], _ basis: MeteringBasis = .used) -> UsageAmounts {
+        lines.filter { $0.key.basis == basis }.reduce(UsageAmounts()) { $0 + $1.amounts }
+    }
+
+    @Test("a metering sample sent twice is counted once; queries filter by tenant, request and node and prorate at a range's ends", arguments: backends.map(\.name))
+    func ledgerQueries(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()
-        let held = MeteringSample(node: "n1", sequence: 0, requestID: "water:a", tenant: "water", start: 0, end: 3600, amounts: UsageAmounts(cpuCoreHours: 2, memoryGiBHours: 4))
-        let again = MeteringSample(node: "n2", sequence: 0, requestID: "water:a", tenant: "water", start: 3600, end: 7200, amounts: UsageAmounts(cpuCoreHours: 2))
         var batch = StoreBatch()
-        batch.allocatedSamples = [held, again]
+        batch.meteringSamples = [
+            Self.sample(1, request: "police:r1", tenant: "police", from: 0, to: 3_600, cpu: 4),
+            Self.sample(2, request: "water:r2", tenant: "water", from: 0, to: 3_600, cpu: 2),
+            Self.sample(1, node: "n2", request: "police:r1", tenant: "police", from: 3_600, to: 7_200, cpu: 4),
+        ]
         try store.commit(batch)
-        batch.allocatedSamples = [held]
         try store.commit(batch)
-        // The scheduler writes each period once: a second write is a second period, not a resend.
-        #expect(try store.snapshot().allocatedSamples == [held, again, held])
-        #expect(try store.snapshot().meteringSamples.isEmpty)
+        #expect(Self.total(try store.usage(UsageQuery(tenant: "police"), at: 10_000)).cpuCoreHours == 8)
+        #expect(Self.total(try store.usage(UsageQuery(node: "n1"), at: 10_000)).cpuCoreHours == 6)
+        #expect(Self.total(try store.usage(UsageQuery(requestID: "police:r1", node: "n2"), at: 10_000)).apiCalls == 40)
+        // Half of the first hour and all of the second.
+        #expect(Self.total(try store.usage(UsageQuery(tenant: "police", from: 1_800, to: 7_200), at: 10_000)).cpuCoreHours == 6)
+        #expect(try store.usage(UsageQuery(from: 7_200, to: 9_000), at: 10_000).isEmpty)
+        let lines = try store.usage(UsageQuery(tenant: "police"), at: 10_000)
+        #expect(lines.map(\.key) == [
+            UsageLine.Key(basis: .used, tenant: "police", requestID: "police:r1", node: "n1"), UsageLine.Key(basis: .used, tenant: "police", requestID: "police:r1", node: "n2"),
+        ])
+    }
+
+    @Test("whatever the range, the ledger's answer is the samples prorated to it: days, hours and parts of hours add up", arguments: backends.map(\.name))
+    func ledgerMatchesTheSamples(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        var generator = SplitMix64(seed: 7)
+        var samples: [MeteringSample] = []
+        // Three days of one-minute samples on two nodes, and a few long ones (hours to days).
+        for i in 0..<(3 * 1_440) {
+            for node in ["n1", "n2"] {
+                samples.append(Self.sample(UInt64(i + 1), node: node, from: Double(i) * 60, to: Double(i + 1) * 60, cpu: Double.random(in: 0...0.1, using: &generator)))
+            }
+        }
+        for i in 0..<20 {
+            let start = Double.random(in: 0...200_000, using: &generator)
+            samples.append(Self.sample(UInt64(10_000 + i), node: "n3", from: start, to: start + Double.random(in: 0...150_000, using: &generator), cpu: 50))
+        }
+        var batch = StoreBatch()
+        batch.meteringSamples = samples
+        try store.commit(batch)
+        for _ in 0..<40 {
+            let from = Double.random(in: -1_000...300_000, using: &generator), to = from + Double.random(in: 0...300_000, using: &generator)
+            let expected = samples.reduce(0) { $0 + $1.amounts.cpuCoreHours * $1.share(from: from, to: to) }
+            let answered = Self.total(try store.usage(UsageQuery(from: from, to: to), at: 400_000)).cpuCoreHours
+            #expect(abs(answered - expected) <= 1e-9 * max(1, expected), "[\(from), \(to))")
+        }
+    }
+
+    @Test("pruned samples leave their rollups: whole hours and days stay exact, parts of pruned hours are prorated", arguments: backends.map(\.name))
+    func ledgerPruning(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        var batch = StoreBatch()
+        // All of an hour's use in its first minute.
+        batch.meteringSamples = [Self.sample(1, from: 0, to: 60, cpu: 1), Self.sample(2, from: 86_400, to: 86_460, cpu: 1)]
+        try store.commit(batch)
+        #expect(Self.total(try store.usage(UsageQuery(from: 0, to: 1_800), at: 100_000)).cpuCoreHours == 1)
+        batch = StoreBatch()
+        batch.pruneSamplesBefore = 86_400
+        try store.commit(batch)
+        #expect(Self.total(try store.usage(UsageQuery(from: 0, to: 3_600), at: 100_000)).cpuCoreHours == 1)
+        #expect(Self.total(try store.usage(UsageQuery(), at: 100_000)).cpuCoreHours == 2)
+        #expect(Self.total(try store.usage(UsageQuery(from: 0, to: 1_800), at: 100_000)).cpuCoreHours == 0.5, "past the retention: the hour's rollup, prorated")
+        #expect(Self.total(try store.usage(UsageQuery(from: 86_400, to: 86_430), at: 100_000)).cpuCoreHours == 0.5, "within it: the samples")
+    }
+
+    @Test("allocated samples are numbered by the store, each kept; open requests count until now, read with the ledger at one moment", arguments: backends.map(\.name))
+    func ledgerAllocated(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        let held = MeteringSample(node: "n1", sequence: 0, requestID: "water:a", tenant: "water", start: 0, end: 3_600, amounts: UsageAmounts(cpuCoreHours: 2))
+        var batch = StoreBatch()
+        batch.allocatedSamples = [held, held]
+        try store.commit(batch)
+        // The scheduler writes each period once: the same period again is another one, not a resend.
+        #expect(Self.total(try store.usage(UsageQuery(), at: 3_600), .allocated).cpuCoreHours == 4)
+        #expect(Self.total(try store.usage(UsageQuery(), at: 3_600), .used).cpuCoreHours == 0)
+        // An open request holding 1 core on n2 since 3,600.
+        var open = Self.record("water:b", at: 3_600, phase: .place)
+        var allocationBatch = StoreBatch()
+        open.hold(Allocation(requestID: "water:b", tenant: "water", priority: .standard, band: 0, sequence: 1, replicas: [ReplicaAssignment(replica: 0, node: 1, nodeID: "n2", resources: Resources(cpuMillis: 1000), gpus: [], volumes: [])]), at: 3_600, into: &allocationBatch)
+        batch = StoreBatch()
+        batch.requests = [open]
+        try store.commit(batch)
+        let lines = try store.usage(UsageQuery(tenant: "water"), at: 9_000)
+        #expect(lines.first { $0.key.requestID == "water:b" }?.amounts.cpuCoreHours == 1.5)
+        #expect(lines.first { $0.key.requestID == "water:b" }?.key.node == "n2")
+        #expect(Self.total(try store.usage(UsageQuery(requestID: "water:b", from: 0, to: 5_400), at: 9_000), .allocated).cpuCoreHours == 0.5)
     }
 }

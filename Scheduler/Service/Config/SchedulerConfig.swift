@@ -28,6 +28,8 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var idle: IdlePolicy = IdlePolicy()
     /// Seconds between turning tenants' API call counts into metering samples.
     public var apiMeteringInterval: Double = 10
+    /// How long the ledger keeps each metering sample; its hourly and daily rollups stay for good.
+    public var meteringRetentionDays: Double = 90
     /// What use costs, by node class: bills price both bases with it.
     public var prices = PriceList()
     /// Alerts: a tenant's use of a quota above this share is reported.

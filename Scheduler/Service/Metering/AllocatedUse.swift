@@ -4,7 +4,7 @@ extension RequestRecord {
     /// Changes what the request holds, at `now`. What it held until now is accounted on the
     /// allocated basis in `batch`, so that every allocation is charged from placement to release,
     /// whether or not an agent ever reports on it.
-    mutating func hold(_ allocation: Allocation?, at now: Double, into batch: inout StoreBatch) {
+    public mutating func hold(_ allocation: Allocation?, at now: Double, into batch: inout StoreBatch) {
         batch.allocatedSamples += allocatedSamples(until: now)
         self.allocation = allocation
         allocatedAt = allocation == nil ? nil : now
@@ -12,7 +12,7 @@ extension RequestRecord {
 
     /// What the current allocation has held from when it was made until `now`: one sample per
     /// replica, on its node.
-    func allocatedSamples(until now: Double) -> [MeteringSample] {
+    public func allocatedSamples(until now: Double) -> [MeteringSample] {
         guard let allocation, let since = allocatedAt, now > since else { return [] }
         let held = UsageAmounts.allocatedHour(of: spec) * ((now - since) / 3600)
         return allocation.replicas.map { replica in

@@ -1,7 +1,7 @@
 import Placement
 
 /// Everything the scheduler needs in memory when it starts: the catalog, the callers, the quotas
-/// and grants, every request that has not ended, and the metering samples.
+/// and grants, every request that has not ended. (The metering ledger stays in the store.)
 public struct StoreSnapshot: Sendable, Hashable {
     public var nodes: [NodeRecord] = []
     public var tenants: [Tenant] = []
@@ -10,10 +10,6 @@ public struct StoreSnapshot: Sendable, Hashable {
     public var grants: [Grant] = []
     /// Requests in a phase that is not terminal, in submission order.
     public var openRequests: [RequestRecord] = []
-    /// What agents measured and the API counted: the used basis.
-    public var meteringSamples: [MeteringSample] = []
-    /// What requests held, as the scheduler accounted it: the allocated basis.
-    public var allocatedSamples: [MeteringSample] = []
     public var catalog: [CatalogEntry] = []
     public var sites: [Site] = []
     public var links: [SiteLink] = []
@@ -36,8 +32,14 @@ public struct StoreBatch: Sendable, Hashable {
     public var removedUsers: [String] = []
     public var quotas: [QuotaRecord] = []
     public var grants: [Grant] = []
+    /// What agents measured and the API counted: the used basis. A sample sent again (its node
+    /// and sequence) is taken once.
     public var meteringSamples: [MeteringSample] = []
+    /// What requests held, as the scheduler accounted it: the allocated basis, numbered by the
+    /// store.
     public var allocatedSamples: [MeteringSample] = []
+    /// Drops the ledger's samples before this time (their rollups stay).
+    public var pruneSamplesBefore: Double?
     public var catalog: [CatalogEntry] = []
     public var removedCatalog: [String] = []
     public var sites: [Site] = []
@@ -67,6 +69,7 @@ public struct StoreBatch: Sendable, Hashable {
         grants += other.grants
         meteringSamples += other.meteringSamples
         allocatedSamples += other.allocatedSamples
+        if let prune = other.pruneSamplesBefore { pruneSamplesBefore = max(pruneSamplesBefore ?? prune, prune) }
         catalog += other.catalog
         removedCatalog += other.removedCatalog
         sites += other.sites
@@ -148,4 +151,33 @@ public protocol SchedulerStore: Sendable {
     /// The id of the request a tenant submitted with this idempotency key, if any.
     func requestID(tenant: String, idempotencyKey: String) throws(ServiceError) -> String?
     func audit(_ query: AuditQuery) throws(ServiceError) -> [AuditEntry]
+    /// Use matching `query` over its range, on both bases, by tenant, request and node: the
+    /// ledger's, and what open requests have held since their allocation was made, until `now`,
+    /// read at one moment.
+    func usage(_ query: UsageQuery, at now: Double) throws(ServiceError) -> [UsageLine]
+}
+
+/// Use on one basis by one request of a tenant on one node (`api` for API calls).
+public struct UsageLine: Sendable, Hashable {
+    public struct Key: Sendable, Hashable {
+        public var basis: MeteringBasis
+        public var tenant: String
+        public var requestID: String
+        public var node: String
+
+        public init(basis: MeteringBasis, tenant: String, requestID: String, node: String) {
+            self.basis = basis
+            self.tenant = tenant
+            self.requestID = requestID
+            self.node = node
+        }
+    }
+
+    public var key: Key
+    public var amounts: UsageAmounts
+
+    public init(key: Key, amounts: UsageAmounts) {
+        self.key = key
+        self.amounts = amounts
+    }
 }

@@ -109,20 +109,21 @@ extension Scheduler {
     /// their request (in `requests`) could use; returns how many were new.
     private func record(_ samples: [MeteringSample], of requests: [String: PlacementRequest]) throws(ServiceError) -> Int {
         let now = now()
-        do throws(MeteringError) { try MeteringLedger.validate(samples) } catch { throw ServiceError.invalid("samples." + error.field, error.message) }
+        do throws(MeteringError) { try MeteringIntake.validate(samples) } catch { throw ServiceError.invalid("samples." + error.field, error.message) }
         let (fresh, refused) = try change { (s: borrowing EngineState) throws(ServiceError) in
-            var ledger = s.ledger
-            var fresh: [MeteringSample] = []
+            var intake = s.intake
+            var plausible: [MeteringSample] = []
             var refused: [(sample: MeteringSample, reason: String)] = []
-            for sample in samples where !ledger.contains(node: sample.node, sequence: sample.sequence) {
+            for sample in samples where !intake.contains(node: sample.node, sequence: sample.sequence) {
                 if let request = requests[sample.requestID], let reason = sample.excess(over: UsageAmounts.allocatedHour(of: request)) {
                     refused.append((sample, reason))
-                    ledger.refuse(sample)
+                    intake.refuse(sample)
                 } else {
-                    fresh.append(sample)
+                    plausible.append(sample)
                 }
             }
-            do throws(MeteringError) { _ = try ledger.record(fresh) } catch { throw ServiceError.invalid("samples." + error.field, error.message) }
+            let fresh: [MeteringSample]
+            do throws(MeteringError) { fresh = try intake.take(plausible) } catch { throw ServiceError.invalid("samples." + error.field, error.message) }
             var batch = StoreBatch()
             batch.meteringSamples = fresh
             batch.audit = refused.map { sample, reason in
@@ -131,9 +132,9 @@ extension Scheduler {
                     detail: "sample \(sample.sequence) of [\(sample.start), \(sample.end)) refused: \(reason)")
             }
             let idle = Self.idleObservations(fresh, in: s, threshold: config.idle.cpuShare, into: &batch)
-            let updated = ledger
+            let updated = intake
             return (batch, { s in
-                s.ledger = updated
+                s.intake = updated
                 idle.apply(to: &s)
                 for (sample, reason) in refused {
                     s.fleet.refusedSamples[sample.node, default: RefusedSamples()].count += 1
@@ -178,7 +179,7 @@ extension Scheduler {
             return MeteringSample(node: Self.apiMeteringName, sequence: sequence, requestID: Self.apiMeteringName, tenant: tenant, start: since, end: now, amounts: UsageAmounts(apiCalls: Double(calls)))
         }
         do throws(MeteringError) {
-            _ = try s.ledger.record(samples)
+            _ = try s.intake.take(samples)
         } catch {
             logger.error("cannot meter API calls: \(error)")
             return
@@ -195,62 +196,51 @@ extension Scheduler {
         var query = query
         query.tenant = try caller.scope(query.tenant, for: .readUsage)
         try requireTenant(query.tenant)
-        let now = now()
-        return state.withLock { s in
-            switch basis {
-            case .used: return s.ledger.usage(query)
-            case .allocated:
-                // What open requests have held since their last change is not in the ledger yet.
-                var total = s.ledger.usage(query, basis: .allocated)
-                for sample in s.open.records.flatMap({ $0.allocatedSamples(until: now) }) where query.matches(sample) {
-                    total = total + sample.amounts * sample.share(from: query.from, to: query.to)
-                }
-                return total
-            }
-        }
+        return try store.usage(query, at: now()).filter { $0.key.basis == basis }.reduce(UsageAmounts()) { $0 + $1.amounts }
     }
 
     /// Each tenant's bill over `[from, to)` (a tenant caller: its own), priced with the
-    /// configured price list by the class of the node each use was on.
+    /// configured price list by the class of the node each use was on. Read from the store,
+    /// never under the engine's lock.
     public func bills(from: Double, to: Double, tenant: String?, by caller: Principal) throws(ServiceError) -> [Bill] {
         let scope = try caller.scope(tenant, for: .readUsage)
         try requireTenant(scope)
-        let now = now()
-        let prices = config.prices
-        return state.withLock { s in
-            let tenants = scope.map { [$0] } ?? s.directory.tenants.keys.sorted()
-            let wanted = Set(tenants)
-            struct Key: Hashable { var tenant: String; var request: String; var nodeClass: NodeClass? }
-            var use: [Key: (allocated: UsageAmounts, used: UsageAmounts)] = [:]
-            func add(_ sample: MeteringSample, _ basis: MeteringBasis) {
-                guard wanted.contains(sample.tenant) else { return }
-                let share = sample.share(from: from, to: to)
-                guard share > 0 else { return }
-                let key = Key(tenant: sample.tenant, request: sample.requestID, nodeClass: s.fleet.nodes[sample.node]?.node.nodeClass)
-                var sums = use[key] ?? (UsageAmounts(), UsageAmounts())
-                switch basis {
-                case .allocated: sums.allocated = sums.allocated + sample.amounts * share
-                case .used: sums.used = sums.used + sample.amounts * share
-                }
-                use[key] = sums
-            }
-            for sample in s.ledger.allocated { add(sample, .allocated) }
-            for record in s.open.records where wanted.contains(record.tenant) {
-                for sample in record.allocatedSamples(until: now) { add(sample, .allocated) }
-            }
-            for sample in s.ledger.samples { add(sample, .used) }
-            var bills = Dictionary(uniqueKeysWithValues: tenants.map { ($0, Bill(tenant: $0)) })
-            for (key, sums) in use.sorted(by: { ($0.key.request, $0.key.nodeClass?.rawValue ?? "") < ($1.key.request, $1.key.nodeClass?.rawValue ?? "") }) {
-                let unit = prices.prices(for: key.nodeClass)
-                let line = BillLine(
-                    request: key.request, nodeClass: key.nodeClass,
-                    allocated: Charge(usage: sums.allocated, charges: unit.charges(for: sums.allocated)),
-                    used: Charge(usage: sums.used, charges: unit.charges(for: sums.used)))
-                bills[key.tenant]!.lines.append(line)
-                bills[key.tenant]!.allocated.add(line.allocated)
-                bills[key.tenant]!.used.add(line.used)
-            }
-            return tenants.map { bills[$0]! }
+        let use = try store.usage(UsageQuery(tenant: scope, from: from, to: to), at: now())
+        let (tenants, classes) = state.withLock { s in
+            let nodes = Set(use.map(\.key.node))
+            return (scope.map { [$0] } ?? s.directory.tenants.keys.sorted(), Dictionary(uniqueKeysWithValues: nodes.compactMap { node in s.fleet.nodes[node].map { (node, $0.node.nodeClass) } }))
         }
+        struct LineKey: Hashable { var tenant: String; var request: String; var nodeClass: NodeClass? }
+        var sums: [LineKey: (allocated: UsageAmounts, used: UsageAmounts)] = [:]
+        for line in use {
+            let key = LineKey(tenant: line.key.tenant, request: line.key.requestID, nodeClass: classes[line.key.node])
+            var sum = sums[key] ?? (UsageAmounts(), UsageAmounts())
+            switch line.key.basis {
+            case .allocated: sum.allocated = sum.allocated + line.amounts
+            case .used: sum.used = sum.used + line.amounts
+            }
+            sums[key] = sum
+        }
+        var bills = Dictionary(uniqueKeysWithValues: tenants.map { ($0, Bill(tenant: $0)) })
+        for (key, sum) in sums.sorted(by: { ($0.key.request, $0.key.nodeClass?.rawValue ?? "") < ($1.key.request, $1.key.nodeClass?.rawValue ?? "") }) {
+            guard bills[key.tenant] != nil else { continue }
+            let unit = config.prices.prices(for: key.nodeClass)
+            let line = BillLine(
+                request: key.request, nodeClass: key.nodeClass,
+                allocated: Charge(usage: sum.allocated, charges: unit.charges(for: sum.allocated)),
+                used: Charge(usage: sum.used, charges: unit.charges(for: sum.used)))
+            bills[key.tenant]!.lines.append(line)
+            bills[key.tenant]!.allocated.add(line.allocated)
+            bills[key.tenant]!.used.add(line.used)
+        }
+        return tenants.map { bills[$0]! }
+    }
+
+    /// Drops the ledger's samples older than the retention, once an hour; their rollups stay.
+    /// Runs in the applier's pass.
+    func pruneLedger(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
+        guard now - (s.ledgerPrunedAt ?? -.infinity) >= 3600 else { return }
+        s.ledgerPrunedAt = now
+        batch.pruneSamplesBefore = now - config.meteringRetentionDays * 86_400
     }
 }

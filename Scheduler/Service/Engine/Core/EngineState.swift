@@ -18,7 +18,10 @@ struct EngineState: Sendable {
     var leases = Heap<LeaseEnd>()
     /// Tenants, users, grants and the catalog.
     var directory: TenantDirectory
-    var ledger: MeteringLedger
+    /// Which agents' samples have been taken (the ledger itself is in the store).
+    var intake = MeteringIntake()
+    /// When the ledger's old samples were last pruned.
+    var ledgerPrunedAt: Double?
     /// When API calls were last turned into metering samples.
     var apiCallsFlushedAt: Double?
     var settings: [String: String]
@@ -36,11 +39,9 @@ extension EngineState {
         cluster.setState(state, ofNode: index)
     }
 
-    /// What follows a commit of `batch`, after its changes are applied: agents get their
-    /// commands, the ledger the allocations accounted.
-    mutating func committed(_ batch: StoreBatch) {
+    /// What follows a commit, after its changes are applied: agents get their commands.
+    mutating func committed() {
         fleet.deliverOutbox()
-        ledger.recordAllocated(batch.allocatedSamples)
     }
 
     /// Queues a request (new, or back after an eviction or a failure). One its tenant's quota no

@@ -99,7 +99,7 @@ public final class Scheduler: Sendable {
         var engine = EngineState(
             cluster: cluster, fleet: NodeFleet(nodes: snapshot.nodes), infrastructure: infrastructure,
             scheduling: scheduling, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
-            directory: TenantDirectory(snapshot), ledger: MeteringLedger(), settings: snapshot.settings)
+            directory: TenantDirectory(snapshot), settings: snapshot.settings)
         for entry in snapshot.catalog {
             if let component = entry.component { engine.placer.validator.catalog.register(component) }
         }
@@ -144,12 +144,6 @@ public final class Scheduler: Sendable {
         for record in snapshot.nodes where record.credentialHash != nil || record.awaitingAgent {
             engine.fleet.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: now)
         }
-        engine.ledger.recordAllocated(snapshot.allocatedSamples)
-        do {
-            _ = try engine.ledger.record(snapshot.meteringSamples)
-        } catch {
-            throw ServiceError(.unavailable, "stored metering samples are inconsistent: \(error)")
-        }
         engine.cluster = cluster
         engine.scheduling = scheduling
         return engine
@@ -183,7 +177,7 @@ public final class Scheduler: Sendable {
             try store.commit(batch)
             return state.withLock { s in
                 let result = apply(&s)
-                s.committed(batch)
+                s.committed()
                 return result
             }
         }

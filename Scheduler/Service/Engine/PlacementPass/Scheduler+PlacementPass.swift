@@ -30,6 +30,7 @@ extension Scheduler {
                     settleStops(at: now, in: &s, into: &batch)
                     reclaimIdle(at: now, in: &s, into: &batch)
                     flushAPICalls(at: now, in: &s, into: &batch)
+                    pruneLedger(at: now, in: &s, into: &batch)
                     for node in s.fleet.draining.sorted() {
                         moveWorkloads(off: node, reason: "node \(node) is draining", abandonOthers: false, at: now, in: &s, into: &batch)
                     }
@@ -49,7 +50,7 @@ extension Scheduler {
                     reload(&s)
                     return .failure(error)
                 }
-                s.committed(batch)
+                s.committed()
                 return .success(decisions == max(1, config.decisionsPerCommit))
             }
             started = true

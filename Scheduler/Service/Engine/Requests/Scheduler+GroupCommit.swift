@@ -133,7 +133,7 @@ extension Scheduler {
         }
         let results = state.withLock { s in
             let results = computed.map { waiting, result in (waiting, result.map { apply in apply(&s) }) }
-            s.committed(batch)
+            s.committed()
             return results
         }
         return (results, deferred)

@@ -77,7 +77,10 @@ public struct MeteringSample: Sendable, Hashable, Codable {
 
     /// The part of the sample inside `[from, to)`: a sample partly inside counts in proportion,
     /// one of no duration if it lies inside.
-    public func share(from: Double, to: Double) -> Double {
+    public func share(from: Double, to: Double) -> Double { Self.share(start: start, end: end, from: from, to: to) }
+
+    /// The part of `[start, end)` inside `[from, to)`.
+    public static func share(start: Double, end: Double, from: Double, to: Double) -> Double {
         guard end > start else { return start >= from && start < to ? 1 : 0 }
         return max(0, min(end, to) - max(start, from)) / (end - start)
     }
@@ -133,15 +136,10 @@ public struct UsageQuery: Sendable, Hashable, Codable {
     }
 }
 
-/// The metering ledger as a value: takes agents' samples exactly once each and sums usage by
-/// request, tenant, node and time range. Storage of the ledger is the store's job; this type
-/// decides what counts.
-public struct MeteringLedger: Sendable, Hashable, Codable {
-    /// What agents measured (and the API's call counts): the used basis.
-    public private(set) var samples: [MeteringSample] = []
-    /// What requests held, from placement to release, as the scheduler accounts it: the
-    /// allocated basis. Numbered by the scheduler (`sequence` 0).
-    public private(set) var allocated: [MeteringSample] = []
+/// What the scheduler takes from agents, before the ledger (the store) keeps it: each sample
+/// checked, and each counted once however often it is sent (the ledger drops a resent sample
+/// too; this spares it the work and tells the caller what was new).
+public struct MeteringIntake: Sendable, Hashable {
     /// Per node: every sequence number at or below the mark has been taken...
     private var acknowledgedThrough: [String: UInt64] = [:]
     /// ...and these above it too (samples may arrive out of order after a reconnect).
@@ -177,16 +175,15 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
         }
     }
 
-    /// Takes a batch of samples; returns how many were new. Samples seen before are ignored, so an
-    /// agent can resend a batch after losing the answer. A malformed sample rejects the whole batch.
-    @discardableResult
-    public mutating func record(_ batch: [MeteringSample]) throws(MeteringError) -> Int {
+    /// Takes a batch of samples; returns those that are new. Samples seen before are left out, so
+    /// an agent can resend a batch after losing the answer. A malformed sample rejects the whole
+    /// batch.
+    public mutating func take(_ batch: [MeteringSample]) throws(MeteringError) -> [MeteringSample] {
         try Self.validate(batch)
-        var taken = 0
+        var taken: [MeteringSample] = []
         for sample in batch where !contains(node: sample.node, sequence: sample.sequence) {
-            samples.append(sample)
             acknowledge(node: sample.node, sequence: sample.sequence)
-            taken += 1
+            taken.append(sample)
         }
         return taken
     }
@@ -204,21 +201,6 @@ public struct MeteringLedger: Sendable, Hashable, Codable {
         while above.remove(mark + 1) != nil { mark += 1 }
         acknowledgedThrough[node] = mark
         acknowledgedAbove[node] = above
-    }
-
-    /// Takes what a request held over an interval (the scheduler's own account, never sent twice).
-    public mutating func recordAllocated(_ batch: [MeteringSample]) {
-        allocated += batch
-    }
-
-    /// Use matching the query on one basis; samples partly inside the range count in proportion.
-    public func usage(_ query: UsageQuery, basis: MeteringBasis = .used) -> UsageAmounts {
-        var total = UsageAmounts()
-        for sample in basis == .used ? samples : allocated where query.matches(sample) {
-            let share = sample.share(from: query.from, to: query.to)
-            if share > 0 { total = total + sample.amounts * share }
-        }
-        return total
     }
 }
 

@@ -1,45 +1,57 @@
 import SchedulerService
 import Testing
 
-struct MeteringLedgerTests {
+struct MeteringTests {
     static func sample(_ sequence: UInt64, node: String = "n1", request: String = "r1", tenant: String = "police", from: Double = 0, to: Double = 3_600, cpu: Double = 1) -> MeteringSample {
         MeteringSample(node: node, sequence: sequence, requestID: request, tenant: tenant, start: from, end: to, amounts: UsageAmounts(cpuCoreHours: cpu, gpuHours: cpu / 2))
     }
 
-    @Test func aResentBatchIsCountedOnce() throws {
-        var ledger = MeteringLedger()
+    @Test func aResentBatchIsTakenOnce() throws {
+        var intake = MeteringIntake()
         let batch = [Self.sample(1), Self.sample(2, from: 3_600, to: 7_200)]
-        #expect(try ledger.record(batch) == 2)
-        #expect(try ledger.record(batch) == 0)
-        #expect(ledger.usage(UsageQuery(requestID: "r1")).cpuCoreHours == 2)
-        #expect(ledger.acknowledged(node: "n1") == 2)
+        #expect(try intake.take(batch) == batch)
+        #expect(try intake.take(batch).isEmpty)
+        #expect(intake.acknowledged(node: "n1") == 2)
     }
 
     @Test func outOfOrderSamplesAfterAReconnectAreTakenOnceEach() throws {
-        var ledger = MeteringLedger()
-        try ledger.record([Self.sample(1), Self.sample(3), Self.sample(5)])
-        #expect(ledger.acknowledged(node: "n1") == 1)
-        try ledger.record([Self.sample(2), Self.sample(3), Self.sample(4)])
-        #expect(ledger.acknowledged(node: "n1") == 5)
-        #expect(ledger.samples.count == 5)
+        var intake = MeteringIntake()
+        #expect(try intake.take([Self.sample(1), Self.sample(3), Self.sample(5)]).count == 3)
+        #expect(intake.acknowledged(node: "n1") == 1)
+        #expect(try intake.take([Self.sample(2), Self.sample(3), Self.sample(4)]).map(\.sequence) == [2, 4])
+        #expect(intake.acknowledged(node: "n1") == 5)
         // Numbers are per node: n2's first sample is new.
-        #expect(try ledger.record([Self.sample(1, node: "n2")]) == 1)
-        #expect(ledger.contains(node: "n2", sequence: 1) && !ledger.contains(node: "n2", sequence: 2))
+        #expect(try intake.take([Self.sample(1, node: "n2")]).count == 1)
+        #expect(intake.contains(node: "n2", sequence: 1) && !intake.contains(node: "n2", sequence: 2))
     }
 
-    @Test func queriesFilterAndProrateAtTheRangeEdges() throws {
-        var ledger = MeteringLedger()
-        try ledger.record([
-            Self.sample(1, request: "r1", tenant: "police", from: 0, to: 3_600, cpu: 4),
-            Self.sample(2, request: "r2", tenant: "water", from: 0, to: 3_600, cpu: 2),
-            Self.sample(1, node: "n2", request: "r1", tenant: "police", from: 3_600, to: 7_200, cpu: 4),
-        ])
-        #expect(ledger.usage(UsageQuery(tenant: "police")).cpuCoreHours == 8)
-        #expect(ledger.usage(UsageQuery(node: "n1")).cpuCoreHours == 6)
-        #expect(ledger.usage(UsageQuery(requestID: "r1", node: "n2")).gpuHours == 2)
-        // Half of the first hour and all of the second.
-        #expect(ledger.usage(UsageQuery(tenant: "police", from: 1_800, to: 7_200)).cpuCoreHours == 6)
-        #expect(ledger.usage(UsageQuery(from: 7_200, to: 9_000)).cpuCoreHours == 0)
+    static let ranges: [(Double, Double)] = [
+        (0, 86_400 * 3), (1_800, 7_200), (10, 20), (3_599.5, 3_600.5), (86_000, 86_400 * 40 + 5), (-Double.infinity, Double.infinity), (5, 5),
+    ]
+
+    @Test("a range is read as whole days, whole hours and the parts of hours at its ends, covering it exactly once", arguments: ranges)
+    func periods(from: Double, to: Double) {
+        let periods = LedgerPeriods(from: from, to: to)
+        let lower = max(from, 0), upper = min(to, Limits.latestTime)
+        var covered = Double(periods.days.count) * 86_400
+        covered += periods.hours.reduce(0) { $0 + Double($1.count) * 3_600 }
+        covered += periods.partialHours.reduce(0) { $0 + ($1.to - $1.from) }
+        #expect(abs(covered - max(0, upper - lower)) < 1e-6, "\(periods)")
+        // Hours and days never overlap, and every partial hour is less than an hour.
+        for hours in periods.hours { #expect(hours.upperBound <= periods.days.lowerBound * 24 || hours.lowerBound >= periods.days.upperBound * 24 || periods.days.isEmpty) }
+        for part in periods.partialHours { #expect(part.to - part.from < 3_600 && LedgerPeriods.hour(of: part.from) == part.hour) }
+        if from == 0, to == 86_400 * 3 { #expect(periods.days == 0..<3 && periods.hours.isEmpty && periods.partialHours.isEmpty) }
+    }
+
+    @Test("a sample is cut at hour boundaries into pieces that add up to it")
+    func pieces() {
+        let sample = Self.sample(1, from: 1_800, to: 9_000, cpu: 2)
+        let pieces = LedgerPeriods.pieces(of: sample)
+        #expect(pieces.map(\.hour) == [0, 1, 2])
+        #expect(pieces.map(\.sample.start) == [1_800, 3_600, 7_200] && pieces.map(\.sample.end) == [3_600, 7_200, 9_000])
+        #expect(abs(pieces.reduce(0) { $0 + $1.sample.amounts.cpuCoreHours } - 2) < 1e-12)
+        #expect(LedgerPeriods.pieces(of: Self.sample(2, from: 3_600, to: 7_200)).map(\.hour) == [1])
+        #expect(LedgerPeriods.pieces(of: Self.sample(3, from: 100, to: 100)).map(\.hour) == [0])
     }
 
     @Test func pricesWeighEachKindOfUse() {
@@ -89,13 +101,9 @@ struct MeteringLedgerTests {
 
     @Test(arguments: malformed.indices)
     func malformedSamplesRejectTheBatchNamingTheField(_ i: Int) {
-        var ledger = MeteringLedger()
-        do {
-            try ledger.record([Self.malformed[i].sample])
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.field == Self.malformed[i].field)
-        }
-        #expect(ledger.samples.isEmpty)
+        var intake = MeteringIntake()
+        let error = #expect(throws: MeteringError.self) { try intake.take([Self.malformed[i].sample]) }
+        #expect(error?.field == Self.malformed[i].field)
+        #expect(intake.acknowledged(node: Self.malformed[i].sample.node) == nil, "nothing of a refused batch is taken")
     }
 }
