@@ -53,7 +53,7 @@ let package = Package(
         // The durable store on embedded SQLite (GRDB, WAL). The only module that imports GRDB.
         .target(
             name: "SchedulerSQLite",
-            dependencies: ["SchedulerService", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SchedulerService", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             path: "Scheduler/Store"
         ),
         // Inbound connections of both servers under one cap below the descriptor limit: eviction of

@@ -7,7 +7,7 @@ import SchedulerService
 public enum SchedulerAPI {
     /// Every endpoint, in the document's order.
     static let endpoints: [Endpoint] =
-        RequestRoutes.endpoints + NodeRoutes.endpoints + InfrastructureRoutes.endpoints + CatalogRoutes.endpoints + TenantRoutes.endpoints + OperationRoutes.endpoints
+        RequestRoutes.endpoints + NodeRoutes.endpoints + InfrastructureRoutes.endpoints + CatalogRoutes.endpoints + TenantRoutes.endpoints + AccountRoutes.endpoints + OperationRoutes.endpoints
         + ProbeRoutes.endpoints
 
     /// The schemas every body is checked against.

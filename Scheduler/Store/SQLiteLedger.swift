@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SchedulerService
 
 /// The metering ledger in SQLite: every sample cut at hour boundaries (`usageSample`, kept for
-/// the retention), and rollups by hour and by day (`usageRollup`, kept for good) updated in the
+/// the retention), and rollups by hour, day and month (`usageRollup`, kept for good) updated in the
 /// transaction that takes the sample. Queries read whole days and hours from the rollups and only
 /// the parts of hours at a range's ends from the samples.
 enum SQLiteLedger {
@@ -16,7 +17,18 @@ enum SQLiteLedger {
     enum Period: String {
         case hour
         case day
+        case month
     }
+
+    struct RollupKey: Hashable {
+        var period: Period
+        var tenant: String
+        var bucket: Int64
+        var requestID: String
+        var node: String
+    }
+
+    static func values(_ amounts: UsageAmounts) -> [(any DatabaseValueConvertible)?] { amounts.values }
 
     static let schema = """
         CREATE TABLE usageSample (
@@ -25,12 +37,15 @@ enum SQLiteLedger {
             \(amountColumns.map { "\($0) REAL NOT NULL" }.joined(separator: ", ")),
             PRIMARY KEY (basis, node, sequence, hour)) WITHOUT ROWID;
         CREATE INDEX usageSample_hour ON usageSample (hour);
-        CREATE TABLE usageRollup (
-            period TEXT NOT NULL, bucket INTEGER NOT NULL, tenant TEXT NOT NULL, requestID TEXT NOT NULL, node TEXT NOT NULL, basis TEXT NOT NULL,
+        CREATE TABLE heldAllocation (
+            requestID TEXT NOT NULL, replica INTEGER NOT NULL, tenant TEXT NOT NULL, node TEXT NOT NULL, since REAL NOT NULL,
             \(amountColumns.map { "\($0) REAL NOT NULL" }.joined(separator: ", ")),
-            PRIMARY KEY (period, bucket, tenant, requestID, node, basis)) WITHOUT ROWID;
-        CREATE INDEX usageRollup_tenant ON usageRollup (period, tenant, bucket);
-        CREATE INDEX usageRollup_request ON usageRollup (period, requestID, bucket);
+            PRIMARY KEY (requestID, replica)) WITHOUT ROWID;
+        CREATE INDEX heldAllocation_tenant ON heldAllocation (tenant);
+        CREATE TABLE usageRollup (
+            period TEXT NOT NULL, tenant TEXT NOT NULL, bucket INTEGER NOT NULL, requestID TEXT NOT NULL, node TEXT NOT NULL, basis TEXT NOT NULL,
+            \(amountColumns.map { "\($0) REAL NOT NULL" }.joined(separator: ", ")),
+            PRIMARY KEY (period, tenant, bucket, requestID, node, basis)) WITHOUT ROWID;
         """
 
     /// Takes samples on one basis: each piece once (a sample sent again is ignored piece by
@@ -43,12 +58,15 @@ enum SQLiteLedger {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(placeholders))
             """)
         let rollup = try db.cachedStatement(sql: """
-            INSERT INTO usageRollup (period, bucket, tenant, requestID, node, basis, \(amountColumns.joined(separator: ", ")))
+            INSERT INTO usageRollup (period, tenant, bucket, requestID, node, basis, \(amountColumns.joined(separator: ", ")))
             VALUES (?, ?, ?, ?, ?, ?, \(placeholders))
-            ON CONFLICT (period, bucket, tenant, requestID, node, basis) DO UPDATE SET
+            ON CONFLICT (period, tenant, bucket, requestID, node, basis) DO UPDATE SET
             \(amountColumns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
             """)
         var allocatedSequence = basis == .allocated ? try Int64.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [allocatedSequenceSetting]) ?? 0 : 0
+        // Summed per rollup row first: an agent's report holds many minutes of the same workloads.
+        var rollups: [RollupKey: UsageAmounts] = [:]
+        let insertSample = RawStatement(sample), upsertRollup = RawStatement(rollup)
         for whole in samples {
             var numbered = whole
             if basis == .allocated {
@@ -56,17 +74,45 @@ enum SQLiteLedger {
                 numbered.sequence = UInt64(allocatedSequence)
             }
             for (hour, piece) in LedgerPeriods.pieces(of: numbered) {
-                let amounts = UsageAmounts.components.map { piece.amounts[keyPath: $0.keyPath] as (any DatabaseValueConvertible)? }
-                try sample.execute(arguments: StatementArguments(
-                    [basis.rawValue, piece.node, Int64(clamping: piece.sequence), hour, piece.tenant, piece.requestID, piece.start, piece.end] + amounts))
-                guard db.changesCount > 0 else { continue }
-                for (period, bucket) in [(Period.hour, hour), (.day, hour / LedgerPeriods.hoursPerDay)] {
-                    try rollup.execute(arguments: StatementArguments([period.rawValue, bucket, piece.tenant, piece.requestID, piece.node, basis.rawValue] + amounts))
+                try insertSample.run(in: db) { bind in
+                    bind.text(basis.rawValue); bind.text(piece.node); bind.integer(Int64(clamping: piece.sequence)); bind.integer(hour)
+                    bind.text(piece.tenant); bind.text(piece.requestID); bind.real(piece.start); bind.real(piece.end); bind.amounts(piece.amounts)
                 }
+                guard db.changesCount > 0 else { continue }
+                let day = hour / LedgerPeriods.hoursPerDay
+                for (period, bucket) in [(Period.hour, hour), (.day, day), (.month, CalendarMonth.month(ofDay: day))] {
+                    let key = RollupKey(period: period, tenant: piece.tenant, bucket: bucket, requestID: piece.requestID, node: piece.node)
+                    rollups[key, default: UsageAmounts()] = rollups[key, default: UsageAmounts()] + piece.amounts
+                }
+            }
+        }
+        for (key, amounts) in rollups {
+            try upsertRollup.run(in: db) { bind in
+                bind.text(key.period.rawValue); bind.text(key.tenant); bind.integer(key.bucket); bind.text(key.requestID); bind.text(key.node)
+                bind.text(basis.rawValue); bind.amounts(amounts)
             }
         }
         if basis == .allocated {
             try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [allocatedSequenceSetting, String(allocatedSequence)])
+        }
+    }
+
+    /// Keeps what each request holds now beside its record, one row per replica with its amounts
+    /// per hour: the allocated basis still to be accounted, read by queries without decoding
+    /// records.
+    static func hold(_ records: [RequestRecord], in db: Database) throws {
+        let released = try db.cachedStatement(sql: "DELETE FROM heldAllocation WHERE requestID = ?")
+        let held = try db.cachedStatement(sql: """
+            INSERT INTO heldAllocation (requestID, replica, tenant, node, since, \(amountColumns.joined(separator: ", ")))
+            VALUES (?, ?, ?, ?, ?, \(Array(repeating: "?", count: amountColumns.count).joined(separator: ", ")))
+            """)
+        for record in records {
+            try released.execute(arguments: [record.id])
+            guard let allocation = record.allocation, let since = record.allocatedAt else { continue }
+            let hour = values(UsageAmounts.allocatedHour(of: record.spec))
+            for replica in allocation.replicas {
+                try held.execute(arguments: StatementArguments([record.id, replica.replica, record.tenant, replica.nodeID, since] + hour))
+            }
         }
     }
 
@@ -77,8 +123,9 @@ enum SQLiteLedger {
         try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [keptFromHourSetting, String(hour)])
     }
 
-    /// Use matching `query` by basis, tenant, request and node, from the ledger alone.
-    static func usage(_ query: UsageQuery, in db: Database) throws -> [UsageLine.Key: UsageAmounts] {
+    /// Use matching `query` by basis, tenant, request and node: the ledger's, and what open
+    /// requests have held until `now`.
+    static func usage(_ query: UsageQuery, at now: Double, in db: Database) throws -> [UsageLine.Key: UsageAmounts] {
         var lines: [UsageLine.Key: UsageAmounts] = [:]
         let periods = LedgerPeriods(from: query.from, to: query.to)
         var filters: [String] = []
@@ -91,19 +138,29 @@ enum SQLiteLedger {
 
         func add(_ row: Row, share: Double = 1) {
             let key = UsageLine.Key(basis: MeteringBasis(rawValue: row["basis"]) ?? .used, tenant: row["tenant"], requestID: row["requestID"], node: row["node"])
-            var amounts = UsageAmounts()
-            for (i, component) in UsageAmounts.components.enumerated() { amounts[keyPath: component.keyPath] = (row[4 + i] as Double?) ?? 0 }
+            let amounts = UsageAmounts(
+                cpuCoreHours: row[4] ?? 0, memoryGiBHours: row[5] ?? 0, gpuHours: row[6] ?? 0, storageGiBHours: row[7] ?? 0,
+                bandwidthMbpsHours: row[8] ?? 0, apiCalls: row[9] ?? 0)
             lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + amounts * share
         }
+        // The rollups are kept by tenant first: one range of the table per tenant asked about.
+        let tenants = try query.tenant.map { [$0] } ?? String.fetchAll(db, sql: "SELECT id FROM tenant ORDER BY id")
+        var rollupFilter = ""
+        var rollupArguments: [(any DatabaseValueConvertible)?] = []
+        if let request = query.requestID { rollupFilter += " AND requestID = ?"; rollupArguments.append(request) }
+        if let node = query.node { rollupFilter += " AND node = ?"; rollupArguments.append(node) }
         func rollups(_ period: Period, _ buckets: Range<Int64>, share: Double = 1) throws {
             guard !buckets.isEmpty else { return }
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT basis, tenant, requestID, node, \(sums) FROM usageRollup
-                WHERE period = ? AND bucket >= ? AND bucket < ?\(filter) GROUP BY basis, tenant, requestID, node
-                """, arguments: StatementArguments([period.rawValue, buckets.lowerBound, buckets.upperBound] + filterArguments))
-            while let row = try rows.next() { add(row, share: share) }
+            for tenant in tenants {
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT basis, tenant, requestID, node, \(sums) FROM usageRollup
+                    WHERE period = ? AND tenant = ? AND bucket >= ? AND bucket < ?\(rollupFilter) GROUP BY basis, requestID, node
+                    """, arguments: StatementArguments([period.rawValue, tenant, buckets.lowerBound, buckets.upperBound] + rollupArguments))
+                while let row = try rows.next() { add(row, share: share) }
+            }
         }
-        try rollups(.day, periods.days)
+        try rollups(.month, periods.months)
+        for days in periods.days { try rollups(.day, days) }
         for hours in periods.hours { try rollups(.hour, hours) }
         let keptFrom = try Int64.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [keptFromHourSetting]) ?? .min
         for part in periods.partialHours {
@@ -121,14 +178,82 @@ enum SQLiteLedger {
                 if share > 0 { add(row, share: share) }
             }
         }
+        // What open requests have held since their allocation was made.
+        var heldFilter = ""
+        var heldArguments: [(any DatabaseValueConvertible)?] = []
+        if let tenant = query.tenant { heldFilter += " AND tenant = ?"; heldArguments.append(tenant) }
+        if let request = query.requestID { heldFilter += " AND requestID = ?"; heldArguments.append(request) }
+        if let node = query.node { heldFilter += " AND node = ?"; heldArguments.append(node) }
+        let held = try Row.fetchCursor(db, sql: """
+            SELECT tenant, requestID, node, since, \(amountColumns.joined(separator: ", ")) FROM heldAllocation WHERE 1\(heldFilter)
+            """, arguments: StatementArguments(heldArguments))
+        while let row = try held.next() {
+            let hour = UsageAmounts(
+                cpuCoreHours: row[4], memoryGiBHours: row[5], gpuHours: row[6], storageGiBHours: row[7], bandwidthMbpsHours: row[8], apiCalls: row[9])
+            guard let sample = MeteringSample.held(hour, on: row["node"], by: row["requestID"], of: row["tenant"], from: row["since"], until: now) else { continue }
+            let share = sample.share(from: query.from, to: query.to)
+            guard share > 0 else { continue }
+            let key = UsageLine.Key(basis: .allocated, tenant: sample.tenant, requestID: sample.requestID, node: sample.node)
+            lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + sample.amounts * share
+        }
         return lines
     }
 
-    /// Moves the samples of the first schema (whole samples as JSON) into the ledger.
+    /// Moves the samples of the first schema (whole samples as JSON) into the ledger, and what
+    /// open requests hold beside it.
     static func migrateSamples(in db: Database) throws {
         let decoder = JSONDecoder()
         let stored = try Data.fetchAll(db, sql: "SELECT json FROM meteringSample ORDER BY node, sequence").map { try decoder.decode(MeteringSample.self, from: $0) }
         try insert(stored, basis: .used, in: db)
         try db.execute(sql: "DROP TABLE meteringSample")
+        let open = try Data.fetchAll(db, sql: "SELECT json FROM request WHERE terminal = 0").map { try decoder.decode(RequestRecord.self, from: $0) }
+        try hold(open, in: db)
+    }
+}
+
+/// A prepared statement bound through SQLite's C API and run once per call. The ledger's two
+/// inserts run for every sample; binding through GRDB's arguments (an array of existentials) cost
+/// more than SQLite's own work.
+struct RawStatement {
+    let statement: Statement
+
+    init(_ statement: Statement) { self.statement = statement }
+
+    /// Binds parameters in order, from the first.
+    struct Binder {
+        let handle: OpaquePointer
+        var index: Int32 = 1
+
+        mutating func text(_ value: String) {
+            // Copied by SQLite (SQLITE_TRANSIENT), so the string may go once bound.
+            sqlite3_bind_text(handle, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            index += 1
+        }
+
+        mutating func integer(_ value: Int64) {
+            sqlite3_bind_int64(handle, index, value)
+            index += 1
+        }
+
+        mutating func real(_ value: Double) {
+            sqlite3_bind_double(handle, index, value)
+            index += 1
+        }
+
+        mutating func amounts(_ amounts: UsageAmounts) {
+            for value in amounts.values { real(value) }
+        }
+    }
+
+    func run(in db: Database, _ bind: (inout Binder) -> Void) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        var binder = Binder(handle: handle)
+        bind(&binder)
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+        }
     }
 }

@@ -82,6 +82,9 @@ public final class SQLiteStore: SchedulerStore {
             try db.execute(sql: SQLiteLedger.schema)
             try SQLiteLedger.migrateSamples(in: db)
         }
+        migrator.registerMigration("v5 price lists") { db in
+            try db.execute(sql: "CREATE TABLE priceVersion (effectiveFrom REAL PRIMARY KEY NOT NULL, json BLOB NOT NULL)")
+        }
         return migrator
     }
 
@@ -102,6 +105,7 @@ public final class SQLiteStore: SchedulerStore {
                 snapshot.sites = try decodeAll(Site.self, db, "SELECT json FROM site ORDER BY id")
                 snapshot.links = try decodeAll(SiteLink.self, db, "SELECT json FROM siteLink ORDER BY fromSite, toSite")
                 snapshot.storagePools = try decodeAll(StoragePool.self, db, "SELECT json FROM storagePool ORDER BY id")
+                snapshot.priceVersions = try decodeAll(PriceVersion.self, db, "SELECT json FROM priceVersion ORDER BY effectiveFrom")
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM setting") {
                     snapshot.settings[row["key"]] = row["value"]
                 }
@@ -180,6 +184,10 @@ public final class SQLiteStore: SchedulerStore {
                 for entry in batch.audit {
                     try audit.execute(arguments: [entry.at, entry.actor, entry.action, entry.target, entry.detail])
                 }
+                for version in batch.priceVersions {
+                    try db.execute(sql: "INSERT INTO priceVersion (effectiveFrom, json) VALUES (?, ?)", arguments: [version.effectiveFrom, encode(version)])
+                }
+                try SQLiteLedger.hold(batch.requests, in: db)
                 try SQLiteLedger.insert(batch.meteringSamples, basis: .used, in: db)
                 try SQLiteLedger.insert(batch.allocatedSamples, basis: .allocated, in: db)
                 if let prune = batch.pruneSamplesBefore { try SQLiteLedger.prune(before: prune, in: db) }
@@ -256,19 +264,9 @@ public final class SQLiteStore: SchedulerStore {
     public func usage(_ query: UsageQuery, at now: Double) throws(ServiceError) -> [UsageLine] {
         try run("read usage") {
             try pool.read { db in
-                var lines = try SQLiteLedger.usage(query, in: db)
-                var conditions = ["terminal = 0"]
-                var arguments: [(any DatabaseValueConvertible)?] = []
-                if let tenant = query.tenant { conditions.append("tenant = ?"); arguments.append(tenant) }
-                if let request = query.requestID { conditions.append("id = ?"); arguments.append(request) }
-                let open = try decodeAll(RequestRecord.self, db, "SELECT json FROM request WHERE \(conditions.joined(separator: " AND "))", StatementArguments(arguments))
-                for sample in open.flatMap({ $0.allocatedSamples(until: now) }) where query.node == nil || query.node == sample.node {
-                    let share = sample.share(from: query.from, to: query.to)
-                    guard share > 0 else { continue }
-                    let key = UsageLine.Key(basis: .allocated, tenant: sample.tenant, requestID: sample.requestID, node: sample.node)
-                    lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + sample.amounts * share
-                }
-                return lines.map { UsageLine(key: $0.key, amounts: $0.value) }.sorted { ($0.key.tenant, $0.key.requestID, $0.key.node, $0.key.basis.rawValue) < ($1.key.tenant, $1.key.requestID, $1.key.node, $1.key.basis.rawValue) }
+                try SQLiteLedger.usage(query, at: now, in: db)
+                    .map { UsageLine(key: $0.key, amounts: $0.value) }
+                    .sorted { ($0.key.tenant, $0.key.requestID, $0.key.node, $0.key.basis.rawValue) < ($1.key.tenant, $1.key.requestID, $1.key.node, $1.key.basis.rawValue) }
             }
         }
     }

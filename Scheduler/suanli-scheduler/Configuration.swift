@@ -78,7 +78,9 @@ struct Settings {
         if let value = file.maxConnections { maxConnections = try Self.range(value, 16...10_000_000, "maxConnections") }
         if let value = file.requestHeaderTimeoutSeconds { requestHeaderTimeoutSeconds = try Self.range(value, 1...3600, "requestHeaderTimeoutSeconds") }
         if let value = file.requestBodyTimeoutSeconds { requestBodyTimeoutSeconds = try Self.range(value, 1...3600, "requestBodyTimeoutSeconds") }
-        if let value = file.prices { scheduler.prices = try value.priceList() }
+        if let value = file.prices {
+            do { scheduler.prices = try value.priceList(field: "prices.") } catch { throw ConfigValueError(key: error.field ?? "prices", message: error.message) }
+        }
         if let value = file.meteringRetentionDays { scheduler.meteringRetentionDays = try Self.range(value, 1...36_600, "meteringRetentionDays") }
         if let value = file.agentIdleTimeoutSeconds { agentIdleTimeoutSeconds = try Self.range(value, 10...86_400, "agentIdleTimeoutSeconds") }
     }
@@ -151,63 +153,9 @@ struct ConfigFile: Decodable {
     var requestHeaderTimeoutSeconds: Double?
     var requestBodyTimeoutSeconds: Double?
     var agentIdleTimeoutSeconds: Double?
-    var prices: PricesFile?
+    /// The price list (`PriceListSpec`); published at a start when it differs from the latest.
+    var prices: PriceListSpec?
     var meteringRetentionDays: Double?
-
-    /// `{"currency": "CNY", "coreHour": 0.12, "memoryGiBHour": 0.02, "nodeClasses": {"ai": {"gpuHour": 9}}}`:
-    /// the standard prices, and per node class the prices that differ from them.
-    struct PricesFile: Decodable {
-        var currency: String?
-        var coreHour: Double?
-        var memoryGiBHour: Double?
-        var gpuHour: Double?
-        var storageGiBHour: Double?
-        var mbpsHour: Double?
-        var thousandAPICalls: Double?
-        var nodeClasses: [String: PricesFile]?
-
-        /// The greatest price of one unit.
-        static let maxPrice = 1e9
-
-        func priceList() throws(ConfigValueError) -> PriceList {
-            guard nodeClasses?.values.contains(where: { $0.currency != nil || $0.nodeClasses != nil }) != true else {
-                let key = nodeClasses!.first { $0.value.currency != nil || $0.value.nodeClasses != nil }!.key
-                throw ConfigValueError(key: "prices.nodeClasses.\(key)", message: "a node class has unit prices only: currency and nodeClasses belong to the whole list")
-            }
-            var list = PriceList()
-            if let currency {
-                guard (1...16).contains(currency.count), currency.allSatisfy({ $0.isLetter || $0.isNumber }) else {
-                    throw ConfigValueError(key: "prices.currency", message: "must be 1 to 16 letters or digits, such as CNY")
-                }
-                list.currency = currency
-            }
-            list.standard = try unitPrices(over: UnitPrices(), prefix: "prices.")
-            for (name, file) in (nodeClasses ?? [:]).sorted(by: { $0.key < $1.key }) {
-                guard let nodeClass = NodeClass(rawValue: name) else {
-                    throw ConfigValueError(key: "prices.nodeClasses.\(name)", message: "not a node class: one of \(NodeClass.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                list.nodeClasses[nodeClass] = try file.unitPrices(over: list.standard, prefix: "prices.nodeClasses.\(name).")
-            }
-            return list
-        }
-
-        /// These prices over `base`: what is not given stays as in `base`.
-        private func unitPrices(over base: UnitPrices, prefix: String) throws(ConfigValueError) -> UnitPrices {
-            var prices = base
-            let given: [(String, Double?, WritableKeyPath<UnitPrices, Double>)] = [
-                ("coreHour", coreHour, \.coreHour), ("memoryGiBHour", memoryGiBHour, \.memoryGiBHour), ("gpuHour", gpuHour, \.gpuHour),
-                ("storageGiBHour", storageGiBHour, \.storageGiBHour), ("mbpsHour", mbpsHour, \.mbpsHour), ("thousandAPICalls", thousandAPICalls, \.thousandAPICalls),
-            ]
-            for (key, value, keyPath) in given {
-                guard let value else { continue }
-                guard value.isFinite, (0...Self.maxPrice).contains(value) else {
-                    throw ConfigValueError(key: prefix + key, message: "must be a price between 0 and \(Int(Self.maxPrice)) per unit, got \(value)")
-                }
-                prices[keyPath: keyPath] = value
-            }
-            return prices
-        }
-    }
 
     /// `{"sites": [{"id": "district-1", "region": "north"}, {"id": "edge-7"}],
     ///   "links": [{"from": "district-1", "to": "edge-7", "latencyMs": 1.5}]}`.

@@ -22,7 +22,7 @@ struct SuanliScheduler: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suanli-scheduler",
         abstract: "The Suanli central scheduler: resource request API, placement, durable state.",
-        subcommands: [Serve.self, SubmitBenchmark.self, PrintOpenAPI.self], defaultSubcommand: Serve.self)
+        subcommands: [Serve.self, Benchmarks.self, PrintOpenAPI.self], defaultSubcommand: Serve.self)
 }
 
 /// Prints the API's OpenAPI document (also served at /v1/openapi.json).

@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// the request is committed to SQLite, and the placement loop runs alongside. One more client
 /// reads a request over and over meanwhile: reads must not wait for commits.
 struct SubmitBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure API submit throughput and latency.")
+    static let configuration = CommandConfiguration(commandName: "submit", abstract: "Measure API submit throughput and latency.")
 
     @Option(help: "Requests to submit.") var requests = 20_000
     @Option(help: "Concurrent HTTP clients.") var concurrency = 32

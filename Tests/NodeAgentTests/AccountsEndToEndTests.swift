@@ -74,7 +74,20 @@ struct AccountsEndToEndTests {
         #expect(abs(total(bill["used"]) - expectedUsed) < 1e-9)
         let lines = (bill["lines"] as? [[String: Any]]) ?? []
         #expect(lines.map { $0["request"] as? String } == ["water:hold", "water:vm"] && lines.allSatisfy { $0["nodeClass"] as? String == "general" })
+        #expect(abs((bill["due"] as? Double ?? .nan) - expectedAllocated) < 1e-9, "due on the allocated basis by default")
         let csv = try await scheduler.send("GET", "/v1/billing?tenant=water&format=csv").text
         #expect(csv.split(separator: "\n").count == 5 && csv.contains("water,water:vm,general,used,"), "\(csv)")
+
+        // The list in effect is the configuration file's; a budget and where the tenant stands.
+        let prices = try await scheduler.call("GET", "/v1/prices").1
+        let current = prices["current"] as? [String: Any]
+        #expect((current?["standard"] as? [String: Double])?["coreHour"] == Self.prices.coreHour && current?["publishedBy"] as? String == "config")
+        #expect(try await scheduler.call("PUT", "/v1/tenants/water/budget", body: #"{"monthly": 1000}"#).0 == 200)
+        let budget = try await scheduler.call("GET", "/v1/tenants/water/budget").1
+        #expect(budget["budget"] as? Double == 1000 && budget["currency"] as? String == "CNY" && (budget["due"] as? Double ?? 0) > 0, "\(budget)")
+        // The reservation nothing ran on is the least efficient.
+        let efficiency = try await scheduler.call("GET", "/v1/efficiency?tenant=water").1
+        let requests = (efficiency["requests"] as? [[String: Any]]) ?? []
+        #expect(requests.map { $0["subject"] as? String } == ["water:hold", "water:vm"] && requests.first?["cpu"] as? Double == 0, "\(efficiency)")
     }
 }

@@ -33,14 +33,35 @@ struct MeteringTests {
     func periods(from: Double, to: Double) {
         let periods = LedgerPeriods(from: from, to: to)
         let lower = max(from, 0), upper = min(to, Limits.latestTime)
-        var covered = Double(periods.days.count) * 86_400
+        var covered = periods.months.reduce(0) { $0 + Double(CalendarMonth.firstDay(ofMonth: $1 + 1) - CalendarMonth.firstDay(ofMonth: $1)) * 86_400 }
+        covered += periods.days.reduce(0) { $0 + Double($1.count) * 86_400 }
         covered += periods.hours.reduce(0) { $0 + Double($1.count) * 3_600 }
         covered += periods.partialHours.reduce(0) { $0 + ($1.to - $1.from) }
         #expect(abs(covered - max(0, upper - lower)) < 1e-6, "\(periods)")
-        // Hours and days never overlap, and every partial hour is less than an hour.
-        for hours in periods.hours { #expect(hours.upperBound <= periods.days.lowerBound * 24 || hours.lowerBound >= periods.days.upperBound * 24 || periods.days.isEmpty) }
+        // Every partial hour is less than an hour, and it is in its hour.
         for part in periods.partialHours { #expect(part.to - part.from < 3_600 && LedgerPeriods.hour(of: part.from) == part.hour) }
-        if from == 0, to == 86_400 * 3 { #expect(periods.days == 0..<3 && periods.hours.isEmpty && periods.partialHours.isEmpty) }
+        if from == 0, to == 86_400 * 3 { #expect(periods.months.isEmpty && periods.days == [0..<3] && periods.hours.isEmpty && periods.partialHours.isEmpty) }
+        if from == 86_000, to == 86_400 * 40 + 5 {
+            // 23:53 on 1 January to 00:00:05 on 10 February 1970: the rest of the 1st, January's
+            // other 30 days as days (not the whole month), February's first nine.
+            #expect(periods.months.isEmpty && periods.days == [1..<40] && periods.hours.isEmpty && periods.partialHours.count == 2)
+        }
+    }
+
+    @Test("a calendar month is read from its monthly rollup; months, days and hours cover a year's range exactly once")
+    func months() throws {
+        let november = try CalendarMonth.range(of: "2026-11")
+        let periods = LedgerPeriods(from: november.from, to: november.to)
+        #expect(periods.months.count == 1 && periods.days.isEmpty && periods.hours.isEmpty && periods.partialHours.isEmpty)
+        #expect(CalendarMonth.firstDay(ofMonth: periods.months.lowerBound) * 86_400 == Int64(november.from))
+        for day: Int64 in [0, 31, 59, 365, 789, 20_758, 20_787, 40_000] {
+            let month = CalendarMonth.month(ofDay: day)
+            #expect(CalendarMonth.firstDay(ofMonth: month) <= day && day < CalendarMonth.firstDay(ofMonth: month + 1), "day \(day)")
+        }
+        let year = LedgerPeriods(from: november.from - 86_400 * 40 - 1_000, to: november.to + 86_400 * 70 + 10)
+        // 22 September to 9 February: October to January whole, the rest of September and
+        // February's first days as days.
+        #expect(year.months.count == 4 && year.days.count == 2 && year.partialHours.count == 2)
     }
 
     @Test("a sample is cut at hour boundaries into pieces that add up to it")
@@ -78,7 +99,7 @@ struct MeteringTests {
     }
 
     @Test("calendar months in UTC, leap years included")
-    func months() throws {
+    func calendarMonths() throws {
         let january1970 = try CalendarMonth.range(of: "1970-01")
         #expect(january1970.from == 0 && january1970.to == 31 * 86_400)
         let november = try CalendarMonth.range(of: "2026-11")

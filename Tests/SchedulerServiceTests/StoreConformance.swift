@@ -147,6 +147,13 @@ struct StoreConformance {
         MeteringSample(node: node, sequence: sequence, requestID: request, tenant: tenant, start: from, end: to, amounts: UsageAmounts(cpuCoreHours: cpu, apiCalls: cpu * 10))
     }
 
+    /// A batch with the tenants the ledger's samples belong to (a store holds the tenant of each).
+    static func ledgerBatch() -> StoreBatch {
+        var batch = StoreBatch()
+        batch.tenants = ["police", "water"].map { Tenant(id: $0, name: $0, createdAt: 0) }
+        return batch
+    }
+
     static func total(_ lines: [UsageLine], _ basis: MeteringBasis = .used) -> UsageAmounts {
         lines.filter { $0.key.basis == basis }.reduce(UsageAmounts()) { $0 + $1.amounts }
     }
@@ -154,7 +161,7 @@ struct StoreConformance {
     @Test("a metering sample sent twice is counted once; queries filter by tenant, request and node and prorate at a range's ends", arguments: backends.map(\.name))
     func ledgerQueries(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()
-        var batch = StoreBatch()
+        var batch = Self.ledgerBatch()
         batch.meteringSamples = [
             Self.sample(1, request: "police:r1", tenant: "police", from: 0, to: 3_600, cpu: 4),
             Self.sample(2, request: "water:r2", tenant: "water", from: 0, to: 3_600, cpu: 2),
@@ -174,7 +181,7 @@ struct StoreConformance {
         ])
     }
 
-    @Test("whatever the range, the ledger's answer is the samples prorated to it: days, hours and parts of hours add up", arguments: backends.map(\.name))
+    @Test("whatever the range, the ledger's answer is the samples prorated to it: months, days, hours and parts of hours add up", arguments: backends.map(\.name))
     func ledgerMatchesTheSamples(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()
         var generator = SplitMix64(seed: 7)
@@ -189,11 +196,17 @@ struct StoreConformance {
             let start = Double.random(in: 0...200_000, using: &generator)
             samples.append(Self.sample(UInt64(10_000 + i), node: "n3", from: start, to: start + Double.random(in: 0...150_000, using: &generator), cpu: 50))
         }
-        var batch = StoreBatch()
+        // And some over months (a reservation's allocated time).
+        for i in 0..<6 {
+            let start = Double.random(in: 0...(100 * 86_400), using: &generator)
+            samples.append(Self.sample(UInt64(20_000 + i), node: "n4", from: start, to: start + Double.random(in: 0...(90 * 86_400), using: &generator), cpu: 500))
+        }
+        var batch = Self.ledgerBatch()
         batch.meteringSamples = samples
         try store.commit(batch)
-        for _ in 0..<40 {
-            let from = Double.random(in: -1_000...300_000, using: &generator), to = from + Double.random(in: 0...300_000, using: &generator)
+        for round in 0..<60 {
+            let scale = round < 30 ? 300_000.0 : 200 * 86_400
+            let from = Double.random(in: -1_000...scale, using: &generator), to = from + Double.random(in: 0...scale, using: &generator)
             let expected = samples.reduce(0) { $0 + $1.amounts.cpuCoreHours * $1.share(from: from, to: to) }
             let answered = Self.total(try store.usage(UsageQuery(from: from, to: to), at: 400_000)).cpuCoreHours
             #expect(abs(answered - expected) <= 1e-9 * max(1, expected), "[\(from), \(to))")
@@ -203,7 +216,7 @@ struct StoreConformance {
     @Test("pruned samples leave their rollups: whole hours and days stay exact, parts of pruned hours are prorated", arguments: backends.map(\.name))
     func ledgerPruning(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()
-        var batch = StoreBatch()
+        var batch = Self.ledgerBatch()
         // All of an hour's use in its first minute.
         batch.meteringSamples = [Self.sample(1, from: 0, to: 60, cpu: 1), Self.sample(2, from: 86_400, to: 86_460, cpu: 1)]
         try store.commit(batch)
@@ -221,7 +234,7 @@ struct StoreConformance {
     func ledgerAllocated(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()
         let held = MeteringSample(node: "n1", sequence: 0, requestID: "water:a", tenant: "water", start: 0, end: 3_600, amounts: UsageAmounts(cpuCoreHours: 2))
-        var batch = StoreBatch()
+        var batch = Self.ledgerBatch()
         batch.allocatedSamples = [held, held]
         try store.commit(batch)
         // The scheduler writes each period once: the same period again is another one, not a resend.

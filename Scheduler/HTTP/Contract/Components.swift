@@ -273,7 +273,8 @@ enum Components {
             ]),
             "Tenant": .object([
                 .required("id", identifier), .required("name", .string(maxLength: 200)), .required("weight", .number(0...1000)),
-                .optional("reclaimIdle", .boolean), .required("createdAt", time),
+                .optional("reclaimIdle", .boolean), .optional("monthlyBudget", .number(0...PriceList.maxAmount), "What it may be billed in a month."),
+                .required("createdAt", time),
             ]),
             "TenantList": .object([.required("tenants", .list(.ref("Tenant"), max: 100_000))]),
             "UserCreation": .object([
@@ -380,6 +381,12 @@ enum Components {
         let amount = Schema.number(0...1e300)
         let usage = Schema.object(UsageAmounts.components.map { .required($0.name, amount) }, "Amounts times hours (core-hours, GiB-hours, ...) and API calls.")
         let resources = Schema.ref("Resources")
+        let price = Schema.number(0...PriceList.maxAmount)
+        let unitPrices: [Schema.Property] = [
+            .required("coreHour", price, "Per core-hour."), .required("memoryGiBHour", price, "Per GiB-hour of memory."),
+            .required("gpuHour", price, "Per GPU-hour."), .required("storageGiBHour", price, "Per GiB-hour of storage."),
+            .required("mbpsHour", price, "Per Mbps-hour of bandwidth."), .required("thousandAPICalls", price, "Per 1,000 API calls."),
+        ]
         return [
             "Usage": usage,
             "UsageReport": .object([.required("query", .map(keys: .init(maxLength: 16), values: .string(maxLength: 200), maxProperties: 8, description: nil)), .required("usage", .ref("Usage"))]),
@@ -389,14 +396,51 @@ enum Components {
             ]),
             "BillingReport": .object([
                 .required("currency", .string(maxLength: 16, minLength: 1), "The currency of every charge."),
+                .required("basis", .choice(MeteringBasis.allCases.map(\.rawValue)), "The basis of each bill's amount due."),
                 .optional("from", time, "The period's start; absent for an open start."), .optional("to", time, "The period's end; absent for an open end."),
                 .required("bills", .list(.object([
-                    .required("tenant", identifier),
+                    .required("tenant", identifier), .required("due", amount, "The amount due: the total on the price list's basis."),
                     .required("allocated", .ref("Charge"), "What its requests held, from placement to release."),
                     .required("used", .ref("Charge"), "What agents measured them use."),
                     .required("nodeClasses", .list(.ref("BillLine"), max: 100), "The totals by node class (API calls: no class)."),
                     .required("lines", .list(.ref("BillLine"), max: 10_000_000), "By request and node class."),
                 ]), max: 100_000)),
+            ]),
+            "UnitPrices": .object(unitPrices, "Prices of one unit of each kind of use."),
+            "UnitPricesOverride": .object(unitPrices.map { Schema.Property(name: $0.name, schema: $0.schema, required: false, description: $0.description) }, "The prices that differ from the standard ones."),
+            "PriceListPublication": .object([
+                .optional("effectiveFrom", time, "When it takes effect: now (the default) or later, after the latest list; never earlier."),
+                .required("prices", .object([
+                    .optional("currency", .string(maxLength: 16, minLength: 1, pattern: "^[A-Za-z0-9]+$"), "The currency (default CNY): the same as the lists before."),
+                    .optional("basis", .choice(MeteringBasis.allCases.map(\.rawValue)), "What a bill's amount due is on (default allocated)."),
+                ] + unitPrices.map { Schema.Property(name: $0.name, schema: $0.schema, required: false, description: $0.description) } + [
+                    .optional("nodeClasses", .map(keys: .init(minLength: 1, maxLength: 16, values: NodeClass.allCases.map(\.rawValue)), values: .ref("UnitPricesOverride"), maxProperties: 16, description: "Per node class, the prices that differ.")),
+                ])),
+            ]),
+            "PriceVersion": .object([
+                .required("effectiveFrom", time), .required("publishedAt", time), .required("publishedBy", .string(maxLength: 200)),
+                .required("currency", .string(maxLength: 16)), .required("basis", .choice(MeteringBasis.allCases.map(\.rawValue))),
+                .required("standard", .ref("UnitPrices")),
+                .required("nodeClasses", .map(keys: .init(minLength: 1, maxLength: 16), values: .ref("UnitPrices"), maxProperties: 16, description: nil)),
+            ]),
+            "PriceHistory": .object([
+                .optional("current", .ref("PriceVersion"), "In effect now; absent before the first list."),
+                .required("versions", .list(.ref("PriceVersion"), max: 100_000)),
+            ]),
+            "Budget": .object([.required("monthly", .number(0...PriceList.maxAmount), "What the tenant may be billed in a calendar month, in the price list's currency.")]),
+            "BudgetStatus": .object([
+                .required("tenant", identifier), .required("month", .string(maxLength: 7), "YYYY-MM, UTC."), .required("currency", .string(maxLength: 16)),
+                .optional("budget", amount, "Absent without a budget."), .required("due", amount, "Billed so far this month, on the price list's basis."),
+                .optional("share", .number(0...1e300), "Of the budget, billed so far."), .required("forecast", amount, "The month at the rate so far."),
+            ]),
+            "Efficiency": .object([
+                .required("subject", .string(maxLength: 200), "The tenant or the request."), .required("tenant", identifier),
+                .optional("cpu", .number(0...1e300), "Core-hours used per core-hour held; absent when nothing was held."),
+                .optional("memory", .number(0...1e300), "GiB-hours used per GiB-hour held."),
+                .required("allocated", .ref("Usage")), .required("used", .ref("Usage")),
+            ]),
+            "EfficiencyReport": .object([
+                .required("tenants", .list(.ref("Efficiency"), max: 100_000)), .required("requests", .list(.ref("Efficiency"), max: 100_000)),
             ]),
             "BillLine": .object([
                 .optional("request", requestID), .optional("nodeClass", .string(maxLength: 32)),

@@ -1,51 +1,8 @@
 import Placement
 import SchedulerService
 
-/// Usage, billing, utilization, alerts, the audit log, consolidation and defragmentation.
+/// Utilization, alerts, the audit log, consolidation and defragmentation.
 enum OperationRoutes {
-    struct UsageReport: Encodable {
-        var query: [String: String]
-        var usage: UsageAmounts
-    }
-    struct BillingReport: Encodable {
-        var currency: String
-        /// The period; absent for an open end.
-        var from: Double?
-        var to: Double?
-        var bills: [BillView]
-    }
-    struct BillView: Encodable {
-        var tenant: String
-        var allocated: ChargeView
-        var used: ChargeView
-        var nodeClasses: [LineView]
-        var lines: [LineView]
-
-        init(_ bill: Bill) {
-            tenant = bill.tenant
-            allocated = ChargeView(bill.allocated)
-            used = ChargeView(bill.used)
-            nodeClasses = bill.nodeClasses.map { LineView(request: nil, nodeClass: $0.nodeClass?.rawValue, allocated: ChargeView($0.allocated), used: ChargeView($0.used)) }
-            lines = bill.lines.map { LineView(request: $0.request, nodeClass: $0.nodeClass?.rawValue, allocated: ChargeView($0.allocated), used: ChargeView($0.used)) }
-        }
-    }
-    struct LineView: Encodable {
-        var request: String?
-        var nodeClass: String?
-        var allocated: ChargeView
-        var used: ChargeView
-    }
-    struct ChargeView: Encodable {
-        var usage: UsageAmounts
-        var charges: UsageAmounts
-        var total: Double
-
-        init(_ charge: Charge) {
-            usage = charge.usage
-            charges = charge.charges
-            total = charge.total
-        }
-    }
     struct UtilizationView: Encodable {
         var group: String
         var nodes: Int
@@ -89,65 +46,8 @@ enum OperationRoutes {
         }
     }
 
-    static let range: [Operation.Parameter] = [
-        .init("from", Components.time, "From this time (seconds since 1970); samples partly inside count in proportion."),
-        .init("to", Components.time, "Until this time."),
-    ]
-
     static var endpoints: [Endpoint] {
         [
-            Endpoint(Operation(
-                .get, "/v1/usage", id: "getUsage", summary: "Use by request, tenant, node and time, allocated or measured", tag: "accounts", permission: .readUsage,
-                query: [
-                    .init("request", Components.requestID, "Only this request."), .init("tenant", Components.identifier, "Only this tenant (a tenant user: its own)."),
-                    .init("node", Components.identifier, "Only this node (`api` for API calls)."),
-                    .init("basis", .choice(MeteringBasis.allCases.map(\.rawValue)), "`used` (default): what agents measured; `allocated`: what requests held, from placement to release."),
-                ] + range,
-                success: [.json(200, "UsageReport", "The sums.")], errors: [422])) { call in
-                let request = call.query("request").map { Scheduler.resolveRequestID($0, for: call.caller) }
-                let query = UsageQuery(
-                    requestID: request, tenant: call.query("tenant"), node: call.query("node"),
-                    from: call.query("from", as: Double.self) ?? -.infinity, to: call.query("to", as: Double.self) ?? .infinity)
-                let usage = try call.scheduler.usage(query, basis: call.query("basis", as: MeteringBasis.self) ?? .used, by: call.caller)
-                return try JSON.response(UsageReport(query: call.queryValues, usage: usage))
-            },
-            Endpoint(Operation(
-                .get, "/v1/billing", id: "getBilling", summary: "Each tenant's bill for a month or a time range, allocated and used", tag: "accounts",
-                permission: .readUsage,
-                query: [
-                    .init("tenant", Components.identifier, "Only this tenant (a tenant user: its own)."),
-                    .init("month", .string(maxLength: 7, minLength: 7, pattern: "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", "YYYY-MM, from 1970-01"), "A calendar month in UTC, instead of from and to."),
-                    .init("format", .choice(["json", "csv"]), "Default json."),
-                ] + range,
-                success: [
-                    Operation.Answer(
-                        status: 200, description: "One bill per tenant: JSON, or CSV with format=csv.",
-                        content: .jsonOrText(schema: "BillingReport", mediaType: "text/csv", description: "A header line, then one line per tenant, request, node class and basis.")),
-                ], errors: [422])) { call in
-                var from = call.query("from", as: Double.self) ?? -.infinity
-                var to = call.query("to", as: Double.self) ?? .infinity
-                if let month = call.query("month") {
-                    guard call.query("from") == nil, call.query("to") == nil else {
-                        throw ServiceError.unprocessable("month", "give a month or a range (from, to), not both")
-                    }
-                    (from, to) = try CalendarMonth.range(of: month)
-                }
-                let bills = try call.scheduler.bills(from: from, to: to, tenant: call.query("tenant"), by: call.caller)
-                let currency = call.scheduler.config.prices.currency
-                guard call.query("format") == "csv" else {
-                    return try JSON.response(BillingReport(currency: currency, from: from.isFinite ? from : nil, to: to.isFinite ? to : nil, bills: bills.map(BillView.init)))
-                }
-                var csv = "tenant,request,nodeClass,basis," + UsageAmounts.components.map(\.name).joined(separator: ",") + ",charge,currency\n"
-                for bill in bills {
-                    for line in bill.lines {
-                        for (basis, charge) in [("allocated", line.allocated), ("used", line.used)] {
-                            let amounts = UsageAmounts.components.map { String(charge.usage[keyPath: $0.keyPath]) }.joined(separator: ",")
-                            csv += "\(bill.tenant),\(line.request),\(line.nodeClass?.rawValue ?? ""),\(basis),\(amounts),\(charge.total),\(currency)\n"
-                        }
-                    }
-                }
-                return JSON.text(csv, mediaType: "text/csv")
-            },
             Endpoint(Operation(
                 .get, "/v1/utilization", id: "getUtilization", summary: "Capacity and allocation by node class, site or partition",
                 tag: "operations", permission: .readOperations,
@@ -176,7 +76,7 @@ enum OperationRoutes {
                     .init("action", .string(maxLength: 64, minLength: 1), "Only this action, e.g. request.submit."),
                     .init("after", .integer(0...Int64.max), "Only entries after this sequence number (the last one seen)."),
                     .init("limit", .integer(1...1000), "Page size, default 100."),
-                ] + range,
+                ] + AccountRoutes.range,
                 success: [.json(200, "AuditList", "Entries in order.")])) { call in
                 let query = AuditQuery(
                     actor: call.query("actor"), targetPrefix: call.query("target"), action: call.query("action"),

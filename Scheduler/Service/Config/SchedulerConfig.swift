@@ -30,8 +30,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var apiMeteringInterval: Double = 10
     /// How long the ledger keeps each metering sample; its hourly and daily rollups stay for good.
     public var meteringRetentionDays: Double = 90
-    /// What use costs, by node class: bills price both bases with it.
-    public var prices = PriceList()
+    /// The price list the configuration file declares; published at a start when it differs from
+    /// the list in effect (effective then, never before). Nil: the lists published through the API.
+    public var prices: PriceList?
     /// Alerts: a tenant's use of a quota above this share is reported.
     public var quotaAlertShare: Double = 0.9
     /// Alerts: grants ending within this many seconds are reported.

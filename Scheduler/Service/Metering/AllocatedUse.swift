@@ -13,10 +13,19 @@ extension RequestRecord {
     /// What the current allocation has held from when it was made until `now`: one sample per
     /// replica, on its node.
     public func allocatedSamples(until now: Double) -> [MeteringSample] {
-        guard let allocation, let since = allocatedAt, now > since else { return [] }
-        let held = UsageAmounts.allocatedHour(of: spec) * ((now - since) / 3600)
-        return allocation.replicas.map { replica in
-            MeteringSample(node: replica.nodeID, sequence: 0, requestID: id, tenant: tenant, start: since, end: now, amounts: held)
+        guard let allocation, let since = allocatedAt else { return [] }
+        let hour = UsageAmounts.allocatedHour(of: spec)
+        return allocation.replicas.compactMap { replica in
+            MeteringSample.held(hour, on: replica.nodeID, by: id, of: tenant, from: since, until: now)
         }
+    }
+}
+
+extension MeteringSample {
+    /// What one replica holding `hour` (per hour) on `node` held from `since` until `now`, on the
+    /// allocated basis; nil for no time.
+    public static func held(_ hour: UsageAmounts, on node: String, by requestID: String, of tenant: String, from since: Double, until now: Double) -> MeteringSample? {
+        guard now > since else { return nil }
+        return MeteringSample(node: node, sequence: 0, requestID: requestID, tenant: tenant, start: since, end: now, amounts: hour * ((now - since) / 3600))
     }
 }

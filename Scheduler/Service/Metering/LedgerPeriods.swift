@@ -1,11 +1,14 @@
-/// How the ledger answers for a time range: whole days from its daily rollups, whole hours from
-/// its hourly ones, and the parts of hours at either end from the samples of those hours,
-/// prorated. A month's bill reads about thirty rows per request and node, however many samples
-/// it had.
+/// How the ledger answers for a time range: whole calendar months from its monthly rollups,
+/// whole days from its daily ones, whole hours from its hourly ones, and the parts of hours at
+/// either end from the samples of those hours, prorated. A month's bill reads one row per
+/// request and node, however many samples it had.
 public struct LedgerPeriods: Sendable, Hashable {
-    /// Whole days inside the range, numbered from 1970-01-01 (UTC).
-    public var days: Range<Int64> = 0..<0
-    /// Whole hours inside the range and outside `days`, numbered from 1970: at most two runs.
+    /// Whole calendar months inside the range (UTC), numbered from 1970-01.
+    public var months: Range<Int64> = 0..<0
+    /// Whole days inside the range and outside `months`, numbered from 1970-01-01: at most two
+    /// runs.
+    public var days: [Range<Int64>] = []
+    /// Whole hours inside the range and outside the days, numbered from 1970: at most two runs.
     public var hours: [Range<Int64>] = []
     /// The parts of hours at either end: at most two.
     public var partialHours: [PartialHour] = []
@@ -35,11 +38,20 @@ public struct LedgerPeriods: Sendable, Hashable {
             partialHours.append(PartialHour(hour: endWhole, from: Double(endWhole) * Self.secondsPerHour, to: to))
         }
         let firstDay = (firstWhole + Self.hoursPerDay - 1) / Self.hoursPerDay, endDay = endWhole / Self.hoursPerDay
-        if firstDay < endDay {
-            days = firstDay..<endDay
-            hours = [firstWhole..<(firstDay * Self.hoursPerDay), (endDay * Self.hoursPerDay)..<endWhole].filter { !$0.isEmpty }
-        } else if firstWhole < endWhole {
-            hours = [firstWhole..<endWhole]
+        guard firstDay < endDay else {
+            if firstWhole < endWhole { hours = [firstWhole..<endWhole] }
+            return
+        }
+        hours = [firstWhole..<(firstDay * Self.hoursPerDay), (endDay * Self.hoursPerDay)..<endWhole].filter { !$0.isEmpty }
+        // The first month that starts on or after the first whole day, the last that ends by the end.
+        var firstMonth = CalendarMonth.month(ofDay: firstDay)
+        if CalendarMonth.firstDay(ofMonth: firstMonth) < firstDay { firstMonth += 1 }
+        let endMonth = CalendarMonth.month(ofDay: endDay)
+        if firstMonth < endMonth {
+            months = firstMonth..<endMonth
+            days = [firstDay..<CalendarMonth.firstDay(ofMonth: firstMonth), CalendarMonth.firstDay(ofMonth: endMonth)..<endDay].filter { !$0.isEmpty }
+        } else {
+            days = [firstDay..<endDay]
         }
     }
 

@@ -29,19 +29,24 @@ public struct UsageAmounts: Sendable, Hashable, Codable {
         ]
     }
 
-    /// Each component of `a` and `b` combined.
+    /// Each component of `a` and `b` combined. Written out field by field: sums run for every
+    /// sample the ledger takes, and key paths cost more than the arithmetic.
     static func combining(_ a: UsageAmounts, _ b: UsageAmounts, _ combine: (Double, Double) -> Double) -> UsageAmounts {
-        var result = UsageAmounts()
-        for (_, keyPath) in components { result[keyPath: keyPath] = combine(a[keyPath: keyPath], b[keyPath: keyPath]) }
-        return result
+        UsageAmounts(
+            cpuCoreHours: combine(a.cpuCoreHours, b.cpuCoreHours), memoryGiBHours: combine(a.memoryGiBHours, b.memoryGiBHours),
+            gpuHours: combine(a.gpuHours, b.gpuHours), storageGiBHours: combine(a.storageGiBHours, b.storageGiBHours),
+            bandwidthMbpsHours: combine(a.bandwidthMbpsHours, b.bandwidthMbpsHours), apiCalls: combine(a.apiCalls, b.apiCalls))
     }
 
     public static func + (a: UsageAmounts, b: UsageAmounts) -> UsageAmounts { combining(a, b, +) }
 
     public static func * (a: UsageAmounts, share: Double) -> UsageAmounts { combining(a, a) { x, _ in x * share } }
 
+    /// The components in the order of `components`.
+    public var values: [Double] { [cpuCoreHours, memoryGiBHours, gpuHours, storageGiBHours, bandwidthMbpsHours, apiCalls] }
+
     /// The sum of the components: a charge's total when the components are charges.
-    public var total: Double { Self.components.reduce(0) { $0 + self[keyPath: $1.keyPath] } }
+    public var total: Double { values.reduce(0, +) }
 
     /// What one replica of `request` holds over an hour: what the allocated basis charges, and
     /// the most a sample of its use may show.
@@ -94,14 +99,15 @@ public struct MeteringSample: Sendable, Hashable, Codable {
     /// a reservation of it is not a cap on traffic.
     public func excess(over replicaHour: UsageAmounts) -> String? {
         let hours = (end - start) / 3600
-        let bounded: [(String, KeyPath<UsageAmounts, Double>, String)] = [
-            ("cpuCoreHours", \.cpuCoreHours, "cores"), ("memoryGiBHours", \.memoryGiBHours, "GiB of memory"),
-            ("gpuHours", \.gpuHours, "GPUs"), ("storageGiBHours", \.storageGiBHours, "GiB of storage"),
+        // Field by field, not by key path: this runs for every sample an agent sends.
+        let bounded = [
+            ("cpuCoreHours", replicaHour.cpuCoreHours, amounts.cpuCoreHours, "cores"),
+            ("memoryGiBHours", replicaHour.memoryGiBHours, amounts.memoryGiBHours, "GiB of memory"),
+            ("gpuHours", replicaHour.gpuHours, amounts.gpuHours, "GPUs"),
+            ("storageGiBHours", replicaHour.storageGiBHours, amounts.storageGiBHours, "GiB of storage"),
         ]
-        for (name, keyPath, unit) in bounded {
-            let held = replicaHour[keyPath: keyPath]
+        for (name, held, shown, unit) in bounded {
             let most = held * (hours * (1 + Self.slack.share) + Self.slack.seconds / 3600)
-            let shown = amounts[keyPath: keyPath]
             if shown > most {
                 return "\(name) \(shown) in \(end - start) s is more than \(held) \(unit) could use (at most \(most))"
             }
@@ -166,11 +172,8 @@ public struct MeteringIntake: Sendable, Hashable {
             guard sample.start.isFinite, sample.end.isFinite, sample.end >= sample.start else {
                 throw MeteringError(field: "samples[\(i)].end", message: "the interval must be finite and not end before it starts")
             }
-            for (name, keyPath) in UsageAmounts.components {
-                let value = sample.amounts[keyPath: keyPath]
-                guard value.isFinite && value >= 0 else {
-                    throw MeteringError(field: "samples[\(i)].amounts.\(name)", message: "must be a finite amount, not negative")
-                }
+            for (component, value) in zip(UsageAmounts.components, sample.amounts.values) where !(value.isFinite && value >= 0) {
+                throw MeteringError(field: "samples[\(i)].amounts.\(component.name)", message: "must be a finite amount, not negative")
             }
         }
     }

@@ -8,6 +8,8 @@ public struct Tenant: Sendable, Hashable, Codable {
     public var weight: Double
     /// Whether idle requests are reclaimed; nil follows the scheduler's `IdlePolicy`.
     public var reclaimIdle: Bool?
+    /// What it may be billed in a calendar month, in the price list's currency; nil for no budget.
+    public var monthlyBudget: Double?
     public var createdAt: Double
 
     public init(id: String, name: String, weight: Double = 1, reclaimIdle: Bool? = nil, createdAt: Double) {

@@ -14,6 +14,8 @@ public struct StoreSnapshot: Sendable, Hashable {
     public var sites: [Site] = []
     public var links: [SiteLink] = []
     public var storagePools: [StoragePool] = []
+    /// The price lists, by effective moment.
+    public var priceVersions: [PriceVersion] = []
     /// Named values: the admin and bootstrap token hashes, counters.
     public var settings: [String: String] = [:]
 
@@ -49,6 +51,7 @@ public struct StoreBatch: Sendable, Hashable {
     public var removedLinks: [SiteLink] = []
     public var storagePools: [StoragePool] = []
     public var removedStoragePools: [String] = []
+    public var priceVersions: [PriceVersion] = []
     public var settings: [String: String] = [:]
 
     public init() {}
@@ -78,6 +81,7 @@ public struct StoreBatch: Sendable, Hashable {
         removedLinks += other.removedLinks
         storagePools += other.storagePools
         removedStoragePools += other.removedStoragePools
+        priceVersions += other.priceVersions
         settings.merge(other.settings) { _, newer in newer }
     }
 }

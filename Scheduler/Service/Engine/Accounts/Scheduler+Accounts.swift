@@ -39,6 +39,8 @@ public struct Bill: Sendable, Hashable {
     public var tenant: String
     public var allocated = Charge()
     public var used = Charge()
+    /// The amount due: the total on the price list's basis.
+    public var due = 0.0
     /// By request and node class, in that order.
     public var lines: [BillLine] = []
     /// The same totals by node class (API calls: no class).
@@ -58,6 +60,27 @@ extension Charge {
     mutating func add(_ other: Charge) {
         usage = usage + other.usage
         charges = charges + other.charges
+    }
+}
+
+extension Bill {
+    /// Adds lines priced with one list, whose basis says what is due.
+    mutating func add(_ priced: [BillLine], basis: MeteringBasis) {
+        struct LineKey: Hashable { var request: String; var nodeClass: NodeClass? }
+        var positions = Dictionary(uniqueKeysWithValues: lines.enumerated().map { (LineKey(request: $1.request, nodeClass: $1.nodeClass), $0) })
+        for line in priced {
+            if let index = positions[LineKey(request: line.request, nodeClass: line.nodeClass)] {
+                lines[index].allocated.add(line.allocated)
+                lines[index].used.add(line.used)
+            } else {
+                positions[LineKey(request: line.request, nodeClass: line.nodeClass)] = lines.count
+                lines.append(line)
+            }
+            allocated.add(line.allocated)
+            used.add(line.used)
+            due += basis == .allocated ? line.allocated.total : line.used.total
+        }
+        lines.sort { ($0.request, $0.nodeClass?.rawValue ?? "") < ($1.request, $1.nodeClass?.rawValue ?? "") }
     }
 }
 
@@ -199,17 +222,33 @@ extension Scheduler {
         return try store.usage(query, at: now()).filter { $0.key.basis == basis }.reduce(UsageAmounts()) { $0 + $1.amounts }
     }
 
-    /// Each tenant's bill over `[from, to)` (a tenant caller: its own), priced with the
-    /// configured price list by the class of the node each use was on. Read from the store,
-    /// never under the engine's lock.
+    /// Each tenant's bill over `[from, to)` (a tenant caller: its own), priced with the lists in
+    /// effect over it, by the class of the node each use was on. Read from the store, never under
+    /// the engine's lock.
     public func bills(from: Double, to: Double, tenant: String?, by caller: Principal) throws(ServiceError) -> [Bill] {
         let scope = try caller.scope(tenant, for: .readUsage)
         try requireTenant(scope)
-        let use = try store.usage(UsageQuery(tenant: scope, from: from, to: to), at: now())
-        let (tenants, classes) = state.withLock { s in
-            let nodes = Set(use.map(\.key.node))
-            return (scope.map { [$0] } ?? s.directory.tenants.keys.sorted(), Dictionary(uniqueKeysWithValues: nodes.compactMap { node in s.fleet.nodes[node].map { (node, $0.node.nodeClass) } }))
+        let now = now()
+        let (tenants, history) = state.withLock { s in (scope.map { [$0] } ?? s.directory.tenants.keys.sorted(), s.prices) }
+        // A range with no start or end is priced from the first list, or until now.
+        let periods = history.periods(from: max(from, history.versions.first?.effectiveFrom ?? from), to: min(to, max(now, history.versions.last?.effectiveFrom ?? now)))
+        var bills = Dictionary(uniqueKeysWithValues: tenants.map { ($0, Bill(tenant: $0)) })
+        for (index, period) in periods.enumerated() {
+            // Open ends stay open at the edges, so that use before the first list or after now counts.
+            let use = try store.usage(
+                UsageQuery(tenant: scope, from: index == 0 ? from : period.from, to: index == periods.count - 1 ? to : period.to), at: now)
+            let classes = state.withLock { s in
+                Dictionary(uniqueKeysWithValues: Set(use.map(\.key.node)).compactMap { node in s.fleet.nodes[node].map { (node, $0.node.nodeClass) } })
+            }
+            for (tenant, lines) in Self.priced(use, classes: classes, with: period.list) where bills[tenant] != nil {
+                bills[tenant]!.add(lines, basis: period.list.basis)
+            }
         }
+        return tenants.map { bills[$0]! }
+    }
+
+    /// Use priced with one list, by tenant, in lines by request and node class.
+    static func priced(_ use: [UsageLine], classes: [String: NodeClass], with list: PriceList) -> [String: [BillLine]] {
         struct LineKey: Hashable { var tenant: String; var request: String; var nodeClass: NodeClass? }
         var sums: [LineKey: (allocated: UsageAmounts, used: UsageAmounts)] = [:]
         for line in use {
@@ -221,19 +260,71 @@ extension Scheduler {
             }
             sums[key] = sum
         }
-        var bills = Dictionary(uniqueKeysWithValues: tenants.map { ($0, Bill(tenant: $0)) })
-        for (key, sum) in sums.sorted(by: { ($0.key.request, $0.key.nodeClass?.rawValue ?? "") < ($1.key.request, $1.key.nodeClass?.rawValue ?? "") }) {
-            guard bills[key.tenant] != nil else { continue }
-            let unit = config.prices.prices(for: key.nodeClass)
-            let line = BillLine(
+        var lines: [String: [BillLine]] = [:]
+        for (key, sum) in sums {
+            let unit = list.prices(for: key.nodeClass)
+            lines[key.tenant, default: []].append(BillLine(
                 request: key.request, nodeClass: key.nodeClass,
                 allocated: Charge(usage: sum.allocated, charges: unit.charges(for: sum.allocated)),
-                used: Charge(usage: sum.used, charges: unit.charges(for: sum.used)))
-            bills[key.tenant]!.lines.append(line)
-            bills[key.tenant]!.allocated.add(line.allocated)
-            bills[key.tenant]!.used.add(line.used)
+                used: Charge(usage: sum.used, charges: unit.charges(for: sum.used))))
         }
-        return tenants.map { bills[$0]! }
+        return lines
+    }
+
+    // MARK: Price lists
+
+    /// Who published the lists that came from the configuration file.
+    static let configPublisher = "config"
+
+    /// The list in effect now.
+    public func currentPrices() -> PriceList {
+        let now = now()
+        return state.withLock { $0.prices.list(at: now) }
+    }
+
+    /// The price lists over time, and the one in effect now (nil before the first).
+    public func prices(by caller: Principal) throws(ServiceError) -> (history: PriceHistory, current: PriceVersion?) {
+        // Every caller who may read its own bills may read the prices they are made with.
+        try caller.require(.readUsage, tenant: caller.tenant)
+        let now = now()
+        let history = state.withLock { $0.prices }
+        return (history, history.versions.last { $0.effectiveFrom <= now })
+    }
+
+    /// Publishes a price list, in effect from `effectiveFrom` (default now) until the next one:
+    /// never earlier than now, never before the latest list, in the same currency.
+    public func publishPrices(_ list: PriceList, effectiveFrom: Double?, by caller: Principal) throws(ServiceError) -> PriceVersion {
+        try caller.require(.manageQuotas)
+        let now = now()
+        let version = PriceVersion(effectiveFrom: effectiveFrom ?? now, list: list, publishedAt: now, publishedBy: caller.user)
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            if let refusal = s.prices.refusal(of: version, at: now) { throw refusal }
+            var batch = StoreBatch()
+            batch.priceVersions = [version]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "prices.publish", target: "prices/\(version.effectiveFrom)", detail: "in \(list.currency), due on the \(list.basis.rawValue) basis")]
+            return (batch, { s in
+                s.prices.publish(version)
+                return version
+            })
+        }
+    }
+
+    /// Publishes the configuration file's list at a start when the file changed it since it was
+    /// last published from there: from the beginning when there is no list, else from now (never
+    /// retroactive). A list published through the API since stays in effect until then.
+    static func declarePrices(_ declared: PriceList?, at now: Double, in snapshot: inout StoreSnapshot, into batch: inout StoreBatch) throws(ServiceError) {
+        let history = PriceHistory(snapshot.priceVersions)
+        guard let declared, history.versions.last(where: { $0.publishedBy == configPublisher })?.list != declared else { return }
+        let version = PriceVersion(
+            effectiveFrom: history.versions.isEmpty ? 0 : max(now, history.versions.last!.effectiveFrom + 1), list: declared, publishedAt: now,
+            publishedBy: configPublisher)
+        // The first list is in effect from the beginning: no bill was seen before it.
+        if !history.versions.isEmpty, let refusal = history.refusal(of: version, at: now) {
+            throw ServiceError(refusal.code, refusal.message, field: "prices." + (refusal.field ?? ""))
+        }
+        snapshot.priceVersions.append(version)
+        batch.priceVersions.append(version)
+        batch.audit.append(AuditEntry(at: now, actor: "config", action: "prices.publish", target: "prices/\(version.effectiveFrom)", detail: "from the configuration file"))
     }
 
     /// Drops the ledger's samples older than the retention, once an hour; their rollups stay.
@@ -242,5 +333,121 @@ extension Scheduler {
         guard now - (s.ledgerPrunedAt ?? -.infinity) >= 3600 else { return }
         s.ledgerPrunedAt = now
         batch.pruneSamplesBefore = now - config.meteringRetentionDays * 86_400
+    }
+
+    // MARK: Budgets
+
+    /// Sets a tenant's monthly budget (nil: none).
+    public func setBudget(tenant: String, monthly: Double?, by caller: Principal) throws(ServiceError) -> Tenant {
+        try caller.require(.manageQuotas)
+        let currency = currentPrices().currency
+        if let monthly, !(monthly.isFinite && monthly >= 0 && monthly <= PriceList.maxAmount) {
+            throw ServiceError.invalid("monthly", "must be an amount between 0 and \(Int(PriceList.maxAmount)) \(currency), got \(monthly)")
+        }
+        let now = now()
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var tenant = s.directory.tenants[tenant] else { throw ServiceError.notFound("tenant \(tenant)") }
+            tenant.monthlyBudget = monthly
+            var batch = StoreBatch()
+            batch.tenants = [tenant]
+            let detail = monthly.map { "\($0) \(currency) a month" } ?? "none"
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "budget.set", target: "tenant/\(tenant.id)", detail: detail)]
+            return (batch, { [tenant] s in
+                s.directory.tenants[tenant.id] = tenant
+                return tenant
+            })
+        }
+    }
+
+    /// Where a tenant stands against its budget in the calendar month of now (UTC): billed so
+    /// far, and at this month's rate by its end. A tenant user sees its own.
+    public func budget(tenant: String, by caller: Principal) throws(ServiceError) -> BudgetStatus {
+        _ = try caller.scope(tenant, for: .readUsage)
+        guard let budget = state.withLock({ $0.directory.tenants[tenant] }).map({ $0.monthlyBudget }) else { throw ServiceError.notFound("tenant \(tenant)") }
+        let now = now()
+        let month = CalendarMonth.containing(now)
+        let due = try bills(from: month.from, to: month.to, tenant: tenant, by: caller).first?.due ?? 0
+        return BudgetStatus(tenant: tenant, month: month.name, budget: budget, due: due, forecast: due * (month.to - month.from) / max(1, now - month.from))
+    }
+
+    /// The budget alerts: tenants at 80% and 100% of their month's budget, or on course to pass it.
+    func budgetAlerts() -> [Alert] {
+        let budgeted = state.withLock { s in s.directory.tenants.values.filter { $0.monthlyBudget != nil }.map(\.id).sorted() }
+        let system = Principal(user: "scheduler", role: .admin)
+        let currency = currentPrices().currency
+        return budgeted.compactMap { tenant -> Alert? in
+            guard let status = try? budget(tenant: tenant, by: system), let alert = status.alert else { return nil }
+            return Alert(kind: alert.kind, target: "tenant/\(tenant)/budget", message: alert.message(currency))
+        }
+    }
+
+    // MARK: Efficiency
+
+    /// Used over allocated, per tenant and per request, lowest first: what idle reclamation and the
+    /// review of what to shrink or give back start from. A tenant user sees its own.
+    public func efficiency(from: Double, to: Double, tenant: String?, by caller: Principal) throws(ServiceError) -> (tenants: [Efficiency], requests: [Efficiency]) {
+        let scope = try caller.scope(tenant, for: .readUsage)
+        try requireTenant(scope)
+        var byRequest: [String: Efficiency] = [:]
+        for line in try store.usage(UsageQuery(tenant: scope, from: from, to: to), at: now()) where line.key.requestID != Self.apiMeteringName {
+            byRequest[line.key.requestID, default: Efficiency(subject: line.key.requestID, tenant: line.key.tenant)].add(line)
+        }
+        var byTenant: [String: Efficiency] = [:]
+        for request in byRequest.values {
+            byTenant[request.tenant, default: Efficiency(subject: request.tenant, tenant: request.tenant)].add(request)
+        }
+        func lowestFirst(_ a: Efficiency, _ b: Efficiency) -> Bool { (a.cpu ?? .infinity, a.subject) < (b.cpu ?? .infinity, b.subject) }
+        return (byTenant.values.sorted(by: lowestFirst), byRequest.values.sorted(by: lowestFirst))
+    }
+}
+
+/// A tenant against its monthly budget.
+public struct BudgetStatus: Sendable, Hashable {
+    public var tenant: String
+    /// `YYYY-MM`, UTC.
+    public var month: String
+    public var budget: Double?
+    /// Billed so far this month, on the price list's basis.
+    public var due: Double
+    /// What the month comes to at the rate so far.
+    public var forecast: Double
+
+    /// The share of the budget billed so far; nil without a budget.
+    public var share: Double? { budget.map { $0 > 0 ? due / $0 : (due > 0 ? .infinity : 0) } }
+
+    /// The alert the budget calls for: spent (100%), nearly spent (80%), or on course to be.
+    var alert: (kind: String, message: (String) -> String)? {
+        guard let budget, let share else { return nil }
+        let figures = { (currency: String) in String(format: "%.2f of %.2f %@ billed in %@", due, budget, currency, month) }
+        if share >= 1 { return ("budget_exceeded", { "\(tenant)'s budget is spent: " + figures($0) }) }
+        if share >= 0.8 { return ("budget_80_percent", { "\(tenant) has used \(Int(share * 100))% of its budget: " + figures($0) }) }
+        if forecast > budget { return ("budget_forecast", { String(format: "%@ is on course for %.2f %@ by the end of %@, over its budget of %.2f", tenant, forecast, $0, month, budget) }) }
+        return nil
+    }
+}
+
+/// Used over allocated for a tenant or a request.
+public struct Efficiency: Sendable, Hashable {
+    /// The tenant or the request.
+    public var subject: String
+    public var tenant: String
+    public var allocated = UsageAmounts()
+    public var used = UsageAmounts()
+
+    /// Core-hours used per core-hour held; nil when nothing was held.
+    public var cpu: Double? { allocated.cpuCoreHours > 0 ? used.cpuCoreHours / allocated.cpuCoreHours : nil }
+    /// GiB-hours of memory used per GiB-hour held.
+    public var memory: Double? { allocated.memoryGiBHours > 0 ? used.memoryGiBHours / allocated.memoryGiBHours : nil }
+
+    mutating func add(_ line: UsageLine) {
+        switch line.key.basis {
+        case .allocated: allocated = allocated + line.amounts
+        case .used: used = used + line.amounts
+        }
+    }
+
+    mutating func add(_ other: Efficiency) {
+        allocated = allocated + other.allocated
+        used = used + other.used
     }
 }

@@ -20,6 +20,8 @@ struct EngineState: Sendable {
     var directory: TenantDirectory
     /// Which agents' samples have been taken (the ledger itself is in the store).
     var intake = MeteringIntake()
+    /// The price lists over time.
+    var prices: PriceHistory
     /// When the ledger's old samples were last pruned.
     var ledgerPrunedAt: Double?
     /// When API calls were last turned into metering samples.

@@ -64,6 +64,7 @@ public final class Scheduler: Sendable {
             snapshot.settings[Self.bootstrapSetting] = bootstrapTokenHash
         }
         Self.declare(config, at: now, in: &snapshot, into: &first)
+        try Self.declarePrices(config.prices, at: now, in: &snapshot, into: &first)
         let engine = try Self.restore(snapshot, config: config, now: now, logger: logger, into: &first)
         try store.commit(first)
         state = Mutex(engine)
@@ -99,7 +100,7 @@ public final class Scheduler: Sendable {
         var engine = EngineState(
             cluster: cluster, fleet: NodeFleet(nodes: snapshot.nodes), infrastructure: infrastructure,
             scheduling: scheduling, placer: Placer(policy: policy, validator: RequestValidator(priorities: config.priorities), seed: config.seed),
-            directory: TenantDirectory(snapshot), settings: snapshot.settings)
+            directory: TenantDirectory(snapshot), prices: PriceHistory(snapshot.priceVersions), settings: snapshot.settings)
         for entry in snapshot.catalog {
             if let component = entry.component { engine.placer.validator.catalog.register(component) }
         }

@@ -77,7 +77,7 @@ extension Scheduler {
                 alerts.append(Alert(kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(saturating: grant.expiresAt - now)) s"))
             }
             return alerts
-        }
+        } + budgetAlerts()
     }
 
     /// The largest share of a quota that `used` takes in any dimension with a limit.
