@@ -5,8 +5,9 @@ import SchedulerService
 
 /// The metering ledger in SQLite: every sample cut at hour boundaries (`usageSample`, kept for
 /// the retention), and rollups by hour, day and month (`usageRollup`, kept for good) updated in the
-/// transaction that takes the sample. Queries read whole days and hours from the rollups and only
-/// the parts of hours at a range's ends from the samples.
+/// transaction that takes the sample; beside them, what open requests hold (`heldAllocation`).
+/// Queries read whole months, days and hours from the rollups and only the parts of hours at a
+/// range's ends from the samples.
 enum SQLiteLedger {
     static let amountColumns = UsageAmounts.components.map(\.name)
     /// The setting that numbers allocated samples (the scheduler sends them without a number).
@@ -49,7 +50,7 @@ enum SQLiteLedger {
         """
 
     /// Takes samples on one basis: each piece once (a sample sent again is ignored piece by
-    /// piece), its amounts added to its hour's and its day's rollups.
+    /// piece), its amounts added to its hour's, day's and month's rollups.
     static func insert(_ samples: [MeteringSample], basis: MeteringBasis, in db: Database) throws {
         guard !samples.isEmpty else { return }
         let placeholders = Array(repeating: "?", count: amountColumns.count).joined(separator: ", ")

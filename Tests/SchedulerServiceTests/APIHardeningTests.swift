@@ -171,6 +171,16 @@ struct APIHardeningTests {
         ("GET", "/v1/grants?tenant=transport", nil, "w", 403, "tenant", nil),
         ("GET", "/v1/tenants/transport/quotas", nil, "w", 403, nil, "w (tenant) may not read quotas and grants of tenant transport"),
         ("GET", "/v1/usage?tenant=water", nil, "w", 200, nil, nil),
+        // Accounts: what cannot be answered is said, not zeros.
+        ("GET", "/v1/usage?request=water:nothing-here", nil, "admin", 404, nil, "request water:nothing-here"),
+        ("GET", "/v1/usage?request=transport:x", nil, "w", 404, nil, nil),
+        ("GET", "/v1/billing?from=100&to=50", nil, "admin", 422, "to", "before it starts"),
+        ("GET", "/v1/efficiency?month=2026-11&from=1", nil, "admin", 422, "month", "not both"),
+        ("POST", "/v1/prices", #"{"prices":{}}"#, "admin", 400, "prices", "names no price"),
+        ("POST", "/v1/prices", #"{"prices":{"nodeClasses":{"gpu":{"coreHour":1}}}}"#, "admin", 400, "prices.nodeClasses.gpu", "the key 'gpu' is refused"),
+        ("POST", "/v1/prices", #"{"effectiveFrom":1,"prices":{"coreHour":1}}"#, "admin", 422, "effectiveFrom", "never retroactive"),
+        ("POST", "/v1/prices", #"{"prices":{"coreHour":1}}"#, "w", 403, nil, "may not manage quotas, grants, budgets and prices"),
+        ("PUT", "/v1/tenants/water/budget", #"{"monthly":-5}"#, "admin", 400, "monthly", nil),
         // Query parameters are checked like bodies.
         ("GET", "/v1/requests?tenat=water", nil, "admin", 400, "tenat", "did you mean 'tenant'"),
         ("GET", "/v1/requests?limit=0", nil, "admin", 400, "limit", "between 1 and 1000"),

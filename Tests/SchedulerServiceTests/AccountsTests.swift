@@ -6,14 +6,14 @@ import Testing
 struct AccountsTests {
     let water = Principal(user: "w", role: .tenant, tenant: "water")
 
-    @Test("a monthly budget: billed so far on the price list's basis, the month's forecast at its rate so far, alerts at 80% and 100%")
+    @Test("a monthly budget: billed so far on the price list's basis, the month's forecast at its last hour's rate, alerts at 80%, 100% and on course to pass it")
     func budgets() throws {
         var config = SchedulerConfig()
         config.prices = PriceList(standard: UnitPrices(coreHour: 1))
         let january = try CalendarMonth.range(of: "2027-01")
         let clock = ManualClock(january.from + 10 * 86_400)
         let (scheduler, _, _) = try newScheduler(nodes: 1, clock: clock, config: config)
-        #expect(try scheduler.setBudget(tenant: "water", monthly: 10, by: admin).monthlyBudget == 10)
+        #expect(try scheduler.setBudget(tenant: "water", monthly: 2_000, by: admin).monthlyBudget == 2_000)
         let refused = #expect(throws: ServiceError.self) { try scheduler.setBudget(tenant: "water", monthly: -1, by: admin) }
         #expect(refused?.field == "monthly")
         #expect(throws: ServiceError.self) { try scheduler.setBudget(tenant: "water", monthly: 100, by: water) }
@@ -21,17 +21,25 @@ struct AccountsTests {
         scheduler.placePending()
         clock.advance(3_600)
 
+        // Two cores at 1 an hour: 2 so far, and 2 an hour until the month ends.
         let status = try scheduler.budget(tenant: "water", by: water)
-        #expect(status.month == "2027-01" && status.due == 2 && status.share == 0.2)
-        #expect(abs(status.forecast - 2 * (31 * 86_400) / (10 * 86_400 + 3_600)) < 1e-9)
+        #expect(status.month == "2027-01" && status.due == 2 && status.share == 0.001)
+        #expect(abs(status.forecast - (2 + 2 * (january.to - clock.now()) / 3_600)) < 1e-9, "\(status)")
         #expect(try scheduler.alerts(by: admin).filter { $0.kind.hasPrefix("budget") }.isEmpty)
 
+        _ = try scheduler.setBudget(tenant: "water", monthly: 10, by: admin)
+        #expect(try scheduler.alerts(by: admin).filter { $0.kind.hasPrefix("budget") }.map(\.kind) == ["budget_forecast"])
         clock.advance(3 * 3_600)
-        let nearly = try scheduler.alerts(by: admin).first { $0.kind.hasPrefix("budget") }
-        #expect(nearly?.kind == "budget_80_percent" && nearly?.target == "tenant/water/budget", "\(String(describing: nearly))")
-        #expect(nearly?.message == "water has used 80% of its budget: 8.00 of 10.00 CNY billed in 2027-01")
+        let nearly = try scheduler.alerts(by: admin).filter { $0.kind.hasPrefix("budget") }
+        #expect(nearly.map(\.kind) == ["budget_80_percent", "budget_forecast"] && nearly.first?.target == "tenant/water/budget")
+        #expect(nearly.first?.message == "water has used 80% of its budget: 8.00 of 10.00 CNY billed in 2027-01")
         clock.advance(3_600)
-        #expect(try scheduler.alerts(by: admin).first { $0.kind.hasPrefix("budget") }?.kind == "budget_exceeded")
+        #expect(try scheduler.alerts(by: admin).filter { $0.kind.hasPrefix("budget") }.map(\.kind) == ["budget_exceeded"])
+
+        // A budget of 0: anything billed passes it; no share to show.
+        _ = try scheduler.setBudget(tenant: "water", monthly: 0, by: admin)
+        #expect(try scheduler.budget(tenant: "water", by: water).share == nil)
+        #expect(try scheduler.alerts(by: admin).first { $0.kind.hasPrefix("budget") }?.message == "water's budget is spent: 10.00 of 0.00 CNY billed in 2027-01")
 
         let other = #expect(throws: ServiceError.self) { try scheduler.budget(tenant: "transport", by: water) }
         #expect(other?.code == .forbidden)
@@ -90,5 +98,17 @@ struct PriceListTests {
         let versions = try changed.prices(by: water).history.versions
         #expect(versions.count == 3 && versions.last?.effectiveFrom == clock.now() && versions.last?.publishedBy == "config")
         #expect(try changed.bills(from: start, to: start + 7_200, tenant: "water", by: admin).first?.due == 8, "never retroactive")
+    }
+
+    @Test("use before the first list is on the bill, at no price")
+    func beforeTheFirstList() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        let start = clock.now()
+        _ = try scheduler.submit([RequestSpec(id: "hold", cpu: 2)], by: water)
+        scheduler.placePending()
+        _ = try scheduler.publishPrices(PriceList(standard: UnitPrices(coreHour: 1)), effectiveFrom: start + 3_600, by: admin)
+        clock.advance(7_200)
+        let bill = try #require(try scheduler.bills(from: -.infinity, to: .infinity, tenant: "water", by: water).first)
+        #expect(bill.allocated.usage.cpuCoreHours == 4 && bill.due == 2)
     }
 }

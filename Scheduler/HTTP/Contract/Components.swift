@@ -396,10 +396,10 @@ enum Components {
             ]),
             "BillingReport": .object([
                 .required("currency", .string(maxLength: 16, minLength: 1), "The currency of every charge."),
-                .required("basis", .choice(MeteringBasis.allCases.map(\.rawValue)), "The basis of each bill's amount due."),
+                .required("basis", .choice(MeteringBasis.allCases.map(\.rawValue)), "The basis of the list in effect now (each part of the period is due on its own list's)."),
                 .optional("from", time, "The period's start; absent for an open start."), .optional("to", time, "The period's end; absent for an open end."),
                 .required("bills", .list(.object([
-                    .required("tenant", identifier), .required("due", amount, "The amount due: the total on the price list's basis."),
+                    .required("tenant", identifier), .required("due", amount, "The amount due: each part of the period on the basis of the list in effect over it."),
                     .required("allocated", .ref("Charge"), "What its requests held, from placement to release."),
                     .required("used", .ref("Charge"), "What agents measured them use."),
                     .required("nodeClasses", .list(.ref("BillLine"), max: 100), "The totals by node class (API calls: no class)."),

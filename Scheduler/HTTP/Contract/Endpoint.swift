@@ -102,7 +102,10 @@ extension Endpoint {
         } else {
             try await Self.refuseBody(request)
         }
-        return try await handler(Call(scheduler: scheduler, ready: ready, request: request, caller: caller, parameters: parameters, queryValues: query, bodyNode: body))
+        let response = try await handler(Call(scheduler: scheduler, ready: ready, request: request, caller: caller, parameters: parameters, queryValues: query, bodyNode: body))
+        // A tenant pays for the calls the API answered, not for those it refused.
+        if let tenant = caller.tenant, response.status.code < 400 { scheduler.countAPICall(tenant: tenant) }
+        return response
     }
 
     static func authenticate(_ request: Request, scheduler: Scheduler) throws(ServiceError) -> Principal {
@@ -113,9 +116,7 @@ extension Endpoint {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw ServiceError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
         }
-        let principal = try scheduler.authenticate(token: parts[1].trimmingCharacters(in: .whitespaces))
-        if let tenant = principal.tenant { scheduler.countAPICall(tenant: tenant) }
-        return principal
+        return try scheduler.authenticate(token: parts[1].trimmingCharacters(in: .whitespaces))
     }
 
     /// The query parameters, each known to the operation, given once and within its schema.

@@ -129,7 +129,7 @@ public struct SchemaRegistry: Sendable {
             guard members.count <= maxProperties else { throw fail("has \(members.count) entries; at most \(maxProperties) are allowed") }
             for member in members {
                 if let problem = Self.problem(member.key, keys) {
-                    throw JSONInputError(field: child(member.key), line: member.value.line, message: "the key \(problem)")
+                    throw JSONInputError(field: child(member.key), line: member.value.line, message: "the key '\(member.key)' is refused: \(problem)")
                 }
                 try check(member.value, against: values, at: child(member.key))
             }

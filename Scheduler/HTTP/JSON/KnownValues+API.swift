@@ -10,3 +10,4 @@ extension StorageKind: KnownValues {}
 extension RestartPolicy: KnownValues {}
 extension Role: KnownValues {}
 extension CatalogEntry.Kind: KnownValues {}
+extension MeteringBasis: KnownValues {}

@@ -10,7 +10,7 @@ enum AccountRoutes {
     }
     struct BillingReport: Encodable {
         var currency: String
-        /// The basis of each bill's amount due.
+        /// The basis of the list in effect now.
         var basis: MeteringBasis
         /// The period; absent for an open end.
         var from: Double?
@@ -121,7 +121,9 @@ enum AccountRoutes {
     /// The period a call asks about: `month`, or `from` and `to` (each open when left out).
     static func period(of call: Call) throws(ServiceError) -> (from: Double, to: Double) {
         guard let month = call.query("month") else {
-            return (call.query("from", as: Double.self) ?? -.infinity, call.query("to", as: Double.self) ?? .infinity)
+            let from = call.query("from", as: Double.self) ?? -.infinity, to = call.query("to", as: Double.self) ?? .infinity
+            guard from <= to else { throw ServiceError.unprocessable("to", "the range ends at \(to), before it starts at \(from)") }
+            return (from, to)
         }
         guard call.query("from") == nil, call.query("to") == nil else {
             throw ServiceError.unprocessable("month", "give a month or a range (from, to), not both")
@@ -141,12 +143,11 @@ enum AccountRoutes {
                     .init("request", Components.requestID, "Only this request."), .init("tenant", Components.identifier, "Only this tenant (a tenant user: its own)."),
                     .init("node", Components.identifier, "Only this node (`api` for API calls)."),
                     .init("basis", .choice(MeteringBasis.allCases.map(\.rawValue)), "`used` (default): what agents measured; `allocated`: what requests held, from placement to release."),
-                ] + range,
-                success: [.json(200, "UsageReport", "The sums.")], errors: [422])) { call in
+                ] + period,
+                success: [.json(200, "UsageReport", "The sums.")], errors: [404, 422])) { call in
                 let request = call.query("request").map { Scheduler.resolveRequestID($0, for: call.caller) }
-                let query = UsageQuery(
-                    requestID: request, tenant: call.query("tenant"), node: call.query("node"),
-                    from: call.query("from", as: Double.self) ?? -.infinity, to: call.query("to", as: Double.self) ?? .infinity)
+                let (from, to) = try period(of: call)
+                let query = UsageQuery(requestID: request, tenant: call.query("tenant"), node: call.query("node"), from: from, to: to)
                 let usage = try call.scheduler.usage(query, basis: call.query("basis", as: MeteringBasis.self) ?? .used, by: call.caller)
                 return try JSON.response(UsageReport(query: call.queryValues, usage: usage))
             },

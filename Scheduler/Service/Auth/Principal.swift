@@ -54,7 +54,7 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
         case .readUsers: "read users"
         case .manageUsers: "manage users"
         case .readQuotas: "read quotas and grants"
-        case .manageQuotas: "manage quotas and grants"
+        case .manageQuotas: "manage quotas, grants, budgets and prices"
         case .readUsage: "read usage and billing"
         case .readAudit: "read the audit log"
         case .readOperations: "read utilization, alerts and consolidation"

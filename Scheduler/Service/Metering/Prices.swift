@@ -99,14 +99,15 @@ public struct PriceHistory: Sendable, Hashable {
         return zip(bounds, bounds.dropFirst()).map { ($0, $1, list(at: $0)) }
     }
 
-    /// Why `version` cannot follow these lists at `now`, or nil: it may not take effect before it
-    /// is published (nor before the last list does), nor change the currency.
+    /// Why `version` cannot join these lists at `now`, or nil: it may not take effect before it is
+    /// published, nor at the moment another list does, nor change the currency. (Between two
+    /// lists is fine: one published for later still takes effect then.)
     public func refusal(of version: PriceVersion, at now: Double) -> ServiceError? {
         if version.effectiveFrom < now - Self.clockTolerance {
             return ServiceError.unprocessable("effectiveFrom", "prices are never retroactive: a list takes effect now or later, not at \(version.effectiveFrom) (now is \(now))")
         }
-        if let last = versions.last, version.effectiveFrom <= last.effectiveFrom {
-            return ServiceError.unprocessable("effectiveFrom", "the list in effect from \(last.effectiveFrom) is the latest: a new one takes effect after it")
+        if versions.contains(where: { $0.effectiveFrom == version.effectiveFrom }) {
+            return ServiceError.unprocessable("effectiveFrom", "a list takes effect at \(version.effectiveFrom) already")
         }
         if let currency = versions.last?.list.currency, currency != version.list.currency {
             return ServiceError.unprocessable("currency", "bills are in \(currency): a list in \(version.list.currency) cannot follow")
@@ -118,7 +119,7 @@ public struct PriceHistory: Sendable, Hashable {
     static let clockTolerance = 60.0
 
     mutating func publish(_ version: PriceVersion) {
-        versions.append(version)
+        versions.insert(version, at: versions.firstIndex { $0.effectiveFrom > version.effectiveFrom } ?? versions.endIndex)
     }
 }
 
@@ -162,14 +163,22 @@ public struct PriceListSpec: Sendable, Hashable, Decodable {
         }
     }
 
-    /// The list, checked: every price in range, every node class known, the currency a code.
+    /// The list, checked: at least one price named (a list of nothing but zeros is written out),
+    /// every price in range, every node class known, the currency a code.
     public func priceList(field prefix: String = "") throws(ServiceError) -> PriceList {
+        let named = [coreHour, memoryGiBHour, gpuHour, storageGiBHour, mbpsHour, thousandAPICalls].contains { $0 != nil } || nodeClasses?.isEmpty == false
+        guard named else {
+            throw ServiceError.invalid(
+                prefix.isEmpty ? "prices" : String(prefix.dropLast()),
+                "names no price: every price would be 0 (write \"coreHour\": 0 and the others to publish a free list)")
+        }
         var list = PriceList()
         if let currency {
             guard (1...16).contains(currency.count), currency.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
                 throw ServiceError.invalid(prefix + "currency", "must be 1 to 16 letters or digits, such as CNY")
             }
-            list.currency = currency
+            // ISO 4217 codes are upper case: `cny` is CNY.
+            list.currency = currency.uppercased()
         }
         if let basis { list.basis = basis }
         let standard = UnitPricesSpec(

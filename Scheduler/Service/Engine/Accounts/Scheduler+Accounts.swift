@@ -1,3 +1,4 @@
+import Logging
 import Placement
 
 /// A metering sample as an agent sends it: the scheduler knows the request's tenant.
@@ -39,7 +40,7 @@ public struct Bill: Sendable, Hashable {
     public var tenant: String
     public var allocated = Charge()
     public var used = Charge()
-    /// The amount due: the total on the price list's basis.
+    /// The amount due: each part of the period on the basis of the list in effect over it.
     public var due = 0.0
     /// By request and node class, in that order.
     public var lines: [BillLine] = []
@@ -219,6 +220,12 @@ extension Scheduler {
         var query = query
         query.tenant = try caller.scope(query.tenant, for: .readUsage)
         try requireTenant(query.tenant)
+        if let id = query.requestID, id != Self.apiMeteringName {
+            // A request that does not exist, or is another tenant's, is not found: not zeros.
+            var tenant = state.withLock { $0.open[id]?.tenant }
+            if tenant == nil { tenant = try store.request(id: id)?.tenant }
+            guard let tenant, query.tenant == nil || query.tenant == tenant else { throw ServiceError.notFound("request \(id)") }
+        }
         return try store.usage(query, at: now()).filter { $0.key.basis == basis }.reduce(UsageAmounts()) { $0 + $1.amounts }
     }
 
@@ -230,13 +237,10 @@ extension Scheduler {
         try requireTenant(scope)
         let now = now()
         let (tenants, history) = state.withLock { s in (scope.map { [$0] } ?? s.directory.tenants.keys.sorted(), s.prices) }
-        // A range with no start or end is priced from the first list, or until now.
-        let periods = history.periods(from: max(from, history.versions.first?.effectiveFrom ?? from), to: min(to, max(now, history.versions.last?.effectiveFrom ?? now)))
         var bills = Dictionary(uniqueKeysWithValues: tenants.map { ($0, Bill(tenant: $0)) })
-        for (index, period) in periods.enumerated() {
-            // Open ends stay open at the edges, so that use before the first list or after now counts.
-            let use = try store.usage(
-                UsageQuery(tenant: scope, from: index == 0 ? from : period.from, to: index == periods.count - 1 ? to : period.to), at: now)
+        // Each part of the range with the list in effect over it (before the first: nothing due).
+        for period in history.periods(from: from, to: to) {
+            let use = try store.usage(UsageQuery(tenant: scope, from: period.from, to: period.to), at: now)
             let classes = state.withLock { s in
                 Dictionary(uniqueKeysWithValues: Set(use.map(\.key.node)).compactMap { node in s.fleet.nodes[node].map { (node, $0.node.nodeClass) } })
             }
@@ -261,7 +265,8 @@ extension Scheduler {
             sums[key] = sum
         }
         var lines: [String: [BillLine]] = [:]
-        for (key, sum) in sums {
+        // In order, so that the totals are summed the same way every time.
+        for (key, sum) in sums.sorted(by: { ($0.key.request, $0.key.nodeClass?.rawValue ?? "") < ($1.key.request, $1.key.nodeClass?.rawValue ?? "") }) {
             let unit = list.prices(for: key.nodeClass)
             lines[key.tenant, default: []].append(BillLine(
                 request: key.request, nodeClass: key.nodeClass,
@@ -292,7 +297,7 @@ extension Scheduler {
     }
 
     /// Publishes a price list, in effect from `effectiveFrom` (default now) until the next one:
-    /// never earlier than now, never before the latest list, in the same currency.
+    /// never earlier than now, in the same currency.
     public func publishPrices(_ list: PriceList, effectiveFrom: Double?, by caller: Principal) throws(ServiceError) -> PriceVersion {
         try caller.require(.manageQuotas)
         let now = now()
@@ -311,19 +316,19 @@ extension Scheduler {
 
     /// Publishes the configuration file's list at a start when the file changed it since it was
     /// last published from there: from the beginning when there is no list, else from now (never
-    /// retroactive). A list published through the API since stays in effect until then.
-    static func declarePrices(_ declared: PriceList?, at now: Double, in snapshot: inout StoreSnapshot, into batch: inout StoreBatch) throws(ServiceError) {
+    /// retroactive). A list published through the API since stays in effect until then; one
+    /// published for later still takes effect when it said.
+    static func declarePrices(_ declared: PriceList?, at now: Double, in snapshot: inout StoreSnapshot, into batch: inout StoreBatch, logger: Logger) throws(ServiceError) {
         let history = PriceHistory(snapshot.priceVersions)
         guard let declared, history.versions.last(where: { $0.publishedBy == configPublisher })?.list != declared else { return }
-        let version = PriceVersion(
-            effectiveFrom: history.versions.isEmpty ? 0 : max(now, history.versions.last!.effectiveFrom + 1), list: declared, publishedAt: now,
-            publishedBy: configPublisher)
+        let version = PriceVersion(effectiveFrom: history.versions.isEmpty ? 0 : now, list: declared, publishedAt: now, publishedBy: configPublisher)
         // The first list is in effect from the beginning: no bill was seen before it.
         if !history.versions.isEmpty, let refusal = history.refusal(of: version, at: now) {
             throw ServiceError(refusal.code, refusal.message, field: "prices." + (refusal.field ?? ""))
         }
         snapshot.priceVersions.append(version)
         batch.priceVersions.append(version)
+        logger.info("the configuration file's prices published", metadata: ["effectiveFrom": "\(version.effectiveFrom)", "currency": "\(declared.currency)"])
         batch.audit.append(AuditEntry(at: now, actor: "config", action: "prices.publish", target: "prices/\(version.effectiveFrom)", detail: "from the configuration file"))
     }
 
@@ -360,24 +365,30 @@ extension Scheduler {
     }
 
     /// Where a tenant stands against its budget in the calendar month of now (UTC): billed so
-    /// far, and at this month's rate by its end. A tenant user sees its own.
+    /// far, and by the month's end at the rate of its last hour (what it holds now keeps costing
+    /// what it costs). A tenant user sees its own.
     public func budget(tenant: String, by caller: Principal) throws(ServiceError) -> BudgetStatus {
         _ = try caller.scope(tenant, for: .readUsage)
         guard let budget = state.withLock({ $0.directory.tenants[tenant] }).map({ $0.monthlyBudget }) else { throw ServiceError.notFound("tenant \(tenant)") }
         let now = now()
         let month = CalendarMonth.containing(now)
-        let due = try bills(from: month.from, to: month.to, tenant: tenant, by: caller).first?.due ?? 0
-        return BudgetStatus(tenant: tenant, month: month.name, budget: budget, due: due, forecast: due * (month.to - month.from) / max(1, now - month.from))
+        let due = try bills(from: month.from, to: now, tenant: tenant, by: caller).first?.due ?? 0
+        let lastHour = try bills(from: max(month.from, now - Self.forecastWindow), to: now, tenant: tenant, by: caller).first?.due ?? 0
+        let rate = lastHour / max(1, min(Self.forecastWindow, now - month.from))
+        return BudgetStatus(tenant: tenant, month: month.name, budget: budget, due: due, forecast: due + rate * (month.to - now))
     }
+
+    /// How far back the rate a budget's forecast runs at is measured.
+    static let forecastWindow = 3_600.0
 
     /// The budget alerts: tenants at 80% and 100% of their month's budget, or on course to pass it.
     func budgetAlerts() -> [Alert] {
         let budgeted = state.withLock { s in s.directory.tenants.values.filter { $0.monthlyBudget != nil }.map(\.id).sorted() }
         let system = Principal(user: "scheduler", role: .admin)
         let currency = currentPrices().currency
-        return budgeted.compactMap { tenant -> Alert? in
-            guard let status = try? budget(tenant: tenant, by: system), let alert = status.alert else { return nil }
-            return Alert(kind: alert.kind, target: "tenant/\(tenant)/budget", message: alert.message(currency))
+        return budgeted.flatMap { tenant -> [Alert] in
+            guard let status = try? budget(tenant: tenant, by: system) else { return [] }
+            return status.alerts(currency: currency).map { Alert(kind: $0.kind, target: "tenant/\(tenant)/budget", message: $0.message) }
         }
     }
 
@@ -412,17 +423,27 @@ public struct BudgetStatus: Sendable, Hashable {
     /// What the month comes to at the rate so far.
     public var forecast: Double
 
-    /// The share of the budget billed so far; nil without a budget.
-    public var share: Double? { budget.map { $0 > 0 ? due / $0 : (due > 0 ? .infinity : 0) } }
+    /// The share of the budget billed so far; nil without a budget, or with a budget of 0.
+    public var share: Double? { budget.flatMap { $0 > 0 ? due / $0 : nil } }
 
-    /// The alert the budget calls for: spent (100%), nearly spent (80%), or on course to be.
-    var alert: (kind: String, message: (String) -> String)? {
-        guard let budget, let share else { return nil }
-        let figures = { (currency: String) in String(format: "%.2f of %.2f %@ billed in %@", due, budget, currency, month) }
-        if share >= 1 { return ("budget_exceeded", { "\(tenant)'s budget is spent: " + figures($0) }) }
-        if share >= 0.8 { return ("budget_80_percent", { "\(tenant) has used \(Int(share * 100))% of its budget: " + figures($0) }) }
-        if forecast > budget { return ("budget_forecast", { String(format: "%@ is on course for %.2f %@ by the end of %@, over its budget of %.2f", tenant, forecast, $0, month, budget) }) }
-        return nil
+    /// The alerts the budget calls for: spent (100%); else nearly spent (80%) and on course to be
+    /// spent by the month's end, either or both.
+    func alerts(currency: String) -> [(kind: String, message: String)] {
+        guard let budget else { return [] }
+        let figures = "\(Self.amount(due)) of \(Self.amount(budget)) \(currency) billed in \(month)"
+        if due >= budget && (due > 0 || budget > 0) { return [("budget_exceeded", "\(tenant)'s budget is spent: " + figures)] }
+        var alerts: [(kind: String, message: String)] = []
+        if let share, share >= 0.8 { alerts.append(("budget_80_percent", "\(tenant) has used \(Int(share * 100))% of its budget: " + figures)) }
+        if forecast > budget {
+            alerts.append(("budget_forecast", "\(tenant) is on course for \(Self.amount(forecast)) \(currency) by the end of \(month) at its last hour's rate, over its budget of \(Self.amount(budget))"))
+        }
+        return alerts
+    }
+
+    /// An amount as people read it: two decimals, more for amounts under 1 so that they do not
+    /// show as 0.00.
+    static func amount(_ value: Double) -> String {
+        value >= 1 || value == 0 ? String(format: "%.2f", value) : String(format: "%.4g", value)
     }
 }
 

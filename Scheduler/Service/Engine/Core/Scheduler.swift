@@ -64,7 +64,7 @@ public final class Scheduler: Sendable {
             snapshot.settings[Self.bootstrapSetting] = bootstrapTokenHash
         }
         Self.declare(config, at: now, in: &snapshot, into: &first)
-        try Self.declarePrices(config.prices, at: now, in: &snapshot, into: &first)
+        try Self.declarePrices(config.prices, at: now, in: &snapshot, into: &first, logger: logger)
         let engine = try Self.restore(snapshot, config: config, now: now, logger: logger, into: &first)
         try store.commit(first)
         state = Mutex(engine)
