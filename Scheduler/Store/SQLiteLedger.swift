@@ -100,19 +100,18 @@ enum SQLiteLedger {
 
     /// Keeps what each request holds now beside its record, one row per replica with its amounts
     /// per hour: the allocated basis still to be accounted, read by queries without decoding
-    /// records.
-    static func hold(_ records: [RequestRecord], in db: Database) throws {
+    /// records. Only allocations made, changed or given back are written.
+    static func hold(_ holdings: [Holding], in db: Database) throws {
+        guard !holdings.isEmpty else { return }
         let released = try db.cachedStatement(sql: "DELETE FROM heldAllocation WHERE requestID = ?")
         let held = try db.cachedStatement(sql: """
             INSERT INTO heldAllocation (requestID, replica, tenant, node, since, \(amountColumns.joined(separator: ", ")))
             VALUES (?, ?, ?, ?, ?, \(Array(repeating: "?", count: amountColumns.count).joined(separator: ", ")))
             """)
-        for record in records {
-            try released.execute(arguments: [record.id])
-            guard let allocation = record.allocation, let since = record.allocatedAt else { continue }
-            let hour = values(UsageAmounts.allocatedHour(of: record.spec))
-            for replica in allocation.replicas {
-                try held.execute(arguments: StatementArguments([record.id, replica.replica, record.tenant, replica.nodeID, since] + hour))
+        for holding in holdings {
+            try released.execute(arguments: [holding.requestID])
+            for replica in holding.replicas {
+                try held.execute(arguments: StatementArguments([holding.requestID, replica.replica, holding.tenant, replica.node, holding.since] + values(holding.hour)))
             }
         }
     }
@@ -208,7 +207,7 @@ enum SQLiteLedger {
         try insert(stored, basis: .used, in: db)
         try db.execute(sql: "DROP TABLE meteringSample")
         let open = try Data.fetchAll(db, sql: "SELECT json FROM request WHERE terminal = 0").map { try decoder.decode(RequestRecord.self, from: $0) }
-        try hold(open, in: db)
+        try hold(open.map(\.holding), in: db)
     }
 }
 

@@ -187,7 +187,7 @@ public final class SQLiteStore: SchedulerStore {
                 for version in batch.priceVersions {
                     try db.execute(sql: "INSERT INTO priceVersion (effectiveFrom, json) VALUES (?, ?)", arguments: [version.effectiveFrom, encode(version)])
                 }
-                try SQLiteLedger.hold(batch.requests, in: db)
+                try SQLiteLedger.hold(batch.holdings, in: db)
                 try SQLiteLedger.insert(batch.meteringSamples, basis: .used, in: db)
                 try SQLiteLedger.insert(batch.allocatedSamples, basis: .allocated, in: db)
                 if let prune = batch.pruneSamplesBefore { try SQLiteLedger.prune(before: prune, in: db) }

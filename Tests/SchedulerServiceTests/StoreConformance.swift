@@ -244,9 +244,9 @@ struct StoreConformance {
         var open = Self.record("water:b", at: 3_600, phase: .place)
         var allocationBatch = StoreBatch()
         open.hold(Allocation(requestID: "water:b", tenant: "water", priority: .standard, band: 0, sequence: 1, replicas: [ReplicaAssignment(replica: 0, node: 1, nodeID: "n2", resources: Resources(cpuMillis: 1000), gpus: [], volumes: [])]), at: 3_600, into: &allocationBatch)
-        batch = StoreBatch()
-        batch.requests = [open]
-        try store.commit(batch)
+        // Committed as the engine does: the record and what it now holds.
+        allocationBatch.requests = [open]
+        try store.commit(allocationBatch)
         let lines = try store.usage(UsageQuery(tenant: "water"), at: 9_000)
         #expect(lines.first { $0.key.requestID == "water:b" }?.amounts.cpuCoreHours == 1.5)
         #expect(lines.first { $0.key.requestID == "water:b" }?.key.node == "n2")

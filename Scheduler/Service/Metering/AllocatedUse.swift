@@ -8,6 +8,14 @@ extension RequestRecord {
         batch.allocatedSamples += allocatedSamples(until: now)
         self.allocation = allocation
         allocatedAt = allocation == nil ? nil : now
+        batch.holdings.append(holding)
+    }
+
+    /// What it holds now, as the store keeps it beside the record.
+    public var holding: Holding {
+        Holding(
+            requestID: id, tenant: tenant, since: allocatedAt ?? 0, hour: UsageAmounts.allocatedHour(of: spec),
+            replicas: allocatedAt == nil ? [] : (allocation?.replicas ?? []).map { Holding.Replica(replica: $0.replica, node: $0.nodeID) })
     }
 
     /// What the current allocation has held from when it was made until `now`: one sample per
@@ -27,5 +35,22 @@ extension MeteringSample {
     public static func held(_ hour: UsageAmounts, on node: String, by requestID: String, of tenant: String, from since: Double, until now: Double) -> MeteringSample? {
         guard now > since else { return nil }
         return MeteringSample(node: node, sequence: 0, requestID: requestID, tenant: tenant, start: since, end: now, amounts: hour * ((now - since) / 3600))
+    }
+}
+
+/// What an open request holds from a moment on, per replica: the allocated basis not yet
+/// accounted. The store keeps it beside the request, so that a bill reads it without the record.
+public struct Holding: Sendable, Hashable {
+    public var requestID: String
+    public var tenant: String
+    public var since: Double
+    /// What one replica holds in an hour.
+    public var hour: UsageAmounts
+    /// None once the allocation is given back.
+    public var replicas: [Replica]
+
+    public struct Replica: Sendable, Hashable {
+        public var replica: Int
+        public var node: String
     }
 }

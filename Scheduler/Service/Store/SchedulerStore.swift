@@ -40,6 +40,8 @@ public struct StoreBatch: Sendable, Hashable {
     /// What requests held, as the scheduler accounted it: the allocated basis, numbered by the
     /// store.
     public var allocatedSamples: [MeteringSample] = []
+    /// Allocations made, changed or given back, in order: what each request holds from now on.
+    public var holdings: [Holding] = []
     /// Drops the ledger's samples before this time (their rollups stay).
     public var pruneSamplesBefore: Double?
     public var catalog: [CatalogEntry] = []
@@ -72,6 +74,7 @@ public struct StoreBatch: Sendable, Hashable {
         grants += other.grants
         meteringSamples += other.meteringSamples
         allocatedSamples += other.allocatedSamples
+        holdings += other.holdings
         if let prune = other.pruneSamplesBefore { pruneSamplesBefore = max(pruneSamplesBefore ?? prune, prune) }
         catalog += other.catalog
         removedCatalog += other.removedCatalog

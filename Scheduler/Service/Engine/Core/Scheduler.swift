@@ -120,6 +120,7 @@ public final class Scheduler: Sendable {
                 // Stored before allocations were accounted: accounted from this start on.
                 record.allocatedAt = now
                 batch.requests.append(record)
+                batch.holdings.append(record.holding)
             }
             engine.open[record.id] = record
             if record.phase == .queued {
