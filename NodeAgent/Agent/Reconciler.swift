@@ -108,9 +108,10 @@ public actor Reconciler {
                 logger.warning("start failed, retrying", metadata: ["workload": "\(id)", "error": "\(error.message)"])
                 return false
             }
-            // The baseline of its metering, read as it starts; if it cannot be read, the first
-            // reading is the baseline.
-            let baseline = (try? driver.usage(id: id)) ?? nil
+            // The baseline of its metering, read as it starts: a domain's counters may not start at
+            // zero (libvirt's test driver counts from 1970); a unit that has nothing to read yet
+            // starts at zero.
+            let baseline = ((try? driver.usage(id: id)) ?? nil) ?? UsageCounters(cpuNanoseconds: 0, memoryBytes: 0)
             try store.transition(id, to: .running, report: (.running, "started by \(driver.name)"), at: time) {
                 $0.startedAt = time
                 $0.sampledAt = time
@@ -190,9 +191,9 @@ public actor Reconciler {
     /// Takes one metering sample of every running workload: the usage since its last sample.
     /// CPU and network are measured deltas of the runtime's counters; memory is what is in use now
     /// over the interval; storage and GPUs are what the workload holds. The counters read as the
-    /// agent starts a workload are its baseline; a workload with none (adopted without them, or
-    /// unreadable at its start) or whose counters went back takes its next reading as the
-    /// baseline, never as usage: a domain or unit that ran before has counters from long ago.
+    /// agent starts a workload are its baseline; a workload with none (adopted without them) or
+    /// whose counters went back takes its next reading as the baseline, never as usage: a domain
+    /// or unit that ran before has counters from long ago.
     public func meter() throws {
         let time = now()
         // Workloads being stopped are metered too, until they are gone.

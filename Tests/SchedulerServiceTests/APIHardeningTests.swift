@@ -176,7 +176,7 @@ struct APIHardeningTests {
         ("GET", "/v1/usage?request=transport:x", nil, "w", 404, nil, nil),
         ("GET", "/v1/billing?from=100&to=50", nil, "admin", 422, "to", "before it starts"),
         ("GET", "/v1/efficiency?month=2026-11&from=1", nil, "admin", 422, "month", "not both"),
-        ("POST", "/v1/prices", #"{"prices":{}}"#, "admin", 400, "prices", "names no price"),
+        ("POST", "/v1/prices", #"{"prices":{}}"#, "admin", 422, "prices", "names no price"),
         ("POST", "/v1/prices", #"{"prices":{"nodeClasses":{"gpu":{"coreHour":1}}}}"#, "admin", 400, "prices.nodeClasses.gpu", "the key 'gpu' is refused"),
         ("POST", "/v1/prices", #"{"effectiveFrom":1,"prices":{"coreHour":1}}"#, "admin", 422, "effectiveFrom", "never retroactive"),
         ("POST", "/v1/prices", #"{"prices":{"coreHour":1}}"#, "w", 403, nil, "may not manage quotas, grants, budgets and prices"),

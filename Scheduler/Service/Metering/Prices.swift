@@ -168,7 +168,7 @@ public struct PriceListSpec: Sendable, Hashable, Decodable {
     public func priceList(field prefix: String = "") throws(ServiceError) -> PriceList {
         let named = [coreHour, memoryGiBHour, gpuHour, storageGiBHour, mbpsHour, thousandAPICalls].contains { $0 != nil } || nodeClasses?.isEmpty == false
         guard named else {
-            throw ServiceError.invalid(
+            throw ServiceError.unprocessable(
                 prefix.isEmpty ? "prices" : String(prefix.dropLast()),
                 "names no price: every price would be 0 (write \"coreHour\": 0 and the others to publish a free list)")
         }
