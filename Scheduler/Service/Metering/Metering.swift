@@ -21,7 +21,8 @@ public struct UsageAmounts: Sendable, Hashable, Codable {
         self.apiCalls = apiCalls
     }
 
-    /// Every kind of use, named as in the API; sums, scaling, validation and billing go through it.
+    /// Every kind of use, named as in the API (and as the ledger's columns), in the order of
+    /// `values`.
     public static var components: [(name: String, keyPath: WritableKeyPath<UsageAmounts, Double>)] {
         [
             ("cpuCoreHours", \.cpuCoreHours), ("memoryGiBHours", \.memoryGiBHours), ("gpuHours", \.gpuHours),
