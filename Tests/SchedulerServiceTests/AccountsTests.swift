@@ -111,4 +111,22 @@ struct PriceListTests {
         let bill = try #require(try scheduler.bills(from: -.infinity, to: .infinity, tenant: "water", by: water).first)
         #expect(bill.allocated.usage.cpuCoreHours == 4 && bill.due == 2)
     }
+
+    @Test("the file's changed list takes effect at the restart, and a list published for later still takes effect when it said")
+    func fileBeforeAScheduledList() throws {
+        var config = SchedulerConfig()
+        config.prices = PriceList(standard: UnitPrices(coreHour: 1))
+        let (scheduler, store, clock) = try newScheduler(nodes: 1, config: config)
+        _ = try scheduler.submit([RequestSpec(id: "hold", cpu: 1)], by: water)
+        scheduler.placePending()
+        let start = clock.now()
+        _ = try scheduler.publishPrices(PriceList(standard: UnitPrices(coreHour: 10)), effectiveFrom: start + 3_600, by: admin)
+        config.prices = PriceList(standard: UnitPrices(coreHour: 2))
+        let restarted = try Scheduler(store: store, config: config, clock: clock)
+        let versions = try restarted.prices(by: admin).history.versions
+        #expect(versions.map(\.list.standard.coreHour) == [1, 2, 10] && versions[1].effectiveFrom == start)
+        clock.advance(7_200)
+        // An hour at 2 (the file's, from the restart), then an hour at 10 (the one scheduled).
+        #expect(try restarted.bills(from: start, to: start + 7_200, tenant: "water", by: admin).first?.due == 12)
+    }
 }
