@@ -128,34 +128,28 @@ enum SQLiteLedger {
     static func usage(_ query: UsageQuery, at now: Double, in db: Database) throws -> [UsageLine.Key: UsageAmounts] {
         var lines: [UsageLine.Key: UsageAmounts] = [:]
         let periods = LedgerPeriods(from: query.from, to: query.to)
-        var filters: [String] = []
-        var filterArguments: [(any DatabaseValueConvertible)?] = []
-        if let tenant = query.tenant { filters.append("tenant = ?"); filterArguments.append(tenant) }
-        if let request = query.requestID { filters.append("requestID = ?"); filterArguments.append(request) }
-        if let node = query.node { filters.append("node = ?"); filterArguments.append(node) }
-        let filter = filters.map { " AND " + $0 }.joined()
+        // The query's filters as SQL, the tenant's among them or not.
+        func filter(tenant: Bool) -> (sql: String, arguments: [(any DatabaseValueConvertible)?]) {
+            let given: [(String, String?)] = [("tenant", tenant ? query.tenant : nil), ("requestID", query.requestID), ("node", query.node)]
+            let present = given.compactMap { column, value in value.map { (column, $0) } }
+            return (present.map { " AND \($0.0) = ?" }.joined(), present.map(\.1))
+        }
         let sums = amountColumns.map { "SUM(\($0))" }.joined(separator: ", ")
 
         func add(_ row: Row, share: Double = 1) {
             let key = UsageLine.Key(basis: MeteringBasis(rawValue: row["basis"]) ?? .used, tenant: row["tenant"], requestID: row["requestID"], node: row["node"])
-            let amounts = UsageAmounts(
-                cpuCoreHours: row[4] ?? 0, memoryGiBHours: row[5] ?? 0, gpuHours: row[6] ?? 0, storageGiBHours: row[7] ?? 0,
-                bandwidthMbpsHours: row[8] ?? 0, apiCalls: row[9] ?? 0)
-            lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + amounts * share
+            lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + amounts(row, from: 4) * share
         }
         // The rollups are kept by tenant first: one range of the table per tenant asked about.
         let tenants = try query.tenant.map { [$0] } ?? String.fetchAll(db, sql: "SELECT id FROM tenant ORDER BY id")
-        var rollupFilter = ""
-        var rollupArguments: [(any DatabaseValueConvertible)?] = []
-        if let request = query.requestID { rollupFilter += " AND requestID = ?"; rollupArguments.append(request) }
-        if let node = query.node { rollupFilter += " AND node = ?"; rollupArguments.append(node) }
+        let rollupFilter = filter(tenant: false), sampleFilter = filter(tenant: true)
         func rollups(_ period: Period, _ buckets: Range<Int64>, share: Double = 1) throws {
             guard !buckets.isEmpty else { return }
             for tenant in tenants {
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT basis, tenant, requestID, node, \(sums) FROM usageRollup
-                    WHERE period = ? AND tenant = ? AND bucket >= ? AND bucket < ?\(rollupFilter) GROUP BY basis, requestID, node
-                    """, arguments: StatementArguments([period.rawValue, tenant, buckets.lowerBound, buckets.upperBound] + rollupArguments))
+                    WHERE period = ? AND tenant = ? AND bucket >= ? AND bucket < ?\(rollupFilter.sql) GROUP BY basis, requestID, node
+                    """, arguments: StatementArguments([period.rawValue, tenant, buckets.lowerBound, buckets.upperBound] + rollupFilter.arguments))
                 while let row = try rows.next() { add(row, share: share) }
             }
         }
@@ -171,32 +165,33 @@ enum SQLiteLedger {
             }
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT basis, tenant, requestID, node, \(amountColumns.joined(separator: ", ")), start, "end" FROM usageSample
-                WHERE hour = ?\(filter)
-                """, arguments: StatementArguments([part.hour] + filterArguments))
+                WHERE hour = ?\(sampleFilter.sql)
+                """, arguments: StatementArguments([part.hour] + sampleFilter.arguments))
             while let row = try rows.next() {
                 let share = MeteringSample.share(start: row["start"], end: row["end"], from: part.from, to: part.to)
                 if share > 0 { add(row, share: share) }
             }
         }
         // What open requests have held since their allocation was made.
-        var heldFilter = ""
-        var heldArguments: [(any DatabaseValueConvertible)?] = []
-        if let tenant = query.tenant { heldFilter += " AND tenant = ?"; heldArguments.append(tenant) }
-        if let request = query.requestID { heldFilter += " AND requestID = ?"; heldArguments.append(request) }
-        if let node = query.node { heldFilter += " AND node = ?"; heldArguments.append(node) }
         let held = try Row.fetchCursor(db, sql: """
-            SELECT tenant, requestID, node, since, \(amountColumns.joined(separator: ", ")) FROM heldAllocation WHERE 1\(heldFilter)
-            """, arguments: StatementArguments(heldArguments))
+            SELECT tenant, requestID, node, since, \(amountColumns.joined(separator: ", ")) FROM heldAllocation WHERE 1\(sampleFilter.sql)
+            """, arguments: StatementArguments(sampleFilter.arguments))
         while let row = try held.next() {
-            let hour = UsageAmounts(
-                cpuCoreHours: row[4], memoryGiBHours: row[5], gpuHours: row[6], storageGiBHours: row[7], bandwidthMbpsHours: row[8], apiCalls: row[9])
-            guard let sample = MeteringSample.held(hour, on: row["node"], by: row["requestID"], of: row["tenant"], from: row["since"], until: now) else { continue }
+            guard let sample = MeteringSample.held(amounts(row, from: 4), on: row["node"], by: row["requestID"], of: row["tenant"], from: row["since"], until: now) else { continue }
             let share = sample.share(from: query.from, to: query.to)
             guard share > 0 else { continue }
             let key = UsageLine.Key(basis: .allocated, tenant: sample.tenant, requestID: sample.requestID, node: sample.node)
             lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + sample.amounts * share
         }
         return lines
+    }
+
+    /// The amounts in a row's columns from `first` on, in the order of `amountColumns` (a sum
+    /// over no row is NULL: 0).
+    static func amounts(_ row: Row, from first: Int) -> UsageAmounts {
+        let value = { (i: Int) -> Double in row[first + i] ?? 0 }
+        return UsageAmounts(
+            cpuCoreHours: value(0), memoryGiBHours: value(1), gpuHours: value(2), storageGiBHours: value(3), bandwidthMbpsHours: value(4), apiCalls: value(5))
     }
 
     /// Moves the samples of the first schema (whole samples as JSON) into the ledger, and what

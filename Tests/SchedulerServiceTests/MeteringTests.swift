@@ -80,7 +80,7 @@ struct MeteringTests {
         let usage = UsageAmounts(cpuCoreHours: 100, gpuHours: 3, storageGiBHours: 1_000, apiCalls: 10_000)
         let charges = prices.charges(for: usage)
         #expect(abs(charges.cpuCoreHours - 5) < 1e-9 && abs(charges.gpuHours - 6) < 1e-9 && abs(charges.apiCalls - 1) < 1e-9)
-        #expect(abs(prices.charge(for: usage) - (5 + 6 + 1 + 1)) < 1e-9)
+        #expect(abs(prices.charges(for: usage).total - (5 + 6 + 1 + 1)) < 1e-9)
         let list = PriceList(standard: prices, nodeClasses: [.ai: UnitPrices(coreHour: 0.2)])
         #expect(list.prices(for: .ai).coreHour == 0.2 && list.prices(for: .general) == prices && list.prices(for: nil) == prices)
     }

@@ -431,7 +431,7 @@ enum Components {
             "BudgetStatus": .object([
                 .required("tenant", identifier), .required("month", .string(maxLength: 7), "YYYY-MM, UTC."), .required("currency", .string(maxLength: 16)),
                 .optional("budget", amount, "Absent without a budget."), .required("due", amount, "Billed so far this month, on the price list's basis."),
-                .optional("share", .number(0...1e300), "Of the budget, billed so far."), .required("forecast", amount, "The month at the rate so far."),
+                .optional("share", .number(0...1e300), "Of the budget, billed so far."), .required("forecast", amount, "The month at the current rate: what is held now (allocated basis) or the last hour's use (used basis)."),
             ]),
             "Efficiency": .object([
                 .required("subject", .string(maxLength: 200), "The tenant or the request."), .required("tenant", identifier),

@@ -213,9 +213,3 @@ public enum MeteringBasis: String, Sendable, Hashable, Codable, CaseIterable {
     case allocated
     case used
 }
-
-extension UsageQuery {
-    func matches(_ sample: MeteringSample) -> Bool {
-        (requestID.map { $0 == sample.requestID } ?? true) && (tenant.map { $0 == sample.tenant } ?? true) && (node.map { $0 == sample.node } ?? true)
-    }
-}

@@ -25,11 +25,8 @@ public struct UnitPrices: Sendable, Hashable, Codable {
             bandwidthMbpsHours: mbpsHour, apiCalls: thousandAPICalls / 1000)
     }
 
-    /// What `usage` costs, per component.
+    /// What `usage` costs, per component (`.total`: in all).
     public func charges(for usage: UsageAmounts) -> UsageAmounts { UsageAmounts.combining(usage, perUnit, *) }
-
-    /// What `usage` costs in all.
-    public func charge(for usage: UsageAmounts) -> Double { charges(for: usage).total }
 }
 
 /// A deployment's prices: one list for every node class, and lists for the classes that cost

@@ -365,21 +365,22 @@ extension Scheduler {
     }
 
     /// Where a tenant stands against its budget in the calendar month of now (UTC): billed so
-    /// far, and by the month's end at the rate of its last hour (what it holds now keeps costing
-    /// what it costs). A tenant user sees its own.
+    /// far, and by the month's end at its current rate: on the allocated basis what it holds now
+    /// (its last minute), on the used basis what it used in its last hour. A tenant user sees its
+    /// own.
     public func budget(tenant: String, by caller: Principal) throws(ServiceError) -> BudgetStatus {
         _ = try caller.scope(tenant, for: .readUsage)
         guard let budget = state.withLock({ $0.directory.tenants[tenant] }).map({ $0.monthlyBudget }) else { throw ServiceError.notFound("tenant \(tenant)") }
         let now = now()
         let month = CalendarMonth.containing(now)
         let due = try bills(from: month.from, to: now, tenant: tenant, by: caller).first?.due ?? 0
-        let lastHour = try bills(from: max(month.from, now - Self.forecastWindow), to: now, tenant: tenant, by: caller).first?.due ?? 0
-        let rate = lastHour / max(1, min(Self.forecastWindow, now - month.from))
+        // What is held costs the same every minute; what is used arrives in samples a minute or
+        // more late, so an hour says more.
+        let window = currentPrices().basis == .allocated ? 60.0 : 3_600
+        let recent = try bills(from: max(month.from, now - window), to: now, tenant: tenant, by: caller).first?.due ?? 0
+        let rate = recent / max(1, min(window, now - month.from))
         return BudgetStatus(tenant: tenant, month: month.name, budget: budget, due: due, forecast: due + rate * (month.to - now))
     }
-
-    /// How far back the rate a budget's forecast runs at is measured.
-    static let forecastWindow = 3_600.0
 
     /// The budget alerts: tenants at 80% and 100% of their month's budget, or on course to pass it.
     func budgetAlerts() -> [Alert] {
@@ -420,7 +421,7 @@ public struct BudgetStatus: Sendable, Hashable {
     public var budget: Double?
     /// Billed so far this month, on the price list's basis.
     public var due: Double
-    /// What the month comes to at the rate so far.
+    /// What the month comes to at the current rate.
     public var forecast: Double
 
     /// The share of the budget billed so far; nil without a budget, or with a budget of 0.
@@ -435,7 +436,7 @@ public struct BudgetStatus: Sendable, Hashable {
         var alerts: [(kind: String, message: String)] = []
         if let share, share >= 0.8 { alerts.append(("budget_80_percent", "\(tenant) has used \(Int(share * 100))% of its budget: " + figures)) }
         if forecast > budget {
-            alerts.append(("budget_forecast", "\(tenant) is on course for \(Self.amount(forecast)) \(currency) by the end of \(month) at its last hour's rate, over its budget of \(Self.amount(budget))"))
+            alerts.append(("budget_forecast", "\(tenant) is on course for \(Self.amount(forecast)) \(currency) by the end of \(month) at its current rate, over its budget of \(Self.amount(budget))"))
         }
         return alerts
     }
