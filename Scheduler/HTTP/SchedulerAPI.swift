@@ -8,6 +8,7 @@ public enum SchedulerAPI {
     /// Every endpoint, in the document's order.
     static let endpoints: [Endpoint] =
         RequestRoutes.endpoints + NodeRoutes.endpoints + InfrastructureRoutes.endpoints + CatalogRoutes.endpoints + TenantRoutes.endpoints + AccountRoutes.endpoints + OperationRoutes.endpoints
+        + ApplicationRoutes.endpoints + NotificationRoutes.endpoints
         + ProbeRoutes.endpoints
 
     /// The schemas every body is checked against.

@@ -231,7 +231,10 @@ struct CatalogEntryView: Encodable {
     var bandwidthMbps: Int64
     var gpu: GPURequestSpec?
     var workloadKind: WorkloadKind?
-    var restricted: Bool
+    var sharing: Sharing
+    var securityLevel: Int
+    var owner: String?
+    var userKinds: [UserKind]?
     var retired: Bool
     var registeredAt: Double
     var registeredBy: String
@@ -253,7 +256,10 @@ struct CatalogEntryView: Encodable {
         bandwidthMbps = entry.resources.bandwidthMbps
         gpu = entry.gpu.map(GPURequestSpec.init)
         workloadKind = entry.workloadKind
-        restricted = entry.restricted
+        sharing = entry.sharing
+        securityLevel = entry.securityLevel
+        owner = entry.owner
+        userKinds = entry.userKinds
         retired = entry.retired
         registeredAt = entry.registeredAt
         registeredBy = entry.registeredBy
@@ -346,6 +352,9 @@ struct UserView: Encodable {
     var id: String
     var role: Role
     var tenant: String?
+    var kind: UserKind
+    var clearance: Int
+    var approver: Bool
     var createdAt: Double
     /// Only in the answer to the creation.
     var token: String?
@@ -354,7 +363,138 @@ struct UserView: Encodable {
         id = user.id
         role = user.role
         tenant = user.tenant
+        kind = user.kind
+        clearance = user.clearance
+        approver = user.approver
         createdAt = user.createdAt
         self.token = token
+    }
+}
+
+/// An application with its steps and the requests it provisioned, as they stand (schema
+/// `Application`).
+struct ApplicationView: Encodable {
+    struct RequestState: Encodable {
+        var id: String
+        var phase: String
+        var reason: String?
+    }
+    struct ProvisioningView: Encodable {
+        var at: Double
+        var requests: [RequestState]
+        var error: String?
+    }
+
+    var id: String
+    var tenant: String
+    var applicant: String
+    var purpose: String
+    var industry: String?
+    var scenario: String?
+    var durationSeconds: Int64
+    var items: [ApplicationItem]
+    var state: ApplicationState
+    var reason: String?
+    var steps: [ApprovalStep]
+    /// The index of the step under review.
+    var currentStep: Int?
+    var grants: [String]
+    var provisioning: ProvisioningView?
+    var createdAt: Double
+    var updatedAt: Double
+    var submittedAt: Double?
+
+    init(_ status: ApplicationStatus) {
+        let a = status.application
+        id = a.id
+        tenant = a.tenant
+        applicant = a.applicant
+        purpose = a.purpose
+        industry = a.industry
+        scenario = a.scenario
+        durationSeconds = a.durationSeconds
+        items = a.items
+        state = a.state
+        reason = a.lifecycle.reason
+        steps = a.lifecycle.steps
+        currentStep = a.lifecycle.currentStep
+        grants = a.grants
+        provisioning = a.provisioning.map { p in
+            ProvisioningView(
+                at: p.at,
+                requests: p.requests.map { id in
+                    let record = status.requests.first { $0.id == id }
+                    return RequestState(id: id, phase: record?.phase.name ?? "unknown", reason: record?.phase.reason)
+                },
+                error: p.error)
+        }
+        createdAt = a.createdAt
+        updatedAt = a.updatedAt
+        submittedAt = a.submittedAt
+    }
+
+    init(_ application: Application) { self.init(ApplicationStatus(application: application, requests: [])) }
+}
+
+/// A webhook; its secret only in the answer to its creation (schema `Webhook`).
+struct WebhookView: Encodable {
+    var id: String
+    var tenant: String
+    var url: String
+    var createdAt: Double
+    var createdBy: String
+    var secret: String?
+
+    init(_ webhook: Webhook, showSecret: Bool = false) {
+        id = webhook.id
+        tenant = webhook.tenant
+        url = webhook.url
+        createdAt = webhook.createdAt
+        createdBy = webhook.createdBy
+        secret = showSecret ? webhook.secret : nil
+    }
+}
+
+/// One delivery with its attempts' outcome (schema `WebhookDelivery`).
+struct DeliveryView: Encodable {
+    var id: Int64
+    var kind: String
+    var subject: String
+    var at: Double
+    var attempts: Int
+    var nextAttemptAt: Double?
+    var deliveredAt: Double?
+    var gaveUpAt: Double?
+    var lastStatus: Int?
+    var lastError: String?
+
+    init(_ d: WebhookDelivery) {
+        id = d.id
+        kind = d.notice.kind
+        subject = d.notice.subject
+        at = d.notice.at
+        attempts = d.attempts
+        nextAttemptAt = d.nextAttemptAt
+        deliveredAt = d.deliveredAt
+        gaveUpAt = d.gaveUpAt
+        lastStatus = d.lastStatus
+        lastError = d.lastError
+    }
+}
+
+/// A policy as the API shows it: its scope in words (schema `ApprovalPolicy`).
+struct ApprovalPolicyView: Encodable {
+    var scope: String
+    var steps: [StepRule]
+    var autoApprove: AutoApproval?
+    var updatedAt: Double
+    var updatedBy: String
+
+    init(_ policy: ApprovalPolicy) {
+        scope = policy.scope.description
+        steps = policy.steps
+        autoApprove = policy.autoApprove
+        updatedAt = policy.updatedAt
+        updatedBy = policy.updatedBy
     }
 }

@@ -85,6 +85,9 @@ public final class SQLiteStore: SchedulerStore {
         migrator.registerMigration("v5 price lists") { db in
             try db.execute(sql: "CREATE TABLE priceVersion (effectiveFrom REAL PRIMARY KEY NOT NULL, json BLOB NOT NULL)")
         }
+        migrator.registerMigration("v6 applications, policies, notifications and webhooks") { db in
+            try db.execute(sql: SQLiteWorkflow.schema)
+        }
         return migrator
     }
 
@@ -106,6 +109,9 @@ public final class SQLiteStore: SchedulerStore {
                 snapshot.links = try decodeAll(SiteLink.self, db, "SELECT json FROM siteLink ORDER BY fromSite, toSite")
                 snapshot.storagePools = try decodeAll(StoragePool.self, db, "SELECT json FROM storagePool ORDER BY id")
                 snapshot.priceVersions = try decodeAll(PriceVersion.self, db, "SELECT json FROM priceVersion ORDER BY effectiveFrom")
+                snapshot.openApplications = try decodeAll(Application.self, db, "SELECT json FROM application WHERE open = 1 ORDER BY createdAt, id")
+                snapshot.approvalPolicies = try decodeAll(ApprovalPolicy.self, db, "SELECT json FROM approvalPolicy ORDER BY scope")
+                snapshot.webhooks = try decodeAll(Webhook.self, db, "SELECT json FROM webhook ORDER BY id")
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM setting") {
                     snapshot.settings[row["key"]] = row["value"]
                 }
@@ -191,6 +197,7 @@ public final class SQLiteStore: SchedulerStore {
                 try SQLiteLedger.insert(batch.meteringSamples, basis: .used, in: db)
                 try SQLiteLedger.insert(batch.allocatedSamples, basis: .allocated, in: db)
                 if let prune = batch.pruneSamplesBefore { try SQLiteLedger.prune(before: prune, in: db) }
+                try SQLiteWorkflow.write(batch, in: db) { try encode($0) }
             }
         }
     }
@@ -259,6 +266,35 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
+    public func application(id: String) throws(ServiceError) -> Application? {
+        try run("read application \(id)") {
+            try pool.read { db in try decodeAll(Application.self, db, "SELECT json FROM application WHERE id = ?", [id]).first }
+        }
+    }
+
+    public func applications(_ query: ApplicationQuery) throws(ServiceError) -> [Application] {
+        try run("list applications") { try pool.read { db in try SQLiteWorkflow.applications(query, in: db, decoder: decoder) } }
+    }
+
+    public func notifications(_ query: NotificationQuery) throws(ServiceError) -> [InboxNotification] {
+        try run("read the notifications of \(query.user)") { try pool.read { db in try SQLiteWorkflow.notifications(query, in: db, decoder: decoder) } }
+    }
+
+    public func dueDeliveries(at now: Double, limit: Int) throws(ServiceError) -> [WebhookDelivery] {
+        try run("read due webhook deliveries") {
+            try pool.read { db in
+                try SQLiteWorkflow.deliveries(
+                    where: "nextAttemptAt IS NOT NULL AND nextAttemptAt <= ?", [now], order: "nextAttemptAt, id", limit: limit, in: db, decoder: decoder)
+            }
+        }
+    }
+
+    public func deliveries(webhook: String, limit: Int) throws(ServiceError) -> [WebhookDelivery] {
+        try run("read the deliveries of webhook \(webhook)") {
+            try pool.read { db in try SQLiteWorkflow.deliveries(where: "webhook = ?", [webhook], order: "id DESC", limit: limit, in: db, decoder: decoder) }
+        }
+    }
+
     // MARK: Helpers
 
     public func usage(_ query: UsageQuery, at now: Double) throws(ServiceError) -> [UsageLine] {
@@ -271,7 +307,7 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
-    private func encode<T: Encodable>(_ value: T) throws -> Data { try encoder.encode(value) }
+    private func encode(_ value: any Encodable) throws -> Data { try encoder.encode(value) }
 
     private func decodeAll<T: Decodable>(_ type: T.Type, _ db: Database, _ sql: String, _ arguments: StatementArguments = []) throws -> [T] {
         try Data.fetchAll(db, sql: sql, arguments: arguments).map { try decoder.decode(T.self, from: $0) }

@@ -153,7 +153,10 @@ struct Serve: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: governor), .init(service: PlacementLoop(scheduler: scheduler)), .init(service: app), .init(service: agents)],
+                services: [
+                    .init(service: governor), .init(service: PlacementLoop(scheduler: scheduler)), .init(service: WebhookSender(scheduler: scheduler, logger: logger)),
+                    .init(service: app), .init(service: agents),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -158,8 +158,8 @@ struct APIHardeningTests {
         ("POST", "/v1/nodes", #"{"id":"n9","nodeClass":"general","site":"a\u0000b","cpu":1,"memoryMiB":1}"#, "admin", 400, "site", nil),
         ("POST", "/v1/nodes", #"{"id":"n9","nodeClass":"general","site":"s","cpu":0.0001,"memoryMiB":1}"#, "admin", 400, "cpu", "0.001"),
         // CPU in whole thousandths of a core, on every body that states cores.
-        ("POST", "/v1/requests", #"{"tenant":"water","cpu":0.0005}"#, "admin", 400, "cpu", "whole number of thousandths"),
-        ("PUT", "/v1/tenants/water/quotas/standard", #"{"cpu":1.0001}"#, "admin", 400, "cpu", "whole number of thousandths"),
+        ("POST", "/v1/requests", #"{"tenant":"water","cpu":0.0005}"#, "admin", 422, "cpu", "whole number of thousandths"),
+        ("PUT", "/v1/tenants/water/quotas/standard", #"{"cpu":1.0001}"#, "admin", 422, "cpu", "whole number of thousandths"),
         ("POST", "/v1/nodes", #"{"id":"n9","nodeClass":"general","site":""# + String(repeating: "s", count: 100_000) + #"","cpu":1,"memoryMiB":1}"#, "admin", 400, "site", "at most 64 characters"),
         ("POST", "/v1/nodes", #"{"id":"api","nodeClass":"general","site":"s","cpu":1,"memoryMiB":1}"#, "admin", 409, "id", "reserved"),
         ("POST", "/v1/tenants", #"{"id":"-x"}"#, "admin", 400, "id", nil),

@@ -204,7 +204,7 @@ struct GrantTests {
     @Test("a restricted catalog entry needs a grant listing its code; another live grant keeps its requests when one expires")
     func restrictedEntries() throws {
         let (scheduler, _, clock) = try newScheduler(nodes: 1)
-        let entry = try scheduler.registerCatalogEntry(CatalogRegistration(kind: .component, name: "face-match", version: "1", nodeClass: .general, cpu: 2, memoryMiB: 2048, workloadKind: .aiInference, restricted: true), by: admin)
+        let entry = try scheduler.registerCatalogEntry(CatalogRegistration(kind: .component, name: "face-match", version: "1", nodeClass: .general, cpu: 2, memoryMiB: 2048, workloadKind: .aiInference, sharing: .restricted), by: admin)
         let spec = RequestSpec(component: ComponentReference(name: "face-match"))
         let denied = #expect(throws: ServiceError.self) { try scheduler.submit([spec], by: water) }
         #expect(denied?.code == .forbidden && denied?.field == "component")

@@ -37,7 +37,7 @@ struct StoreConformance {
             CatalogEntry(
                 code: "SL-CMP-ANY-DB-V1", kind: .component, name: "db", version: "1", description: "", nodeClass: nil, site: nil, partition: "public",
                 labels: ["tier": "data"], requiredLabels: ["disk": "ssd"], resources: Resources(cpuMillis: 1000, memoryMiB: 512), gpu: nil,
-                workloadKind: .service, restricted: false, registeredAt: 1, registeredBy: "admin"),
+                workloadKind: .service, registeredAt: 1, registeredBy: "admin"),
         ]
         try store.commit(batch)
         let snapshot = try store.snapshot()
@@ -63,7 +63,7 @@ struct StoreConformance {
         batch.catalog = [
             CatalogEntry(
                 code: "SL-OFR-EDGE-SMALL", kind: .offering, name: "small", version: nil, description: "", nodeClass: .edge, site: "e7", partition: "public",
-                labels: [:], requiredLabels: [:], resources: Resources(cpuMillis: 1000, memoryMiB: 512), gpu: nil, workloadKind: nil, restricted: false,
+                labels: [:], requiredLabels: [:], resources: Resources(cpuMillis: 1000, memoryMiB: 512), gpu: nil, workloadKind: nil,
                 retired: true, registeredAt: 1, registeredBy: "op"),
         ]
         try store.commit(batch)

@@ -20,7 +20,10 @@ enum Components {
         .string(maxLength: maxLength, minLength: minLength, pattern: DisplayText.pattern, description)
     }
     static let time = Schema.number(0...Limits.latestTime, unit: "seconds since 1970-01-01 UTC")
-    static let cores = Schema.number(0...Limits.maxCores, unit: "cores", "Cores; thousandths are kept, finer values rounded.")
+    static let cores = Schema.number(0...Limits.maxCores, unit: "cores", "Cores, kept in thousandths.")
+    /// Cores as a caller states them: in whole thousandths, as Kubernetes refuses CPU finer than
+    /// 1m (finer is 422: JSON Schema's multipleOf cannot say it of decimals exactly).
+    static func coresAsked(_ range: ClosedRange<Double>) -> Schema { .number(range, unit: "cores", "Cores, in whole thousandths (0.001); finer is refused.") }
     static let mebibytes = Schema.integer(0...Limits.maxAmount, unit: "MiB")
     static let gibibytes = Schema.integer(0...Limits.maxAmount, unit: "GiB")
     static let megabits = Schema.integer(0...Limits.maxAmount, unit: "Mbps")
@@ -42,11 +45,20 @@ enum Components {
         "LeaseExtension": #"{"seconds":3600}"#,
         "NodeRegistration": #"{"id":"edge-7","nodeClass":"edge","site":"district-7","cpu":16,"memoryMiB":65536,"labels":{"camera":"yes"}}"#,
         "TenantCreation": #"{"id":"transport","name":"交通运输局","weight":2}"#,
-        "UserCreation": #"{"id":"alice","role":"tenant","tenant":"water"}"#,
+        "UserCreation": #"{"id":"alice","role":"tenant","tenant":"water","kind":"government","clearance":2}"#,
+        "UserUpdate": #"{"clearance":3,"approver":true}"#,
+        "GrantRevocation": #"{"reason":"the project ended early"}"#,
+        "GrantAdjustment": #"{"expiresAt":4102444800}"#,
+        "ApplicationCreation": #"{"purpose":"防汛视频分析","industry":"water","scenario":"flood season","durationSeconds":2592000,"items":[{"entry":"SL-CMP-ANY-SHI-PIN-FEN-XI-V2-1","quantity":2}]}"#,
+        "Decision": #"{"decision":"approve","comment":"within the department's plan"}"#,
+        "Withdrawal": #"{"reason":"no longer needed"}"#,
+        "ApprovalPolicySpec": #"{"steps":[{"decider":"owner","deadlineHours":48},{"decider":"operator"}]}"#,
+        "NotificationsRead": #"{"upTo":120}"#,
+        "WebhookCreation": #"{"url":"https://ops.water.example/suanli"}"#,
         "Quota": #"{"cpu":100,"memoryMiB":409600,"gpuMilli":4000}"#,
-        "GrantCreation": #"{"tenant":"water","partition":"finance","expiresAt":4102444800}"#,
+        "GrantCreation": #"{"tenant":"water","partition":"finance","priorities":["emergency"],"expiresAt":4102444800}"#,
         "CatalogRegistration": #"{"kind":"component","name":"视频分析","version":"2.1","cpu":4,"memoryMiB":8192,"labels":{"domain":"video"}}"#,
-        "CatalogUpdate": #"{"description":"Camera streams to events","restricted":false}"#,
+        "CatalogUpdate": #"{"description":"Camera streams to events","sharing":"conditional","owner":"transport"}"#,
         "DefragmentationGoal": #"{"freeNodes":1}"#,
         "NodeUpdate": #"{"labels":{"camera":"yes","rack":"r12"}}"#,
         "SiteRegistration": #"{"region":"north","description":"District 1 data center"}"#,
@@ -69,6 +81,7 @@ enum Components {
         schemas.merge(catalog) { $1 }
         schemas.merge(operations) { $1 }
         schemas.merge(infrastructure) { $1 }
+        schemas.merge(workflow) { $1 }
         return schemas
     }
 
@@ -116,7 +129,7 @@ enum Components {
             .optional("kind", choice(WorkloadKind.self), "Routes it to node classes; default service (component when a component is named)."),
             .optional("replicas", .integer(1...Int64(Limits.maxReplicas)), "Default 1."),
             .optional("gang", .boolean, "All replicas are placed at once or none."),
-            .optional("cpu", cores, "Cores per replica."),
+            .optional("cpu", coresAsked(0...Limits.maxCores), "Cores per replica, in whole thousandths."),
             .optional("memoryMiB", mebibytes, "Per replica."),
             .optional("diskGiB", gibibytes, "Local disk per replica."),
             .optional("bandwidthMbps", megabits, "Per replica."),
@@ -224,7 +237,7 @@ enum Components {
             "NodeRegistration": .object([
                 .required("id", identifier), .required("nodeClass", choice(NodeClass.self)), .required("site", identifier),
                 .optional("region", identifier), .optional("partition", identifier, "Default public."), .optional("labels", labels),
-                .required("cpu", .number(0.001...Limits.maxCores, unit: "cores")),
+                .required("cpu", coresAsked(0.001...Limits.maxCores)),
                 .required("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
                 .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits),
                 .optional("gpus", .list(gpuDevice, max: Limits.maxGPUsPerNode)),
@@ -245,7 +258,7 @@ enum Components {
             "NodeList": .object([.required("nodes", .list(.ref("Node"), max: 1_000_000))]),
             "NodeUpdate": .object([
                 .optional("region", identifier), .optional("labels", labels, "Replaces the labels; the operator's labels win over the agent's."),
-                .optional("cpu", .number(0.001...Limits.maxCores, unit: "cores")),
+                .optional("cpu", coresAsked(0.001...Limits.maxCores)),
                 .optional("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")), .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits),
                 .optional("gpus", .list(gpuDevice, max: Limits.maxGPUsPerNode)),
             ], "What to change. Capacity and GPUs change only on a node that holds nothing and has no agent (an agent measures them)."),
@@ -258,10 +271,14 @@ enum Components {
 
     // MARK: Tenants, users, quotas, grants
 
+    static let level = Schema.integer(Int64(SecurityLevel.range.lowerBound)...Int64(SecurityLevel.range.upperBound), "A security level, 1 (lowest) to 4.")
+    static let entryCodes = Schema.list(.string(maxLength: 200, minLength: 1, pattern: "^[A-Z0-9-]+$"), max: 256, unique: true)
+    static let priorities = Schema.list(choice(PriorityClass.self), max: 16, unique: true)
+
     static var tenants: [String: Schema] {
         let quotaLimit = Schema.integer(0...Limits.maxQuotaAmount)
         let quota = Schema.object([
-            .optional("cpu", .number(0...Double(Limits.maxQuotaAmount / 1000), unit: "cores")),
+            .optional("cpu", coresAsked(0...Double(Limits.maxQuotaAmount / 1000))),
             .optional("memoryMiB", quotaLimit), .optional("diskGiB", quotaLimit), .optional("bandwidthMbps", quotaLimit),
             .optional("gpuMilli", quotaLimit, "Thousandths of GPUs."),
         ], "Limits per dimension; a dimension left out is unlimited.")
@@ -279,9 +296,16 @@ enum Components {
             "TenantList": .object([.required("tenants", .list(.ref("Tenant"), max: 100_000))]),
             "UserCreation": .object([
                 .required("id", identifier), .required("role", choice(Role.self)), .optional("tenant", identifier, "Required for (and only for) role tenant."),
+                .optional("kind", choice(UserKind.self), "What kind of user (default government): entries may be open to some kinds only."),
+                .optional("clearance", level, "The highest security level it may apply for (default 1)."),
+                .optional("approver", .boolean, "Tenant users only: decides the owner's steps of applications for its tenant's entries."),
             ]),
+            "UserUpdate": .object([
+                .optional("kind", choice(UserKind.self)), .optional("clearance", level), .optional("approver", .boolean),
+            ], "What to change; what is left out stays."),
             "User": .object([
-                .required("id", identifier), .required("role", choice(Role.self)), .optional("tenant", identifier), .required("createdAt", time),
+                .required("id", identifier), .required("role", choice(Role.self)), .optional("tenant", identifier),
+                .required("kind", choice(UserKind.self)), .required("clearance", level), .required("approver", .boolean), .required("createdAt", time),
                 .optional("token", .string(maxLength: 200), "Only in the answer to its creation: the bearer token, shown once."),
             ]),
             "UserList": .object([.required("users", .list(.ref("User"), max: 100_000))]),
@@ -292,12 +316,22 @@ enum Components {
             "QuotaList": .object([.required("quotas", .list(.ref("QuotaUsage"), max: 100))]),
             "GrantCreation": .object([
                 .required("tenant", identifier), .required("partition", identifier),
-                .optional("entries", .list(.string(maxLength: 200, minLength: 1, pattern: "^[A-Z0-9-]+$"), max: 256, unique: true), "Codes of restricted catalog entries it may use."),
+                .optional("entries", entryCodes, "Codes of conditional or restricted catalog entries it may use."),
+                .optional("priorities", priorities, "Priority classes that preempt it may submit at without a quota for them."),
                 .required("expiresAt", time, "When the grant ends; requests it alone covers are then revoked."),
             ]),
+            "GrantRevocation": .object([.required("reason", text(1000, minLength: 1), "Told to the tenant's users and kept in the audit log.")]),
+            "GrantAdjustment": .object([
+                .optional("expiresAt", time, "A new end, later or sooner, in the future."),
+                .optional("entries", entryCodes, "Replaces the entries listed."), .optional("priorities", priorities, "Replaces the priority classes listed."),
+            ], "What to change; requests no grant covers any more are revoked."),
             "Grant": .object([
                 .required("id", .string(maxLength: 64)), .required("tenant", identifier), .required("partition", identifier),
-                .optional("entries", .list(.string(maxLength: 200), max: 256)), .required("expiresAt", time), .required("createdAt", time),
+                .optional("entries", .list(.string(maxLength: 200), max: 256)), .optional("priorities", .list(choice(PriorityClass.self), max: 16)),
+                .required("expiresAt", time), .required("createdAt", time),
+                .optional("application", .string(maxLength: 64), "The application whose approval gave it."),
+                .optional("revokedAt", time), .optional("revokedBy", .string(maxLength: 200)), .optional("revocationReason", .string(maxLength: 1000)),
+                .optional("expiryNoticeSent", .boolean, "Whether its tenant's users were told it ends within a day."),
             ]),
             "GrantList": .object([.required("grants", .list(.ref("Grant"), max: 100_000))]),
         ]
@@ -315,9 +349,12 @@ enum Components {
             .optional("description", text(4000)),
             .optional("site", identifier), .optional("partition", identifier, "Default public."),
             .optional("labels", labels, "Search labels (`label=KEY=VALUE` in the list); they do not constrain placement."),
-            .required("cpu", .number(0.001...Limits.maxCores, unit: "cores")), .required("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
+            .required("cpu", coresAsked(0.001...Limits.maxCores)), .required("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
             .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits), .optional("gpu", gpu),
-            .optional("restricted", .boolean, "Only tenants with a grant listing its code may use it."),
+            .optional("sharing", choice(Sharing.self), "open (default): any tenant; conditional: under a grant its owner's approval gives; restricted: under a grant its owner's and an operator's approval give."),
+            .optional("securityLevel", level, "Users below it may not apply; from level 3 a security officer approves too. Default 1."),
+            .optional("owner", identifier, "The department (tenant) that owns it and approves its use."),
+            .optional("userKinds", .list(choice(UserKind.self), max: 4, min: 1, unique: true), "The kinds of users that may apply for it; every kind when left out."),
         ]
         return [
             "CatalogRegistration": .oneOf([
@@ -335,15 +372,18 @@ enum Components {
                 .required("description", .string(maxLength: 4000)), .optional("nodeClass", choice(NodeClass.self)), .optional("site", identifier),
                 .required("partition", identifier), .required("labels", labels), .required("requiredLabels", labels),
                 .required("cpu", cores), .required("memoryMiB", mebibytes), .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
-                .optional("gpu", gpu), .optional("workloadKind", choice(WorkloadKind.self)), .required("restricted", .boolean),
+                .optional("gpu", gpu), .optional("workloadKind", choice(WorkloadKind.self)), .required("sharing", choice(Sharing.self)),
+                .required("securityLevel", level), .optional("owner", identifier), .optional("userKinds", .list(choice(UserKind.self), max: 4)),
                 .required("retired", .boolean, "No new use; what uses it runs to its end."),
                 .required("registeredAt", time), .required("registeredBy", .string(maxLength: 200)),
             ]),
             "CatalogUpdate": .object([
                 .optional("description", text(4000)), .optional("site", identifier), .optional("partition", identifier),
                 .optional("labels", labels, "Replaces the search labels."), .optional("requiredLabels", labels, "Components only: replaces the node requirements."),
-                .optional("cpu", .number(0.001...Limits.maxCores, unit: "cores")), .optional("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
-                .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits), .optional("gpu", gpu), .optional("restricted", .boolean),
+                .optional("cpu", coresAsked(0.001...Limits.maxCores)), .optional("memoryMiB", .integer(1...Limits.maxAmount, unit: "MiB")),
+                .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits), .optional("gpu", gpu),
+                .optional("sharing", choice(Sharing.self)), .optional("securityLevel", level), .optional("owner", identifier),
+                .optional("userKinds", .list(choice(UserKind.self), max: 4, min: 1, unique: true)),
             ], "What to change; what is left out stays. Kind, name, version and node class make the code and do not change."),
             "CatalogList": .object([.required("entries", .list(.ref("CatalogEntry"), max: 1_000_000))]),
         ]
@@ -372,6 +412,97 @@ enum Components {
                 .required("capacityGiB", gibibytes), .required("usedGiB", gibibytes), .required("retired", .boolean, "Takes no new volumes."),
             ]),
             "StoragePoolList": .object([.required("storagePools", .list(.ref("StoragePool"), max: 1_000_000))]),
+        ]
+    }
+
+    // MARK: Applications, approval policies, notifications, webhooks
+
+    static var workflow: [String: Schema] {
+        let item = Schema.object([
+            .optional("entry", .string(maxLength: 200, minLength: 1, pattern: "^SL-[A-Z0-9-]+$"), "A catalog entry's code."),
+            .optional("quantity", .integer(1...Int64(Limits.maxReplicas)), "Replicas of a component, or instances of an offering's shape (default 1)."),
+            .optional("request", .ref("RequestSubmission"),
+                "A request written out (free-form); with an entry, only what the entry does not say (workload, priority, originSite, maxLatencyMs, ...). Never id, tenant, replicas or leaseSeconds."),
+        ], "One thing asked for: an entry or a request written out.")
+        let decider = choice(Decider.self, "owner: the entry's owner department's approvers; operator; security: a security officer.")
+        let step = Schema.object([
+            .required("decider", decider), .optional("department", identifier, "For an owner step: the tenant whose approvers decide."),
+            .required("deadlineHours", .number(0...StepRule.maxDeadlineHours)), .optional("deadline", time, "Set when the step is reached."),
+            .optional("outcome", .choice(["approved", "rejected"])), .optional("decidedBy", .string(maxLength: 200)), .optional("decidedAt", time),
+            .optional("comment", .string(maxLength: 2000)),
+        ])
+        let rule = Schema.object([
+            .required("decider", decider),
+            .optional("deadlineHours", .number(0...StepRule.maxDeadlineHours, excludingMinimum: true, unit: "hours"), "Default \(Int(StepRule.defaultDeadlineHours))."),
+        ])
+        let auto = Schema.object([
+            .optional("withinQuota", .boolean, "Only when it fits the tenant's quota for its priority beside what the tenant uses (default true)."),
+            .optional("userKinds", .list(choice(UserKind.self), max: 4, min: 1, unique: true), "Only for these kinds of users."),
+        ], "When an application needs no step.")
+        let requestState = Schema.object([
+            .required("id", .string(maxLength: 200)), .required("phase", .string(maxLength: 32), "As a request's phase; unknown if it cannot be read."), .optional("reason", .string(maxLength: 100_000)),
+        ])
+        return [
+            "ApplicationCreation": .object([
+                .optional("tenant", identifier, "Default the caller's tenant."),
+                .required("purpose", text(2000, minLength: 1), "What the resources are for."),
+                .optional("industry", text(200, minLength: 1)), .optional("scenario", text(200, minLength: 1), "The business scenario."),
+                .required("durationSeconds", .integer(1...Limits.maxLeaseSeconds, unit: "seconds"), "How long they are needed: each request's lease and each grant's length."),
+                .required("items", .list(item, max: Scheduler.maxApplicationItems, min: 1)),
+                .optional("draft", .boolean, "Keep it as a draft, to submit later (default false: submitted now)."),
+            ]),
+            "Decision": .oneOf([
+                .object([.required("decision", .choice(["approve"])), .optional("comment", text(2000))], "Approve the step under review."),
+                .object([.required("decision", .choice(["reject"])), .required("comment", text(2000, minLength: 1), "Why: the applicant is told.")], "Reject the application."),
+            ], description: "A decision on the step under review."),
+            "Withdrawal": .object([.optional("reason", text(2000))]),
+            "Application": .object([
+                .required("id", .string(maxLength: 64)), .required("tenant", identifier), .required("applicant", identifier),
+                .required("purpose", .string(maxLength: 2000)), .optional("industry", .string(maxLength: 200)), .optional("scenario", .string(maxLength: 200)),
+                .required("durationSeconds", .integer(1...Limits.maxLeaseSeconds)), .required("items", .list(item, max: Scheduler.maxApplicationItems)),
+                .required("state", choice(ApplicationState.self)), .optional("reason", .string(maxLength: 2000), "Why it was rejected, withdrawn or expired."),
+                .required("steps", .list(step, max: 64)), .optional("currentStep", .integer(0...64), "The index of the step under review."),
+                .required("grants", .list(.string(maxLength: 64), max: 64), "Grants its approval gave."),
+                .optional("provisioning", .object([
+                    .required("at", time), .required("requests", .list(requestState, max: Scheduler.maxApplicationItems)),
+                    .optional("error", .string(maxLength: 100_000), "Why its requests could not be created."),
+                ]), "What was created once it was approved."),
+                .required("createdAt", time), .required("updatedAt", time), .optional("submittedAt", time),
+            ]),
+            "ApplicationList": .object([.required("applications", .list(.ref("Application"), max: 1000))]),
+            "ApprovalPolicySpec": .object([.required("steps", .list(rule, max: 8)), .optional("autoApprove", auto)]),
+            "ApprovalPolicy": .object([
+                .required("scope", .string(maxLength: 220), "entry/CODE, partition/NAME or level/N."), .required("steps", .list(rule, max: 8)),
+                .optional("autoApprove", auto), .required("updatedAt", time), .required("updatedBy", .string(maxLength: 200)),
+            ]),
+            "ApprovalPolicyList": .object([.required("policies", .list(.ref("ApprovalPolicy"), max: 100_000))]),
+            "Notification": .object([
+                .required("id", .integer(1...Int64.max)), .required("user", identifier), .required("kind", .string(maxLength: 64)),
+                .optional("tenant", identifier), .required("subject", .string(maxLength: 300)), .required("message", .string(maxLength: 100_000)),
+                .required("at", time), .required("read", .boolean),
+            ]),
+            "NotificationList": .object([
+                .required("notifications", .list(.ref("Notification"), max: 1000)),
+                .required("unread", .integer(0...Int64.max), "Unread notifications on this page."),
+            ]),
+            "NotificationsRead": .object([
+                .optional("ids", .list(.integer(1...Int64.max), max: 1000, unique: true), "These notifications."),
+                .optional("upTo", .integer(1...Int64.max), "Every notification up to this id."),
+            ], "Marks the caller's notifications read; give ids, upTo or both."),
+            "WebhookCreation": .object([.required("url", .string(maxLength: 2000, minLength: 8, pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$"), "An http or https URL with a host, in ASCII (a host in another script as punycode).")]),
+            "Webhook": .object([
+                .required("id", .string(maxLength: 64)), .required("tenant", identifier), .required("url", .string(maxLength: 2000)),
+                .required("createdAt", time), .required("createdBy", .string(maxLength: 200)),
+                .optional("secret", .string(maxLength: 200), "Only in the answer to its creation: the key of the HMAC-SHA256 signature in Suanli-Signature."),
+            ]),
+            "WebhookList": .object([.required("webhooks", .list(.ref("Webhook"), max: 64))]),
+            "WebhookDelivery": .object([
+                .required("id", .integer(1...Int64.max), "Sent as Suanli-Delivery: the same id twice is the same notice."),
+                .required("kind", .string(maxLength: 64)), .required("subject", .string(maxLength: 300)), .required("at", time),
+                .required("attempts", .integer(0...Int64(WebhookDelivery.maxAttempts))), .optional("nextAttemptAt", time), .optional("deliveredAt", time),
+                .optional("gaveUpAt", time), .optional("lastStatus", .integer(100...599)), .optional("lastError", .string(maxLength: 100_000)),
+            ]),
+            "WebhookDeliveryList": .object([.required("deliveries", .list(.ref("WebhookDelivery"), max: 1000))]),
         ]
     }
 

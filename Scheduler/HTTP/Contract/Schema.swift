@@ -140,8 +140,18 @@ public struct SchemaRegistry: Sendable {
             var seen: Set<String> = []
             for (i, element) in elements.enumerated() {
                 try check(element, against: items, at: "\(path)[\(i)]")
-                if unique, case .string(let text) = element.value, !seen.insert(text).inserted {
-                    throw JSONInputError(field: "\(path)[\(i)]", line: element.line, message: "'\(text)' appears twice")
+                guard unique else { continue }
+                // Strings by their text, numbers by their value (`1` and `1.0` are the same; whole
+                // numbers exactly, beyond a double's 53 bits).
+                let key: String? = switch element.value {
+                case .string(let text): "s" + text
+                case .number(let text):
+                    if case .value(let whole) = JSONNumber.integer(text, as: Int64.self) { "n\(whole)" } else { Double(text).map { "n\($0)" } }
+                default: nil
+                }
+                if let key, !seen.insert(key).inserted {
+                    let shown = if case .string(let text) = element.value { "'\(text)'" } else { key.dropFirst().description }
+                    throw JSONInputError(field: "\(path)[\(i)]", line: element.line, message: "\(shown) appears twice")
                 }
             }
         case .string(let rule):

@@ -14,15 +14,33 @@ enum TenantRoutes {
         var id: String
         var role: Role
         var tenant: String?
+        var kind: UserKind?
+        var clearance: Int?
+        var approver: Bool?
+    }
+    struct UserUpdateBody: Decodable {
+        var kind: UserKind?
+        var clearance: Int?
+        var approver: Bool?
     }
     struct GrantBody: Decodable {
         var tenant: String
         var partition: String
         var entries: [String]?
+        var priorities: [PriorityClass]?
         var expiresAt: Double
+    }
+    struct RevocationBody: Decodable {
+        var reason: String
+    }
+    struct AdjustmentBody: Decodable {
+        var expiresAt: Double?
+        var entries: [String]?
+        var priorities: [PriorityClass]?
     }
 
     static let tenantParameter = Operation.Parameter("tenant", Components.identifier, "The tenant's id.")
+    static let grantParameter = Operation.Parameter("id", .string(maxLength: 64, minLength: 1, pattern: "^g_[0-9a-f]{1,62}$"), "The grant's id.")
 
     static var endpoints: [Endpoint] {
         [
@@ -60,8 +78,17 @@ enum TenantRoutes {
                 .post, "/v1/users", id: "createUser", summary: "Create a user; the answer holds its token, shown once", tag: "users",
                 permission: .manageUsers, body: "UserCreation", success: [.json(201, "User", "Created, with its token.")], errors: [409, 422])) { call in
                 let body = try call.body(UserBody.self)
-                let (user, token) = try call.scheduler.createUser(id: body.id, role: body.role, tenant: body.tenant, by: call.caller)
+                let (user, token) = try call.scheduler.createUser(
+                    id: body.id, role: body.role, tenant: body.tenant, kind: body.kind ?? .government, clearance: body.clearance ?? 1,
+                    approver: body.approver ?? false, by: call.caller)
                 return try JSON.response(UserView(user, token: token), status: .created)
+            },
+            Endpoint(Operation(
+                .patch, "/v1/users/{id}", id: "updateUser", summary: "Change a user's kind, clearance or approver flag", tag: "users",
+                permission: .manageUsers, pathParameters: [.init("id", Components.identifier, "The user's id.")], body: "UserUpdate",
+                success: [.json(200, "User", "The user as changed.")], errors: [422])) { call in
+                let body = try call.body(UserUpdateBody.self)
+                return try JSON.response(UserView(try call.scheduler.updateUser(call.path("id"), kind: body.kind, clearance: body.clearance, approver: body.approver, by: call.caller)))
             },
             Endpoint(Operation(
                 .get, "/v1/users", id: "listUsers", summary: "Users (admins and auditors)", tag: "users", permission: .readUsers,
@@ -76,12 +103,28 @@ enum TenantRoutes {
                 return Response(status: .noContent)
             },
             Endpoint(Operation(
-                .post, "/v1/grants", id: "createGrant", summary: "Let a tenant use a partition and restricted catalog entries until a time",
+                .post, "/v1/grants", id: "createGrant", summary: "Let a tenant use a partition, catalog entries and preempting priorities until a time",
                 tag: "tenants", permission: .manageQuotas, body: "GrantCreation", success: [.json(201, "Grant", "Granted.")], errors: [422])) { call in
                 let body = try call.body(GrantBody.self)
                 return try JSON.response(
-                    try call.scheduler.createGrant(tenant: body.tenant, partition: body.partition, entries: body.entries, expiresAt: body.expiresAt, by: call.caller),
+                    try call.scheduler.createGrant(
+                        tenant: body.tenant, partition: body.partition, entries: body.entries, priorities: body.priorities, expiresAt: body.expiresAt, by: call.caller),
                     status: .created)
+            },
+            Endpoint(Operation(
+                .post, "/v1/grants/{id}/revoke", id: "revokeGrant", summary: "End a grant now; the requests only it covered are stopped and released",
+                tag: "tenants", permission: .manageQuotas, pathParameters: [grantParameter], body: "GrantRevocation",
+                success: [.json(200, "Grant", "Revoked.")], errors: [409])) { call in
+                let body = try call.body(RevocationBody.self)
+                return try JSON.response(try call.scheduler.revokeGrant(call.path("id"), reason: body.reason, by: call.caller))
+            },
+            Endpoint(Operation(
+                .patch, "/v1/grants/{id}", id: "adjustGrant", summary: "Change a live grant's end, entries or priorities; requests it no longer covers are revoked",
+                tag: "tenants", permission: .manageQuotas, pathParameters: [grantParameter], body: "GrantAdjustment",
+                success: [.json(200, "Grant", "The grant as changed.")], errors: [409, 422])) { call in
+                let body = try call.body(AdjustmentBody.self)
+                return try JSON.response(
+                    try call.scheduler.adjustGrant(call.path("id"), expiresAt: body.expiresAt, entries: body.entries, priorities: body.priorities, by: call.caller))
             },
             Endpoint(Operation(
                 .get, "/v1/grants", id: "listGrants", summary: "Grants", tag: "tenants", permission: .readQuotas,

@@ -12,6 +12,8 @@ public struct ValidationError: Error, Sendable, Hashable, Codable, CustomStringC
         public static let exceedsCluster = Code(rawValue: "exceeds_cluster")
         /// Well-formed, but it asks for nothing at all.
         public static let nothingRequested = Code(rawValue: "nothing_requested")
+        /// Finer than the unit the amount is kept in (CPU below a thousandth of a core).
+        public static let tooPrecise = Code(rawValue: "too_precise")
     }
 
     /// Path of the field in the request, e.g. `resources.memoryMiB` or `gpu.models[1]`.

@@ -8,6 +8,9 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
     case tenant
     /// Reads everything, changes nothing.
     case auditor
+    /// A security officer: decides the security steps of applications for entries at the higher
+    /// protection levels; reads the catalog, applications and the audit log.
+    case security
 }
 
 /// The caller of an operation, as established from its bearer token.
@@ -38,6 +41,8 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case readUsage
     case readAudit
     case readOperations
+    case applyForResources, readApplications, decideApplications, manageApprovalPolicies
+    case readNotifications, manageWebhooks
 
     /// What it lets a caller do, in words for messages.
     public var words: String {
@@ -58,6 +63,12 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
         case .readUsage: "read usage and billing"
         case .readAudit: "read the audit log"
         case .readOperations: "read utilization, alerts and consolidation"
+        case .applyForResources: "apply for resources"
+        case .readApplications: "read applications"
+        case .decideApplications: "decide applications"
+        case .manageApprovalPolicies: "manage approval policies"
+        case .readNotifications: "read notifications"
+        case .manageWebhooks: "manage webhooks"
         }
     }
 }
@@ -71,18 +82,28 @@ extension Principal {
             return true
         case .auditor:
             switch permission {
-            case .readRequests, .readNodes, .readCatalog, .readTenants, .readUsers, .readQuotas, .readUsage, .readAudit, .readOperations: return true
+            case .readRequests, .readNodes, .readCatalog, .readTenants, .readUsers, .readQuotas, .readUsage, .readAudit, .readOperations, .readApplications,
+                .readNotifications:
+                return true
+            default: return false
+            }
+        case .security:
+            switch permission {
+            case .readCatalog, .readTenants, .readAudit, .readApplications, .decideApplications, .readNotifications: return true
             default: return false
             }
         case .operator:
             switch permission {
-            case .readUsers, .manageUsers, .manageTenants, .readAudit, .submitRequests: return false
+            case .readUsers, .manageUsers, .manageTenants, .readAudit, .submitRequests, .applyForResources: return false
             default: return true
             }
         case .tenant:
             switch permission {
-            case .readCatalog: return true
-            case .submitRequests, .readRequests, .changeRequests, .readQuotas, .readUsage, .readTenants:
+            case .readCatalog, .readNotifications: return true
+            // Its own tenant's, or for deciding, the applications for its tenant's entries
+            // (whether this user decides them is the engine's to say: it must be an approver).
+            case .submitRequests, .readRequests, .changeRequests, .readQuotas, .readUsage, .readTenants, .applyForResources, .readApplications,
+                .decideApplications, .manageWebhooks:
                 return owner != nil && owner == tenant
             default: return false
             }

@@ -60,7 +60,7 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
             default: message = "must not be negative, got \(asked)"
             }
         }
-        let code: Code = [.unknown, .exceedsCluster, .contradictory, .nothingRequested].contains(error.code) ? .unprocessable : .invalid
+        let code: Code = [.unknown, .exceedsCluster, .contradictory, .nothingRequested, .tooPrecise].contains(error.code) ? .unprocessable : .invalid
         self.init(code, message, field: fieldPrefix + field)
     }
 

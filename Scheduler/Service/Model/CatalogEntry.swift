@@ -31,8 +31,14 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public var gpu: GPURequest?
     /// What a component runs as.
     public var workloadKind: WorkloadKind?
-    /// Only tenants with a live grant listing the code may use it.
-    public var restricted: Bool
+    /// Who may use it: open entries need no grant, the others a live grant listing the code.
+    public var sharing: Sharing
+    /// Its protection level: users below it may not apply for it (`SecurityLevel`).
+    public var securityLevel: Int
+    /// The department (tenant) that owns it and approves its use; nil for the platform's own.
+    public var owner: String?
+    /// The kinds of users that may apply for it; nil for every kind.
+    public var userKinds: [UserKind]?
     /// Retired entries take no new use; what uses them runs to its end.
     public var retired: Bool
     public var registeredAt: Double
@@ -41,7 +47,8 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public init(
         code: String, kind: Kind, name: String, version: String?, description: String, nodeClass: NodeClass?, site: String?, partition: String,
         labels: [String: String], requiredLabels: [String: String], resources: Resources, gpu: GPURequest?, workloadKind: WorkloadKind?,
-        restricted: Bool, retired: Bool = false, registeredAt: Double, registeredBy: String
+        sharing: Sharing = .open, securityLevel: Int = 1, owner: String? = nil, userKinds: [UserKind]? = nil, retired: Bool = false,
+        registeredAt: Double, registeredBy: String
     ) {
         self.code = code
         self.kind = kind
@@ -56,7 +63,10 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
         self.resources = resources
         self.gpu = gpu
         self.workloadKind = workloadKind
-        self.restricted = restricted
+        self.sharing = sharing
+        self.securityLevel = securityLevel
+        self.owner = owner
+        self.userKinds = userKinds
         self.retired = retired
         self.registeredAt = registeredAt
         self.registeredBy = registeredBy
@@ -64,10 +74,17 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case code, kind, name, version, description, nodeClass, site, partition, labels, requiredLabels, resources, gpu, workloadKind
-        case restricted, retired, registeredAt, registeredBy
+        case sharing, securityLevel, owner, userKinds, retired, registeredAt, registeredBy
     }
 
-    /// Entries stored before `requiredLabels` and `retired` existed read as having none and live.
+    /// What entries stored before `sharing` existed said instead.
+    private enum LegacyKeys: String, CodingKey { case restricted }
+
+    /// Whether using it needs a grant listing its code.
+    public var needsGrant: Bool { sharing != .open }
+
+    /// Entries stored before `requiredLabels`, `retired` and the access attributes existed read as
+    /// having no required labels, live, at level 1 with no owner; a `restricted` one as restricted.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         code = try c.decode(String.self, forKey: .code)
@@ -83,7 +100,11 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
         resources = try c.decode(Resources.self, forKey: .resources)
         gpu = try c.decodeIfPresent(GPURequest.self, forKey: .gpu)
         workloadKind = try c.decodeIfPresent(WorkloadKind.self, forKey: .workloadKind)
-        restricted = try c.decode(Bool.self, forKey: .restricted)
+        let legacyRestricted = try decoder.container(keyedBy: LegacyKeys.self).decodeIfPresent(Bool.self, forKey: .restricted) ?? false
+        sharing = try c.decodeIfPresent(Sharing.self, forKey: .sharing) ?? (legacyRestricted ? .restricted : .open)
+        securityLevel = try c.decodeIfPresent(Int.self, forKey: .securityLevel) ?? 1
+        owner = try c.decodeIfPresent(String.self, forKey: .owner)
+        userKinds = try c.decodeIfPresent([UserKind].self, forKey: .userKinds)
         retired = try c.decodeIfPresent(Bool.self, forKey: .retired) ?? false
         registeredAt = try c.decode(Double.self, forKey: .registeredAt)
         registeredBy = try c.decode(String.self, forKey: .registeredBy)

@@ -34,7 +34,7 @@ public enum CPU {
         }
         let millicores = (cores * 1000).rounded()
         guard abs(cores * 1000 - millicores) < 1e-6 * max(1, millicores) else {
-            throw ValidationError(field: field, code: .invalid, message: "must be a whole number of thousandths of a core (0.001), got \(cores)")
+            throw ValidationError(field: field, code: .tooPrecise, message: "must be a whole number of thousandths of a core (0.001), got \(cores)")
         }
         return Int64(millicores)
     }

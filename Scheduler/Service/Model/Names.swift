@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rules for names: identifiers, labels, GPU models and free text, each checked the same way
 /// wherever it arrives (the API, an agent, the configuration file) and stated in the API document.
 
@@ -73,5 +75,17 @@ public enum DisplayText {
 
     public static func isValid(_ text: String, maxLength: Int) -> Bool {
         text.unicodeScalars.count <= maxLength && text.unicodeScalars.allSatisfy { $0.value >= 32 && $0.value != 127 }
+    }
+}
+
+/// Moments in messages people read: UTC, to the second, ISO 8601 (`2026-11-29T17:05:10Z`).
+public enum Moment {
+    public static func text(_ seconds: Double) -> String {
+        guard seconds.isFinite, abs(seconds) < 1e12 else { return "\(seconds) s since 1970" }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: seconds.rounded(.down)))
+        let two = { (n: Int?) in String(n ?? 0).leftPadded(to: 2) }
+        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day))T\(two(c.hour)):\(two(c.minute)):\(two(c.second))Z"
     }
 }

@@ -29,13 +29,37 @@ public struct User: Sendable, Hashable, Codable {
     public var tenant: String?
     public var tokenHash: String
     public var createdAt: Double
+    /// What kind of user it is, for entries open to some kinds only.
+    public var kind: UserKind
+    /// The highest security level it may apply for (`SecurityLevel`).
+    public var clearance: Int
+    /// A tenant user who decides the owner's steps of applications for its tenant's entries.
+    public var approver: Bool
 
-    public init(id: String, role: Role, tenant: String?, tokenHash: String, createdAt: Double) {
+    public init(
+        id: String, role: Role, tenant: String?, tokenHash: String, createdAt: Double, kind: UserKind = .government, clearance: Int = 1, approver: Bool = false
+    ) {
         self.id = id
         self.role = role
         self.tenant = tenant
         self.tokenHash = tokenHash
         self.createdAt = createdAt
+        self.kind = kind
+        self.clearance = clearance
+        self.approver = approver
+    }
+
+    enum CodingKeys: String, CodingKey { case id, role, tenant, tokenHash, createdAt, kind, clearance, approver }
+
+    /// Users stored before kinds and clearances existed read as government users of clearance 1
+    /// who approve nothing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id), role: try c.decode(Role.self, forKey: .role), tenant: try c.decodeIfPresent(String.self, forKey: .tenant),
+            tokenHash: try c.decode(String.self, forKey: .tokenHash), createdAt: try c.decode(Double.self, forKey: .createdAt),
+            kind: try c.decodeIfPresent(UserKind.self, forKey: .kind) ?? .government, clearance: try c.decodeIfPresent(Int.self, forKey: .clearance) ?? 1,
+            approver: try c.decodeIfPresent(Bool.self, forKey: .approver) ?? false)
     }
 
     public var principal: Principal { Principal(user: id, role: role, tenant: tenant) }
@@ -54,26 +78,44 @@ public struct QuotaRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// Permission for a tenant to use a partition, and the restricted catalog entries it lists,
-/// until a time. Requests that need the grant are revoked (released by force) when it expires
-/// and no other grant covers them.
+/// Permission for a tenant to use a partition, the catalog entries that need a grant it lists,
+/// and the priority classes that preempt it lists, until a time. Requests that need the grant are
+/// revoked (released by force) when it expires or is revoked and no other grant covers them.
 public struct Grant: Sendable, Hashable, Codable {
     public var id: String
     public var tenant: String
     public var partition: String
-    /// Codes of restricted catalog entries the tenant may use.
+    /// Codes of conditional or restricted catalog entries the tenant may use.
     public var entries: [String]?
+    /// Priority classes that may preempt other departments' work the tenant may submit at.
+    public var priorities: [PriorityClass]?
     public var expiresAt: Double
     public var createdAt: Double
+    /// The application whose approval gave it; nil for one an operator gave directly.
+    public var application: String?
+    /// Set when it was revoked before its expiry.
+    public var revokedAt: Double?
+    public var revokedBy: String?
+    public var revocationReason: String?
+    /// Whether its holders were told it ends within a day.
+    public var expiryNoticeSent: Bool?
 
-    public init(id: String, tenant: String, partition: String, entries: [String]? = nil, expiresAt: Double, createdAt: Double) {
+    public init(
+        id: String, tenant: String, partition: String, entries: [String]? = nil, priorities: [PriorityClass]? = nil, expiresAt: Double, createdAt: Double,
+        application: String? = nil
+    ) {
         self.id = id
         self.tenant = tenant
         self.partition = partition
         self.entries = entries
+        self.priorities = priorities
         self.expiresAt = expiresAt
         self.createdAt = createdAt
+        self.application = application
     }
+
+    /// Whether it lets its tenant use what it lists at `now`.
+    public func isLive(at now: Double) -> Bool { revokedAt == nil && expiresAt > now }
 }
 
 /// A node in the catalog, with who registered it and whether an agent has claimed it.
@@ -143,8 +185,16 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     /// When the lease ends and the request is released automatically.
     public var leaseEndsAt: Double?
     public var idempotencyKey: String?
-    /// The code of the restricted catalog entry the request runs, which needs a grant.
+    /// The code of the catalog entry the request runs when that entry needs a grant.
     public var restrictedEntry: String?
+    /// The application it was provisioned for.
+    public var application: String?
+    /// True when it runs at a priority that may preempt because a grant lists that priority (not
+    /// because an operator set its tenant a quota for it): it ends with the grant.
+    public var grantedPriority: Bool?
+    /// The lease end its submitter was told of a day before; an extension moves the end and
+    /// brings a new notice.
+    public var leaseNoticeSentFor: Double?
     /// The code of the catalog component the request runs, if it names one.
     public var catalogEntry: String?
     /// A hash of the submission an idempotency key came with, so that a retry can be told from

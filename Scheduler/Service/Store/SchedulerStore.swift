@@ -16,6 +16,10 @@ public struct StoreSnapshot: Sendable, Hashable {
     public var storagePools: [StoragePool] = []
     /// The price lists, by effective moment.
     public var priceVersions: [PriceVersion] = []
+    /// Applications under review, and approved ones not yet provisioned.
+    public var openApplications: [Application] = []
+    public var approvalPolicies: [ApprovalPolicy] = []
+    public var webhooks: [Webhook] = []
     /// Named values: the admin and bootstrap token hashes, counters.
     public var settings: [String: String] = [:]
 
@@ -54,6 +58,17 @@ public struct StoreBatch: Sendable, Hashable {
     public var storagePools: [StoragePool] = []
     public var removedStoragePools: [String] = []
     public var priceVersions: [PriceVersion] = []
+    public var applications: [Application] = []
+    public var approvalPolicies: [ApprovalPolicy] = []
+    /// Policies by scope.
+    public var removedApprovalPolicies: [PolicyScope] = []
+    /// Each becomes a notification per recipient and a delivery per webhook of its tenant
+    /// (webhooks of this batch included).
+    public var notices: [Notice] = []
+    public var notificationsRead: [NotificationsRead] = []
+    public var webhooks: [Webhook] = []
+    public var removedWebhooks: [String] = []
+    public var deliveryAttempts: [DeliveryAttempt] = []
     public var settings: [String: String] = [:]
 
     public init() {}
@@ -85,6 +100,14 @@ public struct StoreBatch: Sendable, Hashable {
         storagePools += other.storagePools
         removedStoragePools += other.removedStoragePools
         priceVersions += other.priceVersions
+        applications += other.applications
+        approvalPolicies += other.approvalPolicies
+        removedApprovalPolicies += other.removedApprovalPolicies
+        notices += other.notices
+        notificationsRead += other.notificationsRead
+        webhooks += other.webhooks
+        removedWebhooks += other.removedWebhooks
+        deliveryAttempts += other.deliveryAttempts
         settings.merge(other.settings) { _, newer in newer }
     }
 }
@@ -162,6 +185,13 @@ public protocol SchedulerStore: Sendable {
     /// ledger's, and what open requests have held since their allocation was made, until `now`,
     /// read at one moment.
     func usage(_ query: UsageQuery, at now: Double) throws(ServiceError) -> [UsageLine]
+    func application(id: String) throws(ServiceError) -> Application?
+    func applications(_ query: ApplicationQuery) throws(ServiceError) -> [Application]
+    func notifications(_ query: NotificationQuery) throws(ServiceError) -> [InboxNotification]
+    /// Deliveries whose next attempt is due at `now`, oldest first.
+    func dueDeliveries(at now: Double, limit: Int) throws(ServiceError) -> [WebhookDelivery]
+    /// A webhook's deliveries, newest first.
+    func deliveries(webhook: String, limit: Int) throws(ServiceError) -> [WebhookDelivery]
 }
 
 /// Use on one basis by one request of a tenant on one node (`api` for API calls).

@@ -56,6 +56,7 @@ extension Scheduler {
         }
         record.updatedAt = now
         batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: record.phase.reason ?? note, actor: actor))
+        if let notice = notice(of: record, from: before, actions: actions, at: now) { batch.notices.append(notice) }
         for action in actions {
             switch action {
             case .freeAllocation:
@@ -103,6 +104,29 @@ extension Scheduler {
             effects.commands.append((replica.nodeID, .stop(workloadID: id, reason: reason)))
         }
         return ids
+    }
+
+    /// What a request's submitter hears of a transition: an idle notice, its ends other than its
+    /// own release, and for a request an application provisioned, that it runs.
+    private static func notice(of record: RequestRecord, from before: RequestPhase, actions: [LifecycleAction], at now: Double) -> Notice? {
+        let (kind, message): (String, String)
+        if actions.contains(.sendIdleNotice) {
+            (kind, message) = ("request.idle", "\(record.id) has been idle: it is reclaimed after the notice period unless it is used")
+        } else {
+            switch record.phase {
+            case .running where before != .running && record.application != nil:
+                let nodes = Set(record.allocation?.replicas.map(\.nodeID) ?? []).sorted().joined(separator: ", ")
+                (kind, message) = ("provisioning.done", "\(record.id) for application \(record.application!) runs on \(nodes)")
+            case .rejected, .failed, .preempted, .expired, .revoked, .reclaimed:
+                let failed = record.application != nil && ["rejected", "failed"].contains(record.phase.name)
+                (kind, message) = (
+                    failed ? "provisioning.failed" : "request.\(record.phase.name)",
+                    "\(record.id) \(record.phase.name)" + (record.phase.reason.map { ": \($0)" } ?? ""))
+            default:
+                return nil
+            }
+        }
+        return Notice(kind: kind, tenant: record.tenant, subject: "request/\(record.id)", message: message, at: now, recipients: [record.submittedBy])
     }
 
     /// Keeps an open record in memory, or forgets an ended one and counts how it ended.

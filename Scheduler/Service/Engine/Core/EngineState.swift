@@ -14,10 +14,13 @@ struct EngineState: Sendable {
     var placer: Placer
     /// Requests that have not ended, by id, with what agents and samples said about them.
     var open = OpenRequests()
-    /// Lease ends (time, request id); stale entries are skipped when popped.
+    /// Lease ends and the notices a day before them (time, request id); stale entries are skipped
+    /// when popped.
     var leases = Heap<LeaseEnd>()
-    /// Tenants, users, grants and the catalog.
+    /// Tenants, users, grants, the catalog, approval policies and webhooks.
     var directory: TenantDirectory
+    /// Applications under review or waiting to be provisioned, by id.
+    var applications: [String: Application] = [:]
     /// Which agents' samples have been taken (the ledger itself is in the store).
     var intake = MeteringIntake()
     /// The price lists over time.
@@ -51,14 +54,29 @@ extension EngineState {
     mutating func enqueue(_ request: PlacementRequest) {
         if let refusal = scheduling.submit(request) { refused.append(refusal) }
     }
+
+    /// Schedules the end of a placed request's lease, and a notice to its submitter a day before
+    /// when the lease is longer than a day.
+    mutating func scheduleLease(of record: RequestRecord) {
+        guard let end = record.leaseEndsAt else { return }
+        leases.insert(LeaseEnd(at: end, requestID: record.id))
+        if (record.spec.leaseSeconds ?? 0) > LeaseEnd.noticeSeconds, record.leaseNoticeSentFor != end {
+            leases.insert(LeaseEnd(at: end - Double(LeaseEnd.noticeSeconds), requestID: record.id, notice: true))
+        }
+    }
 }
 
-/// A lease end in the heap of leases.
+/// A lease end, or the notice before it, in the heap of leases.
 struct LeaseEnd: Comparable, Sendable {
     var at: Double
     var requestID: String
+    /// The notice a day before the end, not the end.
+    var notice = false
 
-    static func < (a: LeaseEnd, b: LeaseEnd) -> Bool { (a.at, a.requestID) < (b.at, b.requestID) }
+    /// How long before its end a lease's notice goes out.
+    static let noticeSeconds: Int64 = 86_400
+
+    static func < (a: LeaseEnd, b: LeaseEnd) -> Bool { (a.at, a.requestID, a.notice ? 0 : 1) < (b.at, b.requestID, b.notice ? 0 : 1) }
 }
 
 /// Totals since the start, for `/metrics`.

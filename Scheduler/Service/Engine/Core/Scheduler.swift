@@ -104,6 +104,7 @@ public final class Scheduler: Sendable {
         for entry in snapshot.catalog {
             if let component = entry.component { engine.placer.validator.catalog.register(component) }
         }
+        engine.applications = Dictionary(uniqueKeysWithValues: snapshot.openApplications.map { ($0.id, $0) })
         // Allocations first, oldest commit first, so that capacity is taken as it was.
         let holding = snapshot.openRequests.filter { $0.phase.holdsAllocation && $0.allocation != nil }
         for record in holding.sorted(by: { $0.allocation!.sequence < $1.allocation!.sequence }) {
@@ -136,7 +137,7 @@ public final class Scheduler: Sendable {
                     logger.warning("\(record.id) keeps the \(allocation.replicas.count) replicas it holds and waits for no more: \(refusal.message)")
                 }
             }
-            if let end = record.leaseEndsAt, record.phase.holdsAllocation { engine.leases.insert(LeaseEnd(at: end, requestID: record.id)) }
+            if record.phase.holdsAllocation { engine.scheduleLease(of: record) }
             // No agent is connected yet: the first pass ends the releases (agents are told by
             // their sync when they connect).
             if record.phase == .releasing { engine.open.updateRuntime(of: record.id) { $0.awaitingStop = [] } }

@@ -106,7 +106,7 @@ extension Scheduler {
                 if let target {
                     s.scheduling.remove(target.id)
                     s.scheduling.charge(target.spec, replicas: target.allocation?.replicas.count ?? 0)
-                    if let end = target.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: target.id)) }
+                    s.scheduleLease(of: target)
                     s.counters.placed += 1
                 }
                 for record in cordoned {

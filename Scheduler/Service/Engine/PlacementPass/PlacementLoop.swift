@@ -2,7 +2,8 @@ import Logging
 import ServiceLifecycle
 
 /// The applier as a long-running service: runs a placement pass whenever something may have
-/// changed (a submission, a release, a node) and at least every `tick` for leases and deadlines.
+/// changed (a submission, a release, a node) and at least every `tick` for leases and deadlines;
+/// each tick also provisions approved applications still waiting (after a restart).
 public struct PlacementLoop: Service {
     let scheduler: Scheduler
     let tick: Duration
@@ -20,6 +21,7 @@ public struct PlacementLoop: Service {
                 // The ticker: wakes the loop for time-driven events.
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
+                    scheduler.provisionApproved()
                     scheduler.signalPlacement()
                 }
             }

@@ -87,7 +87,7 @@ extension Scheduler {
                 s.counters.placed += 1
                 if let lease = record.spec.leaseSeconds {
                     record.leaseEndsAt = now + Double(lease)
-                    s.leases.insert(LeaseEnd(at: now + Double(lease), requestID: id))
+                    s.scheduleLease(of: record)
                 }
             }
             record.updatedAt = now
@@ -139,6 +139,18 @@ extension Scheduler {
     private func timeDrivenEvents(at now: Double, in s: inout EngineState, into batch: inout StoreBatch) {
         while let next = s.leases.min, next.at <= now {
             s.leases.removeMin()
+            if next.notice {
+                guard var record = s.open[next.requestID], let end = record.leaseEndsAt, end - Double(LeaseEnd.noticeSeconds) == next.at,
+                      record.phase.holdsAllocation, record.leaseNoticeSentFor != end else { continue }
+                record.leaseNoticeSentFor = end
+                batch.notices.append(Notice(
+                    kind: "lease.ending", tenant: record.tenant, subject: "request/\(record.id)",
+                    message: "the lease of \(record.id) ends within a day, at \(Moment.text(end)): extend it to keep it", at: now,
+                    recipients: [record.submittedBy]))
+                batch.requests.append(record)
+                Self.store(record, in: &s)
+                continue
+            }
             guard let record = s.open[next.requestID], record.leaseEndsAt == next.at, record.phase.holdsAllocation else { continue }
             endInPass(record, .leaseExpired, action: "request.expire", at: now, in: &s, into: &batch)
         }
@@ -159,6 +171,17 @@ extension Scheduler {
                 endInPass(record, .grantRevoked(reason: "grant \(grant.id) for partition \(grant.partition) expired"), action: "request.revoke", at: now, in: &s, into: &batch)
             }
         }
+        for var grant in s.directory.grants.values where grant.isLive(at: now) && grant.expiryNoticeSent != true
+            && grant.expiresAt - now <= Double(LeaseEnd.noticeSeconds) && grant.expiresAt - grant.createdAt > Double(LeaseEnd.noticeSeconds) {
+            grant.expiryNoticeSent = true
+            s.directory.grants[grant.id] = grant
+            batch.grants.append(grant)
+            batch.notices.append(Notice(
+                kind: "grant.expiring", tenant: grant.tenant, subject: "grant/\(grant.id)",
+                message: "grant \(grant.id) for partition \(grant.partition) ends at \(Moment.text(grant.expiresAt)): what only it covers is then released",
+                at: now, recipients: s.directory.users(of: grant.tenant)))
+        }
+        expireApplications(at: now, in: &s, into: &batch)
     }
 
     /// Applies an ending event inside a pass.

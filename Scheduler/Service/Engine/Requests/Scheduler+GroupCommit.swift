@@ -7,6 +7,8 @@ struct SubmissionInput: Sendable {
     var idempotencyKey: String?
     var batch: Bool
     var caller: Principal
+    /// The application the requests are provisioned for, if any.
+    var application: String? = nil
 
     /// The checks that need no state: batch size and key length.
     func check(maxBatch: Int) throws(ServiceError) {

@@ -102,15 +102,20 @@ extension Scheduler {
             } catch {
                 throw ServiceError(error, fieldPrefix: prefix(i))
             }
-            let restricted = component?.restricted == true ? component : nil
-            // Classes that may preempt other departments' work are an operator's to hand out, as
-            // Kubernetes limits a PriorityClass to namespaces with a quota for it.
+            let restricted = component?.needsGrant == true ? component : nil
+            // Classes that may preempt other departments' work are handed out by an operator's
+            // quota (as Kubernetes limits a PriorityClass to namespaces with a quota for it) or by
+            // a grant listing the class, which an approved application gives.
+            var grantedPriority = false
             if caller.role == .tenant, config.priorities.band(of: request.priority).mayPreempt,
                s.scheduling.admission.config.tenants[request.tenant]?.quotas[request.priority] == nil {
-                throw ServiceError(
-                    .forbidden,
-                    "priority \(request.priority.rawValue) may preempt other departments' work: tenant \(request.tenant) needs a quota for \(request.priority.rawValue), set by an operator",
-                    field: prefix(i) + "priority")
+                guard s.directory.mayUse(priority: request.priority, tenant: request.tenant, at: now) else {
+                    throw ServiceError(
+                        .forbidden,
+                        "priority \(request.priority.rawValue) may preempt other departments' work: tenant \(request.tenant) needs a quota for \(request.priority.rawValue), set by an operator, or a grant listing it, from an approved application",
+                        field: prefix(i) + "priority")
+                }
+                grantedPriority = true
             }
             if !s.directory.mayUse(partition: request.partition, tenant: request.tenant, at: now) {
                 throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
@@ -130,6 +135,8 @@ extension Scheduler {
             record.idempotencyFingerprint = idempotencyKey == nil ? nil : fingerprint
             record.restrictedEntry = restricted?.code
             record.catalogEntry = component?.code
+            record.application = submission.application
+            record.grantedPriority = grantedPriority ? true : nil
             batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
             if let (dimension, message) = Self.quotaShortfall(of: request, quota: s.scheduling.admission.config.tenants[request.tenant]?.quotas[request.priority]) {
                 throw ServiceError(.quotaExceeded, message, field: prefix(i) + dimension.apiField)
@@ -249,7 +256,7 @@ extension Scheduler {
             let updated = record
             return (batch, { s in
                 s.open[id] = updated
-                if let end = updated.leaseEndsAt { s.leases.insert(LeaseEnd(at: end, requestID: id)) }
+                if updated.phase.holdsAllocation { s.scheduleLease(of: updated) }
                 for node in Set(updated.allocation?.replicas.map(\.nodeID) ?? []) where s.fleet.isConnected(node) {
                     for workload in updated.workloads(on: node) { s.fleet.outbox.append((node, .update(workload))) }
                 }

@@ -19,14 +19,19 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
     public var bandwidthMbps: Int64?
     public var gpu: GPURequestSpec?
     public var workloadKind: WorkloadKind?
-    /// Only tenants with a grant listing the entry may use it.
-    public var restricted: Bool?
+    /// Default open.
+    public var sharing: Sharing?
+    /// Default 1.
+    public var securityLevel: Int?
+    /// The owning department's tenant id.
+    public var owner: String?
+    public var userKinds: [UserKind]?
 
     public init(
         kind: CatalogEntry.Kind, name: String, version: String? = nil, description: String? = nil, nodeClass: NodeClass? = nil,
         site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, requiredLabels: [String: String]? = nil, cpu: Double,
         memoryMiB: Int64, diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, workloadKind: WorkloadKind? = nil,
-        restricted: Bool? = nil
+        sharing: Sharing? = nil, securityLevel: Int? = nil, owner: String? = nil, userKinds: [UserKind]? = nil
     ) {
         self.kind = kind
         self.name = name
@@ -43,7 +48,10 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
         self.bandwidthMbps = bandwidthMbps
         self.gpu = gpu
         self.workloadKind = workloadKind
-        self.restricted = restricted
+        self.sharing = sharing
+        self.securityLevel = securityLevel
+        self.owner = owner
+        self.userKinds = userKinds
     }
 
     /// The entry this registration describes (its code still to be assigned), or an error naming the field.
@@ -66,12 +74,15 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
         if let partition { try Identifier.check(partition, field: "partition") }
         try LabelRule.check(labels ?? [:], field: "labels")
         try LabelRule.check(requiredLabels ?? [:], field: "requiredLabels")
+        if let securityLevel { try SecurityLevel.check(securityLevel, field: "securityLevel") }
+        if let owner { try Identifier.check(owner, field: "owner") }
+        if userKinds?.isEmpty == true { throw ServiceError.invalid("userKinds", "name at least one kind of user, or leave it out for every kind") }
         return CatalogEntry(
             code: "", kind: kind, name: trimmed, version: version, description: description ?? "", nodeClass: nodeClass, site: site,
             partition: partition ?? "public", labels: labels ?? [:], requiredLabels: requiredLabels ?? [:],
             resources: try Self.resources(cpu: cpu, memoryMiB: memoryMiB, diskGiB: diskGiB, bandwidthMbps: bandwidthMbps),
-            gpu: try gpu.map(Self.gpuRequest), workloadKind: kind == .component ? workloadKind ?? .component : nil, restricted: restricted ?? false,
-            registeredAt: now, registeredBy: user)
+            gpu: try gpu.map(Self.gpuRequest), workloadKind: kind == .component ? workloadKind ?? .component : nil, sharing: sharing ?? .open,
+            securityLevel: securityLevel ?? 1, owner: owner, userKinds: userKinds, registeredAt: now, registeredBy: user)
     }
 
     static func resources(cpu: Double, memoryMiB: Int64, diskGiB: Int64?, bandwidthMbps: Int64?) throws(ServiceError) -> Resources {
@@ -105,11 +116,15 @@ public struct CatalogUpdate: Sendable, Hashable, Codable {
     public var diskGiB: Int64?
     public var bandwidthMbps: Int64?
     public var gpu: GPURequestSpec?
-    public var restricted: Bool?
+    public var sharing: Sharing?
+    public var securityLevel: Int?
+    public var owner: String?
+    public var userKinds: [UserKind]?
 
     public init(
         description: String? = nil, site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, requiredLabels: [String: String]? = nil,
-        cpu: Double? = nil, memoryMiB: Int64? = nil, diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, restricted: Bool? = nil
+        cpu: Double? = nil, memoryMiB: Int64? = nil, diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil,
+        sharing: Sharing? = nil, securityLevel: Int? = nil, owner: String? = nil, userKinds: [UserKind]? = nil
     ) {
         self.description = description
         self.site = site
@@ -121,7 +136,10 @@ public struct CatalogUpdate: Sendable, Hashable, Codable {
         self.diskGiB = diskGiB
         self.bandwidthMbps = bandwidthMbps
         self.gpu = gpu
-        self.restricted = restricted
+        self.sharing = sharing
+        self.securityLevel = securityLevel
+        self.owner = owner
+        self.userKinds = userKinds
     }
 
     func applied(to entry: CatalogEntry) throws(ServiceError) -> CatalogEntry {
@@ -144,7 +162,13 @@ public struct CatalogUpdate: Sendable, Hashable, Codable {
                 cpu: cpu ?? CPU.cores(r.cpuMillis), memoryMiB: memoryMiB ?? r.memoryMiB, diskGiB: diskGiB ?? r.diskGiB, bandwidthMbps: bandwidthMbps ?? r.bandwidthMbps)
         }
         if let gpu { entry.gpu = try CatalogRegistration.gpuRequest(gpu) }
-        if let restricted { entry.restricted = restricted }
+        if let sharing { entry.sharing = sharing }
+        if let securityLevel { try SecurityLevel.check(securityLevel, field: "securityLevel"); entry.securityLevel = securityLevel }
+        if let owner { try Identifier.check(owner, field: "owner"); entry.owner = owner }
+        if let userKinds {
+            guard !userKinds.isEmpty else { throw ServiceError.invalid("userKinds", "name at least one kind of user") }
+            entry.userKinds = userKinds
+        }
         return entry
     }
 }
@@ -156,6 +180,7 @@ extension Scheduler {
         try caller.require(.manageCatalog)
         var entry = try registration.entry(at: now(), by: caller.user)
         return try change { (s: borrowing EngineState) throws(ServiceError) in
+            if let owner = entry.owner, s.directory.tenants[owner] == nil { throw ServiceError.unprocessable("owner", "there is no tenant '\(owner)'") }
             if let same = s.directory.catalog.values.first(where: { $0.kind == entry.kind && $0.name == entry.name && $0.version == entry.version && $0.nodeClass == entry.nodeClass }) {
                 throw ServiceError.conflict("catalog entry \(same.code) has this name\(entry.version.map { " and version \($0)" } ?? "") already", field: "name")
             }
@@ -185,6 +210,7 @@ extension Scheduler {
         return try change { (s: borrowing EngineState) throws(ServiceError) in
             guard let entry = s.directory.catalog[code] else { throw ServiceError.notFound("catalog entry \(code)") }
             let updated = try update.applied(to: entry)
+            if let owner = update.owner, s.directory.tenants[owner] == nil { throw ServiceError.unprocessable("owner", "there is no tenant '\(owner)'") }
             var batch = StoreBatch()
             batch.catalog = [updated]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.update", target: "catalog/\(code)")]

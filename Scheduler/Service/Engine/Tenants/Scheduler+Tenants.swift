@@ -29,18 +29,22 @@ extension Scheduler {
     // MARK: Users
 
     /// Creates a user and returns its bearer token: shown this once, stored only as a hash.
-    public func createUser(id: String, role: Role, tenant: String?, by caller: Principal) throws(ServiceError) -> (User, token: String) {
+    public func createUser(
+        id: String, role: Role, tenant: String?, kind: UserKind = .government, clearance: Int = 1, approver: Bool = false, by caller: Principal
+    ) throws(ServiceError) -> (User, token: String) {
         try caller.require(.manageUsers)
         try Identifier.check(id, field: "id")
         guard (role == .tenant) == (tenant != nil) else {
             throw ServiceError.unprocessable("tenant", role == .tenant ? "a tenant user needs a tenant" : "only tenant users belong to a tenant")
         }
+        try SecurityLevel.check(clearance, field: "clearance")
+        if approver, role != .tenant { throw ServiceError.unprocessable("approver", "only tenant users approve for their department") }
         let token = Token.generate(prefix: "sl")
         let now = now()
         let user = try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.directory.users[id] == nil else { throw ServiceError.conflict("user \(id) exists already", field: "id") }
             if let tenant, s.directory.tenants[tenant] == nil { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
-            let user = User(id: id, role: role, tenant: tenant, tokenHash: Token.hash(token), createdAt: now)
+            let user = User(id: id, role: role, tenant: tenant, tokenHash: Token.hash(token), createdAt: now, kind: kind, clearance: clearance, approver: approver)
             var batch = StoreBatch()
             batch.users = [user]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.create", target: "user/\(id)", detail: role.rawValue + (tenant.map { " of \($0)" } ?? ""))]
@@ -51,6 +55,30 @@ extension Scheduler {
             })
         }
         return (user, token)
+    }
+
+    /// Changes a user's kind, clearance or approver flag; what is left out stays.
+    public func updateUser(_ id: String, kind: UserKind?, clearance: Int?, approver: Bool?, by caller: Principal) throws(ServiceError) -> User {
+        try caller.require(.manageUsers)
+        if let clearance { try SecurityLevel.check(clearance, field: "clearance") }
+        let now = now()
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var user = s.directory.users[id] else { throw ServiceError.notFound("user \(id)") }
+            if approver == true, user.role != .tenant { throw ServiceError.unprocessable("approver", "only tenant users approve for their department") }
+            if let kind { user.kind = kind }
+            if let clearance { user.clearance = clearance }
+            if let approver { user.approver = approver }
+            let updated = user
+            var batch = StoreBatch()
+            batch.users = [updated]
+            batch.audit = [AuditEntry(
+                at: now, actor: caller.user, action: "user.update", target: "user/\(id)",
+                detail: "\(updated.kind.rawValue), clearance \(updated.clearance)\(updated.approver ? ", approver" : "")")]
+            return (batch, { s in
+                s.directory.users[id] = updated
+                return updated
+            })
+        }
     }
 
     public func deleteUser(_ id: String, by caller: Principal) throws(ServiceError) {
@@ -130,26 +158,110 @@ extension Scheduler {
 
     // MARK: Grants
 
-    /// Lets a tenant use a partition until `expiresAt`.
-    public func createGrant(tenant: String, partition: String, entries: [String]? = nil, expiresAt: Double, by caller: Principal) throws(ServiceError) -> Grant {
+    /// Lets a tenant use a partition, the catalog entries listed and the preempting priority
+    /// classes listed until `expiresAt`.
+    public func createGrant(
+        tenant: String, partition: String, entries: [String]? = nil, priorities: [PriorityClass]? = nil, expiresAt: Double, by caller: Principal
+    ) throws(ServiceError) -> Grant {
         try caller.require(.manageQuotas)
         try Identifier.check(partition, field: "partition")
         let now = now()
-        guard expiresAt.isFinite, expiresAt > now else { throw ServiceError.unprocessable("expiresAt", "must be in the future (now is \(Int(saturating: now)))") }
+        guard expiresAt.isFinite, expiresAt > now else { throw ServiceError.unprocessable("expiresAt", "must be in the future (now is \(Moment.text(now)))") }
         return try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.directory.tenants[tenant] != nil else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
             for (i, code) in (entries ?? []).enumerated() where s.directory.catalog[code] == nil {
                 throw ServiceError.unprocessable("entries[\(i)]", "there is no catalog entry \(code)")
             }
-            let grant = Grant(id: Token.generate(prefix: "g").prefix(14).description, tenant: tenant, partition: partition, entries: entries, expiresAt: expiresAt, createdAt: now)
+            let grant = Grant(
+                id: Token.generate(prefix: "g").prefix(14).description, tenant: tenant, partition: partition, entries: entries, priorities: priorities,
+                expiresAt: expiresAt, createdAt: now)
             var batch = StoreBatch()
             batch.grants = [grant]
-            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "grant.create", target: "grant/\(grant.id)", detail: "\(tenant) may use \(partition) until \(expiresAt)")]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "grant.create", target: "grant/\(grant.id)", detail: "\(tenant) may use \(partition) until \(Moment.text(expiresAt))")]
             return (batch, { s in
                 s.directory.grants[grant.id] = grant
                 return grant
             })
         }
+    }
+
+    /// Ends a grant now. The requests only it covered are revoked (stopped and released), with
+    /// `reason`; its tenant's users are told.
+    public func revokeGrant(_ id: String, reason: String, by caller: Principal) throws(ServiceError) -> Grant {
+        try caller.require(.manageQuotas)
+        guard !reason.isEmpty, DisplayText.isValid(reason, maxLength: 1000) else { throw ServiceError.invalid("reason", "must be 1 to 1000 characters, none a control character") }
+        return try changeGrant(id, action: "grant.revoke", by: caller) { (grant: inout Grant, now: Double) throws(ServiceError) in
+            grant.revokedAt = now
+            grant.revokedBy = caller.user
+            grant.revocationReason = reason
+            return "grant \(grant.id) for partition \(grant.partition) was revoked by \(caller.user): \(reason)"
+        }
+    }
+
+    /// Changes a live grant's expiry (later or sooner, still in the future) or the entries and
+    /// priority classes it lists. Requests that no longer have a grant covering them are revoked.
+    public func adjustGrant(_ id: String, expiresAt: Double?, entries: [String]?, priorities: [PriorityClass]?, by caller: Principal) throws(ServiceError) -> Grant {
+        try caller.require(.manageQuotas)
+        return try changeGrant(id, action: "grant.adjust", by: caller) { (grant: inout Grant, now: Double) throws(ServiceError) in
+            if let expiresAt {
+                guard expiresAt.isFinite, expiresAt > now else {
+                    throw ServiceError.unprocessable("expiresAt", "must be in the future (now is \(Moment.text(now))): revoke the grant to end it now")
+                }
+                grant.expiresAt = expiresAt
+                grant.expiryNoticeSent = nil
+            }
+            if let entries { grant.entries = entries }
+            if let priorities { grant.priorities = priorities }
+            return "grant \(grant.id) for partition \(grant.partition) was narrowed by \(caller.user)"
+        }
+    }
+
+    /// Changes a live grant with `body` (which returns the reason requests it no longer covers
+    /// end with), revokes those requests and tells the tenant's users.
+    private func changeGrant(
+        _ id: String, action: String, by caller: Principal, _ body: (inout Grant, Double) throws(ServiceError) -> String
+    ) throws(ServiceError) -> Grant {
+        let now = now()
+        let grant = try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var grant = s.directory.grants[id] else { throw ServiceError.notFound("grant \(id)") }
+            guard grant.isLive(at: now) else {
+                throw ServiceError.conflict("grant \(id) has ended (\(grant.revokedAt != nil ? "revoked" : "expired at \(Moment.text(grant.expiresAt))"))")
+            }
+            let reason = try body(&grant, now)
+            for (i, code) in (grant.entries ?? []).enumerated() where s.directory.catalog[code] == nil {
+                throw ServiceError.unprocessable("entries[\(i)]", "there is no catalog entry \(code)")
+            }
+            let changed = grant
+            var directory = s.directory
+            directory.grants[id] = changed
+            var batch = StoreBatch()
+            var effects = Effects()
+            var ended: [RequestRecord] = []
+            for var record in s.open.records.filter({ $0.tenant == changed.tenant && !$0.phase.isTerminal && $0.phase != .releasing }).sorted(by: { $0.id < $1.id })
+            where !directory.covers(record, at: now) {
+                try Self.transition(&record, .grantRevoked(reason: reason), at: now, by: caller.user, into: &batch, effects: &effects, in: s)
+                batch.requests.append(record)
+                batch.audit.append(AuditEntry(at: now, actor: caller.user, action: "request.revoke", target: "request/\(record.id)", detail: reason))
+                ended.append(record)
+            }
+            batch.grants = [changed]
+            batch.audit.append(AuditEntry(
+                at: now, actor: caller.user, action: action, target: "grant/\(id)",
+                detail: "\(changed.revokedAt != nil ? reason : "until \(Moment.text(changed.expiresAt))"); \(ended.count) requests revoked"))
+            let released = ended.isEmpty ? "" : "; revoked: \(ended.map(\.id).joined(separator: ", "))"
+            batch.notices.append(Notice(
+                kind: changed.revokedAt != nil ? "grant.revoked" : "grant.adjusted", tenant: changed.tenant, subject: "grant/\(id)",
+                message: (changed.revokedAt != nil ? reason : "grant \(id) for partition \(changed.partition) now ends at \(Moment.text(changed.expiresAt))") + released,
+                at: now, recipients: s.directory.users(of: changed.tenant)))
+            return (batch, { s in
+                s.directory.grants[id] = changed
+                effects.apply(to: &s)
+                for record in ended { Self.store(record, in: &s) }
+                return changed
+            })
+        }
+        signalPlacement()
+        return grant
     }
 
     public func grants(tenant: String?, by caller: Principal) throws(ServiceError) -> [Grant] {
