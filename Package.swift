@@ -221,7 +221,9 @@ let package = Package(
                 "SystemdDriver",
                 "SuanliProto",
                 "SuanliTestSupport",
+                "SchedulerService",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/NodeAgentTests"
         ),

@@ -252,4 +252,102 @@ struct StoreConformance {
         #expect(lines.first { $0.key.requestID == "water:b" }?.key.node == "n2")
         #expect(Self.total(try store.usage(UsageQuery(requestID: "water:b", from: 0, to: 5_400), at: 9_000), .allocated).cpuCoreHours == 0.5)
     }
+
+    @Test("applications list by tenant, state and applicant; open ones come back in the snapshot; policies and webhooks are replaced and removed", arguments: backends.map(\.name))
+    func applications(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        func application(_ id: String, tenant: String, at: Double, submit: Bool) -> Application {
+            var a = Application(id: id, tenant: tenant, applicant: "u-\(tenant)", purpose: "p", industry: nil, scenario: nil, durationSeconds: 60, items: [ApplicationItem(entry: "SL-X")], createdAt: at)
+            if submit { _ = try? a.lifecycle.handle(.submit(steps: [ApprovalStep(decider: .operator, deadlineHours: 1)], at: at)) }
+            return a
+        }
+        var batch = StoreBatch()
+        batch.applications = [application("a1", tenant: "water", at: 1, submit: true), application("a2", tenant: "water", at: 2, submit: false), application("a3", tenant: "fire", at: 3, submit: true)]
+        batch.approvalPolicies = [
+            ApprovalPolicy(scope: .partition("secure"), steps: [StepRule(decider: .operator)], updatedAt: 1, updatedBy: "admin"),
+            ApprovalPolicy(scope: .securityLevel(3), steps: [StepRule(decider: .security)], updatedAt: 1, updatedBy: "admin"),
+        ]
+        batch.webhooks = [Webhook(id: "wh_1", tenant: "water", url: "http://x", secret: "s", createdAt: 1, createdBy: "u")]
+        try store.commit(batch)
+        #expect(try store.applications(ApplicationQuery()).map(\.id) == ["a3", "a2", "a1"])
+        #expect(try store.applications(ApplicationQuery(tenant: "water", state: .submitted)).map(\.id) == ["a1"])
+        #expect(try store.applications(ApplicationQuery(applicant: "u-fire")).map(\.id) == ["a3"])
+        #expect(try store.applications(ApplicationQuery(limit: 1)).map(\.id) == ["a3"])
+        // Ended, it leaves the snapshot but stays readable.
+        var ended = try #require(try store.application(id: "a1"))
+        _ = try ended.lifecycle.handle(.decide(approve: false, by: "op", comment: "no", at: 5))
+        batch = StoreBatch()
+        batch.applications = [ended]
+        batch.removedApprovalPolicies = [.partition("secure")]
+        batch.webhooks = [Webhook(id: "wh_1", tenant: "water", url: "http://y", secret: "s", createdAt: 1, createdBy: "u")]
+        try store.commit(batch)
+        let snapshot = try store.snapshot()
+        #expect(Set(snapshot.openApplications.map(\.id)) == ["a2", "a3"])
+        #expect(try store.application(id: "a1")?.state == .rejected)
+        #expect(snapshot.approvalPolicies.map(\.scope) == [.securityLevel(3)])
+        #expect(snapshot.webhooks.map(\.url) == ["http://y"])
+    }
+
+    @Test("a notice lands in each recipient's inbox once and in a delivery per webhook of its tenant; reads and attempts are recorded", arguments: backends.map(\.name))
+    func notices(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        var batch = StoreBatch()
+        // A webhook and the first notice in one batch: the webhook hears of it.
+        batch.webhooks = [
+            Webhook(id: "wh_a", tenant: "water", url: "http://a", secret: "s", createdAt: 1, createdBy: "u"),
+            Webhook(id: "wh_b", tenant: "water", url: "http://b", secret: "s", createdAt: 1, createdBy: "u"),
+            Webhook(id: "wh_c", tenant: "fire", url: "http://c", secret: "s", createdAt: 1, createdBy: "u"),
+        ]
+        batch.notices = [
+            Notice(kind: "application.submitted", tenant: "water", subject: "application/a1", message: "one", at: 10, recipients: ["alice", "bob", "alice"]),
+            Notice(kind: "application.awaiting", tenant: nil, subject: "application/a1", message: "two", at: 11, recipients: ["olga"]),
+        ]
+        try store.commit(batch)
+        let alice = try store.notifications(NotificationQuery(user: "alice"))
+        #expect(alice.map(\.message) == ["one"] && alice[0].kind == "application.submitted" && !alice[0].read)
+        #expect(try store.notifications(NotificationQuery(user: "olga")).map(\.message) == ["two"])
+        #expect(try store.notifications(NotificationQuery(user: "carol")).isEmpty)
+        let due = try store.dueDeliveries(at: 10, limit: 10)
+        #expect(due.map(\.webhook).sorted() == ["wh_a", "wh_b"] && due.allSatisfy { $0.notice.message == "one" && $0.notice.recipients.isEmpty })
+        #expect(try store.dueDeliveries(at: 9, limit: 10).isEmpty)
+
+        // Newest first, paged; unread only after reads.
+        batch = StoreBatch()
+        batch.notices = (0..<5).map { Notice(kind: "k", tenant: nil, subject: "s", message: "m\($0)", at: 20 + Double($0), recipients: ["alice"]) }
+        try store.commit(batch)
+        let page = try store.notifications(NotificationQuery(user: "alice", limit: 3))
+        #expect(page.map(\.message) == ["m4", "m3", "m2"])
+        #expect(try store.notifications(NotificationQuery(user: "alice", before: page.last!.id, limit: 3)).map(\.message) == ["m1", "m0", "one"])
+        batch = StoreBatch()
+        batch.notificationsRead = [NotificationsRead(user: "alice", ids: [page[0].id], upTo: alice[0].id), NotificationsRead(user: "olga", ids: [page[1].id], upTo: nil)]
+        try store.commit(batch)
+        #expect(try store.notifications(NotificationQuery(user: "alice", unreadOnly: true)).map(\.message) == ["m3", "m2", "m1", "m0"], "another user's mark changes nothing")
+
+        // A failed attempt backs off; a 2xx ends it; the last allowed failure gives up.
+        let first = try #require(due.first { $0.webhook == "wh_a" }), second = try #require(due.first { $0.webhook == "wh_b" })
+        batch = StoreBatch()
+        batch.deliveryAttempts = [
+            DeliveryAttempt(delivery: first.id, at: 12, status: 500, error: "answered HTTP 500", attempts: 1),
+            DeliveryAttempt(delivery: second.id, at: 12, status: nil, error: "refused", attempts: WebhookDelivery.maxAttempts),
+        ]
+        try store.commit(batch)
+        #expect(try store.dueDeliveries(at: 16, limit: 10).isEmpty)
+        #expect(try store.dueDeliveries(at: 17, limit: 10).map(\.id) == [first.id])
+        batch = StoreBatch()
+        batch.deliveryAttempts = [DeliveryAttempt(delivery: first.id, at: 17, status: 204, error: nil, attempts: 2)]
+        try store.commit(batch)
+        #expect(try store.dueDeliveries(at: 1e9, limit: 10).isEmpty)
+        let a = try #require(try store.deliveries(webhook: "wh_a", limit: 10).first)
+        #expect(a.attempts == 2 && a.deliveredAt == 17 && a.lastStatus == 204 && a.lastError == nil && a.nextAttemptAt == nil)
+        let b = try #require(try store.deliveries(webhook: "wh_b", limit: 10).first)
+        #expect(b.gaveUpAt == 12 && b.deliveredAt == nil && b.lastError == "refused")
+
+        // A removed webhook's deliveries go with it.
+        batch = StoreBatch()
+        batch.removedWebhooks = ["wh_a"]
+        batch.notices = [Notice(kind: "k", tenant: "water", subject: "s", message: "after", at: 30, recipients: [])]
+        try store.commit(batch)
+        #expect(try store.deliveries(webhook: "wh_a", limit: 10).isEmpty)
+        #expect(try store.dueDeliveries(at: 30, limit: 10).map(\.webhook) == ["wh_b"])
+    }
 }

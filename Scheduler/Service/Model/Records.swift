@@ -195,7 +195,8 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     /// The lease end its submitter was told of a day before; an extension moves the end and
     /// brings a new notice.
     public var leaseNoticeSentFor: Double?
-    /// The code of the catalog component the request runs, if it names one.
+    /// The code of the catalog entry the request runs: the component it names, or the entry an
+    /// application provisioned it from.
     public var catalogEntry: String?
     /// A hash of the submission an idempotency key came with, so that a retry can be told from
     /// another submission under the same key.

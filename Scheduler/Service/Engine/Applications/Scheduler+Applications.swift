@@ -227,8 +227,10 @@ extension Scheduler {
                 var batch = StoreBatch()
                 var submitted: ((inout EngineState) -> Submission)?
                 do throws(ServiceError) {
-                    let specs = try resolve(application, in: s, at: now).map(\.spec)
-                    let submission = SubmissionInput(specs: specs, idempotencyKey: "application-\(id)", batch: true, caller: applicant, application: id)
+                    let items = try resolve(application, in: s, at: now)
+                    let specs = items.map(\.spec)
+                    let submission = SubmissionInput(
+                        specs: specs, idempotencyKey: "application-\(id)", batch: true, caller: applicant, application: id, entries: items.map { $0.entry?.code })
                     (batch, submitted) = try changes(for: submission, at: now, in: s)
                     let requests = specs.compactMap(\.id).map { Self.requestID(tenant: application.tenant, name: $0) }
                     application.provisioning = Provisioning(at: now, requests: requests)

@@ -9,6 +9,9 @@ struct SubmissionInput: Sendable {
     var caller: Principal
     /// The application the requests are provisioned for, if any.
     var application: String? = nil
+    /// For provisioned requests, the catalog entry each spec was made from (an offering's shape
+    /// names no entry by itself): a request from an entry that needs a grant ends with the grant.
+    var entries: [String?] = []
 
     /// The checks that need no state: batch size and key length.
     func check(maxBatch: Int) throws(ServiceError) {

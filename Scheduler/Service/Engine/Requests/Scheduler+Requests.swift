@@ -102,7 +102,9 @@ extension Scheduler {
             } catch {
                 throw ServiceError(error, fieldPrefix: prefix(i))
             }
-            let restricted = component?.needsGrant == true ? component : nil
+            let provisionedFrom = i < submission.entries.count ? submission.entries[i].flatMap { s.directory.catalog[$0] } : nil
+            let entry = component ?? provisionedFrom
+            let restricted = entry?.needsGrant == true ? entry : nil
             // Classes that may preempt other departments' work are handed out by an operator's
             // quota (as Kubernetes limits a PriorityClass to namespaces with a quota for it) or by
             // a grant listing the class, which an approved application gives.
@@ -121,7 +123,7 @@ extension Scheduler {
                 throw ServiceError.forbidden("tenant \(request.tenant) holds no grant for partition '\(request.partition)'")
             }
             if let restricted, !s.directory.mayUse(entry: restricted.code, tenant: request.tenant, at: now) {
-                throw ServiceError(.forbidden, "tenant \(request.tenant) holds no grant for catalog entry \(restricted.code)", field: prefix(i) + "component")
+                throw ServiceError(.forbidden, "tenant \(request.tenant) holds no grant for catalog entry \(restricted.code)", field: prefix(i) + (component != nil ? "component" : "entry"))
             }
             if let workload = spec.workload {
                 try workload.validate(prefix: prefix(i))
@@ -134,7 +136,7 @@ extension Scheduler {
                 idempotencyKey: idempotencyKey.map { batch ? "\($0)#\(i)" : $0 })
             record.idempotencyFingerprint = idempotencyKey == nil ? nil : fingerprint
             record.restrictedEntry = restricted?.code
-            record.catalogEntry = component?.code
+            record.catalogEntry = entry?.code
             record.application = submission.application
             record.grantedPriority = grantedPriority ? true : nil
             batchChanges.history.append(HistoryEntry(requestID: id, at: now, phase: "submitted", actor: caller.user))
