@@ -39,6 +39,15 @@ struct AccountsTests {
         #expect(nearly.first?.message == "water has used 80% of its budget: 8.00 of 10.00 CNY billed in 2027-01")
         clock.advance(3_600)
         #expect(try scheduler.alerts(by: admin).filter { $0.kind.hasPrefix("budget") }.map(\.kind) == ["budget_exceeded"])
+        // The department sees its own alerts, not another's, and its users hear of each kind once a month.
+        #expect(try scheduler.alerts(by: water).map(\.kind) == ["budget_exceeded"])
+        #expect(throws: ServiceError.self) { try scheduler.alerts(tenant: "transport", by: water) }
+        _ = try scheduler.createUser(id: "wanda", role: .tenant, tenant: "water", by: admin)
+        let wanda = Principal(user: "wanda", role: .tenant, tenant: "water")
+        scheduler.noticeBudgetAlerts()
+        scheduler.noticeBudgetAlerts()
+        let heard = try scheduler.notifications(unreadOnly: false, before: nil, limit: 10, by: wanda)
+        #expect(heard.map(\.kind) == ["budget.exceeded"] && heard.first?.subject == "tenant/water/budget", "\(heard)")
 
         // A budget of 0: anything billed passes it; no share to show.
         _ = try scheduler.setBudget(tenant: "water", monthly: 0, by: admin)

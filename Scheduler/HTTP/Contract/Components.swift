@@ -582,6 +582,7 @@ enum Components {
             ]), max: 100_000))]),
             "AlertList": .object([.required("alerts", .list(.object([
                 .required("kind", .string(maxLength: 64)), .required("target", .string(maxLength: 300)), .required("message", .string(maxLength: 10_000)),
+                .optional("tenant", identifier, "The tenant whose resources it is about; absent for the platform's."),
             ]), max: 1_000_000))]),
             "AuditList": .object([.required("entries", .list(.object([
                 .required("sequence", .integer(1...Int64.max)), .required("at", time), .required("actor", .string(maxLength: 200)), .required("action", .string(maxLength: 64)),

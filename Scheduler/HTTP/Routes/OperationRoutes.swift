@@ -13,6 +13,7 @@ enum OperationRoutes {
         var kind: String
         var target: String
         var message: String
+        var tenant: String?
     }
 
     /// Either `request` (a queued request to make fit) or `freeNodes` (with optional `nodeClass`
@@ -64,9 +65,13 @@ enum OperationRoutes {
                 }])
             },
             Endpoint(Operation(
-                .get, "/v1/alerts", id: "listAlerts", summary: "Nodes suspect or lost, quotas near their limit, idle requests, grants ending",
-                tag: "operations", permission: .readOperations, success: [.json(200, "AlertList", "Current alerts.")])) { call in
-                try JSON.response(["alerts": try call.scheduler.alerts(by: call.caller).map { AlertView(kind: $0.kind, target: $0.target, message: $0.message) }])
+                .get, "/v1/alerts", id: "listAlerts", summary: "Nodes suspect or lost, quotas near their limit, idle requests, grants ending, budgets",
+                tag: "operations", permission: .readAlerts,
+                query: [.init("tenant", Components.identifier, "Only alerts about this tenant's resources (a tenant user sees only its own).")],
+                success: [.json(200, "AlertList", "Current alerts.")], errors: [422])) { call in
+                try JSON.response(["alerts": try call.scheduler.alerts(tenant: call.query("tenant"), by: call.caller).map {
+                    AlertView(kind: $0.kind, target: $0.target, message: $0.message, tenant: $0.tenant)
+                }])
             },
             Endpoint(Operation(
                 .get, "/v1/audit", id: "readAudit", summary: "The audit log, oldest first", tag: "operations", permission: .readAudit,

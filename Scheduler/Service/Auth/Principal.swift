@@ -43,6 +43,7 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
     case readOperations
     case applyForResources, readApplications, decideApplications, manageApprovalPolicies
     case readNotifications, manageWebhooks
+    case readAlerts
 
     /// What it lets a caller do, in words for messages.
     public var words: String {
@@ -69,6 +70,7 @@ public enum Permission: String, Sendable, Hashable, CaseIterable {
         case .manageApprovalPolicies: "manage approval policies"
         case .readNotifications: "read notifications"
         case .manageWebhooks: "manage webhooks"
+        case .readAlerts: "read alerts"
         }
     }
 }
@@ -83,7 +85,7 @@ extension Principal {
         case .auditor:
             switch permission {
             case .readRequests, .readNodes, .readCatalog, .readTenants, .readUsers, .readQuotas, .readUsage, .readAudit, .readOperations, .readApplications,
-                .readNotifications:
+                .readNotifications, .readAlerts:
                 return true
             default: return false
             }
@@ -103,7 +105,7 @@ extension Principal {
             // Its own tenant's, or for deciding, the applications for its tenant's entries
             // (whether this user decides them is the engine's to say: it must be an approver).
             case .submitRequests, .readRequests, .changeRequests, .readQuotas, .readUsage, .readTenants, .applyForResources, .readApplications,
-                .decideApplications, .manageWebhooks:
+                .decideApplications, .manageWebhooks, .readAlerts:
                 return owner != nil && owner == tenant
             default: return false
             }

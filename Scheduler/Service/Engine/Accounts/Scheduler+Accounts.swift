@@ -389,7 +389,34 @@ extension Scheduler {
         let currency = currentPrices().currency
         return budgeted.flatMap { tenant -> [Alert] in
             guard let status = try? budget(tenant: tenant, by: system) else { return [] }
-            return status.alerts(currency: currency).map { Alert(kind: $0.kind, target: "tenant/\(tenant)/budget", message: $0.message) }
+            return status.alerts(currency: currency).map { Alert(kind: $0.kind, target: "tenant/\(tenant)/budget", message: $0.message, tenant: tenant) }
+        }
+    }
+
+    /// Tells a budgeted tenant's users of each budget alert once per kind and month (the
+    /// placement loop calls it every minute: budgets are read from the ledger).
+    public func noticeBudgetAlerts() {
+        let alerts = budgetAlerts()
+        guard !alerts.isEmpty else { return }
+        let now = now()
+        let month = CalendarMonth.containing(now).name
+        do {
+            try change { (s: borrowing EngineState) throws(ServiceError) in
+                var batch = StoreBatch()
+                for alert in alerts {
+                    guard let tenant = alert.tenant else { continue }
+                    let key = "notice.\(alert.kind).\(tenant).\(month)"
+                    guard s.settings[key] == nil else { continue }
+                    batch.settings[key] = String(now)
+                    batch.notices.append(Notice(
+                        kind: alert.kind.replacingOccurrences(of: "_", with: "."), tenant: tenant, subject: alert.target, message: alert.message, at: now,
+                        recipients: s.directory.users(of: tenant)))
+                }
+                let noted = batch.settings
+                return (batch, { s in s.settings.merge(noted) { $1 } })
+            }
+        } catch {
+            logger.error("cannot record budget notices: \(error)")
         }
     }
 

@@ -10,11 +10,13 @@ public struct Utilization: Sendable, Hashable {
     public var allocatedGPUMilli: Int64
 }
 
-/// Something an operator should look at.
+/// Something an operator, or the tenant whose resources it is about, should look at.
 public struct Alert: Sendable, Hashable {
     public var kind: String
     public var target: String
     public var message: String
+    /// The tenant whose resources it is about; nil for the platform's (nodes, agents).
+    public var tenant: String?
 }
 
 extension Scheduler {
@@ -40,9 +42,15 @@ extension Scheduler {
     }
 
     /// Nodes suspect or lost, tenants near a quota, idle requests under notice, agents sending
-    /// impossible samples, grants about to end.
-    public func alerts(by caller: Principal) throws(ServiceError) -> [Alert] {
-        try caller.require(.readOperations)
+    /// impossible samples, grants about to end, budgets. A tenant user sees those about its own
+    /// tenant's resources.
+    public func alerts(tenant: String? = nil, by caller: Principal) throws(ServiceError) -> [Alert] {
+        let scope = try caller.scope(tenant, for: .readAlerts)
+        try requireTenant(scope)
+        return allAlerts().filter { scope == nil || $0.tenant == scope }
+    }
+
+    private func allAlerts() -> [Alert] {
         let now = now()
         return state.withLock { s in
             var alerts: [Alert] = []
@@ -59,22 +67,28 @@ extension Scheduler {
                     let used = s.scheduling.admission.usage(of: tenant, priority: priority)
                     let share = Self.largestShare(of: used, in: quota)
                     if share >= config.quotaAlertShare {
-                        alerts.append(Alert(kind: "quota_near_limit", target: "tenant/\(tenant)/quota/\(priority.rawValue)", message: "\(tenant) uses \(Int(saturating: share * 100))% of its \(priority.rawValue) quota"))
+                        alerts.append(Alert(
+                            kind: "quota_near_limit", target: "tenant/\(tenant)/quota/\(priority.rawValue)",
+                            message: "\(tenant) uses \(Int(saturating: share * 100))% of its \(priority.rawValue) quota", tenant: tenant))
                     }
                 }
             }
             for id in s.open.idle.sorted() {
                 guard let record = s.open[id], let noticed = s.open.runtime(of: id)?.idleNoticeAt else { continue }
                 let reclaimAt = Int(saturating: noticed + config.idle.noticeSeconds - now)
-                alerts.append(Alert(kind: "idle_allocation", target: "request/\(id)", message: "\(record.tenant)'s request \(id) is idle and will be reclaimed in \(max(0, reclaimAt)) s unless it becomes active"))
+                alerts.append(Alert(
+                    kind: "idle_allocation", target: "request/\(id)",
+                    message: "\(record.tenant)'s request \(id) is idle and will be reclaimed in \(max(0, reclaimAt)) s unless it becomes active", tenant: record.tenant))
             }
             for (node, refused) in s.fleet.refusedSamples.sorted(by: { $0.key < $1.key }) {
                 alerts.append(Alert(
                     kind: "metering_refused", target: "node/\(node)",
                     message: "\(refused.count) sample\(refused.count == 1 ? "" : "s") from node \(node)'s agent refused as impossible (kept in the audit log), the last: \(refused.last)"))
             }
-            for grant in s.directory.grants.values.sorted(by: { $0.id < $1.id }) where grant.expiresAt > now && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
-                alerts.append(Alert(kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(saturating: grant.expiresAt - now)) s"))
+            for grant in s.directory.grants.values.sorted(by: { $0.id < $1.id }) where grant.isLive(at: now) && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
+                alerts.append(Alert(
+                    kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(saturating: grant.expiresAt - now)) s",
+                    tenant: grant.tenant))
             }
             return alerts
         } + budgetAlerts()

@@ -3,7 +3,8 @@ import ServiceLifecycle
 
 /// The applier as a long-running service: runs a placement pass whenever something may have
 /// changed (a submission, a release, a node) and at least every `tick` for leases and deadlines;
-/// each tick also provisions approved applications still waiting (after a restart).
+/// each tick also provisions approved applications still waiting (after a restart), and every
+/// sixtieth tells tenants of new budget alerts.
 public struct PlacementLoop: Service {
     let scheduler: Scheduler
     let tick: Duration
@@ -19,9 +20,12 @@ public struct PlacementLoop: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // The ticker: wakes the loop for time-driven events.
+                var ticks = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
                     scheduler.provisionApproved()
+                    ticks += 1
+                    if ticks % 60 == 0 { scheduler.noticeBudgetAlerts() }
                     scheduler.signalPlacement()
                 }
             }

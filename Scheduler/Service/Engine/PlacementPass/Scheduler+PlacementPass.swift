@@ -172,7 +172,7 @@ extension Scheduler {
             }
         }
         for var grant in s.directory.grants.values where grant.isLive(at: now) && grant.expiryNoticeSent != true
-            && grant.expiresAt - now <= Double(LeaseEnd.noticeSeconds) && grant.expiresAt - grant.createdAt > Double(LeaseEnd.noticeSeconds) {
+            && grant.expiresAt - now <= config.grantExpiryWarningSeconds && grant.expiresAt - grant.createdAt > config.grantExpiryWarningSeconds {
             grant.expiryNoticeSent = true
             s.directory.grants[grant.id] = grant
             batch.grants.append(grant)
