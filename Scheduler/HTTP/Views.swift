@@ -235,11 +235,13 @@ struct CatalogEntryView: Encodable {
     var securityLevel: Int
     var owner: String?
     var userKinds: [UserKind]?
+    var rating: RatingView?
     var retired: Bool
     var registeredAt: Double
     var registeredBy: String
 
-    init(_ entry: CatalogEntry) {
+    init(_ entry: CatalogEntry, rating: RatingSummary? = nil) {
+        self.rating = rating.map(RatingView.init)
         code = entry.code
         kind = entry.kind
         name = entry.name
@@ -496,5 +498,33 @@ struct ApprovalPolicyView: Encodable {
         autoApprove = policy.autoApprove
         updatedAt = policy.updatedAt
         updatedBy = policy.updatedBy
+    }
+}
+
+/// An entry's ratings in sum (schema `RatingSummary`).
+struct RatingView: Encodable {
+    var count: Int
+    var average: Double?
+
+    init(_ summary: RatingSummary) {
+        count = summary.count
+        average = summary.average
+    }
+}
+
+/// What users said about an entry (schema `EntryFeedback`).
+struct FeedbackView: Encodable {
+    struct Thread: Encodable {
+        var question: Post
+        var answers: [Post]
+    }
+    var rating: RatingView
+    var ratings: [Rating]
+    var questions: [Thread]
+
+    init(_ feedback: EntryFeedback) {
+        rating = RatingView(feedback.summary)
+        ratings = feedback.ratings
+        questions = feedback.questions.map { Thread(question: $0.question, answers: $0.answers) }
     }
 }

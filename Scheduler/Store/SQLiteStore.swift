@@ -88,6 +88,17 @@ public final class SQLiteStore: SchedulerStore {
         migrator.registerMigration("v6 applications, policies, notifications and webhooks") { db in
             try db.execute(sql: SQLiteWorkflow.schema)
         }
+        migrator.registerMigration("v7 site-wide search") { db in
+            try db.execute(sql: SQLiteSearch.schema)
+            try SQLiteSearch.backfill(in: db)
+        }
+        migrator.registerMigration("v8 ratings, questions and answers") { db in
+            try db.execute(sql: SQLiteFeedback.schema)
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO entryUse (entry, tenant)
+                SELECT json_extract(json, '$.catalogEntry'), tenant FROM request WHERE json_extract(json, '$.catalogEntry') IS NOT NULL
+                """)
+        }
         return migrator
     }
 
@@ -112,6 +123,7 @@ public final class SQLiteStore: SchedulerStore {
                 snapshot.openApplications = try decodeAll(Application.self, db, "SELECT json FROM application WHERE open = 1 ORDER BY createdAt, id")
                 snapshot.approvalPolicies = try decodeAll(ApprovalPolicy.self, db, "SELECT json FROM approvalPolicy ORDER BY scope")
                 snapshot.webhooks = try decodeAll(Webhook.self, db, "SELECT json FROM webhook ORDER BY id")
+                snapshot.ratings = try SQLiteFeedback.summaries(in: db)
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM setting") {
                     snapshot.settings[row["key"]] = row["value"]
                 }
@@ -198,6 +210,8 @@ public final class SQLiteStore: SchedulerStore {
                 try SQLiteLedger.insert(batch.allocatedSamples, basis: .allocated, in: db)
                 if let prune = batch.pruneSamplesBefore { try SQLiteLedger.prune(before: prune, in: db) }
                 try SQLiteWorkflow.write(batch, in: db) { try encode($0) }
+                try SQLiteSearch.index(batch, in: db)
+                try SQLiteFeedback.write(batch, in: db)
             }
         }
     }
@@ -278,6 +292,22 @@ public final class SQLiteStore: SchedulerStore {
 
     public func notifications(_ query: NotificationQuery) throws(ServiceError) -> [InboxNotification] {
         try run("read the notifications of \(query.user)") { try pool.read { db in try SQLiteWorkflow.notifications(query, in: db, decoder: decoder) } }
+    }
+
+    public func feedback(entry: String, limit: Int) throws(ServiceError) -> EntryFeedback {
+        try run("read the feedback on \(entry)") { try pool.read { db in try SQLiteFeedback.feedback(entry: entry, limit: limit, in: db) } }
+    }
+
+    public func post(id: String) throws(ServiceError) -> Post? {
+        try run("read post \(id)") { try pool.read { db in try SQLiteFeedback.post(id: id, in: db) } }
+    }
+
+    public func hasUsed(entry: String, tenant: String) throws(ServiceError) -> Bool {
+        try run("read the use of \(entry)") { try pool.read { db in try SQLiteFeedback.hasUsed(entry: entry, tenant: tenant, in: db) } }
+    }
+
+    public func search(_ query: SearchQuery) throws(ServiceError) -> [SearchHit] {
+        try run("search") { try pool.read { db in try SQLiteSearch.search(query, in: db) } }
     }
 
     public func dueDeliveries(at now: Double, limit: Int) throws(ServiceError) -> [WebhookDelivery] {

@@ -160,6 +160,6 @@ struct MeteringBenchmark: AsyncParsableCommand {
 /// `suanli-scheduler bench`: the benchmarks.
 struct Benchmarks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure the scheduler: API submissions (default) or metering.",
-        subcommands: [SubmitBenchmark.self, MeteringBenchmark.self], defaultSubcommand: SubmitBenchmark.self)
+        commandName: "bench", abstract: "Measure the scheduler: API submissions (default), metering or search.",
+        subcommands: [SubmitBenchmark.self, MeteringBenchmark.self, SearchBenchmark.self], defaultSubcommand: SubmitBenchmark.self)
 }

@@ -108,6 +108,8 @@ struct HTTPAPITests {
         (.post, "/v1/tenants/water/webhooks", #"{"url":"http://127.0.0.1:9/hook"}"#, ["admin", "op", "w"]),
         (.get, "/v1/tenants/water/webhooks", nil, ["admin", "op", "w"]),
         (.patch, "/v1/users/op", #"{"clearance":2}"#, ["admin"]),
+        (.get, "/v1/search?q=water", nil, ["admin", "op", "aud", "w", "t"]),
+        (.get, "/v1/search?q=n1&kind=node", nil, ["admin", "op", "aud"]),
         (.get, "/v1/utilization", nil, ["admin", "op", "aud"]),
         (.post, "/v1/catalog", #"{"kind":"offering","name":"gpu small","nodeClass":"ai","cpu":8,"memoryMiB":32768}"#, ["admin", "op"]),
         (.get, "/v1/catalog?kind=offering", nil, ["admin", "op", "aud", "w", "t"]),

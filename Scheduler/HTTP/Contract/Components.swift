@@ -340,6 +340,13 @@ enum Components {
     // MARK: Catalog
 
     static var catalog: [String: Schema] {
+        let post = Schema.object([
+            .required("id", .string(maxLength: 64)), .required("entry", .string(maxLength: 200)),
+            .optional("question", .string(maxLength: 64), "The question it answers; absent for a question."),
+            .required("user", identifier), .optional("tenant", identifier),
+            .required("official", .boolean, "An answer from the entry's owner department or an operator."),
+            .required("text", .string(maxLength: 4000)), .required("at", time),
+        ])
         let gpu = Schema.object([
             .required("count", .integer(1...Int64(Limits.maxGPUsPerNode))), .optional("milliPerGPU", .integer(1...1000)),
             .optional("models", .list(gpuModel, max: 16, unique: true)), .optional("minMemoryMiB", mebibytes),
@@ -374,6 +381,7 @@ enum Components {
                 .required("cpu", cores), .required("memoryMiB", mebibytes), .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
                 .optional("gpu", gpu), .optional("workloadKind", choice(WorkloadKind.self)), .required("sharing", choice(Sharing.self)),
                 .required("securityLevel", level), .optional("owner", identifier), .optional("userKinds", .list(choice(UserKind.self), max: 4)),
+                .optional("rating", .ref("RatingSummary"), "Its users' ratings in sum; absent before the first."),
                 .required("retired", .boolean, "No new use; what uses it runs to its end."),
                 .required("registeredAt", time), .required("registeredBy", .string(maxLength: 200)),
             ]),
@@ -386,6 +394,22 @@ enum Components {
                 .optional("userKinds", .list(choice(UserKind.self), max: 4, min: 1, unique: true)),
             ], "What to change; what is left out stays. Kind, name, version and node class make the code and do not change."),
             "CatalogList": .object([.required("entries", .list(.ref("CatalogEntry"), max: 1_000_000))]),
+            "RatingSubmission": .object([.required("stars", .integer(1...5)), .optional("comment", text(2000))]),
+            "RatingSummary": .object([.required("count", count), .optional("average", .number(1...5), "The mean of the stars; absent before the first rating.")]),
+            "PostSubmission": .object([.required("text", text(4000, minLength: 1))]),
+            "Post": post,
+            "EntryFeedback": .object([
+                .required("rating", .ref("RatingSummary")),
+                .required("ratings", .list(.object([
+                    .required("entry", .string(maxLength: 200)), .required("user", identifier), .required("tenant", identifier), .required("stars", .integer(1...5)),
+                    .optional("comment", .string(maxLength: 2000)), .required("at", time),
+                ]), max: 1000)),
+                .required("questions", .list(.object([.required("question", .ref("Post")), .required("answers", .list(.ref("Post"), max: 1_000_000))]), max: 1000)),
+            ]),
+            "SearchResults": .object([.required("hits", .list(.object([
+                .required("kind", choice(SearchKind.self)), .required("key", .string(maxLength: 300), "The entry's code, or the application's, request's or node's id."),
+                .optional("department", identifier), .required("title", .string(maxLength: 3000)),
+            ]), max: 500))]),
         ]
     }
 
@@ -572,6 +596,10 @@ enum Components {
             ]),
             "EfficiencyReport": .object([
                 .required("tenants", .list(.ref("Efficiency"), max: 100_000)), .required("requests", .list(.ref("Efficiency"), max: 100_000)),
+                .required("satisfaction", .list(.object([
+                    .required("entry", .string(maxLength: 200)), .required("name", .string(maxLength: 80)), .required("count", count),
+                    .required("average", .number(1...5), "Mean stars."),
+                ]), max: 100_000), "Rated catalog entries, the least liked first (§9.5.5 b)."),
             ]),
             "BillLine": .object([
                 .optional("request", requestID), .optional("nodeClass", .string(maxLength: 32)),

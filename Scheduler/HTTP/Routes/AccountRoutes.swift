@@ -4,6 +4,17 @@ import SchedulerService
 
 /// Accounts: usage on both bases, bills, budgets and efficiency.
 enum AccountRoutes {
+    struct EfficiencyReport: Encodable {
+        var tenants: [EfficiencyView]
+        var requests: [EfficiencyView]
+        var satisfaction: [SatisfactionView]
+    }
+    struct SatisfactionView: Encodable {
+        var entry: String
+        var name: String
+        var count: Int
+        var average: Double
+    }
     struct UsageReport: Encodable {
         var query: [String: String]
         var usage: UsageAmounts
@@ -193,7 +204,7 @@ enum AccountRoutes {
                 return try JSON.response(PriceVersionView(try call.scheduler.publishPrices(list, effectiveFrom: body.effectiveFrom, by: call.caller)), status: .created)
             },
             Endpoint(Operation(
-                .get, "/v1/efficiency", id: "getEfficiency", summary: "Used over allocated per tenant and per request, lowest first", tag: "accounts",
+                .get, "/v1/efficiency", id: "getEfficiency", summary: "Used over allocated per tenant and per request, lowest first; users' satisfaction with the catalog's entries", tag: "accounts",
                 permission: .readUsage,
                 query: [
                     .init("tenant", Components.identifier, "Only this tenant (a tenant user: its own)."),
@@ -203,9 +214,11 @@ enum AccountRoutes {
                 let (from, to) = try period(of: call)
                 let efficiency = try call.scheduler.efficiency(from: from, to: to, tenant: call.query("tenant"), by: call.caller)
                 let limit = call.query("limit", as: Int.self) ?? 100
-                return try JSON.response([
-                    "tenants": efficiency.tenants.map(EfficiencyView.init), "requests": efficiency.requests.prefix(limit).map(EfficiencyView.init),
-                ])
+                return try JSON.response(EfficiencyReport(
+                    tenants: efficiency.tenants.map(EfficiencyView.init), requests: efficiency.requests.prefix(limit).map(EfficiencyView.init),
+                    satisfaction: try call.scheduler.satisfaction(by: call.caller).prefix(limit).map {
+                        SatisfactionView(entry: $0.entry.code, name: $0.entry.name, count: $0.summary.count, average: $0.summary.average ?? 0)
+                    }))
             },
             Endpoint(Operation(
                 .put, "/v1/tenants/{tenant}/budget", id: "setBudget", summary: "Set a tenant's monthly budget", tag: "accounts",

@@ -39,26 +39,32 @@ public struct ComponentEntry: Sendable, Hashable, Codable {
 
 /// The catalog of components requests may name.
 public struct ComponentCatalog: Sendable, Hashable, Codable {
-    public private(set) var entries: [ComponentEntry]
+    /// Entries by name, then version: a city's catalog holds a hundred thousand of them.
+    private var byName: [String: [String: ComponentEntry]] = [:]
 
     public init(_ entries: [ComponentEntry] = []) {
-        self.entries = entries
+        for entry in entries { register(entry) }
+    }
+
+    /// Every entry, by name and version.
+    public var entries: [ComponentEntry] {
+        byName.values.flatMap(\.values).sorted { ($0.name, $0.version) < ($1.name, $1.version) }
     }
 
     public mutating func register(_ entry: ComponentEntry) {
-        entries.removeAll { $0.name == entry.name && $0.version == entry.version }
-        entries.append(entry)
+        byName[entry.name, default: [:]][entry.version] = entry
     }
 
     public mutating func remove(name: String, version: String) {
-        entries.removeAll { $0.name == name && $0.version == version }
+        byName[name]?[version] = nil
+        if byName[name]?.isEmpty == true { byName[name] = nil }
     }
 
     /// The entry a reference names: the exact version, or the greatest version when none is given.
     public func entry(for reference: ComponentReference) -> ComponentEntry? {
-        let named = entries.filter { $0.name == reference.name }
-        if let version = reference.version { return named.first { $0.version == version } }
-        return named.max { $0.version.compare(asVersion: $1.version) }
+        guard let named = byName[reference.name] else { return nil }
+        if let version = reference.version { return named[version] }
+        return named.values.max { $0.version.compare(asVersion: $1.version) }
     }
 
     /// The request with the component's profile filled in where the request leaves a field unset

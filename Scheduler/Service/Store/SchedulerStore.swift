@@ -20,6 +20,8 @@ public struct StoreSnapshot: Sendable, Hashable {
     public var openApplications: [Application] = []
     public var approvalPolicies: [ApprovalPolicy] = []
     public var webhooks: [Webhook] = []
+    /// Catalog entries' ratings in sum, by code.
+    public var ratings: [String: RatingSummary] = [:]
     /// Named values: the admin and bootstrap token hashes, counters.
     public var settings: [String: String] = [:]
 
@@ -69,6 +71,10 @@ public struct StoreBatch: Sendable, Hashable {
     public var webhooks: [Webhook] = []
     public var removedWebhooks: [String] = []
     public var deliveryAttempts: [DeliveryAttempt] = []
+    /// A user's rating replaces its earlier one of the same entry.
+    public var ratings: [Rating] = []
+    /// Questions and answers, kept in the order written.
+    public var posts: [Post] = []
     public var settings: [String: String] = [:]
 
     public init() {}
@@ -108,6 +114,8 @@ public struct StoreBatch: Sendable, Hashable {
         webhooks += other.webhooks
         removedWebhooks += other.removedWebhooks
         deliveryAttempts += other.deliveryAttempts
+        ratings += other.ratings
+        posts += other.posts
         settings.merge(other.settings) { _, newer in newer }
     }
 }
@@ -192,6 +200,14 @@ public protocol SchedulerStore: Sendable {
     func dueDeliveries(at now: Double, limit: Int) throws(ServiceError) -> [WebhookDelivery]
     /// A webhook's deliveries, newest first.
     func deliveries(webhook: String, limit: Int) throws(ServiceError) -> [WebhookDelivery]
+    /// An entry's ratings (the newest `limit`), and its questions (the newest `limit`) with their answers.
+    func feedback(entry: String, limit: Int) throws(ServiceError) -> EntryFeedback
+    func post(id: String) throws(ServiceError) -> Post?
+    /// Whether a request of `tenant` ever ran the catalog entry.
+    func hasUsed(entry: String, tenant: String) throws(ServiceError) -> Bool
+    /// Catalog entries, applications, requests and nodes matching `query`: those whose title
+    /// matches every term first, each part newest first.
+    func search(_ query: SearchQuery) throws(ServiceError) -> [SearchHit]
 }
 
 /// Use on one basis by one request of a tenant on one node (`api` for API calls).

@@ -181,7 +181,7 @@ extension Scheduler {
         var entry = try registration.entry(at: now(), by: caller.user)
         return try change { (s: borrowing EngineState) throws(ServiceError) in
             if let owner = entry.owner, s.directory.tenants[owner] == nil { throw ServiceError.unprocessable("owner", "there is no tenant '\(owner)'") }
-            if let same = s.directory.catalog.values.first(where: { $0.kind == entry.kind && $0.name == entry.name && $0.version == entry.version && $0.nodeClass == entry.nodeClass }) {
+            if let same = s.directory.entries(named: entry.name).first(where: { $0.kind == entry.kind && $0.version == entry.version && $0.nodeClass == entry.nodeClass }) {
                 throw ServiceError.conflict("catalog entry \(same.code) has this name\(entry.version.map { " and version \($0)" } ?? "") already", field: "name")
             }
             entry.code = CatalogEntry.code(kind: entry.kind, nodeClass: entry.nodeClass, name: entry.name, version: entry.version) { s.directory.catalog[$0] != nil }
@@ -196,7 +196,7 @@ extension Scheduler {
             batch.catalog = [registered]
             batch.audit = [AuditEntry(at: registered.registeredAt, actor: caller.user, action: "catalog.register", target: "catalog/\(registered.code)", detail: registered.kind.rawValue)]
             return (batch, { s in
-                s.directory.catalog[registered.code] = registered
+                s.directory.put(registered)
                 if let component = registered.component { s.placer.validator.catalog.register(component) }
                 return registered
             })
@@ -215,7 +215,7 @@ extension Scheduler {
             batch.catalog = [updated]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.update", target: "catalog/\(code)")]
             return (batch, { s in
-                s.directory.catalog[code] = updated
+                s.directory.put(updated)
                 if let component = updated.component { s.placer.validator.catalog.register(component) }
                 return updated
             })
@@ -234,7 +234,7 @@ extension Scheduler {
             batch.catalog = [retired]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.retire", target: "catalog/\(code)")]
             return (batch, { s in
-                s.directory.catalog[code] = retired
+                s.directory.put(retired)
                 return retired
             })
         }
@@ -256,7 +256,7 @@ extension Scheduler {
             batch.removedCatalog = [code]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.remove", target: "catalog/\(code)")]
             return (batch, { s in
-                s.directory.catalog[code] = nil
+                s.directory.removeEntry(code: code)
                 if let component = entry.component { s.placer.validator.catalog.remove(name: component.name, version: component.version) }
             })
         }
@@ -265,7 +265,7 @@ extension Scheduler {
     /// The live component entry a request names: the version given, or the newest live one.
     /// A retired or unknown component is refused naming the field.
     static func componentEntry(for reference: ComponentReference, in s: borrowing EngineState, field: String) throws(ServiceError) -> CatalogEntry {
-        let named = s.directory.catalog.values.filter { $0.kind == .component && $0.name == reference.name }
+        let named = s.directory.entries(named: reference.name).filter { $0.kind == .component }
         let live = named.filter { !$0.retired }
         let chosen = reference.version.map { version in live.first { $0.version == version } }
             ?? live.max { ($0.version ?? "").compare(asVersion: $1.version ?? "") }

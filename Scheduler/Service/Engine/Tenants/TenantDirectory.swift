@@ -8,20 +8,43 @@ struct TenantDirectory: Sendable {
     var grants: [String: Grant]
     /// Grants whose expiry has been acted on.
     var expiredGrants: Set<String> = []
-    /// The resource catalog by code.
-    var catalog: [String: CatalogEntry] = [:]
+    /// The resource catalog by code; changed through `put` and `removeEntry`, which keep the
+    /// index by name.
+    private(set) var catalog: [String: CatalogEntry] = [:]
+    /// Codes by entry name: what a request naming a component, or a new entry, is checked against.
+    private var codesByName: [String: Set<String>] = [:]
     /// Who approves applications, by scope.
     var approvalPolicies: [PolicyScope: ApprovalPolicy] = [:]
     /// Tenants' outgoing webhooks by id.
     var webhooks: [String: Webhook] = [:]
+    /// Catalog entries' ratings in sum, by code.
+    var ratings: [String: RatingSummary] = [:]
 
     init(_ snapshot: StoreSnapshot) {
         tenants = Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) })
         users = Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) })
         grants = Dictionary(uniqueKeysWithValues: snapshot.grants.map { ($0.id, $0) })
-        catalog = Dictionary(uniqueKeysWithValues: snapshot.catalog.map { ($0.code, $0) })
+        for entry in snapshot.catalog { put(entry) }
         approvalPolicies = Dictionary(uniqueKeysWithValues: snapshot.approvalPolicies.map { ($0.scope, $0) })
         webhooks = Dictionary(uniqueKeysWithValues: snapshot.webhooks.map { ($0.id, $0) })
+        ratings = snapshot.ratings
+    }
+
+    /// Adds or replaces a catalog entry.
+    mutating func put(_ entry: CatalogEntry) {
+        catalog[entry.code] = entry
+        codesByName[entry.name, default: []].insert(entry.code)
+    }
+
+    mutating func removeEntry(code: String) {
+        guard let entry = catalog.removeValue(forKey: code) else { return }
+        codesByName[entry.name]?.remove(code)
+        if codesByName[entry.name]?.isEmpty == true { codesByName[entry.name] = nil }
+    }
+
+    /// The entries with this name, of every kind, version and class.
+    func entries(named name: String) -> [CatalogEntry] {
+        (codesByName[name] ?? []).compactMap { catalog[$0] }
     }
 
     /// The ids of a tenant's users, who hear of what concerns the tenant as a whole.
