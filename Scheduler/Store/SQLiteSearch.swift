@@ -4,7 +4,7 @@ import SchedulerService
 
 /// The site-wide search in SQLite: `searchDoc` holds what each hit shows and whom it belongs to
 /// (indexed by tenant), `searchText` (FTS5, trigram tokenizer) its text under the same rowid.
-/// Documents are written by the commit that writes what they describe; requests and applications
+/// Documents are written by the commit that writes what they describe: requests and applications
 /// once (their searchable text does not change), catalog entries and nodes on every change.
 enum SQLiteSearch {
     static let schema = """
@@ -21,7 +21,9 @@ enum SQLiteSearch {
         for id in batch.removedNodes { try remove(.node, id, in: db) }
         for record in batch.nodes { try write(SearchDocument(record.node), replacing: true, in: db) }
         for application in batch.applications { try write(SearchDocument(application), replacing: false, in: db) }
-        for record in batch.requests { try write(SearchDocument(record), replacing: false, in: db) }
+        // New requests only: the batch that submits one holds its `submitted` step.
+        let submitted = Set(batch.history.lazy.filter { $0.phase == "submitted" }.map(\.requestID))
+        for record in batch.requests where submitted.contains(record.id) { try write(SearchDocument(record), replacing: false, in: db) }
     }
 
     /// Indexes what the store held before the search existed.

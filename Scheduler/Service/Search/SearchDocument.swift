@@ -7,9 +7,10 @@ public enum SearchKind: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// How one thing is found: its title (names, codes), its tags (`key=value`), and the rest of its
 /// text. The store indexes every window of three characters (SQLite FTS5's trigram tokenizer),
-/// which finds words inside words in any script; two-character words, common in Chinese (视频,
-/// 交通), are indexed as well by `grams`, each written with `marker` after it so that it too is a
-/// window of three.
+/// which finds words inside words in any script; two-character words are indexed as well by
+/// `grams`, each written with `marker` after it so that it too is a window of three: in Chinese
+/// every two characters side by side (视频 and 频分 in 视频分析), in Latin scripts the words of
+/// two letters (`db`, `5g`), which are found as whole words.
 public struct SearchDocument: Sendable, Hashable {
     public var kind: SearchKind
     /// The entry's code, the application's, request's or node's id.
@@ -23,11 +24,17 @@ public struct SearchDocument: Sendable, Hashable {
     /// Follows each two-character gram.
     public static let marker: Character = "\u{1F}"
 
-    /// Every two characters of `text` that stand side by side in a word, marked: `视频分析` gives
-    /// `视频␟ 频分␟ 分析␟`; a word of one character gives nothing.
+    /// The two-character grams of `text`, marked: in a word of ideographs (or other letters outside
+    /// ASCII) every two side by side (`视频分析` gives `视频␟ 频分␟ 分析␟`); an ASCII word of two
+    /// characters whole (`db␟`). Longer ASCII words need none: a search's words of two Latin
+    /// letters are words, not parts of them (`db` is not looked for in `dbadmin`).
     public static func grams(_ text: String) -> String {
         var out: [String] = []
         for word in words(text) where word.count >= 2 {
+            if word.unicodeScalars.allSatisfy(\.isASCII) {
+                if word.count == 2 { out.append(word + String(marker)) }
+                continue
+            }
             let characters = Array(word)
             for i in 0..<(characters.count - 1) { out.append(String(characters[i...i + 1]) + String(marker)) }
         }
@@ -63,11 +70,13 @@ public struct SearchDocument: Sendable, Hashable {
             body: ([application.applicant, application.industry ?? "", application.scenario ?? ""] + application.items.compactMap(\.entry)).joined(separator: " "))
     }
 
+    /// A request by its name (its tenant is the department), kind, priority, labels and what it
+    /// runs: requests come thousands a second, and every word indexed is paid for at submission.
     public init(_ record: RequestRecord) {
         self.init(
-            kind: .request, key: record.id, department: record.tenant, title: [record.name, record.id].joined(separator: " "),
+            kind: .request, key: record.id, department: record.tenant, title: record.name,
             tags: record.spec.requiredLabels.map { "\($0.key)=\($0.value)" }.sorted() + ["kind=\(record.spec.kind.rawValue)", "priority=\(record.spec.priority.rawValue)"],
-            body: ([record.submittedBy, record.spec.partition, record.catalogEntry ?? "", record.application ?? ""] + (record.spec.component.map { [$0.name] } ?? [])).joined(separator: " "))
+            body: ([record.catalogEntry, record.application, record.spec.component?.name].compactMap { $0 }).joined(separator: " "))
     }
 
     public init(_ node: Node) {

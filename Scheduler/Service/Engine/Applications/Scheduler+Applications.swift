@@ -151,7 +151,7 @@ extension Scheduler {
     }
 
     /// Applications, newest first: a tenant user's own tenant's, or with `awaitingMe` those whose
-    /// current step the caller decides (an approver's queue), oldest deadline first.
+    /// current step the caller decides (an approver's queue), the nearest deadline first.
     public func applications(_ query: ApplicationQuery, awaitingMe: Bool = false, by caller: Principal) throws(ServiceError) -> [Application] {
         if awaitingMe {
             try caller.require(.decideApplications, tenant: caller.tenant)

@@ -23,9 +23,8 @@ public struct PlacementLoop: Service {
                 var ticks = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
-                    scheduler.provisionApproved()
                     ticks += 1
-                    if ticks % 60 == 0 { scheduler.noticeBudgetAlerts() }
+                    await scheduler.tickOnApplier(budgets: ticks % 60 == 0)
                     scheduler.signalPlacement()
                 }
             }

@@ -60,9 +60,23 @@ extension Scheduler {
 
     /// Runs a placement pass on the applier's queue, off Swift's cooperative pool.
     func placePendingOnApplier() async {
+        await onApplier { self.placePending() }
+    }
+
+    /// The ticker's chores, which read and write the store: provisions approved applications still
+    /// waiting (after a restart), and with `budgets` tells tenants of new budget alerts.
+    func tickOnApplier(budgets: Bool) async {
+        await onApplier {
+            self.provisionApproved()
+            if budgets { self.noticeBudgetAlerts() }
+        }
+    }
+
+    /// Runs `body` on the applier's queue, whose thread may block on the store.
+    private func onApplier(_ body: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             applierQueue.async {
-                self.placePending()
+                body()
                 done.resume()
             }
         }

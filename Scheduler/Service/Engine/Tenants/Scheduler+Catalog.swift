@@ -240,7 +240,8 @@ extension Scheduler {
         }
     }
 
-    /// Removes an entry that no open request and no live grant uses.
+    /// Removes an entry that no open request, live grant or open application uses, with its
+    /// approval policy.
     public func removeCatalogEntry(code: String, by caller: Principal) throws(ServiceError) {
         try caller.require(.manageCatalog)
         let now = now()
@@ -249,14 +250,20 @@ extension Scheduler {
             if let user = s.open.records.filter({ $0.catalogEntry == code }).map(\.id).min() {
                 throw ServiceError.conflict("request \(user) uses \(code): retire the entry and remove it once its requests end")
             }
-            if let grant = s.directory.grants.values.filter({ $0.expiresAt > now && $0.entries?.contains(code) == true }).map(\.id).min() {
+            if let grant = s.directory.grants.values.filter({ $0.isLive(at: now) && $0.entries?.contains(code) == true }).map(\.id).min() {
                 throw ServiceError.conflict("grant \(grant) lists \(code)")
+            }
+            if let application = s.applications.values.filter({ $0.items.contains { $0.entry == code } }).map(\.id).min() {
+                throw ServiceError.conflict("application \(application) asks for \(code): retire the entry and remove it once it is decided")
             }
             var batch = StoreBatch()
             batch.removedCatalog = [code]
+            // Its own approval policy goes with it.
+            if s.directory.approvalPolicies[.entry(code)] != nil { batch.removedApprovalPolicies = [.entry(code)] }
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.remove", target: "catalog/\(code)")]
             return (batch, { s in
                 s.directory.removeEntry(code: code)
+                s.directory.approvalPolicies[.entry(code)] = nil
                 if let component = entry.component { s.placer.validator.catalog.remove(name: component.name, version: component.version) }
             })
         }
