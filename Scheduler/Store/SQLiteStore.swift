@@ -310,6 +310,12 @@ public final class SQLiteStore: SchedulerStore {
         try run("search") { try pool.read { db in try SQLiteSearch.search(query, in: db) } }
     }
 
+    public func unreadNotifications(user: String) throws(ServiceError) -> Int {
+        try run("count the unread notifications of \(user)") {
+            try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE user = ? AND read = 0", arguments: [user]) ?? 0 }
+        }
+    }
+
     public func dueDeliveries(at now: Double, limit: Int) throws(ServiceError) -> [WebhookDelivery] {
         try run("read due webhook deliveries") {
             try pool.read { db in

@@ -16,6 +16,7 @@ enum SQLiteWorkflow {
         CREATE TABLE approvalPolicy (scope TEXT PRIMARY KEY NOT NULL, json BLOB NOT NULL);
         CREATE TABLE notification (id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, read INTEGER NOT NULL DEFAULT 0, notice BLOB NOT NULL);
         CREATE INDEX notification_user ON notification (user, id DESC);
+        CREATE INDEX notification_unread ON notification (user) WHERE read = 0;
         CREATE TABLE webhook (id TEXT PRIMARY KEY NOT NULL, tenant TEXT NOT NULL, json BLOB NOT NULL);
         CREATE TABLE webhookDelivery (
             id INTEGER PRIMARY KEY AUTOINCREMENT, webhook TEXT NOT NULL, notice BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,

@@ -83,6 +83,7 @@ struct Settings {
         }
         if let value = file.meteringRetentionDays { scheduler.meteringRetentionDays = try Self.range(value, 1...36_600, "meteringRetentionDays") }
         if let value = file.agentIdleTimeoutSeconds { agentIdleTimeoutSeconds = try Self.range(value, 10...86_400, "agentIdleTimeoutSeconds") }
+        if let value = file.webhookPrivateAddresses { scheduler.webhookPrivateAddresses = value }
     }
 
     static func nonEmpty(_ value: String, _ key: String) throws(ConfigValueError) -> String {
@@ -156,6 +157,8 @@ struct ConfigFile: Decodable {
     /// The price list (`PriceListSpec`); published at a start when it differs from the latest.
     var prices: PriceListSpec?
     var meteringRetentionDays: Double?
+    /// Lets webhooks go to loopback, private and link-local addresses (default false).
+    var webhookPrivateAddresses: Bool?
 
     /// `{"sites": [{"id": "district-1", "region": "north"}, {"id": "edge-7"}],
     ///   "links": [{"from": "district-1", "to": "edge-7", "latencyMs": 1.5}]}`.

@@ -45,6 +45,14 @@ struct WebhookSender: Service {
     private func send(_ delivery: WebhookDelivery, to webhook: Webhook, with client: HTTPClient) async {
         let body = delivery.body
         let at = Date().timeIntervalSince1970
+        // A name may resolve to the platform's own network (or be made to): checked where it
+        // points now, on a thread that may block on the resolver.
+        if !scheduler.webhookPrivateAddresses, await Self.resolvesPrivate(webhook.host) {
+            record(DeliveryAttempt(
+                delivery: delivery.id, at: at, status: nil, error: "\(webhook.host) resolves to the platform's own network (loopback, private or link-local): not sent",
+                attempts: delivery.attempts + 1), of: delivery, to: webhook)
+            return
+        }
         var request = HTTPClientRequest(url: webhook.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -63,12 +71,22 @@ struct WebhookSender: Service {
         } catch {
             failure = "\(error)"
         }
-        let attempt = DeliveryAttempt(delivery: delivery.id, at: at, status: status, error: failure, attempts: delivery.attempts + 1)
-        if let failure {
+        record(DeliveryAttempt(delivery: delivery.id, at: at, status: status, error: failure, attempts: delivery.attempts + 1), of: delivery, to: webhook)
+    }
+
+    private func record(_ attempt: DeliveryAttempt, of delivery: WebhookDelivery, to webhook: Webhook) {
+        if let failure = attempt.error {
             logger.info("webhook delivery failed", metadata: ["delivery": "\(delivery.id)", "webhook": "\(webhook.id)", "attempt": "\(attempt.attempts)", "error": "\(failure)"])
         }
         do { try scheduler.recordDeliveryAttempt(attempt) } catch {
             logger.error("cannot record webhook delivery \(delivery.id): \(error)")
+        }
+    }
+
+    /// `NetworkAddress.resolvesPrivate` on a dispatch thread, off the cooperative pool.
+    static func resolvesPrivate(_ host: String) async -> Bool {
+        await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            DispatchQueue.global().async { done.resume(returning: NetworkAddress.resolvesPrivate(host)) }
         }
     }
 }

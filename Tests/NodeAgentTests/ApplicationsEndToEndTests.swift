@@ -46,7 +46,8 @@ struct ApplicationsEndToEndTests {
     func applyApproveRunRevoke() async throws {
         let directory = try temporaryDirectory()
         let image = try blankDisk(in: directory)
-        let scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"))
+        // The department's receiver listens on loopback: allowed here, refused by default.
+        let scheduler = try SchedulerProcess.start(dataDir: directory.appendingPathComponent("scheduler"), config: #"{"webhookPrivateAddresses": true}"#)
         defer { scheduler.kill() }
         let agent = try AgentProcess.start([
             "--scheduler", "127.0.0.1:\(scheduler.grpcPort)", "--token", SchedulerProcess.bootstrapToken, "--node-id", "app-node",

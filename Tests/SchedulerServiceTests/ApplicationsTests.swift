@@ -98,6 +98,7 @@ struct ApplicationsTests {
         #expect(try city.inbox("olga").map(\.kind) == ["application.awaiting"])
         #expect(try city.inbox("sam").map(\.kind) == ["application.awaiting"])
         #expect(try city.inbox("tina").isEmpty, "not an approver")
+        #expect(try city.scheduler.unreadNotifications(by: city.alice) == 6)
     }
 
     @Test("revoking the grant early releases what only it covered, with the reason, and tells the tenant's users")
@@ -148,6 +149,9 @@ struct ApplicationsTests {
         }
         let cleared = try #require(refusal([ApplicationItem(entry: city.restricted.code)]))
         #expect(cleared.code == .forbidden && cleared.field == "items[0].entry" && cleared.message.contains("cleared to level 2"))
+        // Nor may she run it by submitting a request for it herself.
+        let direct = #expect(throws: ServiceError.self) { _ = try city.scheduler.submit([RequestSpec(component: ComponentReference(name: "face-match"))], by: city.alice) }
+        #expect(direct?.code == .forbidden && direct?.field == "component" && direct?.message.contains("cleared to level 2") == true)
         _ = try city.scheduler.updateCatalogEntry(code: city.conditional.code, CatalogUpdate(userKinds: [.research]), by: admin)
         let kind = try #require(refusal([ApplicationItem(entry: city.open.code), ApplicationItem(entry: city.conditional.code)]))
         #expect(kind.code == .forbidden && kind.field == "items[1].entry" && kind.message.contains("government user"))
@@ -168,8 +172,19 @@ struct ApplicationsTests {
         let within = try city.apply([ApplicationItem(entry: city.open.code, quantity: 2)])
         #expect(within.state == .approved && within.lifecycle.steps.isEmpty)
         #expect(try city.scheduler.grants(tenant: "water", by: admin).isEmpty, "an open entry on the public partition needs no grant")
+        _ = try city.scheduler.setQuota(tenant: "water", priority: .standard, quota: Quota(resources: Resources(cpuMillis: 6000, memoryMiB: 8192)), by: admin)
+        #expect(city.scheduler.placePending() == 1, "the two instances approved hold 2 of the 6 cores")
         let over = try city.apply([ApplicationItem(entry: city.open.code, quantity: 5)])
-        #expect(over.state == .submitted && over.lifecycle.steps.map(\.who) == ["operator"])
+        #expect(over.state == .submitted && over.lifecycle.steps.map(\.who) == ["operator"], "over what remains of the quota")
+        let never = #expect(throws: ServiceError.self) { _ = try city.apply([ApplicationItem(entry: city.open.code, quantity: 7)]) }
+        #expect(never?.code == .quotaExceeded && never?.field == "items[0].quantity", "larger than the whole quota: it could never run")
+        // A policy that only approves some users automatically sends the others to an operator.
+        _ = try city.scheduler.setApprovalPolicy(
+            ApprovalPolicy(scope: .entry(city.open.code), steps: [], autoApprove: AutoApproval(userKinds: [.research]), updatedAt: 0, updatedBy: ""), by: city.olga)
+        #expect(try city.apply([ApplicationItem(entry: city.open.code)]).lifecycle.steps.map(\.who) == ["operator"])
+        // A department applying for its own conditional entry needs no leave of itself.
+        let own = try city.scheduler.apply(ApplicationInput(purpose: "our model", durationSeconds: 3600, items: [ApplicationItem(entry: city.conditional.code)]), by: city.tina)
+        #expect(own.application.state == .approved)
 
         // The owner's policy for its conditional entry: approved automatically for government users.
         _ = try city.scheduler.setApprovalPolicy(
@@ -277,5 +292,29 @@ struct ApplicationsTests {
         #expect(try city.inbox("alice").filter { $0.kind == "lease.ending" }.count == 2)
         try city.scheduler.markNotificationsRead(ids: [], upTo: Int64.max, by: city.alice)
         #expect(try city.scheduler.notifications(unreadOnly: true, before: nil, limit: 100, by: city.alice).isEmpty)
+    }
+
+    @Test("a webhook may not point at the platform's own network unless the operator allows it; deliveries are signed")
+    func webhookDestinations() throws {
+        let city = try City()
+        for url in ["http://localhost:8080/x", "http://127.0.0.1/x", "http://[::1]/x", "http://10.1.2.3/x", "http://169.254.169.254/latest/meta-data",
+                    "http://192.168.1.1/x", "http://172.20.0.1/x", "http://100.64.0.1/x", "http://[fd00::1]/x", "http://[::ffff:127.0.0.1]/x", "http://0.0.0.0/x"] {
+            let refused = #expect(throws: ServiceError.self, "\(url)") { _ = try city.scheduler.createWebhook(tenant: "water", url: url, by: city.alice) }
+            #expect(refused?.code == .unprocessable && refused?.field == "url", "\(url): \(String(describing: refused))")
+        }
+        for url in ["https://hooks.water.example.org/suanli", "http://8.8.8.8/x", "http://172.32.0.1/x", "http://[2001:db8::1]/x"] {
+            #expect(try city.scheduler.createWebhook(tenant: "water", url: url, by: city.alice).url == url)
+        }
+        #expect(NetworkAddress.resolvesPrivate("localhost"), "a name is checked where it resolves")
+        var allowing = SchedulerConfig()
+        allowing.webhookPrivateAddresses = true
+        let (open, _, _) = try newScheduler(nodes: 0, config: allowing)
+        #expect(try open.createWebhook(tenant: "water", url: "http://127.0.0.1:9/hook", by: admin).tenant == "water")
+
+        let body = Data(#"{"delivery":1}"#.utf8)
+        let header = WebhookSignature.header(body: body, secret: "whsec_x", timestamp: 1_800_000_000)
+        #expect(WebhookSignature.verify(header: header, body: body, secret: "whsec_x"))
+        #expect(!WebhookSignature.verify(header: header, body: Data(#"{"delivery":2}"#.utf8), secret: "whsec_x"))
+        #expect(!WebhookSignature.verify(header: header.replacingOccurrences(of: "t=1800000000", with: "t=1800000001"), body: body, secret: "whsec_x"))
     }
 }

@@ -105,7 +105,7 @@ struct HTTPAPITests {
         (.put, "/v1/approval-policies/partition/public", #"{"steps":[{"decider":"operator"}]}"#, ["admin", "op"]),
         (.get, "/v1/notifications", nil, ["admin", "op", "aud", "w", "t"]),
         (.post, "/v1/notifications/read", #"{"upTo":1}"#, ["admin", "op", "aud", "w", "t"]),
-        (.post, "/v1/tenants/water/webhooks", #"{"url":"http://127.0.0.1:9/hook"}"#, ["admin", "op", "w"]),
+        (.post, "/v1/tenants/water/webhooks", #"{"url":"https://hooks.water.example.org/suanli"}"#, ["admin", "op", "w"]),
         (.get, "/v1/tenants/water/webhooks", nil, ["admin", "op", "w"]),
         (.patch, "/v1/users/op", #"{"clearance":2}"#, ["admin"]),
         (.get, "/v1/search?q=water", nil, ["admin", "op", "aud", "w", "t"]),
@@ -131,7 +131,7 @@ struct HTTPAPITests {
 
             let (_, all) = try await call(client, .get, "/v1/catalog", token: tokens["w"])
             #expect((all["entries"] as? [[String: Any]])?.compactMap { $0["code"] as? String } == ["SL-CMP-GENERAL-VIDEO-ANALYTICS-V2-1", "SL-OFR-AI-A100-X8"])
-            for (query, count) in [("kind=offering", 1), ("class=general", 1), ("site=d3", 1), ("label=zone=east", 1), ("q=CAMERA", 1), ("q=nothing", 0), ("partition=public", 2)] {
+            for (query, count) in [("kind=offering", 1), ("class=general", 1), ("site=d3", 1), ("label=zone=east", 1), ("q=CAMERA", 1), ("q=camera+streams", 1), ("q=camera%20streams", 1), ("q=nothing", 0), ("partition=public", 2)] {
                 let (_, found) = try await call(client, .get, "/v1/catalog?\(query)", token: tokens["w"])
                 #expect((found["entries"] as? [Any])?.count == count, "\(query)")
             }

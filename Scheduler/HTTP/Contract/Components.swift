@@ -507,7 +507,7 @@ enum Components {
             ]),
             "NotificationList": .object([
                 .required("notifications", .list(.ref("Notification"), max: 1000)),
-                .required("unread", .integer(0...Int64.max), "Unread notifications on this page."),
+                .required("unread", .integer(0...Int64.max), "The caller's unread notifications, in all."),
             ]),
             "NotificationsRead": .object([
                 .optional("ids", .list(.integer(1...Int64.max), max: 1000, unique: true), "These notifications."),

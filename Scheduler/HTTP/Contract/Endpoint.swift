@@ -119,11 +119,28 @@ extension Endpoint {
         return try scheduler.authenticate(token: parts[1].trimmingCharacters(in: .whitespaces))
     }
 
+    /// The fields of a query string as browsers, `curl --data-urlencode` and form encoders write
+    /// them: `&`-separated `NAME=VALUE`, `+` for a space, then percent-decoded.
+    static func formFields(_ query: String) throws(ServiceError) -> [(String, String)] {
+        var fields: [(String, String)] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            var decoded: [String] = []
+            for part in parts {
+                guard let text = part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+                    throw ServiceError.invalid(String(parts[0]), "the query holds a malformed percent-encoding: \(SchemaRegistry.shortened(String(pair)))")
+                }
+                decoded.append(text)
+            }
+            fields.append((decoded[0], decoded.count > 1 ? decoded[1] : ""))
+        }
+        return fields
+    }
+
     /// The query parameters, each known to the operation, given once and within its schema.
     static func checkQuery(_ request: Request, _ operation: Operation, _ contract: SchemaRegistry) throws(ServiceError) -> [String: String] {
         var values: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters {
-            let name = String(name), value = String(value)
+        for (name, value) in try formFields(request.uri.query ?? "") {
             guard let parameter = operation.query.first(where: { $0.name == name }) else {
                 let known = operation.query.map(\.name)
                 let hint = Suggestion.nearest(name, among: known).map { "; did you mean '\($0)'?" }

@@ -27,7 +27,7 @@ enum NotificationRoutes {
                 let found = try call.scheduler.notifications(
                     unreadOnly: call.query("unread") == "true", before: call.query("before", as: Int64.self), limit: call.query("limit", as: Int.self) ?? 100,
                     by: call.caller)
-                return try JSON.response(NotificationList(notifications: found, unread: found.filter { !$0.read }.count))
+                return try JSON.response(NotificationList(notifications: found, unread: try call.scheduler.unreadNotifications(by: call.caller)))
             },
             Endpoint(Operation(
                 .post, "/v1/notifications/read", id: "markNotificationsRead", summary: "Mark the caller's notifications read", tag: "notifications",

@@ -37,6 +37,10 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var quotaAlertShare: Double = 0.9
     /// Alerts: grants ending within this many seconds are reported.
     public var grantExpiryWarningSeconds: Double = 86_400
+    /// Whether tenants' webhooks may go to the platform's own network (loopback, private,
+    /// link-local addresses, `localhost`): off, so that a tenant cannot make the scheduler call
+    /// internal services.
+    public var webhookPrivateAddresses: Bool = false
     /// Sites, links and storage pools the configuration declares: created or updated in the store
     /// at every start (the API registers more, and changes them until the next start). Nodes of
     /// sites with no link reach only their own site.

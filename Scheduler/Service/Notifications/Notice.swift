@@ -102,12 +102,20 @@ public struct Webhook: Sendable, Hashable, Codable {
         self.createdBy = createdBy
     }
 
-    /// Refuses what is not an absolute http(s) URL with a host, naming the field.
-    static func checkURL(_ url: String) throws(ServiceError) {
+    /// Refuses what is not an absolute http(s) URL with a host, naming the field, and unless
+    /// `allowPrivate` a URL whose host is the platform's own network by its text (`localhost`, a
+    /// loopback, private or link-local address); names that resolve there are refused at delivery.
+    static func checkURL(_ url: String, allowPrivate: Bool) throws(ServiceError) {
         guard url.utf8.count <= 2000, let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
               let host = parsed.host, !host.isEmpty, parsed.user == nil, parsed.password == nil
         else { throw ServiceError.unprocessable("url", "must be an absolute http or https URL with a host and no credentials, at most 2000 characters") }
+        if !allowPrivate, NetworkAddress.isPrivate(host: host) {
+            throw ServiceError.unprocessable("url", "\(host) is the platform's own network (loopback, private or link-local): webhooks go to a department's public address unless the scheduler's webhookPrivateAddresses is set")
+        }
     }
+
+    /// The host deliveries go to.
+    public var host: String { URLComponents(string: url)?.host ?? "" }
 }
 
 /// One notice on its way to one webhook: delivered at least once, retried with back-off, every

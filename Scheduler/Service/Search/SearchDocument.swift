@@ -60,7 +60,7 @@ public struct SearchDocument: Sendable, Hashable {
             kind: .catalog, key: entry.code, department: entry.owner, title: [entry.name, entry.code].joined(separator: " "),
             tags: entry.labels.map { "\($0.key)=\($0.value)" }.sorted() + ["kind=\(entry.kind.rawValue)", "sharing=\(entry.sharing.rawValue)", "level=\(entry.securityLevel)"]
                 + (entry.nodeClass.map { ["class=\($0.rawValue)"] } ?? []),
-            body: [entry.description, entry.partition, entry.site ?? "", entry.version ?? ""].joined(separator: " "))
+            body: ([entry.description, entry.partition, entry.site ?? "", entry.version ?? ""] + (entry.gpu?.models ?? [])).joined(separator: " "))
     }
 
     public init(_ application: Application) {

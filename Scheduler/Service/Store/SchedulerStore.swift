@@ -196,6 +196,7 @@ public protocol SchedulerStore: Sendable {
     func application(id: String) throws(ServiceError) -> Application?
     func applications(_ query: ApplicationQuery) throws(ServiceError) -> [Application]
     func notifications(_ query: NotificationQuery) throws(ServiceError) -> [InboxNotification]
+    func unreadNotifications(user: String) throws(ServiceError) -> Int
     /// Deliveries whose next attempt is due at `now`, oldest first.
     func dueDeliveries(at now: Double, limit: Int) throws(ServiceError) -> [WebhookDelivery]
     /// A webhook's deliveries, newest first.

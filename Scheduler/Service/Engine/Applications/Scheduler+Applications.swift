@@ -428,6 +428,11 @@ extension Scheduler {
                 throw ServiceError(error, fieldPrefix: "\(field).request.")
             }
             if let workload = spec.workload { try workload.validate(prefix: "\(field).request.") }
+            // Larger than its tenant's quota for its priority, it could never run: refused now,
+            // not approved and then failed.
+            if let (dimension, message) = Self.quotaShortfall(of: request, quota: s.scheduling.admission.config.tenants[application.tenant]?.quotas[request.priority]) {
+                throw ServiceError(.quotaExceeded, message, field: item.entry != nil ? "\(field).quantity" : "\(field).request.\(dimension.apiField)")
+            }
             resolved.append(ResolvedItem(entry: entry, spec: spec, request: request))
         }
         return resolved
@@ -435,8 +440,9 @@ extension Scheduler {
 
     /// The steps an application goes through: for each item its policy's (the most specific set,
     /// else the one its entry's sharing implies), none for an item its policy approves
-    /// automatically, an operator's for a preempting priority its tenant has no quota for, and a
-    /// security officer's for entries at the higher levels. Merged: owners first, then the
+    /// automatically (an operator's for one a policy without steps does not), no owner's for the
+    /// owner's own entries, an operator's for a preempting priority its tenant has no quota for,
+    /// and a security officer's for entries at the higher levels. Merged: owners first, then the
     /// operator, then security; each decider once, with the longest deadline asked.
     private func steps(for application: Application, items: [ResolvedItem], in s: borrowing EngineState) -> [ApprovalStep] {
         var asked: [PriorityClass: Usage] = [:]
@@ -463,11 +469,16 @@ extension Scheduler {
                 return quota.firstExceeded(by: s.scheduling.admission.usage(of: application.tenant, priority: priority) + asked[priority, default: Usage()]) == nil
             } ?? false
             if !automatic {
+                // A policy that only approves automatically sends what it does not approve to an
+                // operator.
+                if rules.isEmpty { add(.operator, department: nil, hours: StepRule.defaultDeadlineHours) }
                 for rule in rules {
                     let hours = rule.deadlineHours ?? StepRule.defaultDeadlineHours
                     switch rule.decider {
                     case .owner:
-                        if let owner = item.entry?.owner { add(.owner, department: owner, hours: hours) } else { add(.operator, department: nil, hours: hours) }
+                        // A department needs no leave of its own to use its own entry.
+                        guard let owner = item.entry?.owner else { add(.operator, department: nil, hours: hours); continue }
+                        if owner != application.tenant { add(.owner, department: owner, hours: hours) }
                     case .operator, .security:
                         add(rule.decider, department: nil, hours: hours)
                     }

@@ -7,6 +7,12 @@ extension Scheduler {
         return try store.notifications(NotificationQuery(user: caller.user, unreadOnly: unreadOnly, before: before, limit: limit))
     }
 
+    /// How many of the caller's notifications are unread, in all.
+    public func unreadNotifications(by caller: Principal) throws(ServiceError) -> Int {
+        try caller.require(.readNotifications, tenant: caller.tenant)
+        return try store.unreadNotifications(user: caller.user)
+    }
+
     /// Marks the caller's notifications read: those listed, and with `upTo` every one up to it.
     public func markNotificationsRead(ids: [Int64], upTo: Int64?, by caller: Principal) throws(ServiceError) {
         try caller.require(.readNotifications, tenant: caller.tenant)
@@ -23,13 +29,16 @@ extension Scheduler {
     /// Adds a webhook to a tenant; the answer holds its signing secret, shown this once.
     public func createWebhook(tenant: String, url: String, by caller: Principal) throws(ServiceError) -> Webhook {
         try caller.require(.manageWebhooks, tenant: tenant)
-        try Webhook.checkURL(url)
+        try Webhook.checkURL(url, allowPrivate: config.webhookPrivateAddresses)
         let now = now()
         let webhook = Webhook(
             id: Token.generate(prefix: "wh").prefix(15).description, tenant: tenant, url: url, secret: Token.generate(prefix: "whsec"), createdAt: now,
             createdBy: caller.user)
         return try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.directory.tenants[tenant] != nil else { throw ServiceError.notFound("tenant \(tenant)") }
+            if let same = s.directory.webhooks.values.first(where: { $0.tenant == tenant && $0.url == url }) {
+                throw ServiceError.conflict("webhook \(same.id) of tenant \(tenant) goes to \(url) already", field: "url")
+            }
             guard s.directory.webhooks.values.filter({ $0.tenant == tenant }).count < Self.maxWebhooksPerTenant else {
                 throw ServiceError.conflict("tenant \(tenant) has \(Self.maxWebhooksPerTenant) webhooks, the most it may have")
             }
@@ -71,6 +80,9 @@ extension Scheduler {
         guard state.withLock({ $0.directory.webhooks[id]?.tenant == tenant }) else { throw ServiceError.notFound("webhook \(id) of tenant \(tenant)") }
         return try store.deliveries(webhook: id, limit: limit)
     }
+
+    /// Whether webhooks may go to the platform's own network (`SchedulerConfig.webhookPrivateAddresses`).
+    public var webhookPrivateAddresses: Bool { config.webhookPrivateAddresses }
 
     /// Deliveries due now with their webhooks, for the sender.
     public func dueDeliveries(limit: Int) throws(ServiceError) -> [(WebhookDelivery, Webhook)] {

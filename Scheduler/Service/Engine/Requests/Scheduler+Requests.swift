@@ -105,6 +105,17 @@ extension Scheduler {
             let provisionedFrom = i < submission.entries.count ? submission.entries[i].flatMap { s.directory.catalog[$0] } : nil
             let entry = component ?? provisionedFrom
             let restricted = entry?.needsGrant == true ? entry : nil
+            // An entry's protection level and the kinds of users it is open to hold for requests
+            // as for applications: a department's user cannot run what it could not apply for.
+            if caller.role == .tenant, let entry, let user = s.directory.users[caller.user] {
+                let field = prefix(i) + (component != nil ? "component" : "entry")
+                if user.clearance < entry.securityLevel {
+                    throw ServiceError(.forbidden, "\(entry.code) is at security level \(entry.securityLevel); \(user.id) is cleared to level \(user.clearance)", field: field)
+                }
+                if let kinds = entry.userKinds, !kinds.contains(user.kind) {
+                    throw ServiceError(.forbidden, "\(entry.code) is open to \(kinds.map(\.rawValue).joined(separator: ", ")) users; \(user.id) is a \(user.kind.rawValue) user", field: field)
+                }
+            }
             // Classes that may preempt other departments' work are handed out by an operator's
             // quota (as Kubernetes limits a PriorityClass to namespaces with a quota for it) or by
             // a grant listing the class, which an approved application gives.

@@ -15,6 +15,7 @@ extension Scheduler {
         }
         if let tag, tag.count < 3 || !tag.contains("=") { throw ServiceError.unprocessable("tag", "must be KEY=VALUE, got '\(tag)'") }
         guard !terms.isEmpty || department != nil || tag != nil else { throw ServiceError.unprocessable("q", "give words to search for, a department or a tag") }
+        if let department { try requireTenant(department) }
         // What the caller may see of each kind.
         let tenantOnly = caller.role == .tenant ? caller.tenant : nil
         let readable: [SearchKind: Bool] = [
