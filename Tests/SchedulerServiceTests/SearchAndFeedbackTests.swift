@@ -80,6 +80,7 @@ struct SearchAndFeedbackTests {
         #expect(feedback.summary.average == 3.5 && feedback.ratings.map(\.user).sorted() == ["t", "w"])
         #expect(feedback.questions.map(\.question.id) == [question.id] && feedback.questions[0].answers.map(\.text) == ["We back ours up ourselves", "Yes, at 02:00"])
         #expect(try scheduler.notifications(unreadOnly: true, before: nil, limit: 10, by: water).map(\.kind) == ["question.answered", "question.answered"])
+        #expect(try scheduler.notifications(unreadOnly: true, before: nil, limit: 10, by: transport).map(\.kind) == ["question.asked"], "the owner hears of the question")
         let satisfaction = try scheduler.satisfaction(by: water)
         #expect(satisfaction.map(\.entry.code) == [entry.code] && satisfaction[0].summary.average == 3.5)
         // The sums survive a restart.

@@ -91,7 +91,9 @@ extension Endpoint {
             }
             if case .string(let rule) = parameter.schema, let problem = SchemaRegistry.problem(decoded, rule) {
                 // Nothing by that name can exist: not found, with what a name looks like.
-                throw ServiceError(.notFound, "nothing is named '\(SchemaRegistry.shortened(decoded))' here: \(parameter.description.lowercased().trimmingCharacters(in: .punctuationCharacters)) \(problem)", field: parameter.name)
+                throw ServiceError(
+                    .notFound, "nothing is named '\(SchemaRegistry.shortened(decoded))' here (\(parameter.description.trimmingCharacters(in: .punctuationCharacters))): \(problem)",
+                    field: parameter.name)
             }
             parameters[parameter.name] = decoded
         }

@@ -516,7 +516,9 @@ extension Scheduler {
                     let decided = application.lifecycle.steps.filter { $0.outcome != nil }.count
                     message = "\(step?.who ?? "") (\(step?.decidedBy ?? "")) approved step \(decided) of \(application.lifecycle.steps.count) of application \(application.id)"
                         + (step?.comment.map { ": \($0)" } ?? "")
-                case .approved: message = "application \(application.id) is approved" + (step.map { " (last step: \($0.who))" } ?? " automatically")
+                case .approved:
+                    message = "application \(application.id) is approved"
+                        + (step.map { " (last step: \($0.who), \($0.decidedBy ?? ""))" + ($0.comment.map { ": \($0)" } ?? "") } ?? " automatically")
                 case .rejected: message = "application \(application.id) was rejected by \(step?.who ?? "a decider"): \(application.lifecycle.reason ?? "")"
                 default: message = "application \(application.id) is \(state.rawValue)" + (application.lifecycle.reason.map { ": \($0)" } ?? "")
                 }

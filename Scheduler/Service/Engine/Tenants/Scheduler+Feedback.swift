@@ -55,6 +55,12 @@ extension Scheduler {
             var batch = StoreBatch()
             batch.posts = [post]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: question == nil ? "catalog.ask" : "catalog.answer", target: "catalog/\(code)")]
+            // A question reaches the owner department; an answer, its asker.
+            if asked == nil, let owner = entry.owner, owner != caller.tenant {
+                batch.notices.append(Notice(
+                    kind: "question.asked", tenant: owner, subject: "catalog/\(code)",
+                    message: "\(caller.user) asked about \(entry.name) (\(code)): \(trimmed)", at: now, recipients: s.directory.users(of: owner)))
+            }
             if let asked, asked.user != caller.user {
                 batch.notices.append(Notice(
                     kind: "question.answered", tenant: asked.tenant, subject: "catalog/\(code)",
