@@ -136,8 +136,10 @@ struct ApplicationsTests {
         #expect(later.expiresAt == grant.expiresAt + 86_400)
         #expect(try city.scheduler.request("water:\(application.id)-1", by: city.alice).record.phase == .running)
         #expect(throws: ServiceError.self) { _ = try city.scheduler.adjustGrant(grant.id, expiresAt: city.clock.now() - 1, entries: nil, priorities: nil, by: city.olga) }
-        _ = try city.scheduler.adjustGrant(grant.id, expiresAt: nil, entries: [], priorities: nil, by: city.olga)
+        _ = try city.scheduler.adjustGrant(grant.id, expiresAt: nil, entries: [], priorities: nil, reason: "the model moved to the public catalog", by: city.olga)
         #expect(try city.scheduler.request("water:\(application.id)-1", by: city.alice).record.phase.name == "revoked")
+        let told = try #require(try city.inbox("alice").last)
+        #expect(told.kind == "grant.adjusted" && told.message.contains("the model moved to the public catalog") && told.message.contains("lists no entries"), "\(told.message)")
     }
 
     @Test("clearance, user kind and the entry's fields are checked when applying, naming the item's field")

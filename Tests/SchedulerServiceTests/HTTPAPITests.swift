@@ -108,6 +108,7 @@ struct HTTPAPITests {
         (.post, "/v1/tenants/water/webhooks", #"{"url":"https://hooks.water.example.org/suanli"}"#, ["admin", "op", "w"]),
         (.get, "/v1/tenants/water/webhooks", nil, ["admin", "op", "w"]),
         (.patch, "/v1/users/op", #"{"clearance":2}"#, ["admin"]),
+        (.get, "/v1/me", nil, ["admin", "op", "aud", "w", "t"]),
         (.get, "/v1/search?q=water", nil, ["admin", "op", "aud", "w", "t"]),
         (.get, "/v1/search?q=n1&kind=node", nil, ["admin", "op", "aud"]),
         (.get, "/v1/utilization", nil, ["admin", "op", "aud"]),
@@ -157,6 +158,20 @@ struct HTTPAPITests {
                 let (status, error) = try await call(client, .post, "/v1/catalog", token: tokens["admin"], body: body)
                 #expect(status == .badRequest && error["field"] as? String == field, "\(body): \(status) \(error)")
             }
+        }
+    }
+
+    @Test("a body whose every field is optional may be left out; '+' in a query is a space; the caller reads itself")
+    func optionalBodies() async throws {
+        try await withAPI { client, tokens in
+            let (applied, application) = try await call(
+                client, .post, "/v1/applications", token: tokens["w"], body: #"{"purpose":"x","durationSeconds":60,"items":[{"request":{"cpu":1,"memoryMiB":512}}]}"#)
+            #expect(applied == .created)
+            let id = try #require(application["id"] as? String)
+            let (withdrawn, answer) = try await call(client, .post, "/v1/applications/\(id)/withdraw", token: tokens["w"])
+            #expect(withdrawn == .ok && answer["state"] as? String == "withdrawn", "\(answer)")
+            let (_, me) = try await call(client, .get, "/v1/me", token: tokens["w"])
+            #expect(me["id"] as? String == "w" && me["tenant"] as? String == "water" && me["clearance"] as? Int == 1 && me["token"] == nil)
         }
     }
 

@@ -324,6 +324,7 @@ enum Components {
             "GrantAdjustment": .object([
                 .optional("expiresAt", time, "A new end, later or sooner, in the future."),
                 .optional("entries", entryCodes, "Replaces the entries listed."), .optional("priorities", priorities, "Replaces the priority classes listed."),
+                .optional("reason", text(1000), "Told to the tenant's users and kept in the audit log."),
             ], "What to change; requests no grant covers any more are revoked."),
             "Grant": .object([
                 .required("id", .string(maxLength: 64)), .required("tenant", identifier), .required("partition", identifier),

@@ -194,8 +194,10 @@ extension Endpoint {
         } catch {
             throw ServiceError(.limitExceeded, "the body is larger than \(maxBodyBytes) bytes", field: "body")
         }
+        // An empty body where every field is optional is `{}`.
+        let bytes = buffer.readableBytes == 0 && contract.schemas[schema]?.allOptional == true ? Array("{}".utf8) : Array(buffer.readableBytesView)
         do {
-            let node = try JSONNode.parse(Array(buffer.readableBytesView))
+            let node = try JSONNode.parse(bytes)
             try contract.check(node, against: .ref(schema))
             return node
         } catch {

@@ -7,7 +7,7 @@ enum OpenAPIDocument {
     static func render(operations: [Operation], components: [String: Schema], examples: [String: String], version: String) -> [UInt8] {
         var paths: [String: [String: Any]] = [:]
         for operation in operations {
-            paths[operation.path, default: [:]][operation.method.rawValue.lowercased()] = self.operation(operation)
+            paths[operation.path, default: [:]][operation.method.rawValue.lowercased()] = self.operation(operation, components: components)
         }
         var schemas: [String: Any] = [:]
         for (name, schema) in components {
@@ -50,7 +50,7 @@ enum OpenAPIDocument {
         role may not do this. Another tenant's requests are 404 to a tenant user.
         """
 
-    static func operation(_ operation: Operation) -> [String: Any] {
+    static func operation(_ operation: Operation, components: [String: Schema]) -> [String: Any] {
         var out: [String: Any] = [
             "operationId": operation.id,
             "summary": operation.summary,
@@ -73,7 +73,9 @@ enum OpenAPIDocument {
         }
         if !parameters.isEmpty { out["parameters"] = parameters }
         if let body = operation.body {
-            out["requestBody"] = ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(body)"]]]]
+            // A body whose every field is optional may be left out: it reads as `{}`.
+            let optional = components[body]?.allOptional ?? false
+            out["requestBody"] = ["required": !optional, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(body)"]]]]
         }
         var responses: [String: Any] = [:]
         for answer in operation.success {

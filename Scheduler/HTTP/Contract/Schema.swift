@@ -56,6 +56,12 @@ public indirect enum Schema: Sendable {
 // MARK: Building
 
 extension Schema {
+    /// An object none of whose fields is required: a body of it may be left out.
+    var allOptional: Bool {
+        if case .object(let properties, _) = self { return properties.allSatisfy { !$0.required } }
+        return false
+    }
+
     public static func object(_ properties: [Property], _ description: String? = nil) -> Schema {
         .object(properties: properties, description: description)
     }

@@ -37,6 +37,7 @@ enum TenantRoutes {
         var expiresAt: Double?
         var entries: [String]?
         var priorities: [PriorityClass]?
+        var reason: String?
     }
 
     static let tenantParameter = Operation.Parameter("tenant", Components.identifier, "The tenant's id.")
@@ -91,6 +92,11 @@ enum TenantRoutes {
                 return try JSON.response(UserView(try call.scheduler.updateUser(call.path("id"), kind: body.kind, clearance: body.clearance, approver: body.approver, by: call.caller)))
             },
             Endpoint(Operation(
+                .get, "/v1/me", id: "whoAmI", summary: "The caller: its role, tenant, kind, clearance and whether it approves", tag: "users",
+                permission: .readCatalog, success: [.json(200, "User", "The caller, without its token.")])) { call in
+                try JSON.response(UserView(try call.scheduler.user(call.caller.user, by: call.caller)))
+            },
+            Endpoint(Operation(
                 .get, "/v1/users", id: "listUsers", summary: "Users (admins and auditors)", tag: "users", permission: .readUsers,
                 success: [.json(200, "UserList", "Users by id, without tokens.")])) { call in
                 try JSON.response(["users": try call.scheduler.users(by: call.caller).map { UserView($0) }])
@@ -124,7 +130,8 @@ enum TenantRoutes {
                 success: [.json(200, "Grant", "The grant as changed.")], errors: [409, 422])) { call in
                 let body = try call.body(AdjustmentBody.self)
                 return try JSON.response(
-                    try call.scheduler.adjustGrant(call.path("id"), expiresAt: body.expiresAt, entries: body.entries, priorities: body.priorities, by: call.caller))
+                    try call.scheduler.adjustGrant(
+                        call.path("id"), expiresAt: body.expiresAt, entries: body.entries, priorities: body.priorities, reason: body.reason, by: call.caller))
             },
             Endpoint(Operation(
                 .get, "/v1/grants", id: "listGrants", summary: "Grants", tag: "tenants", permission: .readQuotas,

@@ -97,6 +97,17 @@ extension Scheduler {
         }
     }
 
+    /// A user: any user may read itself, admins and auditors anyone.
+    public func user(_ id: String, by caller: Principal) throws(ServiceError) -> User {
+        if id != caller.user { try caller.require(.readUsers) }
+        guard let user = state.withLock({ $0.directory.users[id] }) else {
+            // The admin of the token file is no stored user.
+            if id == caller.user { return User(id: id, role: caller.role, tenant: caller.tenant, tokenHash: "", createdAt: 0, clearance: SecurityLevel.range.upperBound) }
+            throw ServiceError.notFound("user \(id)")
+        }
+        return user
+    }
+
     public func users(by caller: Principal) throws(ServiceError) -> [User] {
         try caller.require(.readUsers)
         return state.withLock { s in s.directory.users.values.sorted { $0.id < $1.id } }
@@ -200,8 +211,11 @@ extension Scheduler {
 
     /// Changes a live grant's expiry (later or sooner, still in the future) or the entries and
     /// priority classes it lists. Requests that no longer have a grant covering them are revoked.
-    public func adjustGrant(_ id: String, expiresAt: Double?, entries: [String]?, priorities: [PriorityClass]?, by caller: Principal) throws(ServiceError) -> Grant {
+    public func adjustGrant(
+        _ id: String, expiresAt: Double?, entries: [String]?, priorities: [PriorityClass]?, reason: String? = nil, by caller: Principal
+    ) throws(ServiceError) -> Grant {
         try caller.require(.manageQuotas)
+        if let reason, !DisplayText.isValid(reason, maxLength: 1000) { throw ServiceError.invalid("reason", "must be at most 1000 characters, none a control character") }
         return try changeGrant(id, action: "grant.adjust", by: caller) { (grant: inout Grant, now: Double) throws(ServiceError) in
             if let expiresAt {
                 guard expiresAt.isFinite, expiresAt > now else {
@@ -212,7 +226,7 @@ extension Scheduler {
             }
             if let entries { grant.entries = entries }
             if let priorities { grant.priorities = priorities }
-            return "grant \(grant.id) for partition \(grant.partition) was narrowed by \(caller.user)"
+            return "grant \(grant.id) for partition \(grant.partition) was changed by \(caller.user)" + (reason.map { ": \($0)" } ?? "")
         }
     }
 
@@ -251,7 +265,11 @@ extension Scheduler {
             let released = ended.isEmpty ? "" : "; revoked: \(ended.map(\.id).joined(separator: ", "))"
             batch.notices.append(Notice(
                 kind: changed.revokedAt != nil ? "grant.revoked" : "grant.adjusted", tenant: changed.tenant, subject: "grant/\(id)",
-                message: (changed.revokedAt != nil ? reason : "grant \(id) for partition \(changed.partition) now ends at \(Moment.text(changed.expiresAt))") + released,
+                message: (changed.revokedAt != nil
+                    ? reason
+                    : reason + "; it now ends at \(Moment.text(changed.expiresAt)) and lists "
+                        + ((changed.entries ?? []).isEmpty ? "no entries" : "entries " + (changed.entries ?? []).joined(separator: ", "))
+                        + (changed.priorities.map { $0.isEmpty ? "" : ", priorities " + $0.map(\.rawValue).joined(separator: ", ") } ?? "")) + released,
                 at: now, recipients: s.directory.users(of: changed.tenant)))
             return (batch, { s in
                 s.directory.grants[id] = changed
