@@ -286,6 +286,14 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
+    public func applicationID(tenant: String, idempotencyKey: String) throws(ServiceError) -> String? {
+        try run("look up an application's idempotency key") {
+            try pool.read { db in
+                try String.fetchOne(db, sql: "SELECT id FROM application WHERE tenant = ? AND idempotencyKey = ?", arguments: [tenant, idempotencyKey])
+            }
+        }
+    }
+
     public func applications(_ query: ApplicationQuery) throws(ServiceError) -> [Application] {
         try run("list applications") { try pool.read { db in try SQLiteWorkflow.applications(query, in: db, decoder: decoder) } }
     }

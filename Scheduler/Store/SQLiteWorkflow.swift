@@ -9,7 +9,8 @@ enum SQLiteWorkflow {
     static let schema = """
         CREATE TABLE application (
             id TEXT PRIMARY KEY NOT NULL, tenant TEXT NOT NULL, applicant TEXT NOT NULL, state TEXT NOT NULL,
-            open INTEGER NOT NULL, createdAt REAL NOT NULL, json BLOB NOT NULL);
+            open INTEGER NOT NULL, createdAt REAL NOT NULL, idempotencyKey TEXT, json BLOB NOT NULL);
+        CREATE UNIQUE INDEX application_idempotency ON application (tenant, idempotencyKey) WHERE idempotencyKey IS NOT NULL;
         CREATE INDEX application_open ON application (open) WHERE open = 1;
         CREATE INDEX application_list ON application (createdAt DESC, id DESC);
         CREATE INDEX application_tenant ON application (tenant, createdAt DESC, id DESC);
@@ -29,10 +30,13 @@ enum SQLiteWorkflow {
         for application in batch.applications {
             try db.execute(
                 sql: """
-                    INSERT INTO application (id, tenant, applicant, state, open, createdAt, json) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO application (id, tenant, applicant, state, open, createdAt, idempotencyKey, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET state = excluded.state, open = excluded.open, json = excluded.json
                     """,
-                arguments: [application.id, application.tenant, application.applicant, application.state.rawValue, application.isOpen, application.createdAt, encode(application)])
+                arguments: [
+                    application.id, application.tenant, application.applicant, application.state.rawValue, application.isOpen, application.createdAt,
+                    application.idempotencyKey, encode(application),
+                ])
         }
         for scope in batch.removedApprovalPolicies { try db.execute(sql: "DELETE FROM approvalPolicy WHERE scope = ?", arguments: [scope.description]) }
         for policy in batch.approvalPolicies {

@@ -161,7 +161,7 @@ struct HTTPAPITests {
         }
     }
 
-    @Test("a body whose every field is optional may be left out; '+' in a query is a space; the caller reads itself")
+    @Test("a body whose every field is optional may be left out; an application retried with its idempotency key is written once; the caller reads itself")
     func optionalBodies() async throws {
         try await withAPI { client, tokens in
             let (applied, application) = try await call(
@@ -170,6 +170,17 @@ struct HTTPAPITests {
             let id = try #require(application["id"] as? String)
             let (withdrawn, answer) = try await call(client, .post, "/v1/applications/\(id)/withdraw", token: tokens["w"])
             #expect(withdrawn == .ok && answer["state"] as? String == "withdrawn", "\(answer)")
+            // A retried application with the same key is the first; another body under it is a conflict.
+            let body = #"{"purpose":"retried","durationSeconds":60,"items":[{"request":{"cpu":1,"memoryMiB":512}}]}"#
+            var headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(tokens["w"]!)"]
+            headers[.init("Idempotency-Key")!] = "apply-1"
+            let first = try await client.execute(uri: "/v1/applications", method: .post, headers: headers, body: ByteBuffer(string: body)) { ($0.status, Self.json($0.body)) }
+            let again = try await client.execute(uri: "/v1/applications", method: .post, headers: headers, body: ByteBuffer(string: body)) { ($0.status, Self.json($0.body)) }
+            #expect(first.0 == .created && again.0 == .ok && first.1["id"] as? String == again.1["id"] as? String)
+            let other = try await client.execute(uri: "/v1/applications", method: .post, headers: headers, body: ByteBuffer(string: body.replacingOccurrences(of: "retried", with: "other"))) {
+                ($0.status, Self.json($0.body))
+            }
+            #expect(other.0 == .conflict && other.1["field"] as? String == "Idempotency-Key")
             let (_, me) = try await call(client, .get, "/v1/me", token: tokens["w"])
             #expect(me["id"] as? String == "w" && me["tenant"] as? String == "water" && me["clearance"] as? Int == 1 && me["token"] == nil)
         }

@@ -64,10 +64,10 @@ enum OpenAPIDocument {
         for parameter in operation.query {
             parameters.append(["name": parameter.name, "in": "query", "required": false, "description": parameter.description, "schema": render(parameter.schema)])
         }
-        if operation.body != nil, operation.id == "submitRequest" || operation.id == "submitBatch" {
+        if operation.body != nil, ["submitRequest", "submitBatch", "apply"].contains(operation.id) {
             parameters.append([
                 "name": "Idempotency-Key", "in": "header", "required": false,
-                "description": "Makes a retried POST safe: the same key (per tenant) returns the first submission's requests.",
+                "description": "Makes a retried POST safe: the same key (per tenant) returns the first submission's requests, or application.",
                 "schema": render(.string(maxLength: 128, minLength: 1, pattern: "^[\\u0021-\\u007e]+$")),
             ])
         }

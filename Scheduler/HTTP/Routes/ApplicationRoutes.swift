@@ -37,13 +37,17 @@ enum ApplicationRoutes {
             Endpoint(Operation(
                 .post, "/v1/applications", id: "apply", summary: "Apply for catalog entries or written-out requests, with purpose and duration",
                 tag: "applications", permission: .applyForResources, body: "ApplicationCreation",
-                success: [.json(201, "Application", "Written; submitted unless a draft, approved at once when its policies ask no step.")],
-                errors: [403, 422])) { call in
+                success: [
+                    .json(201, "Application", "Written; submitted unless a draft, approved at once when its policies ask no step."),
+                    .json(200, "Application", "A retry with the same Idempotency-Key: the first application."),
+                ],
+                errors: [403, 409, 422])) { call in
                 let body = try call.body(ApplicationBody.self)
                 let input = ApplicationInput(
                     tenant: body.tenant, purpose: body.purpose, industry: body.industry, scenario: body.scenario, durationSeconds: body.durationSeconds,
                     items: body.items, draft: body.draft ?? false)
-                return try JSON.response(ApplicationView(try call.scheduler.apply(input, by: call.caller)), status: .created)
+                let result = try call.scheduler.apply(input, idempotencyKey: call.idempotencyKey, by: call.caller)
+                return try JSON.response(ApplicationView(result), status: result.replayed ? .ok : .created)
             },
             Endpoint(Operation(
                 .get, "/v1/applications", id: "listApplications", summary: "Applications, newest first; with awaiting=me an approver's queue",

@@ -88,6 +88,10 @@ public struct Application: Sendable, Hashable, Codable {
     /// The grants its approval gave: one per partition whose use needs one.
     public var grants: [String] = []
     public var provisioning: Provisioning?
+    /// The key a retried submission of it carries (per tenant), and a hash of what was asked with
+    /// it, so that a retry can be told from another application under the same key.
+    public var idempotencyKey: String?
+    public var idempotencyFingerprint: String?
 
     public init(
         id: String, tenant: String, applicant: String, purpose: String, industry: String?, scenario: String?, durationSeconds: Int64,

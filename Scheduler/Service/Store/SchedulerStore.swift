@@ -194,6 +194,8 @@ public protocol SchedulerStore: Sendable {
     /// read at one moment.
     func usage(_ query: UsageQuery, at now: Double) throws(ServiceError) -> [UsageLine]
     func application(id: String) throws(ServiceError) -> Application?
+    /// The id of the application a tenant submitted with this idempotency key, if any.
+    func applicationID(tenant: String, idempotencyKey: String) throws(ServiceError) -> String?
     func applications(_ query: ApplicationQuery) throws(ServiceError) -> [Application]
     func notifications(_ query: NotificationQuery) throws(ServiceError) -> [InboxNotification]
     func unreadNotifications(user: String) throws(ServiceError) -> Int

@@ -1,7 +1,8 @@
+import Foundation
 import Placement
 
 /// An application as a department writes it.
-public struct ApplicationInput: Sendable, Hashable {
+public struct ApplicationInput: Sendable, Hashable, Encodable {
     /// Defaults to the caller's tenant.
     public var tenant: String?
     public var purpose: String
@@ -27,6 +28,8 @@ public struct ApplicationInput: Sendable, Hashable {
 public struct ApplicationStatus: Sendable, Hashable {
     public var application: Application
     public var requests: [RequestRecord]
+    /// The answer to a retry with the same idempotency key: nothing new was written.
+    public var replayed = false
 
     public init(application: Application, requests: [RequestRecord]) {
         self.application = application
@@ -44,15 +47,31 @@ struct ResolvedItem {
 
 extension Scheduler {
     public static let maxApplicationItems = 64
+    static let fingerprintEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
 
     // MARK: Applying
 
     /// Writes an application and, unless it is a draft, submits it: its items are checked as the
     /// requests they become, against the applicant's clearance and kind, and its steps are set
     /// from the approval policies (none: approved and provisioned at once).
-    public func apply(_ input: ApplicationInput, by caller: Principal) throws(ServiceError) -> ApplicationStatus {
+    /// With an idempotency key, a repeated application returns the first and writes nothing.
+    public func apply(_ input: ApplicationInput, idempotencyKey: String? = nil, by caller: Principal) throws(ServiceError) -> ApplicationStatus {
         guard let tenant = input.tenant ?? caller.tenant else { throw ServiceError.unprocessable("tenant", "required: an \(caller.role.rawValue) belongs to no tenant") }
         try caller.require(.applyForResources, tenant: tenant)
+        try SubmissionInput.checkIdempotencyKey(idempotencyKey)
+        let fingerprint = Token.hash(String(decoding: (try? Self.fingerprintEncoder.encode(input)) ?? Data(), as: UTF8.self))
+        if let key = idempotencyKey, let id = try store.applicationID(tenant: tenant, idempotencyKey: key), let first = try current(id) {
+            guard first.idempotencyFingerprint == fingerprint else {
+                throw ServiceError.conflict("idempotency key '\(key)' was used for a different application: send it again unchanged, or use a new key", field: "Idempotency-Key")
+            }
+            var replay = try status(of: first)
+            replay.replayed = true
+            return replay
+        }
         let purpose = input.purpose.trimmingCharacters(in: .whitespaces)
         guard !purpose.isEmpty else { throw ServiceError.unprocessable("purpose", "say what the resources are for") }
         guard DisplayText.isValid(purpose, maxLength: 2000) else { throw ServiceError.invalid("purpose", "must be 1 to 2000 characters, none a control character") }
@@ -70,8 +89,14 @@ extension Scheduler {
         var application = Application(
             id: id, tenant: tenant, applicant: caller.user, purpose: purpose, industry: input.industry, scenario: input.scenario,
             durationSeconds: input.durationSeconds, items: input.items, createdAt: now)
+        application.idempotencyKey = idempotencyKey
+        application.idempotencyFingerprint = idempotencyKey == nil ? nil : fingerprint
         let result = try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.directory.tenants[tenant] != nil else { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
+            // Two retries at once: the second finds the first as the writer.
+            if let key = idempotencyKey, try store.applicationID(tenant: tenant, idempotencyKey: key) != nil {
+                throw ServiceError.conflict("an application with idempotency key '\(key)' was just written: send it again to read it", field: "Idempotency-Key")
+            }
             let items = try resolve(application, in: s, at: now)
             var batch = StoreBatch()
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "application.create", target: "application/\(id)", detail: "\(input.items.count) items for \(tenant)")]

@@ -19,7 +19,12 @@ struct SubmissionInput: Sendable {
         guard specs.count <= maxBatch else {
             throw ServiceError.invalid("requests", "a batch holds at most \(maxBatch) requests, got \(specs.count)")
         }
-        if let key = idempotencyKey, !(1...128).contains(key.utf8.count) || !key.utf8.allSatisfy({ (33...126).contains($0) }) {
+        try Self.checkIdempotencyKey(idempotencyKey)
+    }
+
+    /// An idempotency key is 1 to 128 printable ASCII characters without spaces.
+    static func checkIdempotencyKey(_ key: String?) throws(ServiceError) {
+        if let key, !(1...128).contains(key.utf8.count) || !key.utf8.allSatisfy({ (33...126).contains($0) }) {
             throw ServiceError.invalid("Idempotency-Key", "must be 1 to 128 printable ASCII characters without spaces")
         }
     }
