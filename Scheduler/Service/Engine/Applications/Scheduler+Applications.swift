@@ -60,9 +60,9 @@ extension Scheduler {
     /// from the approval policies (none: approved and provisioned at once).
     /// With an idempotency key, a repeated application returns the first and writes nothing.
     public func apply(_ input: ApplicationInput, idempotencyKey: String? = nil, by caller: Principal) throws(ServiceError) -> ApplicationStatus {
+        try SubmissionInput.checkIdempotencyKey(idempotencyKey)
         guard let tenant = input.tenant ?? caller.tenant else { throw ServiceError.unprocessable("tenant", "required: an \(caller.role.rawValue) belongs to no tenant") }
         try caller.require(.applyForResources, tenant: tenant)
-        try SubmissionInput.checkIdempotencyKey(idempotencyKey)
         let fingerprint = Token.hash(String(decoding: (try? Self.fingerprintEncoder.encode(input)) ?? Data(), as: UTF8.self))
         if let key = idempotencyKey, let id = try store.applicationID(tenant: tenant, idempotencyKey: key), let first = try current(id) {
             guard first.idempotencyFingerprint == fingerprint else {
