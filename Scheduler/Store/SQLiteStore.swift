@@ -123,7 +123,6 @@ public final class SQLiteStore: SchedulerStore {
                 snapshot.openApplications = try decodeAll(Application.self, db, "SELECT json FROM application WHERE open = 1 ORDER BY createdAt, id")
                 snapshot.approvalPolicies = try decodeAll(ApprovalPolicy.self, db, "SELECT json FROM approvalPolicy ORDER BY scope")
                 snapshot.webhooks = try decodeAll(Webhook.self, db, "SELECT json FROM webhook ORDER BY id")
-                snapshot.ratings = try SQLiteFeedback.summaries(in: db)
                 for row in try Row.fetchAll(db, sql: "SELECT key, value FROM setting") {
                     snapshot.settings[row["key"]] = row["value"]
                 }
@@ -308,6 +307,10 @@ public final class SQLiteStore: SchedulerStore {
 
     public func post(id: String) throws(ServiceError) -> Post? {
         try run("read post \(id)") { try pool.read { db in try SQLiteFeedback.post(id: id, in: db) } }
+    }
+
+    public func ratingSummaries() throws(ServiceError) -> [String: RatingSummary] {
+        try run("read the ratings") { try pool.read { db in try SQLiteFeedback.summaries(in: db) } }
     }
 
     public func hasUsed(entry: String, tenant: String) throws(ServiceError) -> Bool {

@@ -319,4 +319,31 @@ struct ApplicationsTests {
         #expect(!WebhookSignature.verify(header: header, body: Data(#"{"delivery":2}"#.utf8), secret: "whsec_x"))
         #expect(!WebhookSignature.verify(header: header.replacingOccurrences(of: "t=1800000000", with: "t=1800000001"), body: body, secret: "whsec_x"))
     }
+
+    @Test("the review as a value: steps in order, deadlines from when each is reached, a rejection ends it, nothing after an end")
+    func lifecycle() throws {
+        var review = ApplicationLifecycle()
+        let steps = [ApprovalStep(decider: .owner, department: "transport", deadlineHours: 2), ApprovalStep(decider: .operator, deadlineHours: 1)]
+        #expect(try review.handle(.submit(steps: steps, at: 0)) == [.awaitDecision(step: 0)])
+        #expect(review.state == .submitted && review.currentStep == 0 && review.steps[0].deadline == 7200 && review.steps[1].deadline == nil)
+        #expect(try review.handle(.decide(approve: true, by: "tom", comment: nil, at: 100)) == [.awaitDecision(step: 1), .tellApplicant])
+        #expect(review.state == .inReview && review.steps[1].deadline == 3700)
+        #expect(try review.handle(.decide(approve: true, by: "olga", comment: "ok", at: 200)) == [.tellApplicant])
+        #expect(review.state == .approved && review.currentStep == nil && review.steps.map(\.decidedBy) == ["tom", "olga"])
+        #expect(throws: InvalidApplicationTransition.self) { _ = try review.handle(.withdraw(reason: nil)) }
+        #expect(throws: InvalidApplicationTransition.self) { _ = try review.handle(.expire) }
+
+        var rejected = ApplicationLifecycle()
+        _ = try rejected.handle(.submit(steps: steps, at: 0))
+        _ = try rejected.handle(.decide(approve: false, by: "tom", comment: "no budget", at: 1))
+        #expect(rejected.state == .rejected && rejected.reason == "no budget" && rejected.steps[1].outcome == nil)
+        #expect(throws: InvalidApplicationTransition.self) { _ = try rejected.handle(.decide(approve: true, by: "olga", comment: nil, at: 2)) }
+
+        var expired = ApplicationLifecycle()
+        _ = try expired.handle(.submit(steps: steps, at: 0))
+        #expect(try expired.handle(.expire) == [.tellApplicant] && expired.reason == "owner transport did not decide by the deadline")
+
+        var automatic = ApplicationLifecycle()
+        #expect(try automatic.handle(.submit(steps: [], at: 0)) == [.tellApplicant] && automatic.state == .approved)
+    }
 }

@@ -85,6 +85,6 @@ struct SearchAndFeedbackTests {
         #expect(satisfaction.map(\.entry.code) == [entry.code] && satisfaction[0].summary.average == 3.5)
         // The sums survive a restart.
         let restarted = try Scheduler(store: store, config: SchedulerConfig(), clock: clock, adminTokenHash: Token.hash(adminToken), bootstrapTokenHash: Token.hash("boot"))
-        #expect(restarted.ratingSummaries()[entry.code] == RatingSummary(count: 2, total: 7))
+        #expect(try restarted.ratingSummaries()[entry.code] == RatingSummary(count: 2, total: 7))
     }
 }

@@ -40,7 +40,7 @@ enum CatalogRoutes {
                     site: call.query("site"), partition: call.query("partition"), label: NodeRoutes.label(call.query("label")), text: call.query("q"),
                     retired: call.query("retired").map { $0 == "true" })
                 let entries = try call.scheduler.catalog(query, by: call.caller)
-                let ratings = call.scheduler.ratingSummaries()
+                let ratings = try call.scheduler.ratingSummaries()
                 return try JSON.response(["entries": entries.map { CatalogEntryView($0, rating: ratings[$0.code]) }])
             },
             Endpoint(Operation(
@@ -65,7 +65,7 @@ enum CatalogRoutes {
                 .get, "/v1/catalog/{code}", id: "getCatalogEntry", summary: "A catalog entry", tag: "catalog", permission: .readCatalog,
                 pathParameters: [codeParameter], success: [.json(200, "CatalogEntry", "The entry.")])) { call in
                 let entry = try call.scheduler.catalogEntry(code: call.path("code"), by: call.caller)
-                return try JSON.response(CatalogEntryView(entry, rating: call.scheduler.ratingSummaries()[entry.code]))
+                return try JSON.response(CatalogEntryView(entry, rating: try call.scheduler.ratingSummaries()[entry.code]))
             },
             Endpoint(Operation(
                 .post, "/v1/catalog/{code}/ratings", id: "rateCatalogEntry",

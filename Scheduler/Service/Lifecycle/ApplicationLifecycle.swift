@@ -45,9 +45,8 @@ public enum ApplicationEvent: Sendable, Hashable, CustomStringConvertible {
 public enum ApplicationAction: Sendable, Hashable {
     /// Tell the deciders of the step at this index it awaits them.
     case awaitDecision(step: Int)
-    /// Grant and create what was asked for.
-    case provision
-    /// Tell the applicant how it ended.
+    /// Tell the applicant how it went. (An application that reaches `approved` is granted and
+    /// provisioned: the state says so.)
     case tellApplicant
 }
 
@@ -84,7 +83,7 @@ public struct ApplicationLifecycle: Sendable, Hashable, Codable {
             self.steps = steps
             guard !steps.isEmpty else {
                 state = .approved
-                return [.provision, .tellApplicant]
+                return [.tellApplicant]
             }
             state = .submitted
             self.steps[0].deadline = at + self.steps[0].deadlineHours * 3600
@@ -102,7 +101,7 @@ public struct ApplicationLifecycle: Sendable, Hashable, Codable {
             }
             guard index + 1 < steps.count else {
                 state = .approved
-                return [.provision, .tellApplicant]
+                return [.tellApplicant]
             }
             state = .inReview
             steps[index + 1].deadline = at + steps[index + 1].deadlineHours * 3600

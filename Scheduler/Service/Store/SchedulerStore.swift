@@ -20,8 +20,6 @@ public struct StoreSnapshot: Sendable, Hashable {
     public var openApplications: [Application] = []
     public var approvalPolicies: [ApprovalPolicy] = []
     public var webhooks: [Webhook] = []
-    /// Catalog entries' ratings in sum, by code.
-    public var ratings: [String: RatingSummary] = [:]
     /// Named values: the admin and bootstrap token hashes, counters.
     public var settings: [String: String] = [:]
 
@@ -206,6 +204,8 @@ public protocol SchedulerStore: Sendable {
     /// An entry's ratings (the newest `limit`), and its questions (the newest `limit`) with their answers.
     func feedback(entry: String, limit: Int) throws(ServiceError) -> EntryFeedback
     func post(id: String) throws(ServiceError) -> Post?
+    /// Every rated entry's ratings in sum, by code.
+    func ratingSummaries() throws(ServiceError) -> [String: RatingSummary]
     /// Whether a request of `tenant` ever ran the catalog entry.
     func hasUsed(entry: String, tenant: String) throws(ServiceError) -> Bool
     /// Catalog entries, applications, requests and nodes matching `query`: those whose title

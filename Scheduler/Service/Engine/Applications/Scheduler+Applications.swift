@@ -550,8 +550,6 @@ extension Scheduler {
                 batch.notices.append(Notice(
                     kind: "application.\(state == .inReview ? "step-approved" : state.rawValue)", tenant: application.tenant, subject: subject,
                     message: message, at: now, recipients: [application.applicant]))
-            case .provision:
-                break
             }
         }
     }

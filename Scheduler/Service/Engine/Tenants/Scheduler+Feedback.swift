@@ -13,26 +13,14 @@ extension Scheduler {
             throw ServiceError.forbidden("tenant \(tenant) has not used \(code): ratings are by those who used it")
         }
         let now = now()
-        return try change { (s: borrowing EngineState) throws(ServiceError) in
+        try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.directory.catalog[code] != nil else { throw ServiceError.notFound("catalog entry \(code)") }
-            // Read as the writer: two ratings by one user at once replace each other, never add up.
-            let earlier = try store.feedback(entry: code, limit: Int.max).ratings.first { $0.user == caller.user }
-            var summary = s.directory.ratings[code] ?? RatingSummary()
-            if let earlier {
-                summary.total -= earlier.stars
-                summary.count -= 1
-            }
-            summary.total += stars
-            summary.count += 1
             var batch = StoreBatch()
             batch.ratings = [Rating(entry: code, user: caller.user, tenant: tenant, stars: stars, comment: comment, at: now)]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "catalog.rate", target: "catalog/\(code)", detail: "\(stars) stars")]
-            let updated = summary
-            return (batch, { s in
-                s.directory.ratings[code] = updated
-                return updated
-            })
+            return (batch, { _ in })
         }
+        return try store.feedback(entry: code, limit: 0).summary
     }
 
     /// Asks a question about an entry (`question` nil), or answers one. An answer from the entry's
@@ -81,15 +69,15 @@ extension Scheduler {
     /// efficiency report.
     public func satisfaction(by caller: Principal) throws(ServiceError) -> [(entry: CatalogEntry, summary: RatingSummary)] {
         try caller.require(.readCatalog)
+        let summaries = try store.ratingSummaries()
         return state.withLock { s in
-            s.directory.ratings.compactMap { code, summary in s.directory.catalog[code].map { ($0, summary) } }
-                .filter { $0.1.count > 0 }
+            summaries.compactMap { code, summary in s.directory.catalog[code].map { ($0, summary) } }
                 .sorted { ($0.1.average ?? 0, $0.0.code) < ($1.1.average ?? 0, $1.0.code) }
         }
     }
 
     /// Entries' ratings in sum by code, for showing beside them.
-    public func ratingSummaries() -> [String: RatingSummary] {
-        state.withLock { $0.directory.ratings }
+    public func ratingSummaries() throws(ServiceError) -> [String: RatingSummary] {
+        try store.ratingSummaries()
     }
 }

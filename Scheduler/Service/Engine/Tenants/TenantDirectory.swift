@@ -17,8 +17,6 @@ struct TenantDirectory: Sendable {
     var approvalPolicies: [PolicyScope: ApprovalPolicy] = [:]
     /// Tenants' outgoing webhooks by id.
     var webhooks: [String: Webhook] = [:]
-    /// Catalog entries' ratings in sum, by code.
-    var ratings: [String: RatingSummary] = [:]
 
     init(_ snapshot: StoreSnapshot) {
         tenants = Dictionary(uniqueKeysWithValues: snapshot.tenants.map { ($0.id, $0) })
@@ -27,7 +25,6 @@ struct TenantDirectory: Sendable {
         for entry in snapshot.catalog { put(entry) }
         approvalPolicies = Dictionary(uniqueKeysWithValues: snapshot.approvalPolicies.map { ($0.scope, $0) })
         webhooks = Dictionary(uniqueKeysWithValues: snapshot.webhooks.map { ($0.id, $0) })
-        ratings = snapshot.ratings
     }
 
     /// Adds or replaces a catalog entry.
