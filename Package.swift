@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // The pure placement core: the standard library and swift-collections only.
@@ -47,9 +49,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             path: "Scheduler/Service"
         ),
+        // Line charts as SVG text, drawn by the simulator's reports and the portal alike.
+        .target(name: "SVGCharts", path: "Scheduler/Charts"),
         // The durable store on embedded SQLite (GRDB, WAL). The only module that imports GRDB.
         .target(
             name: "SchedulerSQLite",
@@ -72,17 +77,22 @@ let package = Package(
             ],
             path: "Scheduler/Connections"
         ),
-        // The HTTP/JSON API (Hummingbird) and its OpenAPI document.
+        // The HTTP/JSON API (Hummingbird) and its OpenAPI document, and the web portal beside it:
+        // pages rendered on the server from Mustache templates, which are compiled into the binary
+        // with the portal's stylesheet and script.
         .target(
             name: "SchedulerHTTP",
             dependencies: [
                 "SchedulerService",
                 "Placement",
+                "SVGCharts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Scheduler/HTTP",
-            exclude: ["openapi.json"]
+            exclude: ["openapi.json"],
+            resources: [.embedInCode("Portal/Templates"), .embedInCode("Portal/Assets")]
         ),
         // The protobuf/gRPC contract between the scheduler and node agents: the .proto files and
         // the Swift code generated from them by scripts/generate-proto (committed).
@@ -171,6 +181,7 @@ let package = Package(
             name: "Simulation",
             dependencies: [
                 "Placement",
+                "SVGCharts",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -358,10 +358,12 @@ struct UserView: Encodable {
     var clearance: Int
     var approver: Bool
     var createdAt: Double
+    var hasPassword: Bool
     /// Only in the answer to the creation.
     var token: String?
 
     init(_ user: User, token: String? = nil) {
+        hasPassword = user.passwordHash != nil
         id = user.id
         role = user.role
         tenant = user.tenant

@@ -267,8 +267,9 @@ public final class SQLiteStore: SchedulerStore {
         if let from = query.from { conditions.append("at >= ?"); arguments.append(from) }
         if let to = query.to { conditions.append("at < ?"); arguments.append(to) }
         if let after = query.afterSequence { conditions.append("sequence > ?"); arguments.append(after) }
+        if let before = query.beforeSequence { conditions.append("sequence < ?"); arguments.append(before) }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT * FROM audit \(filter) ORDER BY sequence LIMIT \(max(0, query.limit))"
+        let sql = "SELECT * FROM audit \(filter) ORDER BY sequence\(query.newestFirst ? " DESC" : "") LIMIT \(max(0, query.limit))"
         let bound = StatementArguments(arguments)
         return try run("read the audit log") {
             try pool.read { db in

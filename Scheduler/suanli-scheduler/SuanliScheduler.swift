@@ -135,8 +135,11 @@ struct Serve: AsyncParsableCommand {
 
         let serviceLogger = logger
         let host = settings.httpHost
+        // The API and, beside it under `/`, the web portal.
+        let router = SchedulerAPI.router(scheduler: scheduler)
+        Portal.add(to: router, scheduler: scheduler, settings: PortalSettings(secureCookies: tls != nil))
         let app = Application(
-            router: SchedulerAPI.router(scheduler: scheduler),
+            router: router,
             server: server,
             configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: "suanli-scheduler", backlog: 1024),
             onServerRunning: { channel in

@@ -47,6 +47,7 @@ enum Components {
         "TenantCreation": #"{"id":"transport","name":"交通运输局","weight":2}"#,
         "UserCreation": #"{"id":"alice","role":"tenant","tenant":"water","kind":"government","clearance":2}"#,
         "UserUpdate": #"{"clearance":3,"approver":true}"#,
+        "PasswordChange": #"{"password":"correct horse battery staple"}"#,
         "GrantRevocation": #"{"reason":"the project ended early"}"#,
         "GrantAdjustment": #"{"expiresAt":4102444800}"#,
         "ApplicationCreation": #"{"purpose":"防汛视频分析","industry":"water","scenario":"flood season","durationSeconds":2592000,"items":[{"entry":"SL-CMP-ANY-SHI-PIN-FEN-XI-V2-1","quantity":2}]}"#,
@@ -271,6 +272,9 @@ enum Components {
 
     // MARK: Tenants, users, quotas, grants
 
+    static let password = Schema.string(
+        maxLength: Password.lengthRange.upperBound, minLength: Password.lengthRange.lowerBound,
+        "10 to 72 bytes (bcrypt reads no more; a longer one is refused, not cut).")
     static let level = Schema.integer(Int64(SecurityLevel.range.lowerBound)...Int64(SecurityLevel.range.upperBound), "A security level, 1 (lowest) to 4.")
     static let entryCodes = Schema.list(.string(maxLength: 200, minLength: 1, pattern: "^[A-Z0-9-]+$"), max: 256, unique: true)
     static let priorities = Schema.list(choice(PriorityClass.self), max: 16, unique: true)
@@ -299,13 +303,16 @@ enum Components {
                 .optional("kind", choice(UserKind.self), "What kind of user (default government): entries may be open to some kinds only."),
                 .optional("clearance", level, "The highest security level it may apply for (default 1)."),
                 .optional("approver", .boolean, "Tenant users only: decides the owner's steps of applications for its tenant's entries."),
+                .optional("password", password, "For signing in to the portal by name (kept only as a bcrypt hash); without one the user signs in with its token."),
             ]),
+            "PasswordChange": .object([.required("password", password)]),
             "UserUpdate": .object([
                 .optional("kind", choice(UserKind.self)), .optional("clearance", level), .optional("approver", .boolean),
             ], "What to change; what is left out stays."),
             "User": .object([
                 .required("id", identifier), .required("role", choice(Role.self)), .optional("tenant", identifier),
                 .required("kind", choice(UserKind.self)), .required("clearance", level), .required("approver", .boolean), .required("createdAt", time),
+                .required("hasPassword", .boolean, "Whether it may sign in to the portal with a password."),
                 .optional("token", .string(maxLength: 200), "Only in the answer to its creation: the bearer token, shown once."),
             ]),
             "UserList": .object([.required("users", .list(.ref("User"), max: 100_000))]),

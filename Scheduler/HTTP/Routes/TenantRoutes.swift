@@ -17,6 +17,10 @@ enum TenantRoutes {
         var kind: UserKind?
         var clearance: Int?
         var approver: Bool?
+        var password: String?
+    }
+    struct PasswordBody: Decodable {
+        var password: String
     }
     struct UserUpdateBody: Decodable {
         var kind: UserKind?
@@ -81,8 +85,15 @@ enum TenantRoutes {
                 let body = try call.body(UserBody.self)
                 let (user, token) = try call.scheduler.createUser(
                     id: body.id, role: body.role, tenant: body.tenant, kind: body.kind ?? .government, clearance: body.clearance ?? 1,
-                    approver: body.approver ?? false, by: call.caller)
+                    approver: body.approver ?? false, password: body.password, by: call.caller)
                 return try JSON.response(UserView(user, token: token), status: .created)
+            },
+            Endpoint(Operation(
+                .put, "/v1/users/{id}/password", id: "setPassword", summary: "Set a user's password for the portal: a user its own, an admin anyone's",
+                tag: "users", permission: .readCatalog, pathParameters: [.init("id", Components.identifier, "The user's id.")], body: "PasswordChange",
+                success: [.json(200, "User", "Set; the password is kept only as a bcrypt hash.")], errors: [422])) { call in
+                let body = try call.body(PasswordBody.self)
+                return try JSON.response(UserView(try call.scheduler.setPassword(of: call.path("id"), to: body.password, by: call.caller)))
             },
             Endpoint(Operation(
                 .patch, "/v1/users/{id}", id: "updateUser", summary: "Change a user's kind, clearance or approver flag", tag: "users",

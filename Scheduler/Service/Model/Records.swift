@@ -35,6 +35,8 @@ public struct User: Sendable, Hashable, Codable {
     public var clearance: Int
     /// A tenant user who decides the owner's steps of applications for its tenant's entries.
     public var approver: Bool
+    /// The bcrypt hash of its password for the portal's sign-in; nil: it signs in with its token.
+    public var passwordHash: String?
 
     public init(
         id: String, role: Role, tenant: String?, tokenHash: String, createdAt: Double, kind: UserKind = .government, clearance: Int = 1, approver: Bool = false
@@ -49,7 +51,7 @@ public struct User: Sendable, Hashable, Codable {
         self.approver = approver
     }
 
-    enum CodingKeys: String, CodingKey { case id, role, tenant, tokenHash, createdAt, kind, clearance, approver }
+    enum CodingKeys: String, CodingKey { case id, role, tenant, tokenHash, createdAt, kind, clearance, approver, passwordHash }
 
     /// Users stored before kinds and clearances existed read as government users of clearance 1
     /// who approve nothing.
@@ -60,6 +62,7 @@ public struct User: Sendable, Hashable, Codable {
             tokenHash: try c.decode(String.self, forKey: .tokenHash), createdAt: try c.decode(Double.self, forKey: .createdAt),
             kind: try c.decodeIfPresent(UserKind.self, forKey: .kind) ?? .government, clearance: try c.decodeIfPresent(Int.self, forKey: .clearance) ?? 1,
             approver: try c.decodeIfPresent(Bool.self, forKey: .approver) ?? false)
+        passwordHash = try c.decodeIfPresent(String.self, forKey: .passwordHash)
     }
 
     public var principal: Principal { Principal(user: id, role: role, tenant: tenant) }

@@ -159,15 +159,24 @@ public struct AuditQuery: Sendable, Hashable {
     public var to: Double?
     /// Only entries after this sequence number.
     public var afterSequence: Int64?
+    /// Only entries before this sequence number (paging back from the newest).
+    public var beforeSequence: Int64?
+    /// The newest first; otherwise the oldest first.
+    public var newestFirst: Bool
     public var limit: Int
 
-    public init(actor: String? = nil, targetPrefix: String? = nil, action: String? = nil, from: Double? = nil, to: Double? = nil, afterSequence: Int64? = nil, limit: Int = 100) {
+    public init(
+        actor: String? = nil, targetPrefix: String? = nil, action: String? = nil, from: Double? = nil, to: Double? = nil, afterSequence: Int64? = nil,
+        beforeSequence: Int64? = nil, newestFirst: Bool = false, limit: Int = 100
+    ) {
         self.actor = actor
         self.targetPrefix = targetPrefix
         self.action = action
         self.from = from
         self.to = to
         self.afterSequence = afterSequence
+        self.beforeSequence = beforeSequence
+        self.newestFirst = newestFirst
         self.limit = limit
     }
 }

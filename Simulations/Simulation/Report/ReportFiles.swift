@@ -1,4 +1,5 @@
 import Foundation
+import SVGCharts
 import Placement
 
 /// The files a run writes: `summary.json` (totals and waits), `timeseries.json` and

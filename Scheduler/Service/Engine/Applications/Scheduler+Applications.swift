@@ -25,6 +25,12 @@ public struct ApplicationInput: Sendable, Hashable, Encodable {
 }
 
 /// An application with the requests its provisioning created, as they stand.
+/// An application's tenant's quotas, with what they hold, and its budget (`decisionContext`).
+public struct DecisionContext: Sendable {
+    public var quotas: [(QuotaRecord, used: Usage)]
+    public var budget: BudgetStatus
+}
+
 public struct ApplicationStatus: Sendable, Hashable {
     public var application: Application
     public var requests: [RequestRecord]
@@ -173,6 +179,23 @@ extension Scheduler {
             throw ServiceError.notFound("application \(id)")
         }
         return try status(of: found)
+    }
+
+    /// Whether the caller decides the application's current step (never its own application).
+    public func decidesNow(_ application: Application, by caller: Principal) -> Bool {
+        guard let index = application.lifecycle.currentStep, application.applicant != caller.user else { return false }
+        return state.withLock { $0.directory.mayDecide(application.lifecycle.steps[index], caller: caller) }
+    }
+
+    /// What a decider weighs beside an application: its tenant's quotas with what they hold, and
+    /// where it stands against its budget. For whoever decides its current step (an owner's
+    /// approver reads them for this application only) and whoever reads that tenant's quotas.
+    public func decisionContext(_ id: String, by caller: Principal) throws(ServiceError) -> DecisionContext {
+        guard let found = try current(id), mayRead(found, caller) else { throw ServiceError.notFound("application \(id)") }
+        guard decidesNow(found, by: caller) || (caller.may(.readQuotas, tenant: found.tenant) && caller.may(.readUsage, tenant: found.tenant)) else {
+            throw ServiceError.forbidden("\(caller.user) neither decides application \(id) now nor reads the quotas of tenant \(found.tenant)")
+        }
+        return DecisionContext(quotas: try quotas(tenant: found.tenant, by: .system), budget: try budget(tenant: found.tenant, by: .system))
     }
 
     /// Applications, newest first: a tenant user's own tenant's, or with `awaitingMe` those whose

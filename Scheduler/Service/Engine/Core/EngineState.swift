@@ -31,6 +31,8 @@ struct EngineState: Sendable {
     var apiCallsFlushedAt: Double?
     var settings: [String: String]
     var counters = Counters()
+    /// Allocation by node class over the last day, sampled every minute.
+    var utilizationHistory = UtilizationHistory()
     /// Requests the queue refused when they were queued again (their quota was lowered below
     /// them): the next pass rejects them.
     var refused: [AdmissionRejection] = []

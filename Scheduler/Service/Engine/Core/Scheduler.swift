@@ -196,7 +196,7 @@ public final class Scheduler: Sendable {
     /// Tells the placement loop that there may be work.
     func signalPlacement() { wake.yield() }
 
-    func now() -> Double { clock.now() }
+    public func now() -> Double { clock.now() }
 }
 
 /// Token hashes and whom they identify.

@@ -23,25 +23,39 @@ extension Scheduler {
     /// Capacity and allocation grouped by node class, site or partition.
     public func utilization(by key: KeyPath<Node, String>, by caller: Principal) throws(ServiceError) -> [Utilization] {
         try caller.require(.readOperations)
-        return state.withLock { s in
-            var groups: [String: Utilization] = [:]
-            for index in 0..<s.cluster.nodeCount {
-                let node = s.cluster.node(at: index)
-                let name = node[keyPath: key]
-                var group = groups[name] ?? Utilization(group: name, nodes: 0, capacity: .zero, allocated: .zero, gpuMilli: 0, allocatedGPUMilli: 0)
-                group.nodes += 1
-                group.capacity += node.capacity
-                group.allocated += node.capacity - s.cluster.freeResources(ofNode: index)
-                let freeGPU = s.cluster.freeGPUMilli(ofNode: index)
-                group.gpuMilli += Int64(freeGPU.count) * Int64(GPUDevice.wholeMilli)
-                group.allocatedGPUMilli += freeGPU.reduce(0) { $0 + Int64(GPUDevice.wholeMilli - $1) }
-                groups[name] = group
-            }
-            return groups.keys.sorted().map { groups[$0]! }
-        }
+        return state.withLock { s in Self.utilization(by: key, in: s) }
     }
 
-    /// Nodes suspect or lost, tenants near a quota, idle requests under notice, agents sending
+    /// Allocation by node class over the last day, a sample a minute.
+    public func utilizationHistory(by caller: Principal) throws(ServiceError) -> UtilizationHistory {
+        try caller.require(.readOperations)
+        return state.withLock { $0.utilizationHistory }
+    }
+
+    /// Takes the minute's sample of allocation by node class (the placement loop's ticker).
+    func sampleUtilization() {
+        let now = now()
+        state.withLock { s in s.utilizationHistory.record(Self.utilization(by: \.nodeClass.rawValue, in: s), at: now) }
+    }
+
+    private static func utilization(by key: KeyPath<Node, String>, in s: borrowing EngineState) -> [Utilization] {
+        var groups: [String: Utilization] = [:]
+        for index in 0..<s.cluster.nodeCount {
+            let node = s.cluster.node(at: index)
+            let name = node[keyPath: key]
+            var group = groups[name] ?? Utilization(group: name, nodes: 0, capacity: .zero, allocated: .zero, gpuMilli: 0, allocatedGPUMilli: 0)
+            group.nodes += 1
+            group.capacity += node.capacity
+            group.allocated += node.capacity - s.cluster.freeResources(ofNode: index)
+            let freeGPU = s.cluster.freeGPUMilli(ofNode: index)
+            group.gpuMilli += Int64(freeGPU.count) * Int64(GPUDevice.wholeMilli)
+            group.allocatedGPUMilli += freeGPU.reduce(0) { $0 + Int64(GPUDevice.wholeMilli - $1) }
+            groups[name] = group
+        }
+        return groups.keys.sorted().map { groups[$0]! }
+    }
+
+    /// Nodes suspect, lost, cordoned or draining, tenants near a quota, idle requests under notice, agents sending
     /// impossible samples, grants about to end, budgets. A tenant user sees those about its own
     /// tenant's resources.
     public func alerts(tenant: String? = nil, by caller: Principal) throws(ServiceError) -> [Alert] {
@@ -54,12 +68,16 @@ extension Scheduler {
         let now = now()
         return state.withLock { s in
             var alerts: [Alert] = []
-            for index in 0..<s.cluster.nodeCount where [.suspect, .lost].contains(s.cluster.nodeStates[index]) {
+            for index in 0..<s.cluster.nodeCount where [.suspect, .lost, .cordoned, .draining].contains(s.cluster.nodeStates[index]) {
                 let id = s.cluster.node(at: index).id
                 let state = s.cluster.nodeStates[index].rawValue
-                let message = s.fleet.nodes[id]?.awaitingAgent == true
-                    ? "node \(id) is \(state): no agent has claimed it since it was registered"
-                    : "node \(id) is \(state)"
+                let message =
+                    switch s.cluster.nodeStates[index] {
+                    case .cordoned: "node \(id) is cordoned: it takes no new work until it is made ready"
+                    case .draining: "node \(id) is draining: its work is moved off and it takes no new work"
+                    default:
+                        s.fleet.nodes[id]?.awaitingAgent == true ? "node \(id) is \(state): no agent has claimed it since it was registered" : "node \(id) is \(state)"
+                    }
                 alerts.append(Alert(kind: "node_\(state)", target: "node/\(id)", message: message))
             }
             for (tenant, policy) in s.scheduling.admission.config.tenants.sorted(by: { $0.key < $1.key }) {

@@ -4,7 +4,7 @@ import ServiceLifecycle
 /// The applier as a long-running service: runs a placement pass whenever something may have
 /// changed (a submission, a release, a node) and at least every `tick` for leases and deadlines;
 /// each tick also provisions approved applications still waiting (after a restart), and every
-/// sixtieth tells tenants of new budget alerts.
+/// sixtieth tells tenants of new budget alerts and samples utilization for its history.
 public struct PlacementLoop: Service {
     let scheduler: Scheduler
     let tick: Duration
@@ -24,7 +24,8 @@ public struct PlacementLoop: Service {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: tick)
                     ticks += 1
-                    await scheduler.tickOnApplier(budgets: ticks % 60 == 0)
+                    // The first tick too: a new scheduler has a utilization sample at once.
+                    await scheduler.tickOnApplier(minute: ticks % 60 == 1)
                     scheduler.signalPlacement()
                 }
             }

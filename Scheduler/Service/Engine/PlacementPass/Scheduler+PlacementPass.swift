@@ -65,10 +65,13 @@ extension Scheduler {
 
     /// The ticker's chores, which read and write the store: provisions approved applications still
     /// waiting (after a restart), and with `budgets` tells tenants of new budget alerts.
-    func tickOnApplier(budgets: Bool) async {
+    func tickOnApplier(minute: Bool) async {
         await onApplier {
             self.provisionApproved()
-            if budgets { self.noticeBudgetAlerts() }
+            if minute {
+                self.noticeBudgetAlerts()
+                self.sampleUtilization()
+            }
         }
     }
 

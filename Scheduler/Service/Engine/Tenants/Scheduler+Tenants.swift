@@ -28,12 +28,15 @@ extension Scheduler {
 
     // MARK: Users
 
-    /// Creates a user and returns its bearer token: shown this once, stored only as a hash.
+    /// Creates a user and returns its bearer token: shown this once, stored only as a hash. With a
+    /// password it may also sign in to the portal by name.
     public func createUser(
-        id: String, role: Role, tenant: String?, kind: UserKind = .government, clearance: Int = 1, approver: Bool = false, by caller: Principal
+        id: String, role: Role, tenant: String?, kind: UserKind = .government, clearance: Int = 1, approver: Bool = false, password: String? = nil,
+        by caller: Principal
     ) throws(ServiceError) -> (User, token: String) {
         try caller.require(.manageUsers)
         try Identifier.check(id, field: "id")
+        let passwordHash = try password.map { (password) throws(ServiceError) in try Password.hash(password, field: "password") }
         guard (role == .tenant) == (tenant != nil) else {
             throw ServiceError.unprocessable("tenant", role == .tenant ? "a tenant user needs a tenant" : "only tenant users belong to a tenant")
         }
@@ -44,7 +47,8 @@ extension Scheduler {
         let user = try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.directory.users[id] == nil else { throw ServiceError.conflict("user \(id) exists already", field: "id") }
             if let tenant, s.directory.tenants[tenant] == nil { throw ServiceError.unprocessable("tenant", "there is no tenant '\(tenant)'") }
-            let user = User(id: id, role: role, tenant: tenant, tokenHash: Token.hash(token), createdAt: now, kind: kind, clearance: clearance, approver: approver)
+            var user = User(id: id, role: role, tenant: tenant, tokenHash: Token.hash(token), createdAt: now, kind: kind, clearance: clearance, approver: approver)
+            user.passwordHash = passwordHash
             var batch = StoreBatch()
             batch.users = [user]
             batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.create", target: "user/\(id)", detail: role.rawValue + (tenant.map { " of \($0)" } ?? ""))]
@@ -79,6 +83,50 @@ extension Scheduler {
                 return updated
             })
         }
+    }
+
+    /// Sets a user's password for the portal: a user its own, an admin anyone's. The hash is
+    /// computed before the engine is locked (bcrypt is slow on purpose).
+    public func setPassword(of id: String, to password: String, by caller: Principal) throws(ServiceError) -> User {
+        if id != caller.user { try caller.require(.manageUsers) }
+        let hash = try Password.hash(password, field: "password")
+        let now = now()
+        return try change { (s: borrowing EngineState) throws(ServiceError) in
+            guard var user = s.directory.users[id] else {
+                if id == caller.user { throw ServiceError.unprocessable("id", "\(id) signs in with the token file and has no stored user to hold a password") }
+                throw ServiceError.notFound("user \(id)")
+            }
+            user.passwordHash = hash
+            let updated = user
+            var batch = StoreBatch()
+            batch.users = [updated]
+            batch.audit = [AuditEntry(at: now, actor: caller.user, action: "user.password", target: "user/\(id)")]
+            return (batch, { s in
+                s.directory.users[id] = updated
+                return updated
+            })
+        }
+    }
+
+    /// The user named, if `password` is its password; `unauthenticated` otherwise, in the same
+    /// words and about the same time whether the user exists or not.
+    public func authenticate(user id: String, password: String) throws(ServiceError) -> Principal {
+        let user = state.withLock { $0.directory.users[id] }
+        guard Password.verify(password, hash: user?.passwordHash), let user else {
+            throw ServiceError(.unauthenticated, "unknown user or wrong password")
+        }
+        return user.principal
+    }
+
+    /// The caller a portal session stands for, as the directory holds it now: nil once its user
+    /// was deleted or its token replaced.
+    public func principal(user id: String) -> Principal? {
+        state.withLock { $0.directory.users[id]?.principal }
+    }
+
+    /// The caller holding the token whose hash this is (a session begun with a token).
+    public func principal(tokenHash: String) -> Principal? {
+        credentials.withLock { $0.users[tokenHash] }
     }
 
     public func deleteUser(_ id: String, by caller: Principal) throws(ServiceError) {

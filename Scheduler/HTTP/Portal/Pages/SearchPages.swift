@@ -1,0 +1,42 @@
+import Foundation
+import SchedulerService
+
+/// One search over everything the caller may read: catalog entries, applications, requests and
+/// nodes, by name, code, department, tag or content.
+enum SearchPages {
+    struct Hit {
+        var kind: String
+        var title: String
+        var href: String?
+        var department: String?
+    }
+
+    struct SearchView {
+        var query: String
+        var searched: Bool
+        var hits: [Hit]
+    }
+
+    static let routes: [PortalRoute] = [
+        .get("/search") { call in
+            let format = PortalFormat(language: call.language)
+            let query = call.queryValue("q")
+            var hits: [Hit] = []
+            if let query {
+                hits = try call.scheduler.search(text: query, limit: 100, by: call.me).map { hit in
+                    Hit(kind: format.word("search", hit.kind.rawValue), title: hit.title, href: href(hit), department: hit.department)
+                }
+            }
+            return .page("search", title: call.language("nav.search"), SearchView(query: query ?? "", searched: query != nil, hits: hits))
+        }
+    ]
+
+    private static func href(_ hit: SearchHit) -> String? {
+        switch hit.kind {
+        case .catalog: CatalogPages.href(hit.key)
+        case .application: ApplicationPages.href(hit.key)
+        case .request: WorkbenchPages.href(ofRequest: hit.key)
+        case .node: nil
+        }
+    }
+}
