@@ -120,6 +120,25 @@ struct PortalTests {
         }
     }
 
+    @Test("a user changes its own password on its account page, proving it knows the current one")
+    func passwordChange() async throws {
+        try await withPortal { client, _, _ in
+            let browser = Browser(client)
+            try await browser.signIn(user: "alice", password: "alice-password")
+            let account = try await browser.get("/account")
+            #expect(account.status == .ok && account.body.contains("password-change") && account.body.contains("water"))
+            let csrf = try #require(account.csrf)
+            let wrong = try await browser.post("/account/password", [("csrf", csrf), ("current", "guess-guess-1"), ("password", "a new passphrase")])
+            #expect(wrong.status == .forbidden)
+            let short = try await browser.post("/account/password", [("csrf", csrf), ("current", "alice-password"), ("password", "short")])
+            #expect(short.status == .badRequest && short.body.contains("10 to 72 bytes"))
+            let changed = try await browser.post("/account/password", [("csrf", csrf), ("current", "alice-password"), ("password", "a new passphrase")])
+            #expect(changed.status == .seeOther)
+            #expect(try await Browser(client).signIn(user: "alice", password: "alice-password").status == .unauthorized)
+            #expect(try await Browser(client).signIn(user: "alice", password: "a new passphrase").status == .seeOther)
+        }
+    }
+
     @Test("a token pasted once signs in; a page asked for without a session sends to the sign-in, never to another site")
     func tokenSignInAndRedirects() async throws {
         try await withPortal { client, scheduler, _ in

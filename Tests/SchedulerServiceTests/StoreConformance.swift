@@ -139,6 +139,9 @@ struct StoreConformance {
         #expect(log.map(\.sequence) == [1, 2, 3])
         #expect(try store.audit(AuditQuery(targetPrefix: "request/", limit: 10)).count == 2)
         #expect(try store.audit(AuditQuery(actor: "v", afterSequence: 2, limit: 10)).map(\.action) == ["node.cordon"])
+        // Paging back from the newest, as the portal's audit page does.
+        #expect(try store.audit(AuditQuery(newestFirst: true, limit: 2)).map(\.action) == ["node.cordon", "request.release"])
+        #expect(try store.audit(AuditQuery(beforeSequence: 3, newestFirst: true, limit: 2)).map(\.action) == ["request.release", "request.submit"])
     }
 
     // MARK: The metering ledger

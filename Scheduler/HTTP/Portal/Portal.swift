@@ -71,7 +71,7 @@ struct PortalAssets: Sendable {
         ("workbench", PackageResources.workbench_mustache), ("application", PackageResources.application_mustache),
         ("request", PackageResources.request_mustache), ("approvals", PackageResources.approvals_mustache),
         ("operations", PackageResources.operations_mustache), ("consolidation", PackageResources.consolidation_mustache),
-        ("audit", PackageResources.audit_mustache), ("search", PackageResources.search_mustache),
+        ("audit", PackageResources.audit_mustache), ("search", PackageResources.search_mustache), ("account", PackageResources.account_mustache),
     ]
 }
 

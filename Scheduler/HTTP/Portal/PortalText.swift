@@ -120,6 +120,10 @@ enum PortalText {
         ("detail", "详情", "Detail"), ("older", "更早的记录", "Older entries"),
         ("searchEverything", "搜索资源、申请、部门与内容", "Search entries, applications, departments and content"),
         ("search.catalog", "目录", "catalog"), ("search.request", "资源", "request"), ("search.application", "申请", "application"), ("search.node", "节点", "node"),
+        ("title.account", "我的账户", "My account"), ("aboutMe", "账户信息", "About me"), ("role", "角色", "Role"), ("userKind", "用户类型", "Kind of user"),
+        ("clearance", "可申请的最高安全等级", "Highest security level"), ("approver", "本部门审批人", "Approves for the department"),
+        ("yes", "是", "yes"), ("no", "否", "no"), ("changePassword", "修改密码", "Change the password"), ("currentPassword", "当前密码", "Current password"),
+        ("newPassword", "新密码", "New password"), ("passwordHint", "10 到 72 字节。", "10 to 72 bytes."), ("passwordChanged", "密码已修改。", "Password changed."),
         ("role.admin", "管理员", "administrator"), ("role.operator", "运营", "operator"), ("role.tenant", "部门用户", "department user"),
         ("role.auditor", "审计", "auditor"), ("role.security", "安全管理员", "security officer"),
     ]

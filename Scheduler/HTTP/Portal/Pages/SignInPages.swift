@@ -10,6 +10,18 @@ enum SignInPages {
         var returnPath: String
     }
 
+    struct AccountView {
+        var id: String
+        var role: String
+        var tenant: String
+        var kind: String
+        var clearance: Int
+        var approver: String
+        /// A stored user (not the token file's admin), who may hold a password.
+        var stored: Bool
+        var hasPassword: Bool
+    }
+
     static let routes: [PortalRoute] = [
         .get("/", .anyone) { call in
             guard let caller = call.caller else { return .redirect("/login") }
@@ -56,6 +68,25 @@ enum SignInPages {
             if let id = call.sessionID { call.sessions.close(id) }
             call.setCookie(PortalServer.sessionCookie, "", maxAge: 0)
             return .redirect("/login")
+        },
+        .get("/account") { call in
+            let user = try call.scheduler.user(call.me.user, by: call.me)
+            let language = call.language
+            let stored = call.scheduler.principal(user: user.id) != nil
+            let view = AccountView(
+                id: user.id, role: language("role.\(user.role.rawValue)"), tenant: user.tenant ?? "—", kind: user.kind.rawValue, clearance: user.clearance,
+                approver: language(user.approver ? "yes" : "no"), stored: stored, hasPassword: user.passwordHash != nil)
+            return .page("account", title: language("title.account"), view)
+        },
+        .post("/account/password", fields: ["current", "password"]) { call in
+            // Whoever holds the session proves it knows the password before changing it.
+            if call.scheduler.principal(user: call.me.user) != nil, try call.scheduler.user(call.me.user, by: call.me).passwordHash != nil {
+                do { _ = try call.scheduler.authenticate(user: call.me.user, password: try call.required("current")) } catch {
+                    throw ServiceError(.forbidden, call.language("wrongPassword"), field: "current")
+                }
+            }
+            _ = try call.scheduler.setPassword(of: call.me.user, to: call.form["password"] ?? "", by: call.me)
+            return .redirect("/account", flash: .init(ok: true, text: call.language("passwordChanged")))
         },
         .get("/language/:language", .anyone) { call in
             guard let language = Language(rawValue: call.path("language")) else { throw ServiceError.notFound("language \(call.path("language"))") }
