@@ -154,6 +154,13 @@ struct PortalTests {
             // A deleted user's session ends with it.
             try scheduler.deleteUser("wei", by: admin)
             #expect(try await browser.get("/workbench").location?.hasPrefix("/login") == true)
+            // A page that does not exist is a page saying so; the API's paths keep their JSON.
+            let missing = try await browser.get("/catalogue")
+            #expect(missing.status == .notFound && missing.body.contains("没有页面 /catalogue"))
+            let api = try await browser.get("/v1/nothing")
+            #expect(api.status == .notFound && api.headers[.contentType] == "application/json")
+            let apiMethod = try await browser.get("/v1/requests/x/release")
+            #expect(apiMethod.status == .methodNotAllowed && apiMethod.headers[.allow] == "POST")
             let bad = try await Browser(client).signIn(token: "sl_not-a-token")
             #expect(bad.status == .unauthorized && bad.body.contains("令牌无效"))
         }

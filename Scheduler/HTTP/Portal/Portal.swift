@@ -26,7 +26,7 @@ public enum Portal {
         let server = PortalServer(scheduler: scheduler, sessions: PortalSessions(), settings: settings)
         for route in PortalRoutes.all {
             router.on(RouterPath(route.path), method: route.method) { request, context in
-                await server.serve(route, request, context: context)
+                try await server.serve(route, request, context: context)
             }
         }
         for asset in PortalAssets.all {

@@ -30,7 +30,7 @@ struct PortalServer: Sendable {
         .xFrameOptions: "DENY",
     ]
 
-    func serve(_ route: PortalRoute, _ request: Request, context: APIContext) async -> Response {
+    func serve(_ route: PortalRoute, _ request: Request, context: APIContext) async throws -> Response {
         let cookies = Self.cookies(request)
         let language = cookies[Self.languageCookie].flatMap(Language.init(rawValue:)) ?? .zh
         let now = scheduler.now()
@@ -66,6 +66,9 @@ struct PortalServer: Sendable {
                 form: form, caller: caller, sessionID: sessionID, csrf: session?.csrf)
             let result = try await route.handler(call)
             return render(result, call: call)
+        } catch let error as HTTPError {
+            // Left to the API's answers (a path under /v1/ that the API does not have).
+            throw error
         } catch {
             let (status, message, field) = describe(error)
             let back = request.headers[.referer].flatMap { Self.localPath($0) } ?? "/"
@@ -73,7 +76,6 @@ struct PortalServer: Sendable {
             let call = PortalCall(
                 scheduler: scheduler, sessions: sessions, settings: settings, request: request, language: language, parameters: [:], query: [:], form: [:],
                 caller: caller, sessionID: sessionID, csrf: session?.csrf)
-            // A form refused keeps what its page said before.
             return render(.page("error", title: language("title.error"), view, status: status), call: call)
         }
     }

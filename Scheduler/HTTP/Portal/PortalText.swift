@@ -41,7 +41,7 @@ enum PortalText {
         ("signedIn", "已登录。", "Signed in."), ("signedOut", "已退出。", "Signed out."),
         ("wrongPassword", "用户名或密码不正确。", "Unknown user or wrong password."), ("wrongToken", "令牌无效。", "The token is not valid."),
         ("tooManyAttempts", "登录失败次数过多，请 %@ 秒后再试。", "Too many failed sign-ins: try again in %@ s."),
-        ("sessionExpired", "请先登录。", "Please sign in first."),
+        ("sessionExpired", "请先登录。", "Please sign in first."), ("pageNotFound", "没有页面 %@。", "There is no page %@."),
         ("csrfRefused", "表单已过期或来自其他网站，未执行任何操作。请返回、刷新页面后重试。", "The form expired or came from another site: nothing was done. Go back, reload the page and try again."),
         // Common
         ("field", "字段", "Field"), ("back", "返回", "Back"), ("search", "搜索", "Search"), ("filter", "筛选", "Filter"), ("all", "全部", "All"),

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import SchedulerService
 
 /// Signing in and out, the language switch, and the home page that sends each role to its own.
@@ -87,6 +88,12 @@ enum SignInPages {
             }
             _ = try call.scheduler.setPassword(of: call.me.user, to: call.form["password"] ?? "", by: call.me)
             return .redirect("/account", flash: .init(ok: true, text: call.language("passwordChanged")))
+        },
+        // Any other page: a page that says so, for browsers; the API's paths keep their JSON answers.
+        .get("**", .anyone) { call in
+            let path = call.request.uri.path
+            guard !path.hasPrefix("/v1/") else { throw HTTPError(.notFound) }
+            throw PortalServer.PortalRefusal(status: .notFound, message: call.language("pageNotFound", path))
         },
         .get("/language/:language", .anyone) { call in
             guard let language = Language(rawValue: call.path("language")) else { throw ServiceError.notFound("language \(call.path("language"))") }
