@@ -40,6 +40,8 @@ public struct SVGChart: Sendable {
     public var xTitle: @Sendable (TimeUnit) -> String
     /// A tick of the time axis, in its unit (the figure as it is; `5` for five hours ago).
     public var xTickLabel: @Sendable (Double) -> String
+    /// A tick of the value axis (`40%` for a share).
+    public var yTickLabel: @Sendable (Double) -> String
     /// Said in the plot when there is nothing to draw.
     public var emptyText: String
     public var width: Double
@@ -48,7 +50,7 @@ public struct SVGChart: Sendable {
     public init(
         title: String, yLabel: String, series: [Series], yMax: Double? = nil, xMin: Double = 0, xMax: Double,
         xTitle: @escaping @Sendable (TimeUnit) -> String = { "simulated \($0.rawValue)s" }, xTickLabel: @escaping @Sendable (Double) -> String = SVGChart.label,
-        emptyText: String = "no data", width: Double = 880, height: Double = 260
+        yTickLabel: @escaping @Sendable (Double) -> String = SVGChart.label, emptyText: String = "no data", width: Double = 880, height: Double = 260
     ) {
         self.title = title
         self.yLabel = yLabel
@@ -58,6 +60,7 @@ public struct SVGChart: Sendable {
         self.xMax = xMax
         self.xTitle = xTitle
         self.xTickLabel = xTickLabel
+        self.yTickLabel = yTickLabel
         self.emptyText = emptyText
         self.width = width
         self.height = height
@@ -81,7 +84,7 @@ public struct SVGChart: Sendable {
         for i in 0...4 {
             let value = top_ * Double(i) / 4, y = py(value)
             out += "<line x1=\"\(Self.f(left))\" y1=\"\(Self.f(y))\" x2=\"\(Self.f(left + plotWidth))\" y2=\"\(Self.f(y))\" stroke=\"#e0e0e0\"/>\n"
-            out += "<text x=\"\(Self.f(left - 6))\" y=\"\(Self.f(y + 4))\" font-size=\"11\" text-anchor=\"end\">\(Self.label(value))</text>\n"
+            out += "<text x=\"\(Self.f(left - 6))\" y=\"\(Self.f(y + 4))\" font-size=\"11\" text-anchor=\"end\">\(yTickLabel(value))</text>\n"
         }
         let span = xMax - xMin
         let unit: TimeUnit = span > 3 * 86_400 ? .day : span > 3 * 3_600 ? .hour : .minute

@@ -29,7 +29,7 @@ enum SQLiteFeedback {
         }
         let use = try db.cachedStatement(sql: "INSERT OR IGNORE INTO entryUse (entry, tenant) VALUES (?, ?)")
         for record in batch.requests {
-            if let entry = record.catalogEntry { try use.execute(arguments: [entry, record.tenant]) }
+            if record.usesEntry, let entry = record.catalogEntry { try use.execute(arguments: [entry, record.tenant]) }
         }
     }
 

@@ -117,6 +117,10 @@ struct AgentEngineTests {
         _ = try scheduler.reportWorkloads([WorkloadReport(workloadID: "water:job/1", state: .stopped)], node: nodes[1]!)
         var waiting = try scheduler.request("job", by: water)
         #expect(waiting.record.phase == .queued && waiting.record.allocation == nil)
+        // Its owner learns why, in its history and in its inbox, though it waits to start again.
+        #expect(waiting.history.last?.phase == "queued" && waiting.history.last?.reason == "water:job/0 failed on \(failedOn): exit status 3", "\(waiting.history)")
+        let told = try scheduler.notifications(unreadOnly: true, before: nil, limit: 10, by: water)
+        #expect(told.map(\.kind) == ["request.retrying"] && told.first?.message.contains("exit status 3") == true, "\(told)")
         scheduler.placePending()
         waiting = try scheduler.request("job", by: water)
         #expect(waiting.waiting?.code == "backoff", "held back for 20 s, not placed at once")

@@ -65,9 +65,12 @@ struct SearchAndFeedbackTests {
         #expect(unused?.code == .forbidden && unused?.message.contains("has not used") == true)
         #expect(throws: ServiceError.self) { _ = try scheduler.rate(entry: entry.code, stars: 5, comment: nil, by: admin) }
         _ = try scheduler.submit([RequestSpec(id: "db", component: ComponentReference(name: "db"))], by: water)
+        #expect(throws: ServiceError.self, "a request still queued has not used the entry") { _ = try scheduler.rate(entry: entry.code, stars: 5, comment: nil, by: water) }
+        _ = scheduler.placePending()
         #expect(try scheduler.rate(entry: entry.code, stars: 5, comment: "fast", by: water) == RatingSummary(count: 1, total: 5))
         #expect(try scheduler.rate(entry: entry.code, stars: 3, comment: nil, by: water) == RatingSummary(count: 1, total: 3), "a second rating replaces the first")
         _ = try scheduler.submit([RequestSpec(id: "db", component: ComponentReference(name: "db"))], by: transport)
+        _ = scheduler.placePending()
         #expect(try scheduler.rate(entry: entry.code, stars: 4, comment: nil, by: transport).average == 3.5)
 
         let question = try scheduler.post(entry: entry.code, question: nil, text: "Does it back up nightly?", by: water)

@@ -47,7 +47,8 @@ public enum Portal {
     }()
 }
 
-/// The stylesheet and script, from the binary, cached by browsers for an hour.
+/// The stylesheet and script, from the binary; pages link them with their content's hash, so
+/// browsers may keep them for a day.
 struct PortalAssets: Sendable {
     var path: String
     var mediaType: String
@@ -56,14 +57,16 @@ struct PortalAssets: Sendable {
     var response: Response {
         var headers = PortalServer.securityHeaders
         headers[.contentType] = mediaType
-        headers[.cacheControl] = "public, max-age=3600"
+        headers[.cacheControl] = "public, max-age=86400"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static let all = [
-        PortalAssets(path: "/assets/portal.css", mediaType: "text/css; charset=utf-8", bytes: PackageResources.portal_css),
-        PortalAssets(path: "/assets/portal.js", mediaType: "text/javascript; charset=utf-8", bytes: PackageResources.portal_js),
-    ]
+    /// The path pages link to: with a hash of the content, which changes with every change.
+    var versionedPath: String { path + "?v=" + String(Token.hash(String(decoding: bytes, as: UTF8.self)).prefix(12)) }
+
+    static let stylesheet = PortalAssets(path: "/assets/portal.css", mediaType: "text/css; charset=utf-8", bytes: PackageResources.portal_css)
+    static let script = PortalAssets(path: "/assets/portal.js", mediaType: "text/javascript; charset=utf-8", bytes: PackageResources.portal_js)
+    static let all = [stylesheet, script]
 
     static let templateSources: [(String, [UInt8])] = [
         ("header", PackageResources.header_mustache), ("footer", PackageResources.footer_mustache), ("signin", PackageResources.signin_mustache),

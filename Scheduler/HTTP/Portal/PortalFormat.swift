@@ -7,7 +7,7 @@ import SchedulerService
 struct PortalFormat {
     let language: Language
 
-    /// A moment in the scheduler's time zone, to the minute.
+    /// A moment in the scheduler's time zone, to the minute, with the zone (`2026-11-29 20:15 UTC`).
     func time(_ at: Double?) -> String {
         guard let at, at.isFinite else { return "—" }
         return Self.timeFormatter.string(from: Date(timeIntervalSince1970: at))
@@ -16,7 +16,7 @@ struct PortalFormat {
     private static let timeFormatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        formatter.dateFormat = "yyyy-MM-dd HH:mm zzz"
         return formatter
     }()
 
@@ -43,7 +43,34 @@ struct PortalFormat {
     /// A share as a percentage, `37%`.
     func percent(_ share: Double) -> String { "\(Int((share * 100).rounded()))%" }
 
-    func money(_ amount: Double, currency: String) -> String { "\(String(format: "%.2f", amount)) \(currency)" }
+    /// An amount with its thousands grouped: `1,234,567.89 CNY`.
+    func money(_ amount: Double, currency: String) -> String {
+        let text = String(format: "%.2f", amount)
+        let sign = text.hasPrefix("-") ? "-" : ""
+        let digits = text.dropFirst(sign.count)
+        let whole = digits.prefix { $0 != "." }, cents = digits.dropFirst(whole.count)
+        var grouped = ""
+        for (i, digit) in whole.enumerated() {
+            if i > 0, (whole.count - i) % 3 == 0 { grouped.append(",") }
+            grouped.append(digit)
+        }
+        return "\(sign)\(grouped)\(cents) \(currency)"
+    }
+
+    /// A quota's limits that are set, each with what is used of it (`4 / 8 核 · 2 / 16 GiB`); a
+    /// dimension beyond any quota one can set is no limit and left out.
+    func quota(used: Usage, limit: Quota) -> String {
+        var parts: [String] = []
+        let bound = Limits.maxQuotaAmount
+        let resources = limit.resources, held = used.resources
+        if resources.cpuMillis <= bound {
+            parts.append("\(number(CPU.cores(held.cpuMillis))) / \(number(CPU.cores(resources.cpuMillis))) \(language == .zh ? "核" : "cores")")
+        }
+        if resources.memoryMiB <= bound { parts.append("\(size(mebibytes: held.memoryMiB)) / \(size(mebibytes: resources.memoryMiB))") }
+        if limit.gpuMilli <= bound { parts.append("\(number(Double(used.gpuMilli) / 1000)) / \(number(Double(limit.gpuMilli) / 1000)) GPU") }
+        if resources.diskGiB <= bound { parts.append("\(held.diskGiB) / \(resources.diskGiB) GiB \(language == .zh ? "磁盘" : "disk")") }
+        return parts.isEmpty ? language("unlimited") : parts.joined(separator: " · ")
+    }
 
     /// Up to three significant decimals, no trailing zeros.
     func number(_ value: Double) -> String {
@@ -60,6 +87,10 @@ struct PortalFormat {
         let stars = String(repeating: "★", count: Int(average.rounded())) + String(repeating: "☆", count: 5 - Int(average.rounded()))
         return "\(stars) \(String(format: "%.1f", average)) (\(summary.count))"
     }
+
+    func nodeClass(_ value: NodeClass) -> String { word("class", value.rawValue) }
+    func priority(_ value: PriorityClass) -> String { word("priority", value.rawValue) }
+    func partition(_ name: String) -> String { word("partition", name) }
 
     /// A word from the table, or the raw name when the table has none for it.
     func word(_ prefix: String, _ name: String) -> String {

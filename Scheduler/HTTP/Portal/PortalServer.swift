@@ -72,7 +72,9 @@ struct PortalServer: Sendable {
         } catch {
             let (status, message, field) = describe(error)
             let back = request.headers[.referer].flatMap { Self.localPath($0) } ?? "/"
-            let view = ErrorView(message: message, field: field, back: back)
+            // The field as its form labels it, where a form has it.
+            let label = field.map { language.text["field.\($0)"] ?? language.text[$0] ?? $0 }
+            let view = ErrorView(message: message, field: label, back: back, signIn: caller == nil ? "/login?return=" + Self.percentEncoded(back) : nil)
             let call = PortalCall(
                 scheduler: scheduler, sessions: sessions, settings: settings, request: request, language: language, parameters: [:], query: [:], form: [:],
                 caller: caller, sessionID: sessionID, csrf: session?.csrf)
@@ -90,6 +92,8 @@ struct PortalServer: Sendable {
         var message: String
         var field: String?
         var back: String
+        /// Where to sign in again, when there is no session.
+        var signIn: String?
     }
 
     private func describe(_ error: any Error) -> (HTTPResponse.Status, String, String?) {
@@ -104,7 +108,7 @@ struct PortalServer: Sendable {
 
     private func principal(of credential: PortalSessions.Credential) -> Principal? {
         switch credential {
-        case .user(let id): scheduler.principal(user: id)
+        case .user(let id, let generation): scheduler.principal(user: id, passwordGeneration: generation)
         case .tokenHash(let hash): scheduler.principal(tokenHash: hash)
         }
     }
@@ -139,6 +143,10 @@ struct PortalServer: Sendable {
         var flash: FlashView?
         var title: String
         var page: Any
+        /// The assets' paths with their content's hash, so that a new build is never served from a
+        /// browser's cache.
+        var stylesheet: String
+        var script: String
     }
 
     private func render(_ result: PortalResult, call: PortalCall) -> Response {
@@ -147,8 +155,8 @@ struct PortalServer: Sendable {
             if let flash, let id = call.sessionID { sessions.setFlash(flash, for: id) }
             return redirect(location, cookies: call.cookies.set)
         case .page(let template, let title, let view, let status):
-            // What the last form did is said once, on the page after it.
-            let flash = call.sessionID.flatMap { sessions.takeFlash(for: $0) }
+            // What the last form did is said once, on the page after it (not on a refusal).
+            let flash = status.code < 400 ? call.sessionID.flatMap { sessions.takeFlash(for: $0) } : nil
             let language = call.language
             let here = call.request.uri.path + (call.request.uri.query.map { "?" + $0 } ?? "")
             let frame = Frame(
@@ -156,7 +164,8 @@ struct PortalServer: Sendable {
                 languageSwitch: "/language/\(language.other.rawValue)?return=" + Self.percentEncoded(here), csrf: call.csrf,
                 me: call.caller.map { Frame.Me(user: $0.user, roleText: language("role.\($0.role.rawValue)")) },
                 nav: call.caller.map { navigation(for: $0, language: language, path: call.request.uri.path) } ?? [],
-                flash: flash.map { Frame.FlashView(kind: $0.ok ? "ok" : "error", text: $0.text) }, title: title, page: view)
+                flash: flash.map { Frame.FlashView(kind: $0.ok ? "ok" : "error", text: $0.text) }, title: title, page: view,
+                stylesheet: PortalAssets.stylesheet.versionedPath, script: PortalAssets.script.versionedPath)
             let html = Portal.templates.render(frame, withTemplate: template) ?? "template \(template) is missing"
             var headers = Self.securityHeaders
             headers[.contentType] = "text/html; charset=utf-8"
@@ -169,7 +178,7 @@ struct PortalServer: Sendable {
     /// The header's links: what the caller's role may use.
     private func navigation(for caller: Principal, language: Language, path: String) -> [Frame.NavItem] {
         var items: [(String, String)] = []
-        if caller.mayAtAll(.applyForResources) || caller.mayAtAll(.readRequests) { items.append(("workbench", "/workbench")) }
+        if caller.role == .tenant { items.append(("workbench", "/workbench")) }
         items.append(("catalog", "/catalog"))
         // A department's user decides only if it is one of its approvers.
         let decides = caller.role == .tenant ? (try? scheduler.user(caller.user, by: caller).approver) == true : caller.mayAtAll(.decideApplications)
@@ -227,7 +236,8 @@ struct PortalServer: Sendable {
                 throw ServiceError.invalid(name, "unknown form field '\(SchemaRegistry.shortened(name))'\(hint)")
             }
             guard form[name] == nil else { throw ServiceError.invalid(name, "is given more than once") }
-            form[name] = value
+            // A text area's line breaks become spaces: the engine keeps text on one line.
+            form[name] = value.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
         }
         return form
     }

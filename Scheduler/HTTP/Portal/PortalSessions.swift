@@ -9,8 +9,18 @@ import Synchronization
 /// in the scheduler's memory: a restart signs everyone out.
 final class PortalSessions: Sendable {
     enum Credential: Sendable, Hashable {
-        case user(String)
+        /// A user signed in with its password, under the password's generation: the session ends
+        /// when the password is set again.
+        case user(String, passwordGeneration: Int)
         case tokenHash(String)
+
+        /// How the session was begun, for the audit log.
+        var word: String {
+            switch self {
+            case .user: "password"
+            case .tokenHash: "token"
+            }
+        }
     }
 
     struct Session: Sendable {
@@ -110,14 +120,17 @@ final class PortalSessions: Sendable {
     }
 
     /// Counts a failed sign-in: from the fifth in a row, each blocks further tries for twice as
-    /// long as the one before (2 s, 4 s, ... at most 15 minutes).
-    func failed(_ name: String, now: Double) {
+    /// long as the one before (2 s, 4 s, ... at most 15 minutes). Whether this one began the
+    /// slowing down (the fifth).
+    @discardableResult
+    func failed(_ name: String, now: Double) -> Bool {
         state.withLock { s in
             var failure = s.failures[name] ?? (0, 0)
             failure.count += 1
             if failure.count >= 5 { failure.blockedUntil = now + min(900, pow(2, Double(failure.count - 4))) }
             s.failures[name] = failure
             if s.failures.count > capacity { s.failures = s.failures.filter { $0.value.blockedUntil > now } }
+            return failure.count == 5
         }
     }
 

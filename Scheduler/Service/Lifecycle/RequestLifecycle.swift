@@ -102,6 +102,18 @@ public enum RequestEvent: Sendable, Hashable, Codable {
     case noticeElapsed
 }
 
+extension RequestEvent {
+    /// Why it happened, for the events that say: kept in the request's history even when the
+    /// phase it leads to carries no reason (a failure retried goes back to `queued`).
+    public var reason: String? {
+        switch self {
+        case .reject(let reason), .fail(let reason), .evict(let reason), .move(let reason), .abandon(let reason), .grantRevoked(let reason): reason
+        case .preempt(let by): "preempted by \(by)"
+        default: nil
+        }
+    }
+}
+
 /// What the scheduler must do because of a transition.
 public enum LifecycleAction: Sendable, Hashable, Codable {
     /// Put the request (back) in the pending queue.

@@ -37,6 +37,8 @@ public struct User: Sendable, Hashable, Codable {
     public var approver: Bool
     /// The bcrypt hash of its password for the portal's sign-in; nil: it signs in with its token.
     public var passwordHash: String?
+    /// How many times its password was set: portal sessions begun under an earlier one end.
+    public var passwordGeneration: Int?
 
     public init(
         id: String, role: Role, tenant: String?, tokenHash: String, createdAt: Double, kind: UserKind = .government, clearance: Int = 1, approver: Bool = false
@@ -51,7 +53,7 @@ public struct User: Sendable, Hashable, Codable {
         self.approver = approver
     }
 
-    enum CodingKeys: String, CodingKey { case id, role, tenant, tokenHash, createdAt, kind, clearance, approver, passwordHash }
+    enum CodingKeys: String, CodingKey { case id, role, tenant, tokenHash, createdAt, kind, clearance, approver, passwordHash, passwordGeneration }
 
     /// Users stored before kinds and clearances existed read as government users of clearance 1
     /// who approve nothing.
@@ -63,6 +65,7 @@ public struct User: Sendable, Hashable, Codable {
             kind: try c.decodeIfPresent(UserKind.self, forKey: .kind) ?? .government, clearance: try c.decodeIfPresent(Int.self, forKey: .clearance) ?? 1,
             approver: try c.decodeIfPresent(Bool.self, forKey: .approver) ?? false)
         passwordHash = try c.decodeIfPresent(String.self, forKey: .passwordHash)
+        passwordGeneration = try c.decodeIfPresent(Int.self, forKey: .passwordGeneration)
     }
 
     public var principal: Principal { Principal(user: id, role: role, tenant: tenant) }
@@ -224,6 +227,10 @@ public struct RequestRecord: Sendable, Hashable, Codable {
     public var name: String { id.firstIndex(of: ":").map { String(id[id.index(after: $0)...]) } ?? id }
     public var tenant: String { spec.tenant }
     public var phase: RequestPhase { lifecycle.phase }
+
+    /// Whether its department is using its catalog entry, which lets it rate the entry: its
+    /// workload runs, or, with nothing to run, its capacity is held.
+    public var usesEntry: Bool { catalogEntry != nil && (phase == .running || (workload == nil && phase == .placed)) }
 }
 
 /// One step in a request's history: the phase it entered, why, and who caused it.

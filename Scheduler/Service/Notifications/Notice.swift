@@ -8,7 +8,7 @@ import Foundation
 public struct Notice: Sendable, Hashable, Codable {
     /// Stable, dotted: `application.submitted`, `application.awaiting`, `application.approved`,
     /// `application.rejected`, `application.expired`, `provisioning.done`, `provisioning.failed`,
-    /// `request.failed`, `request.revoked`, `request.idle`, `lease.ending`, `grant.revoked`,
+    /// `request.failed`, `request.retrying`, `request.revoked`, `request.idle`, `lease.ending`, `grant.revoked`,
     /// `grant.expiring`, `budget.exceeded`, ...
     public var kind: String
     /// The tenant it is about, whose webhooks receive it; nil for none.

@@ -93,12 +93,15 @@ enum ApplicationPages {
         .get("/approvals") { call in
             let format = PortalFormat(language: call.language)
             let awaiting = try call.scheduler.applications(ApplicationQuery(limit: 500), awaitingMe: true, by: call.me)
+            let names = call.scheduler.tenantNames()
             let rows = try awaiting.map { application in
                 let context = try call.scheduler.decisionContext(application.id, by: call.me)
                 return QueueRow(
-                    id: application.id, href: href(application.id), purpose: application.purpose, tenant: application.tenant, applicant: application.applicant,
+                    id: application.id, href: href(application.id), purpose: application.purpose, tenant: names[application.tenant] ?? application.tenant,
+                    applicant: application.applicant,
                     items: itemLines(application, call).map(\.text).joined(separator: "; "), levels: levels(application, call),
-                    quota: quotaLines(context, format).map(\.text).joined(separator: "; "), budget: budgetText(context.budget, call),
+                    quota: context.quotas.isEmpty ? call.language("noQuota") : quotaLines(context, format).map(\.text).joined(separator: "; "),
+                    budget: budgetText(context.budget, call),
                     deadline: format.time(application.currentDeadline))
             }
             return .page(
@@ -114,7 +117,8 @@ enum ApplicationPages {
         let format = PortalFormat(language: call.language)
         let current = application.lifecycle.currentStep
         let steps = application.lifecycle.steps.enumerated().map { index, step in
-            let state = step.outcome?.rawValue ?? (index == current ? "pending" : "waiting")
+            // Undecided steps of an application that ended stay undecided, not "not yet".
+            let state = step.outcome?.rawValue ?? (index == current ? "pending" : application.state.isFinal ? "undecided" : "waiting")
             return StepView(
                 who: format.word("decider", step.decider.rawValue) + (step.department.map { " (\($0))" } ?? ""), state: format.word("step", state),
                 stateClass: PortalFormat.stateClass(state == "rejected" ? "rejected" : state), decidedBy: step.decidedBy, at: format.time(step.decidedAt),
@@ -134,7 +138,7 @@ enum ApplicationPages {
         let outcome = [application.lifecycle.reason, application.provisioning?.error].compactMap { $0 }.joined(separator: " · ")
         return ApplicationView(
             id: application.id, href: href(application.id), state: format.word("appState", application.state.rawValue),
-            stateClass: PortalFormat.stateClass(application.state.rawValue), tenant: application.tenant, applicant: application.applicant, purpose: application.purpose,
+            stateClass: PortalFormat.stateClass(application.state.rawValue), tenant: call.scheduler.tenantNames()[application.tenant] ?? application.tenant, applicant: application.applicant, purpose: application.purpose,
             industry: application.industry ?? "—", scenario: application.scenario ?? "—", duration: format.duration(Double(application.durationSeconds)),
             items: itemLines(application, call), outcome: outcome.isEmpty ? nil : outcome,
             canWithdraw: application.applicant == call.me.user && !application.state.isFinal, steps: steps, decision: decision, hasRequests: !requests.isEmpty,
@@ -160,11 +164,10 @@ enum ApplicationPages {
         return levels.isEmpty ? "—" : levels.sorted().map(String.init).joined(separator: ", ")
     }
 
+    /// Each priority class's quota: what is used of each limit set.
     private static func quotaLines(_ context: DecisionContext, _ format: PortalFormat) -> [Line] {
         context.quotas.map { record, used in
-            Line(
-                text: "\(record.priority.rawValue): " + format.resources(used.resources, gpuMilli: used.gpuMilli) + " / "
-                    + format.resources(record.quota.resources, gpuMilli: record.quota.gpuMilli))
+            Line(text: format.priority(record.priority) + format.language("colon") + format.quota(used: used, limit: record.quota))
         }
     }
 

@@ -54,7 +54,13 @@ enum CatalogPages {
         var level: String
         var owner: String
         var rating: String
+        var sharingHint: String
+        var version: String?
+        var gpuModel: String?
+        var mayApply: String
         var canApply: Bool
+        /// Why the caller may not apply, when its clearance or kind rules it out.
+        var cannotApply: String?
         /// The application form's idempotency key: sending the form twice applies once.
         var applyKey: String
         var asksImage: Bool
@@ -73,9 +79,10 @@ enum CatalogPages {
             let text = call.queryValue("q")
             let entries = try call.scheduler.catalog(CatalogQuery(kind: kind, text: text, retired: false), by: call.me)
             let ratings = try call.scheduler.ratingSummaries()
+            let names = call.scheduler.tenantNames()
             let kinds = [Choice(value: "", label: call.language("all"), selected: kind == nil)]
                 + CatalogEntry.Kind.allCases.map { Choice(value: $0.rawValue, label: format.word("kind", $0.rawValue), selected: kind == $0) }
-            let rows = entries.prefix(500).map { row($0, rating: ratings[$0.code], format: format) }
+            let rows = entries.prefix(500).map { row($0, rating: ratings[$0.code], names: names, format: format) }
             return .page(
                 "catalog", title: call.language("catalog"),
                 CatalogView(query: text ?? "", kinds: kinds, countText: call.language("entriesFound", String(entries.count)), hasEntries: !rows.isEmpty, entries: rows))
@@ -84,7 +91,15 @@ enum CatalogPages {
             let entry = try call.scheduler.catalogEntry(code: call.path("code"), by: call.me)
             let feedback = try call.scheduler.feedback(entry: entry.code, limit: 100, by: call.me)
             let format = PortalFormat(language: call.language)
-            let row = row(entry, rating: feedback.summary, format: format)
+            let row = row(entry, rating: feedback.summary, names: call.scheduler.tenantNames(), format: format)
+            // Whether the caller could apply at all: its clearance and kind, as the engine checks them.
+            let me = try call.scheduler.user(call.me.user, by: call.me)
+            var cannotApply: String?
+            if entry.securityLevel > me.clearance {
+                cannotApply = call.language("cannotApplyLevel", String(me.clearance), String(entry.securityLevel))
+            } else if let kinds = entry.userKinds, !kinds.contains(me.kind) {
+                cannotApply = call.language("cannotApplyKind", kinds.map { format.word("kindOfUser", $0.rawValue) }.joined(separator: "、"))
+            }
             let ratings = feedback.ratings.map {
                 PostView(
                     id: "", user: $0.user, tenant: $0.tenant, text: "", at: format.time($0.at), official: false,
@@ -102,7 +117,10 @@ enum CatalogPages {
             let view = EntryView(
                 href: row.href, code: entry.code, description: entry.description, kind: row.kind,
                 resources: format.resources(entry.resources, gpuMilli: entry.gpu.map { Int64($0.count) * Int64($0.milliPerGPU) } ?? 0), place: row.place,
-                sharing: row.sharing, level: row.level, owner: row.owner, rating: row.rating, canApply: call.me.mayAtAll(.applyForResources),
+                sharing: row.sharing, level: row.level, owner: row.owner, rating: row.rating, sharingHint: format.word("sharingHint", entry.sharing.rawValue),
+                version: entry.version, gpuModel: entry.gpu.map { $0.models.isEmpty ? call.language("anyModel") : $0.models.joined(separator: ", ") },
+                mayApply: entry.userKinds.map { $0.map { format.word("kindOfUser", $0.rawValue) }.joined(separator: "、") } ?? call.language("everyone"),
+                canApply: call.me.mayAtAll(.applyForResources) && cannotApply == nil, cannotApply: call.me.mayAtAll(.applyForResources) ? cannotApply : nil,
                 applyKey: Token.generate(prefix: "portal"), asksImage: workload == nil || workload == .vm, asksCommand: workload == nil || workload == .service,
                 canRate: call.me.role == .tenant, starChoices: (1...5).reversed().map { Choice(value: "\($0)", label: String(repeating: "★", count: $0), selected: $0 == 5) },
                 ratings: ratings, canPost: true, questions: questions)
@@ -141,11 +159,11 @@ enum CatalogPages {
 
     static func href(_ code: String) -> String { "/catalog/" + PortalServer.percentEncoded(code) }
 
-    static func row(_ entry: CatalogEntry, rating: RatingSummary?, format: PortalFormat) -> EntryRow {
-        let place = [entry.nodeClass?.rawValue, entry.site, entry.partition == "public" ? nil : entry.partition].compactMap { $0 }
+    static func row(_ entry: CatalogEntry, rating: RatingSummary?, names: [String: String], format: PortalFormat) -> EntryRow {
+        let place = [entry.nodeClass.map(format.nodeClass), entry.site, entry.partition == "public" ? nil : entry.partition].compactMap { $0 }
         return EntryRow(
             href: href(entry.code), code: entry.code, name: entry.name, kind: format.word("kind", entry.kind.rawValue),
             place: place.isEmpty ? format.language("anywhere") : place.joined(separator: " · "), sharing: format.word("sharing", entry.sharing.rawValue),
-            level: "\(entry.securityLevel)", owner: entry.owner ?? format.language("platform"), rating: format.rating(rating))
+            level: "\(entry.securityLevel)", owner: entry.owner.map { names[$0] ?? $0 } ?? format.language("platform"), rating: format.rating(rating))
     }
 }

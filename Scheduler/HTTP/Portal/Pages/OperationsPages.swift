@@ -19,7 +19,9 @@ enum OperationsPages {
     }
 
     struct AlertRow {
+        /// In words, and as the engine names it (`node_cordoned`).
         var kind: String
+        var code: String
         var target: String
         var message: String
     }
@@ -51,6 +53,7 @@ enum OperationsPages {
         var healthRows: [HealthRow]
         var alerts: [AlertRow]
         var utilization: [UtilizationRow]
+        var utilizationTitle: String
         var charts: [String]
         var classChoices: [CatalogPages.Choice]
         var siteChoices: [CatalogPages.Choice]
@@ -78,6 +81,8 @@ enum OperationsPages {
 
     struct ConsolidationView {
         var estimates: [EstimateRow]
+        /// Whether the caller may plan and apply (operators and admins; auditors read).
+        var canPlan: Bool
         var freeNodes: String
         var classChoices: [CatalogPages.Choice]
         var plan: PlanView?
@@ -115,16 +120,24 @@ enum OperationsPages {
             return .redirect("/operations#node-\(PortalServer.percentEncoded(id))", flash: .init(ok: true, text: call.language("uncordoned", id)))
         },
         .get("/operations/consolidation") { call in
+            let format = PortalFormat(language: call.language)
             let estimates = try call.scheduler.consolidation(by: call.me).map {
                 EstimateRow(
-                    nodeClass: $0.nodeClass.rawValue, partition: $0.partition, nodes: $0.nodes, inUse: $0.nodesInUse, needed: $0.nodesNeeded, lowerBound: $0.lowerBound,
+                    nodeClass: format.nodeClass($0.nodeClass), partition: format.partition($0.partition), nodes: $0.nodes, inUse: $0.nodesInUse, needed: $0.nodesNeeded, lowerBound: $0.lowerBound,
                     couldFree: max(0, $0.nodesInUse - $0.nodesNeeded))
             }
             let nodeClass = try nodeClassQuery(call)
             var plan: PlanView?
-            if call.query["freeNodes"] != nil {
+            if call.query["freeNodes"] != nil, call.me.may(.manageNodes) {
                 let count = try call.number("freeNodes", in: 1...10_000, fromQuery: true)
-                let found = try call.scheduler.defragmentationPlan(.free(nodes: Int(count), nodeClass: nodeClass, partition: nil), by: call.me)
+                let found: DefragmentationPlan
+                do { found = try call.scheduler.defragmentationPlan(.free(nodes: Int(count), nodeClass: nodeClass, partition: nil), by: call.me) } catch let error as ServiceError where error.code == .conflict || error.code == .unprocessable {
+                    // No plan reaches the goal: said on the page, with the form to try another.
+                    plan = PlanView(summary: call.language("noPlan", error.message), moves: [], canApply: false, freeNodes: String(count), nodeClass: nodeClass?.rawValue ?? "")
+                    return .page(
+                        "consolidation", title: call.language("nav.consolidation"),
+                        ConsolidationView(estimates: estimates, canPlan: true, freeNodes: String(count), classChoices: classChoices(call, selected: nodeClass), plan: plan))
+                }
                 plan = PlanView(
                     summary: call.language("planSummary", String(found.moves.count), found.freedNodes.isEmpty ? "—" : found.freedNodes.joined(separator: ", ")),
                     moves: found.moves.map { "\($0.requestID): \($0.from.joined(separator: ", ")) → \($0.to.joined(separator: ", "))" }, canApply: !found.moves.isEmpty || !found.freedNodes.isEmpty,
@@ -132,7 +145,9 @@ enum OperationsPages {
             }
             return .page(
                 "consolidation", title: call.language("nav.consolidation"),
-                ConsolidationView(estimates: estimates, freeNodes: call.query["freeNodes"] ?? "1", classChoices: classChoices(call, selected: nodeClass), plan: plan))
+                ConsolidationView(
+                    estimates: estimates, canPlan: call.me.may(.manageNodes), freeNodes: call.query["freeNodes"] ?? "1", classChoices: classChoices(call, selected: nodeClass),
+                    plan: plan))
         },
         .post("/operations/consolidation/apply", fields: ["freeNodes", "class"]) { call in
             let count = try call.number("freeNodes", in: 1...10_000)
@@ -141,7 +156,8 @@ enum OperationsPages {
                 return value
             }
             let plan = try call.scheduler.applyDefragmentation(.free(nodes: Int(count), nodeClass: nodeClass, partition: nil), by: call.me)
-            return .redirect("/operations/consolidation", flash: .init(ok: true, text: call.language("planApplied", String(plan.moves.count))))
+            let cordoned = plan.freedNodes.isEmpty ? "—" : plan.freedNodes.joined(separator: ", ")
+            return .redirect("/operations/consolidation", flash: .init(ok: true, text: call.language("planAppliedNodes", String(plan.moves.count), cordoned)))
         },
         .get("/operations/audit") { call in
             let format = PortalFormat(language: call.language)
@@ -172,7 +188,7 @@ enum OperationsPages {
 
     private static func classChoices(_ call: PortalCall, selected: NodeClass?) -> [CatalogPages.Choice] {
         [CatalogPages.Choice(value: "", label: call.language("all"), selected: selected == nil)]
-            + NodeClass.allCases.map { CatalogPages.Choice(value: $0.rawValue, label: $0.rawValue, selected: selected == $0) }
+            + NodeClass.allCases.map { CatalogPages.Choice(value: $0.rawValue, label: PortalFormat(language: call.language).nodeClass($0), selected: selected == $0) }
     }
 
     private static func overview(_ call: PortalCall) throws -> OverviewView {
@@ -183,6 +199,7 @@ enum OperationsPages {
         let all = try scheduler.nodes(by: me)
         let alerts = try scheduler.alerts(by: me)
         let metrics = scheduler.metrics()
+        let history = try scheduler.utilizationHistory(by: me)
         let states = NodeState.allCases
         func count(_ state: NodeState) -> Int { all.filter { $0.state == state }.count }
         let tiles = [
@@ -199,10 +216,10 @@ enum OperationsPages {
                 HealthRow(group: group, counts: states.map { state in String(nodes.filter { $0.state == state }.count) })
             }
         }
-        let healthRows = rows { $0.record.node.nodeClass.rawValue } + rows { "\(language("site")) \($0.record.node.site)" }
+        let healthRows = rows { format.nodeClass($0.record.node.nodeClass) } + rows { "\(language("site")) \($0.record.node.site)" }
         let utilization = try scheduler.utilization(by: \.nodeClass.rawValue, by: me).map {
             UtilizationRow(
-                group: $0.group, nodes: $0.nodes, cpu: format.percent(share($0.allocated.cpuMillis, $0.capacity.cpuMillis)),
+                group: NodeClass(rawValue: $0.group).map(format.nodeClass) ?? $0.group, nodes: $0.nodes, cpu: format.percent(share($0.allocated.cpuMillis, $0.capacity.cpuMillis)),
                 memory: format.percent(share($0.allocated.memoryMiB, $0.capacity.memoryMiB)),
                 gpu: $0.gpuMilli > 0 ? format.percent(share($0.allocatedGPUMilli, $0.gpuMilli)) : "—")
         }
@@ -211,26 +228,33 @@ enum OperationsPages {
         let nodes = shown.prefix(nodesListed).map { status in
             let node = status.record.node
             return NodeRow(
-                id: node.id, nodeClass: node.nodeClass.rawValue, site: node.site, state: format.word("state", status.state.rawValue),
+                id: node.id, nodeClass: format.nodeClass(node.nodeClass), site: node.site, state: format.word("state", status.state.rawValue),
                 stateClass: PortalFormat.stateClass(status.state.rawValue), allocated: format.resources(node.capacity - status.free), requests: status.requests,
                 canManage: canManage, cordon: status.state == .ready, uncordon: status.state == .cordoned)
         }
         let sites = Set(all.map(\.record.node.site)).sorted()
         return OverviewView(
             tiles: tiles, stateNames: states.map { format.word("state", $0.rawValue) }, healthRows: healthRows,
-            alerts: alerts.map { AlertRow(kind: $0.kind, target: $0.target, message: $0.message) }, utilization: utilization,
-            charts: try utilizationCharts(call), classChoices: classChoices(call, selected: nodeClass),
+            alerts: alerts.map { AlertRow(kind: format.word("alert", $0.kind), code: $0.kind, target: $0.target, message: $0.message) }, utilization: utilization,
+            utilizationTitle: utilizationTitle(history, call), charts: utilizationCharts(history, call), classChoices: classChoices(call, selected: nodeClass),
             siteChoices: [CatalogPages.Choice(value: "", label: language("all"), selected: site == nil)] + sites.map { CatalogPages.Choice(value: $0, label: $0, selected: site == $0) },
             nodes: nodes, moreNodes: shown.count > nodesListed ? language("moreNodes", String(shown.count - nodesListed)) : nil)
     }
 
     private static func share(_ part: Int64, _ whole: Int64) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }
 
-    /// One chart per node class: CPU, memory and GPU allocated over the last day.
-    private static func utilizationCharts(_ call: PortalCall) throws -> [String] {
-        let history = try call.scheduler.utilizationHistory(by: call.me)
+    /// How far back the history reaches (a day at most; since the scheduler started).
+    private static func utilizationTitle(_ history: UtilizationHistory, _ call: PortalCall) -> String {
+        let span = call.scheduler.now() - (history.samples.first?.at ?? call.scheduler.now())
+        return call.language("utilizationSince", PortalFormat(language: call.language).duration(max(60, span)))
+    }
+
+    /// One chart per node class: the shares of CPU, memory and GPUs allocated, since the history
+    /// begins (a day at most).
+    private static func utilizationCharts(_ history: UtilizationHistory, _ call: PortalCall) -> [String] {
         let now = call.scheduler.now()
         let language = call.language
+        let format = PortalFormat(language: language)
         let classes = Set(history.samples.flatMap { $0.classes.keys }).sorted()
         return classes.map { name in
             func line(_ label: String, _ value: (UtilizationHistory.Shares) -> Double?) -> SVGChart.Series {
@@ -238,10 +262,11 @@ enum OperationsPages {
             }
             let series = [line("CPU", \.cpu), line(language("memory"), \.memory), line("GPU", \.gpu)].filter { !$0.points.isEmpty }
             let span = max(3_600, now - (history.samples.first?.at ?? now))
+            let title = language("chart.classUtilization", NodeClass(rawValue: name).map(format.nodeClass) ?? name)
             return SVGChart(
-                title: language("chart.utilization", name), yLabel: language("chart.allocated"), series: series, yMax: 1, xMin: -span, xMax: 0,
+                title: title, yLabel: language("chart.allocated"), series: series, yMax: 1, xMin: -span, xMax: 0,
                 xTitle: { unit in language(unit == .minute ? "chart.minutesAgo" : unit == .hour ? "chart.hoursAgo" : "chart.daysAgo") },
-                xTickLabel: { SVGChart.label(abs($0)) }, emptyText: language("chart.noData"), width: 640, height: 240
+                xTickLabel: { SVGChart.label(abs($0)) }, yTickLabel: { format.percent($0) }, emptyText: language("chart.noData"), width: 640, height: 240
             ).svg
         }
     }

@@ -61,6 +61,10 @@ enum WorkbenchPages {
         var forecastText: String
         var budgetShare: String?
         var budgetPercent: String
+        /// What the budget's figures mean, when they call for attention.
+        var budgetWarning: String?
+        /// That more resources exist than are listed.
+        var moreResources: String?
         var chart: String
         var usedEntries: [UsedEntry]
     }
@@ -97,7 +101,7 @@ enum WorkbenchPages {
                 id: record.id, state: format.word("phase", record.phase.name), stateClass: PortalFormat.stateClass(record.phase.name),
                 why: record.phase.reason ?? status.waiting?.message, placement: format.placement(record),
                 resources: format.resources(record.spec.resources, gpuMilli: Int64(record.spec.gpuMilliPerReplica)) + (record.spec.replicas > 1 ? " ×\(record.spec.replicas)" : ""),
-                leaseEnds: format.time(record.leaseEndsAt), usage: format.usage(usage), application: record.application,
+                leaseEnds: record.phase.holdsAllocation ? format.time(record.leaseEndsAt) : "—", usage: format.usage(usage), application: record.application,
                 applicationHref: record.application.map(ApplicationPages.href),
                 history: status.history.map { .init(at: format.time($0.at), text: format.word("phase", $0.phase) + ($0.reason.map { ": \($0)" } ?? "") + " · \($0.actor)") })
             return .page("request", title: call.language("request") + " " + record.name, view)
@@ -110,7 +114,8 @@ enum WorkbenchPages {
             let hours = try call.number("hours", in: 1...Limits.maxLeaseSeconds / 3_600)
             let record = try call.scheduler.extendLease(call.path("id"), bySeconds: hours * 3_600, by: call.me)
             let format = PortalFormat(language: call.language)
-            return .redirect("/workbench#resources", flash: .init(ok: true, text: call.language("extended", format.time(record.leaseEndsAt))))
+            let said = record.leaseEndsAt.map { call.language("extended", format.time($0)) } ?? call.language("extendedNoEnd")
+            return .redirect("/workbench#resources", flash: .init(ok: true, text: said))
         },
         .post("/notifications/read", fields: []) { call in
             if let newest = try call.scheduler.notifications(unreadOnly: false, before: nil, limit: 1, by: call.me).first {
@@ -126,7 +131,7 @@ enum WorkbenchPages {
         let scheduler = call.scheduler, me = call.me, language = call.language
         let format = PortalFormat(language: language)
         let applications = try scheduler.applications(ApplicationQuery(tenant: tenant, limit: 50), by: me)
-        let requests = try scheduler.requests(RequestQuery(tenant: tenant, limit: 100), by: me)
+        let requests = try scheduler.requests(RequestQuery(tenant: tenant, limit: 200), by: me)
         let idle = Dictionary(
             try scheduler.alerts(tenant: tenant, by: me).filter { $0.kind == "idle_allocation" }.map { ($0.target, $0.message) }, uniquingKeysWith: { a, _ in a })
         let notifications = try scheduler.notifications(unreadOnly: false, before: nil, limit: 20, by: me)
@@ -145,16 +150,19 @@ enum WorkbenchPages {
         }
         // Held and waiting first, then the ended, newest first within each.
         let ordered = requests.filter { !$0.record.phase.isTerminal } + requests.filter { $0.record.phase.isTerminal }
-        let resourceRows = try ordered.prefix(50).map { status in
+        let resourceRows = try ordered.prefix(resourcesListed).map { status in
             let record = status.record
             let usage = try scheduler.usage(UsageQuery(requestID: record.id), by: me)
             return ResourceRow(
                 name: record.name, href: href(ofRequest: record.id), entry: record.catalogEntry, state: format.word("phase", record.phase.name),
                 stateClass: PortalFormat.stateClass(record.phase.name), why: record.phase.reason ?? status.waiting?.message, idle: idle["request/\(record.id)"],
-                placement: format.placement(record), leaseEnds: format.time(record.leaseEndsAt), usage: format.usage(usage), open: !record.phase.isTerminal)
+                placement: format.placement(record), leaseEnds: record.phase.holdsAllocation ? format.time(record.leaseEndsAt) : "—", usage: format.usage(usage),
+                open: !record.phase.isTerminal && record.phase != .releasing)
         }
         var usedEntries: [UsedEntry] = []
-        for code in Set(requests.compactMap(\.record.catalogEntry)).sorted() {
+        // Entries a request of the department ran (or holds), which it may rate.
+        let used = requests.map(\.record).filter { $0.usesEntry || ($0.phase.isTerminal && $0.allocatedAt != nil && $0.phase.name != "failed") }
+        for code in Set(used.compactMap(\.catalogEntry)).sorted() {
             guard let entry = try? scheduler.catalogEntry(code: code, by: me) else { continue }
             usedEntries.append(UsedEntry(href: CatalogPages.href(code) + "#ratings-heading", name: entry.name, rating: format.rating(ratings[code])))
         }
@@ -165,7 +173,21 @@ enum WorkbenchPages {
             month: budget.month, dueText: format.money(budget.due, currency: currency),
             budgetText: budget.budget.map { format.money($0, currency: currency) } ?? language("noBudget"),
             forecastText: format.money(budget.forecast, currency: currency), budgetShare: budget.share.map { String(min($0, 1)) },
-            budgetPercent: budget.share.map(format.percent) ?? "", chart: try costChart(call, tenant: tenant, currency: currency), usedEntries: usedEntries)
+            budgetPercent: budget.share.map(format.percent) ?? "", budgetWarning: budgetWarning(budget, format: format, currency: currency),
+            moreResources: requests.count > resourcesListed ? language("onlyNewest", String(resourcesListed)) : nil,
+            chart: try costChart(call, tenant: tenant, currency: currency), usedEntries: usedEntries)
+    }
+
+    /// The most resources the workbench lists, held and waiting first.
+    static let resourcesListed = 50
+
+    private static func budgetWarning(_ budget: BudgetStatus, format: PortalFormat, currency: String) -> String? {
+        guard let limit = budget.budget else { return nil }
+        let language = format.language
+        if budget.due >= limit, budget.due > 0 { return language("budgetSpent", format.percent(budget.share ?? 1)) }
+        if let share = budget.share, share >= 0.8 { return language("budgetNear", format.percent(share)) }
+        if budget.forecast > limit { return language("budgetOnCourse", format.money(budget.forecast, currency: currency)) }
+        return nil
     }
 
     /// What the tenant was charged each day of the last 30, as a line.
@@ -180,7 +202,7 @@ enum WorkbenchPages {
         }
         let language = call.language
         return SVGChart(
-            title: language("chart.cost"), yLabel: currency, series: [SVGChart.Series(name: currency, points: points)], xMin: -30 * 86_400, xMax: 0,
+            title: language("chart.cost"), yLabel: currency, series: [SVGChart.Series(name: language("dailyCharges"), points: points)], xMin: -30 * 86_400, xMax: 0,
             xTitle: { _ in language("chart.daysAgo") }, xTickLabel: { SVGChart.label(abs($0)) }, emptyText: language("chart.noData"), width: 560, height: 220
         ).svg
     }

@@ -55,8 +55,8 @@ extension Scheduler {
             throw ServiceError.conflict(error.description)
         }
         record.updatedAt = now
-        batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: record.phase.reason ?? note, actor: actor))
-        if let notice = notice(of: record, from: before, actions: actions, at: now) { batch.notices.append(notice) }
+        batch.history.append(HistoryEntry(requestID: record.id, at: now, phase: record.phase.name, reason: record.phase.reason ?? event.reason ?? note, actor: actor))
+        if let notice = notice(of: record, after: event, from: before, actions: actions, at: now) { batch.notices.append(notice) }
         for action in actions {
             switch action {
             case .freeAllocation:
@@ -108,10 +108,13 @@ extension Scheduler {
 
     /// What a request's submitter hears of a transition: an idle notice, its ends other than its
     /// own release, and for a request an application provisioned, that it runs.
-    private static func notice(of record: RequestRecord, from before: RequestPhase, actions: [LifecycleAction], at now: Double) -> Notice? {
+    private static func notice(of record: RequestRecord, after event: RequestEvent, from before: RequestPhase, actions: [LifecycleAction], at now: Double) -> Notice? {
         let (kind, message): (String, String)
         if actions.contains(.sendIdleNotice) {
             (kind, message) = ("request.idle", "\(record.id) has been idle: it is reclaimed after the notice period unless it is used")
+        } else if case .fail(let reason) = event, record.phase == .queued {
+            // Its owner hears of each failed start, not only of the last.
+            (kind, message) = ("request.retrying", "\(record.id) failed to start and waits to be placed on another node: \(reason)")
         } else {
             switch record.phase {
             case .running where before != .running && record.application != nil:

@@ -97,6 +97,7 @@ extension Scheduler {
                 throw ServiceError.notFound("user \(id)")
             }
             user.passwordHash = hash
+            user.passwordGeneration = (user.passwordGeneration ?? 0) + 1
             let updated = user
             var batch = StoreBatch()
             batch.users = [updated]
@@ -119,9 +120,34 @@ extension Scheduler {
     }
 
     /// The caller a portal session stands for, as the directory holds it now: nil once its user
-    /// was deleted or its token replaced.
-    public func principal(user id: String) -> Principal? {
-        state.withLock { $0.directory.users[id]?.principal }
+    /// was deleted, or its password was set again since the session began under `generation`.
+    public func principal(user id: String, passwordGeneration generation: Int? = nil) -> Principal? {
+        state.withLock { s in
+            guard let user = s.directory.users[id], generation == nil || generation == (user.passwordGeneration ?? 0) else { return nil }
+            return user.principal
+        }
+    }
+
+    /// How many times a user's password was set (a session remembers it when it begins).
+    public func passwordGeneration(of id: String) -> Int? {
+        state.withLock { s in s.directory.users[id].map { $0.passwordGeneration ?? 0 } }
+    }
+
+    /// Records a portal sign-in or sign-out in the audit log (`session.open`, `session.close`,
+    /// `session.refused` when a name's failures start to be slowed down).
+    public func recordSession(_ action: String, user: String, detail: String) {
+        let now = now()
+        try? change { (_: borrowing EngineState) throws(ServiceError) in
+            var batch = StoreBatch()
+            batch.audit = [AuditEntry(at: now, actor: user, action: action, target: "user/\(user)", detail: detail)]
+            return (batch, { _ in })
+        }
+    }
+
+    /// Every tenant's display name by id: shown to every signed-in user beside what a department
+    /// owns or applied for.
+    public func tenantNames() -> [String: String] {
+        state.withLock { s in s.directory.tenants.mapValues(\.name) }
     }
 
     /// The caller holding the token whose hash this is (a session begun with a token).
