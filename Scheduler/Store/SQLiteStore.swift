@@ -31,6 +31,11 @@ public final class SQLiteStore: SchedulerStore {
         encoder.outputFormatting = .sortedKeys
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Token and password hashes and the departments' data: readable by the scheduler's
+            // user only, as its token files are (SQLite gives journal files made later the same mode).
+            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            }
             try Self.migrator.migrate(pool)
         } catch {
             throw ServiceError(.unavailable, "cannot open the database at \(path): \(error)")

@@ -22,6 +22,13 @@ struct StoreConformance {
             lifecycle: lifecycle, submittedBy: "u", updatedAt: at, idempotencyKey: key)
     }
 
+    @Test("the SQLite database is readable by the scheduler's user only: it holds token and password hashes")
+    func privateDatabaseFile() throws {
+        let (_, path) = try newStore()
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "mode \(String(mode ?? 0, radix: 8))")
+    }
+
     @Test("a committed batch comes back in the snapshot; ended requests are not open", arguments: backends.map(\.name))
     func roundTrip(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()

@@ -274,7 +274,7 @@ enum Components {
 
     static let password = Schema.string(
         maxLength: Password.lengthRange.upperBound, minLength: Password.lengthRange.lowerBound,
-        "10 to 72 bytes (bcrypt reads no more; a longer one is refused, not cut).")
+        "10 to 72 bytes (bcrypt reads no more; a longer one is refused, not cut): within 72 characters, more than 72 bytes is 422.")
     static let level = Schema.integer(Int64(SecurityLevel.range.lowerBound)...Int64(SecurityLevel.range.upperBound), "A security level, 1 (lowest) to 4.")
     static let entryCodes = Schema.list(.string(maxLength: 200, minLength: 1, pattern: "^[A-Z0-9-]+$"), max: 256, unique: true)
     static let priorities = Schema.list(choice(PriorityClass.self), max: 16, unique: true)

@@ -6,10 +6,16 @@ public enum Password {
     /// Bcrypt reads at most 72 bytes; a longer password would be cut without a word.
     public static let lengthRange = 10...72
 
-    /// The hash to store, or `invalid` naming `field` for a password too short or too long.
+    /// The hash to store; `invalid` naming `field` for a password too short, `unprocessable` for
+    /// one within 72 characters but over 72 bytes (what a schema of characters cannot say).
     static func hash(_ password: String, field: String) throws(ServiceError) -> String {
-        guard lengthRange.contains(password.utf8.count) else {
-            throw ServiceError.invalid(field, "a password has \(lengthRange.lowerBound) to \(lengthRange.upperBound) bytes, got \(password.utf8.count)")
+        let bytes = password.utf8.count
+        guard bytes >= lengthRange.lowerBound else {
+            throw ServiceError.invalid(field, "a password has \(lengthRange.lowerBound) to \(lengthRange.upperBound) bytes, got \(bytes)")
+        }
+        guard bytes <= lengthRange.upperBound else {
+            throw ServiceError.unprocessable(
+                field, "a password has at most \(lengthRange.upperBound) bytes (bcrypt reads no more), got \(bytes): characters beyond ASCII take 2 to 4 bytes each")
         }
         return Bcrypt.hash(password, cost: 12)
     }

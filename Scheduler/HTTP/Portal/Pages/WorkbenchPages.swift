@@ -34,6 +34,8 @@ enum WorkbenchPages {
 
     struct NotificationRow {
         var subject: String
+        /// The page of what it is about (a request, an application, an entry), if the portal has one.
+        var href: String?
         var message: String
         var at: String
         var unread: Bool
@@ -127,6 +129,18 @@ enum WorkbenchPages {
 
     static func href(ofRequest id: String) -> String { "/requests/" + PortalServer.percentEncoded(id) }
 
+    /// The page of a notice's subject (`request/ID`, `application/ID`, `catalog/CODE`).
+    static func href(ofSubject subject: String) -> String? {
+        let parts = subject.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return nil }
+        switch parts[0] {
+        case "request": return href(ofRequest: parts[1])
+        case "application": return ApplicationPages.href(parts[1])
+        case "catalog": return CatalogPages.href(parts[1])
+        default: return nil
+        }
+    }
+
     private static func workbench(_ call: PortalCall, tenant: String) throws -> WorkbenchView {
         let scheduler = call.scheduler, me = call.me, language = call.language
         let format = PortalFormat(language: language)
@@ -169,7 +183,9 @@ enum WorkbenchPages {
         return WorkbenchView(
             openApplications: applications.filter(\.isOpen).count, runningResources: requests.filter { $0.record.phase.holdsAllocation }.count, unread: unread, hasUnread: unread > 0,
             hasApplications: !applicationRows.isEmpty, applications: applicationRows, hasResources: !resourceRows.isEmpty, resources: resourceRows,
-            notifications: notifications.map { NotificationRow(subject: $0.subject, message: $0.message, at: format.time($0.at), unread: !$0.read) },
+            notifications: notifications.map {
+                NotificationRow(subject: $0.subject, href: href(ofSubject: $0.subject), message: $0.message, at: format.time($0.at), unread: !$0.read)
+            },
             month: budget.month, dueText: format.money(budget.due, currency: currency),
             budgetText: budget.budget.map { format.money($0, currency: currency) } ?? language("noBudget"),
             forecastText: format.money(budget.forecast, currency: currency), budgetShare: budget.share.map { String(min($0, 1)) },
