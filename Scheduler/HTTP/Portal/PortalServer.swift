@@ -183,6 +183,10 @@ struct PortalServer: Sendable {
         // A department's user decides only if it is one of its approvers.
         let decides = caller.role == .tenant ? (try? scheduler.user(caller.user, by: caller).approver) == true : caller.mayAtAll(.decideApplications)
         if decides { items.append(("approvals", "/approvals")) }
+        // Counts that call for a visit: unread notifications, applications awaiting the caller.
+        var badges: [String: Int] = [:]
+        if caller.role == .tenant { badges["workbench"] = (try? scheduler.unreadNotifications(by: caller)) ?? 0 }
+        if decides { badges["approvals"] = (try? scheduler.applications(ApplicationQuery(limit: 1000), awaitingMe: true, by: caller).count) ?? 0 }
         if caller.may(.readOperations) {
             items.append(("operations", "/operations"))
             items.append(("consolidation", "/operations/consolidation"))
@@ -190,7 +194,7 @@ struct PortalServer: Sendable {
         if caller.may(.readAudit) { items.append(("audit", "/operations/audit")) }
         items.append(("search", "/search"))
         return items.map { id, href in
-            Frame.NavItem(id: id, href: href, label: language("nav.\(id)"), current: path == href, badge: nil)
+            Frame.NavItem(id: id, href: href, label: language("nav.\(id)"), current: path == href, badge: badges[id].flatMap { $0 > 0 ? String($0) : nil })
         }
     }
 
