@@ -277,6 +277,14 @@ struct PortalTests {
             _ = try await olga.post(location + "/decision", [("csrf", operatorStep.csrf ?? ""), ("decision", "approve"), ("comment", "")])
             #expect(try scheduler.application(id, by: admin).application.state == .approved)
             #expect(try await alice.get(location).body.contains("已批准"))
+            // She rates it once her department holds it, not before.
+            #expect(!(try await alice.get("/catalog/\(entry.code)").body.contains("rate-form")))
+            _ = scheduler.placePending()
+            let rateable = try await alice.get("/catalog/\(entry.code)")
+            #expect(rateable.body.contains("rate-form"))
+            let rated = try await alice.post("/catalog/\(entry.code)/rating", [("csrf", rateable.csrf ?? ""), ("stars", "4"), ("comment", "开通快\n分析稳定")])
+            #expect(rated.status == .seeOther, "\(rated.body)")
+            #expect(try await alice.get("/catalog/\(entry.code)").body.contains("开通快 分析稳定"), "a line break typed becomes a space")
 
             // The operator cordons a node and sees it among the alerts.
             let overview = try await olga.get("/operations")

@@ -186,6 +186,19 @@ struct APICallMeteringTests {
 struct GrantTests {
     let water = Principal(user: "w", role: .tenant, tenant: "water")
 
+    @Test("a grant ending within a day is alerted; one no longer than a day is not 'ending' from its first moment")
+    func endingGrants() throws {
+        let (scheduler, _, clock) = try newScheduler(nodes: 1)
+        let short = try scheduler.createGrant(tenant: "water", partition: "secure", expiresAt: clock.now() + 7_200, by: admin)
+        let long = try scheduler.createGrant(tenant: "water", partition: "lab", expiresAt: clock.now() + 3 * 86_400, by: admin)
+        scheduler.placePending()
+        #expect(try scheduler.alerts(by: admin).filter { $0.kind == "grant_expiring" }.isEmpty, "neither ends within a day of a longer life")
+        clock.advance(2 * 86_400 + 60)
+        scheduler.placePending()
+        let alerts = try scheduler.alerts(by: admin).filter { $0.kind == "grant_expiring" }
+        #expect(alerts.map(\.target) == ["grant/\(long.id)"], "\(alerts); \(short.id) ended long ago")
+    }
+
     @Test("a partition needs a live grant; when it expires the tenant's requests there are revoked, public ones stay")
     func partitions() throws {
         let (scheduler, _, clock) = try newScheduler(nodes: 1)

@@ -122,6 +122,12 @@ public struct Grant: Sendable, Hashable, Codable {
 
     /// Whether it lets its tenant use what it lists at `now`.
     public func isLive(at now: Double) -> Bool { revokedAt == nil && expiresAt > now }
+
+    /// Whether it is live and ends within `warning` seconds: its tenant is told once and an alert
+    /// stands. A grant no longer than the warning is not "ending" from its first moment.
+    public func isEnding(at now: Double, warning: Double) -> Bool {
+        isLive(at: now) && expiresAt - now <= warning && expiresAt - createdAt > warning
+    }
 }
 
 /// A node in the catalog, with who registered it and whether an agent has claimed it.

@@ -122,7 +122,7 @@ enum CatalogPages {
                 mayApply: entry.userKinds.map { $0.map { format.word("kindOfUser", $0.rawValue) }.joined(separator: "、") } ?? call.language("everyone"),
                 canApply: call.me.mayAtAll(.applyForResources) && cannotApply == nil, cannotApply: call.me.mayAtAll(.applyForResources) ? cannotApply : nil,
                 applyKey: Token.generate(prefix: "portal"), asksImage: workload == nil || workload == .vm, asksCommand: workload == nil || workload == .service,
-                canRate: call.me.role == .tenant, starChoices: (1...5).reversed().map { Choice(value: "\($0)", label: String(repeating: "★", count: $0), selected: $0 == 5) },
+                canRate: call.scheduler.mayRate(entry: entry.code, by: call.me), starChoices: (1...5).reversed().map { Choice(value: "\($0)", label: String(repeating: "★", count: $0), selected: $0 == 5) },
                 ratings: ratings, canPost: true, questions: questions)
             return .page("entry", title: entry.name, view)
         },

@@ -103,7 +103,7 @@ extension Scheduler {
                     kind: "metering_refused", target: "node/\(node)",
                     message: "\(refused.count) sample\(refused.count == 1 ? "" : "s") from node \(node)'s agent refused as impossible (kept in the audit log), the last: \(refused.last)"))
             }
-            for grant in s.directory.grants.values.sorted(by: { $0.id < $1.id }) where grant.isLive(at: now) && grant.expiresAt - now <= config.grantExpiryWarningSeconds {
+            for grant in s.directory.grants.values.sorted(by: { $0.id < $1.id }) where grant.isEnding(at: now, warning: config.grantExpiryWarningSeconds) {
                 alerts.append(Alert(
                     kind: "grant_expiring", target: "grant/\(grant.id)", message: "\(grant.tenant)'s grant for \(grant.partition) ends in \(Int(saturating: grant.expiresAt - now)) s",
                     tenant: grant.tenant))

@@ -188,8 +188,7 @@ extension Scheduler {
                 endInPass(record, .grantRevoked(reason: "grant \(grant.id) for partition \(grant.partition) expired"), action: "request.revoke", at: now, in: &s, into: &batch)
             }
         }
-        for var grant in s.directory.grants.values where grant.isLive(at: now) && grant.expiryNoticeSent != true
-            && grant.expiresAt - now <= config.grantExpiryWarningSeconds && grant.expiresAt - grant.createdAt > config.grantExpiryWarningSeconds {
+        for var grant in s.directory.grants.values where grant.expiryNoticeSent != true && grant.isEnding(at: now, warning: config.grantExpiryWarningSeconds) {
             grant.expiryNoticeSent = true
             s.directory.grants[grant.id] = grant
             batch.grants.append(grant)

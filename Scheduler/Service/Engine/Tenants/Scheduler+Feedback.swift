@@ -3,15 +3,10 @@ extension Scheduler {
     /// stars and a comment; rating again replaces the caller's earlier rating.
     public func rate(entry code: String, stars: Int, comment: String?, by caller: Principal) throws(ServiceError) -> RatingSummary {
         try caller.require(.readCatalog)
-        guard caller.role == .tenant, let tenant = caller.tenant else {
-            throw ServiceError.forbidden("ratings are by the departments' users who used the entry; \(caller.user) is \(caller.role.rawValue)")
-        }
         guard (1...5).contains(stars) else { throw ServiceError.invalid("stars", "must be 1 to 5, got \(stars)") }
         if let comment, !DisplayText.isValid(comment, maxLength: 2000) { throw ServiceError.invalid("comment", "must be at most 2000 characters, none a control character") }
-        guard try store.hasUsed(entry: code, tenant: tenant) else {
-            guard state.withLock({ $0.directory.catalog[code] != nil }) else { throw ServiceError.notFound("catalog entry \(code)") }
-            throw ServiceError.forbidden("tenant \(tenant) has not used \(code): ratings are by those who used it")
-        }
+        if let refusal = try ratingRefusal(entry: code, by: caller) { throw refusal }
+        let tenant = caller.tenant!
         let now = now()
         try change { (s: borrowing EngineState) throws(ServiceError) in
             guard s.directory.catalog[code] != nil else { throw ServiceError.notFound("catalog entry \(code)") }
@@ -21,6 +16,23 @@ extension Scheduler {
             return (batch, { _ in })
         }
         return try store.feedback(entry: code, limit: 0).summary
+    }
+
+    /// Whether the caller may rate the entry: a department's user whose department used it.
+    public func mayRate(entry code: String, by caller: Principal) -> Bool {
+        do { return try ratingRefusal(entry: code, by: caller) == nil } catch { return false }
+    }
+
+    /// Why the caller may not rate the entry, or nil when it may.
+    private func ratingRefusal(entry code: String, by caller: Principal) throws(ServiceError) -> ServiceError? {
+        guard caller.role == .tenant, let tenant = caller.tenant else {
+            return ServiceError.forbidden("ratings are by the departments' users who used the entry; \(caller.user) is \(caller.role.rawValue)")
+        }
+        guard try store.hasUsed(entry: code, tenant: tenant) else {
+            guard state.withLock({ $0.directory.catalog[code] != nil }) else { return ServiceError.notFound("catalog entry \(code)") }
+            return ServiceError.forbidden("tenant \(tenant) has not used \(code): ratings are by those who used it")
+        }
+        return nil
     }
 
     /// Asks a question about an entry (`question` nil), or answers one. An answer from the entry's
