@@ -144,6 +144,31 @@ struct PortalTests {
         }
     }
 
+    @Test("all of a department's resources, a page at a time, by phase; the workbench lists some and links there")
+    func resourcePages() async throws {
+        try await withPortal { client, scheduler, _ in
+            let alice = try scheduler.principal(user: "alice").unwrap()
+            _ = try scheduler.submit((0..<120).map { RequestSpec(id: "job-\($0)", cpu: 0.1, memoryMiB: 64) }, batch: true, by: alice)
+            let browser = Browser(client)
+            try await browser.signIn(user: "alice", password: "alice-password")
+            let workbench = try await browser.get("/workbench")
+            #expect(workbench.body.components(separatedBy: "<tr id=\"resource-").count - 1 == WorkbenchPages.resourcesListed)
+            #expect(workbench.body.contains("此处仅列出 50 项") && workbench.body.contains(#"href="/requests""#))
+            var seen = Set<String>()
+            var page = try await browser.get("/requests")
+            for _ in 0..<5 {
+                for match in page.body.matches(of: /<tr id="resource-(job-\d+)">/) { seen.insert(String(match.output.1)) }
+                guard let range = page.body.range(of: #"id="requests-next""#) else { break }
+                let before = page.body[..<range.lowerBound]
+                let href = try #require(before.range(of: #"href=""#, options: .backwards).map { String(before[$0.upperBound...].prefix { $0 != "\"" }) })
+                page = try await browser.get(href.replacingOccurrences(of: "&amp;", with: "&"))
+            }
+            #expect(seen.count == 120, "every resource, once, over the pages: \(seen.count)")
+            #expect(try await browser.get("/requests?phase=released").body.contains("没有找到"))
+            #expect(try await browser.get("/requests?phase=bogus").status == .badRequest)
+        }
+    }
+
     @Test("a token pasted once signs in; a page asked for without a session sends to the sign-in, never to another site")
     func tokenSignInAndRedirects() async throws {
         try await withPortal { client, scheduler, _ in

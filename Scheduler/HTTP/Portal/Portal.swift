@@ -75,6 +75,7 @@ struct PortalAssets: Sendable {
         ("request", PackageResources.request_mustache), ("approvals", PackageResources.approvals_mustache),
         ("operations", PackageResources.operations_mustache), ("consolidation", PackageResources.consolidation_mustache),
         ("audit", PackageResources.audit_mustache), ("search", PackageResources.search_mustache), ("account", PackageResources.account_mustache),
+        ("resources", PackageResources.resources_mustache), ("requests", PackageResources.requests_mustache),
     ]
 }
 

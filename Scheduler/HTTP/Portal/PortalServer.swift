@@ -179,6 +179,7 @@ struct PortalServer: Sendable {
     private func navigation(for caller: Principal, language: Language, path: String) -> [Frame.NavItem] {
         var items: [(String, String)] = []
         if caller.role == .tenant { items.append(("workbench", "/workbench")) }
+        if caller.mayAtAll(.readRequests) { items.append(("requests", "/requests")) }
         items.append(("catalog", "/catalog"))
         // A department's user decides only if it is one of its approvers.
         let decides = caller.role == .tenant ? (try? scheduler.user(caller.user, by: caller).approver) == true : caller.mayAtAll(.decideApplications)

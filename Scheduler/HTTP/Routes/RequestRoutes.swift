@@ -46,9 +46,10 @@ enum RequestRoutes {
                 let limit = call.query("limit", as: Int.self) ?? 100
                 let query = RequestQuery(
                     tenant: call.query("tenant"), phase: call.query("phase"), priority: call.query("priority", as: PriorityClass.self),
-                    kind: call.query("kind", as: WorkloadKind.self), after: try cursor(call.query("cursor")), limit: limit)
+                    kind: call.query("kind", as: WorkloadKind.self), after: try call.query("cursor").map { (text) throws(ServiceError) in try RequestCursor(text: text) },
+                    limit: limit)
                 let found = try call.scheduler.requests(query, by: call.caller)
-                let next = found.count == limit ? found.last.map { String($0.record.spec.submittedAt.bitPattern, radix: 16).leftPadded(to: 16) + "/" + $0.record.id } : nil
+                let next = found.count == limit ? found.last.map { RequestCursor(after: $0.record).text } : nil
                 return try JSON.response(List(requests: found.map { RequestView($0) }, nextCursor: next))
             },
             Endpoint(Operation(
@@ -71,14 +72,22 @@ enum RequestRoutes {
             },
         ]
     }
+}
 
-    /// A list cursor `SUBMITTED_AT/ID`, the time as the 16 hexadecimal digits of its Double's bits
-    /// so that it is exact.
-    static func cursor(_ raw: String?) throws(ServiceError) -> RequestCursor? {
-        guard let raw else { return nil }
-        guard let slash = raw.firstIndex(of: "/"), let bits = UInt64(raw[..<slash], radix: 16) else {
+extension RequestCursor {
+    /// The page after `record` (the list is newest first).
+    init(after record: RequestRecord) {
+        self.init(submittedAt: record.spec.submittedAt, id: record.id)
+    }
+
+    /// As lists give it out: `SUBMITTED_AT/ID`, the time as the 16 hexadecimal digits of its
+    /// Double's bits so that it is exact.
+    var text: String { String(submittedAt.bitPattern, radix: 16).leftPadded(to: 16) + "/" + id }
+
+    init(text: String) throws(ServiceError) {
+        guard let slash = text.firstIndex(of: "/"), let bits = UInt64(text[..<slash], radix: 16) else {
             throw ServiceError.invalid("cursor", "not a cursor returned by this API")
         }
-        return RequestCursor(submittedAt: Double(bitPattern: bits), id: String(raw[raw.index(after: slash)...]))
+        self.init(submittedAt: Double(bitPattern: bits), id: String(text[text.index(after: slash)...]))
     }
 }

@@ -71,6 +71,18 @@ enum WorkbenchPages {
         var usedEntries: [UsedEntry]
     }
 
+    struct RequestsView {
+        var phases: [CatalogPages.Choice]
+        var hasResources: Bool
+        var resources: [ResourceRow]
+        var next: String?
+    }
+
+    /// Resources per page of the full list.
+    static let pageSize = 50
+    /// The phases the full list filters by.
+    static let listedPhases = ["queued", "placed", "running", "releasing", "released", "expired", "failed", "preempted", "revoked", "reclaimed", "rejected"]
+
     struct RequestView {
         struct Step {
             var at: String
@@ -93,6 +105,27 @@ enum WorkbenchPages {
         .get("/workbench") { call in
             guard let tenant = call.me.tenant else { return .redirect(SignInPages.home(of: call.me)) }
             return .page("workbench", title: call.language("nav.workbench"), try workbench(call, tenant: tenant))
+        },
+        // Every resource the caller may see (a department its own), newest first, a page at a time.
+        .get("/requests") { call in
+            let format = PortalFormat(language: call.language)
+            let phase = call.queryValue("phase")
+            if let phase, !listedPhases.contains(phase) { throw ServiceError.invalid("phase", "no phase is named '\(SchemaRegistry.shortened(phase))'") }
+            let cursor = try call.queryValue("cursor").map { (text) throws(ServiceError) in try RequestCursor(text: text) }
+            let page = try call.scheduler.requests(RequestQuery(phase: phase, after: cursor, limit: pageSize), by: call.me)
+            let idle = Dictionary(
+                try call.scheduler.alerts(tenant: call.me.tenant, by: call.me).filter { $0.kind == "idle_allocation" }.map { ($0.target, $0.message) },
+                uniquingKeysWith: { a, _ in a })
+            let rows = try page.map { try resourceRow($0, idle: idle, call: call) }
+            var next: String?
+            if page.count == pageSize, let last = page.last {
+                next = "/requests?" + (phase.map { "phase=\(PortalServer.percentEncoded($0))&" } ?? "") + "cursor=" + PortalServer.percentEncoded(RequestCursor(after: last.record).text)
+            }
+            let phases = [CatalogPages.Choice(value: "", label: call.language("all"), selected: phase == nil)]
+                + listedPhases.map {
+                    CatalogPages.Choice(value: $0, label: format.word("phase", $0), selected: phase == $0)
+                }
+            return .page("requests", title: call.language("nav.requests"), RequestsView(phases: phases, hasResources: !rows.isEmpty, resources: rows, next: next))
         },
         .get("/requests/:id") { call in
             let status = try call.scheduler.request(call.path("id"), by: call.me)
@@ -164,15 +197,7 @@ enum WorkbenchPages {
         }
         // Held and waiting first, then the ended, newest first within each.
         let ordered = requests.filter { !$0.record.phase.isTerminal } + requests.filter { $0.record.phase.isTerminal }
-        let resourceRows = try ordered.prefix(resourcesListed).map { status in
-            let record = status.record
-            let usage = try scheduler.usage(UsageQuery(requestID: record.id), by: me)
-            return ResourceRow(
-                name: record.name, href: href(ofRequest: record.id), entry: record.catalogEntry, state: format.word("phase", record.phase.name),
-                stateClass: PortalFormat.stateClass(record.phase.name), why: record.phase.reason ?? status.waiting?.message, idle: idle["request/\(record.id)"],
-                placement: format.placement(record), leaseEnds: record.phase.holdsAllocation ? format.time(record.leaseEndsAt) : "—", usage: format.usage(usage),
-                open: !record.phase.isTerminal && record.phase != .releasing)
-        }
+        let resourceRows = try ordered.prefix(resourcesListed).map { try resourceRow($0, idle: idle, call: call) }
         var usedEntries: [UsedEntry] = []
         // Entries a request of the department ran (or holds), which it may rate.
         let used = requests.map(\.record).filter { $0.usesEntry || ($0.phase.isTerminal && $0.allocatedAt != nil && $0.phase.name != "failed") }
@@ -192,6 +217,19 @@ enum WorkbenchPages {
             budgetPercent: budget.share.map(format.percent) ?? "", budgetWarning: budgetWarning(budget, format: format, currency: currency),
             moreResources: requests.count > resourcesListed ? language("onlyNewest", String(resourcesListed)) : nil,
             chart: try costChart(call, tenant: tenant, currency: currency), usedEntries: usedEntries)
+    }
+
+    /// One resource as its tables show it: state and why, placement, lease, usage, whether it may
+    /// still be released or extended.
+    private static func resourceRow(_ status: RequestStatus, idle: [String: String], call: PortalCall) throws -> ResourceRow {
+        let record = status.record
+        let format = PortalFormat(language: call.language)
+        let usage = try call.scheduler.usage(UsageQuery(requestID: record.id), by: call.me)
+        return ResourceRow(
+            name: call.me.role == .tenant ? record.name : record.id, href: href(ofRequest: record.id), entry: record.catalogEntry,
+            state: format.word("phase", record.phase.name), stateClass: PortalFormat.stateClass(record.phase.name), why: record.phase.reason ?? status.waiting?.message,
+            idle: idle["request/\(record.id)"], placement: format.placement(record), leaseEnds: record.phase.holdsAllocation ? format.time(record.leaseEndsAt) : "—",
+            usage: format.usage(usage), open: !record.phase.isTerminal && record.phase != .releasing)
     }
 
     /// The most resources the workbench lists, held and waiting first.
