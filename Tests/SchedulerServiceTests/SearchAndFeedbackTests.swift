@@ -36,6 +36,12 @@ struct SearchAndFeedbackTests {
         #expect(keys(try scheduler.search(text: "traffic video", by: water)) == [traffic.code], "every word must match")
         #expect(keys(try scheduler.search(text: nil, tag: "domain=video", by: water)) == [video.code])
         #expect(keys(try scheduler.search(text: nil, department: "transport", by: admin)).sorted() == ["transport:bus-lanes", video.code].sorted())
+        // A word naming a department (part of its display name, or its id) also finds what it owns
+        // or asked for; another tenant still sees only what it may.
+        #expect(keys(try scheduler.search(text: "bureau", by: admin)) == ["water:flood-watch"])
+        #expect(keys(try scheduler.search(text: "bureau flood", by: admin)) == ["water:flood-watch"])
+        #expect(keys(try scheduler.search(text: "transport", by: water)) == [video.code], "transport's entry, not its requests")
+        #expect(try scheduler.search(text: "bureau", by: transport).isEmpty)
 
         // Requests: each tenant its own; nodes: not for tenants.
         #expect(keys(try scheduler.search(text: "flood", by: water)) == ["water:flood-watch"])

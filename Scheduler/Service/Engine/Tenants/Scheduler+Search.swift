@@ -29,6 +29,25 @@ extension Scheduler {
         }
         let searched = (kinds ?? Set(SearchKind.allCases)).filter { readable[$0] == true }
         guard !searched.isEmpty else { return [] }
-        return try store.search(SearchQuery(terms: terms, kinds: searched, department: department, tag: tag, tenantOnly: tenantOnly, limit: limit))
+        var hits = try store.search(SearchQuery(terms: terms, kinds: searched, department: department, tag: tag, tenantOnly: tenantOnly, limit: limit))
+        // A word naming one department (its id, or a part of its name: `水务` for 水务局) also
+        // finds what that department owns or asked for, with the other words.
+        if department == nil, let (term, named) = departmentNamed(in: terms) {
+            let rest = terms.filter { $0 != term }
+            let more = try store.search(SearchQuery(terms: rest, kinds: searched, department: named, tag: tag, tenantOnly: tenantOnly, limit: limit))
+            var seen = Set(hits.map { "\($0.kind.rawValue)/\($0.key)" })
+            for hit in more where hits.count < limit && seen.insert("\(hit.kind.rawValue)/\(hit.key)").inserted { hits.append(hit) }
+        }
+        return hits
+    }
+
+    /// The first word that names exactly one department, and that department.
+    private func departmentNamed(in terms: [String]) -> (term: String, tenant: String)? {
+        let tenants = state.withLock { s in s.directory.tenants.values.map { ($0.id, $0.name.lowercased()) } }
+        for term in terms {
+            let named = tenants.filter { $0.0 == term || $0.1.contains(term) }
+            if named.count == 1 { return (term, named[0].0) }
+        }
+        return nil
     }
 }
