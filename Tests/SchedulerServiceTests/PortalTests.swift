@@ -267,7 +267,13 @@ struct PortalTests {
             try await alice.signIn(user: "alice", password: "alice-password")
             #expect(try await alice.get("/operations").status == .forbidden)
             #expect(!(try await alice.get("/workbench").body.contains("nav-approvals")), "alice approves nothing: no queue in her header")
+            let prices = #"{"prices":{"coreHour":6,"memoryGiBHour":0.4,"gpuHour":0,"storageGiBHour":0,"mbpsHour":0,"thousandAPICalls":0}}"#
+            let published = try await client.execute(
+                uri: "/v1/prices", method: .post, headers: [.authorization: "Bearer \(adminToken)", .contentType: "application/json"], body: ByteBuffer(string: prices)
+            ) { $0.status }
+            #expect(published == .created)
             let entryPage = try await alice.get("/catalog/\(entry.code)")
+            #expect(entryPage.body.contains("每小时 6.10 CNY"), "an hour of 1 core and 256 MiB")
             let key = try #require(entryPage.body.range(of: #"name="key" value=""#).map { String(entryPage.body[$0.upperBound...].prefix { $0 != "\"" }) })
             let fields = [
                 ("csrf", entryPage.csrf ?? ""), ("entry", entry.code), ("key", key), ("purpose", "防汛视频分析"), ("industry", "water"), ("scenario", ""),

@@ -52,11 +52,14 @@ public struct UsageAmounts: Sendable, Hashable, Codable {
     /// What one replica of `request` holds over an hour: what the allocated basis charges, and
     /// the most a sample of its use may show.
     public static func allocatedHour(of request: PlacementRequest) -> UsageAmounts {
+        allocatedHour(of: request.resources, gpuMilli: request.gpuMilliPerReplica, volumesGiB: request.volumes.reduce(0) { $0 + $1.sizeGiB })
+    }
+
+    /// An hour of holding these resources, GPU thousandths and volumes.
+    public static func allocatedHour(of resources: Resources, gpuMilli: Int64, volumesGiB: Int64 = 0) -> UsageAmounts {
         UsageAmounts(
-            cpuCoreHours: CPU.cores(request.resources.cpuMillis), memoryGiBHours: Double(request.resources.memoryMiB) / 1024,
-            gpuHours: Double(request.gpuMilliPerReplica) / 1000,
-            storageGiBHours: Double(request.resources.diskGiB) + request.volumes.reduce(0) { $0 + Double($1.sizeGiB) },
-            bandwidthMbpsHours: Double(request.resources.bandwidthMbps))
+            cpuCoreHours: CPU.cores(resources.cpuMillis), memoryGiBHours: Double(resources.memoryMiB) / 1024, gpuHours: Double(gpuMilli) / 1000,
+            storageGiBHours: Double(resources.diskGiB) + Double(volumesGiB), bandwidthMbpsHours: Double(resources.bandwidthMbps))
     }
 }
 

@@ -55,6 +55,8 @@ enum CatalogPages {
         var owner: String
         var rating: String
         var sharingHint: String
+        /// An hour of one, under the prices in effect.
+        var price: String
         var version: String?
         var gpuModel: String?
         var mayApply: String
@@ -118,6 +120,7 @@ enum CatalogPages {
                 href: row.href, code: entry.code, description: entry.description, kind: row.kind,
                 resources: format.resources(entry.resources, gpuMilli: entry.gpu.map { Int64($0.count) * Int64($0.milliPerGPU) } ?? 0), place: row.place,
                 sharing: row.sharing, level: row.level, owner: row.owner, rating: row.rating, sharingHint: format.word("sharingHint", entry.sharing.rawValue),
+                price: { let (amount, currency) = call.scheduler.hourlyPrice(of: entry); return call.language("perHour", format.money(amount, currency: currency)) }(),
                 version: entry.version, gpuModel: entry.gpu.map { $0.models.isEmpty ? call.language("anyModel") : $0.models.joined(separator: ", ") },
                 mayApply: entry.userKinds.map { $0.map { format.word("kindOfUser", $0.rawValue) }.joined(separator: "、") } ?? call.language("everyone"),
                 canApply: call.me.mayAtAll(.applyForResources) && cannotApply == nil, cannotApply: call.me.mayAtAll(.applyForResources) ? cannotApply : nil,

@@ -287,6 +287,14 @@ extension Scheduler {
         return state.withLock { $0.prices.list(at: now) }
     }
 
+    /// What holding one of the entry for an hour costs under the prices in effect now: what the
+    /// allocated basis charges, and the most the used basis can.
+    public func hourlyPrice(of entry: CatalogEntry) -> (amount: Double, currency: String) {
+        let list = currentPrices()
+        let hour = UsageAmounts.allocatedHour(of: entry.resources, gpuMilli: entry.gpu.map { Int64($0.count) * Int64($0.milliPerGPU) } ?? 0)
+        return (list.prices(for: entry.nodeClass).charges(for: hour).total, list.currency)
+    }
+
     /// The price lists over time, and the one in effect now (nil before the first).
     public func prices(by caller: Principal) throws(ServiceError) -> (history: PriceHistory, current: PriceVersion?) {
         // Every caller who may read its own bills may read the prices they are made with.
