@@ -89,6 +89,7 @@ struct PortalTests {
             let keys = text.matches(of: /\{\{t\.([A-Za-z.]+)\}\}/).map { String($0.output.1) }
             for key in keys {
                 #expect(PortalText.chinese[key] != nil && PortalText.english[key] != nil, "template \(name) shows t.\(key), which the table lacks")
+                #expect(!key.contains("."), "template \(name) shows t.\(key): Mustache reads the dot as a path, not part of the key")
             }
             #expect(!text.contains(" style=") && !text.contains(" onclick=") && !text.contains("<script>"), "template \(name) holds an inline style or script")
         }
@@ -111,7 +112,13 @@ struct PortalTests {
             #expect(session.contains("HttpOnly") && session.contains("SameSite=Lax") && !session.contains("Secure"), "\(session)")
             let catalog = try await browser.get("/catalog")
             #expect(catalog.status == .ok && catalog.body.contains("alice · 部门用户") && catalog.body.contains("已登录"))
-            #expect(try scheduler.audit(AuditQuery(actor: "alice", action: "session.open"), by: admin).count == 1, "sign-ins are in the audit log")
+            let signedOut = try await browser.post("/logout", [("csrf", catalog.csrf ?? "")])
+            #expect(signedOut.location == "/login?signedOut=yes")
+            let afterSignOut = try await browser.get("/login?signedOut=yes")
+            #expect(afterSignOut.body.contains("已退出"))
+            try await browser.signIn(user: "alice", password: "alice-password")
+            #expect(try scheduler.audit(AuditQuery(actor: "alice", action: "session.open"), by: admin).count == 2, "sign-ins are in the audit log")
+            #expect(try scheduler.audit(AuditQuery(actor: "alice", action: "session.close"), by: admin).count == 1)
 
             // Guessing is slowed: after five failures in a row even the right password waits.
             let guesser = Browser(client)
@@ -182,8 +189,11 @@ struct PortalTests {
             #expect(home.location == "/workbench")
             #expect(try await browser.get("/workbench").body.contains("wei · 部门用户"))
             // A deleted user's session ends with it.
+            #expect(try await browser.get("/catalog?kind=offering&sort=name").status == .badRequest, "an unknown query parameter is refused")
             try scheduler.deleteUser("wei", by: admin)
-            #expect(try await browser.get("/workbench").location?.hasPrefix("/login") == true)
+            let ended = try await browser.get("/workbench")
+            #expect(ended.location == "/login?return=/workbench&ended=yes", "\(ended.location ?? "")")
+            #expect(try await browser.get(ended.location ?? "/").body.contains("会话已结束"), "the browser is told why")
             // A page that does not exist is a page saying so; the API's paths keep their JSON.
             let missing = try await browser.get("/catalogue")
             #expect(missing.status == .notFound && missing.body.contains("没有页面 /catalogue"))
@@ -293,9 +303,9 @@ struct PortalTests {
             #expect(queue.body.contains(#"待我审批 <span class="badge">1</span>"#), "the header counts what awaits him")
             let decide = try await tom.get(location)
             #expect(decide.body.contains("decision-form") && decide.body.contains("16 GiB"))
-            let decided = try await tom.post(location + "/decision", [("csrf", decide.csrf ?? ""), ("decision", "approve"), ("comment", "汛期可用")])
+            let decided = try await tom.post(location + "/decision", [("csrf", decide.csrf ?? ""), ("decision", "approve"), ("comment", "汛期\r\n可用")])
             #expect(decided.status == .seeOther)
-            #expect(try scheduler.application(id, by: admin).application.lifecycle.steps.first?.comment == "汛期可用")
+            #expect(try scheduler.application(id, by: admin).application.lifecycle.steps.first?.comment == "汛期 可用", "a text area's line break becomes a space")
 
             let olga = Browser(client)
             try await olga.signIn(user: "olga", password: "olga-password-1")
@@ -313,9 +323,11 @@ struct PortalTests {
             _ = scheduler.placePending()
             let rateable = try await alice.get("/catalog/\(entry.code)")
             #expect(rateable.body.contains("rate-form"))
-            let rated = try await alice.post("/catalog/\(entry.code)/rating", [("csrf", rateable.csrf ?? ""), ("stars", "4"), ("comment", "开通快\n分析稳定")])
+            let twoLines = try await alice.post("/catalog/\(entry.code)/rating", [("csrf", rateable.csrf ?? ""), ("stars", "4"), ("comment", "开通快\n分析稳定")])
+            #expect(twoLines.status == .badRequest && twoLines.body.contains("须为一行"), "a one-line field refuses a line break")
+            let rated = try await alice.post("/catalog/\(entry.code)/rating", [("csrf", rateable.csrf ?? ""), ("stars", "4"), ("comment", "开通快，分析稳定")])
             #expect(rated.status == .seeOther, "\(rated.body)")
-            #expect(try await alice.get("/catalog/\(entry.code)").body.contains("开通快 分析稳定"), "a line break typed becomes a space")
+            #expect(try await alice.get("/catalog/\(entry.code)").body.contains("开通快，分析稳定"))
 
             // The operator cordons a node and sees it among the alerts.
             let overview = try await olga.get("/operations")

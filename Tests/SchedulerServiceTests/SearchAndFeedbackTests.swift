@@ -42,6 +42,7 @@ struct SearchAndFeedbackTests {
         #expect(keys(try scheduler.search(text: "bureau flood", by: admin)) == ["water:flood-watch"])
         #expect(keys(try scheduler.search(text: "transport", by: water)) == [video.code], "transport's entry, not its requests")
         #expect(try scheduler.search(text: "bureau", by: transport).isEmpty)
+        #expect(keys(try scheduler.search(text: "' 视频 --", by: water)) == [video.code], "words of punctuation alone are left out")
 
         // Requests: each tenant its own; nodes: not for tenants.
         #expect(keys(try scheduler.search(text: "flood", by: water)) == ["water:flood-watch"])

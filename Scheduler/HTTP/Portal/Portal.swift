@@ -93,16 +93,24 @@ struct PortalRoute: Sendable {
     var access: Access
     /// The form's fields besides `csrf`, for a POST: any other is refused, naming it.
     var fields: Set<String>
+    /// Those of them typed in a text area, whose line breaks become spaces; in any other a line
+    /// break is refused.
+    var textAreas: Set<String>
+    /// The query parameters a page takes: any other is refused, naming it.
+    var query: Set<String>
     var handler: @Sendable (PortalCall) async throws -> PortalResult
 
-    static func get(_ path: String, _ access: Access = .signedIn, _ handler: @escaping @Sendable (PortalCall) async throws -> PortalResult) -> PortalRoute {
-        PortalRoute(method: .get, path: path, access: access, fields: [], handler: handler)
+    static func get(
+        _ path: String, _ access: Access = .signedIn, query: Set<String> = [], _ handler: @escaping @Sendable (PortalCall) async throws -> PortalResult
+    ) -> PortalRoute {
+        PortalRoute(method: .get, path: path, access: access, fields: [], textAreas: [], query: query, handler: handler)
     }
 
     static func post(
-        _ path: String, _ access: Access = .signedIn, fields: Set<String>, _ handler: @escaping @Sendable (PortalCall) async throws -> PortalResult
+        _ path: String, _ access: Access = .signedIn, fields: Set<String>, textAreas: Set<String> = [],
+        _ handler: @escaping @Sendable (PortalCall) async throws -> PortalResult
     ) -> PortalRoute {
-        PortalRoute(method: .post, path: path, access: access, fields: fields, handler: handler)
+        PortalRoute(method: .post, path: path, access: access, fields: fields, textAreas: textAreas, query: [], handler: handler)
     }
 }
 

@@ -20,6 +20,16 @@ struct PortalFormat {
         return formatter
     }()
 
+    /// A moment to the second, for the audit log.
+    func preciseTime(_ at: Double) -> String { Self.preciseFormatter.string(from: Date(timeIntervalSince1970: at)) }
+
+    private static let preciseFormatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+        return formatter
+    }()
+
     /// A duration in the largest unit that keeps it readable: `45 s`, `12 min`, `3 h`, `2.5 d`.
     func duration(_ seconds: Double) -> String {
         let (value, unit): (Double, (String, String)) =
@@ -105,6 +115,12 @@ struct PortalFormat {
         case "failed", "rejected", "lost", "suspect", "preempted", "revoked": "bad"
         default: "ended"
         }
+    }
+
+    /// Why a request waits, with a retry's moment as a time (the engine says it in seconds).
+    func waiting(_ reason: WaitReason) -> String {
+        if case .backoff(let until) = reason { return language("retryAt", time(until)) }
+        return reason.message
     }
 
     /// A request's nodes, `n1, n2 ×2`, or that it is not placed.

@@ -31,6 +31,8 @@ struct PortalServer: Sendable {
     ]
 
     func serve(_ route: PortalRoute, _ request: Request, context: APIContext) async throws -> Response {
+        // Paths under /v1/ are the API's (only the catch-all page matches them): its 404 and 405.
+        guard !request.uri.path.hasPrefix("/v1/") else { throw HTTPError(.notFound) }
         let cookies = Self.cookies(request)
         let language = cookies[Self.languageCookie].flatMap(Language.init(rawValue:)) ?? .zh
         let now = scheduler.now()
@@ -44,13 +46,15 @@ struct PortalServer: Sendable {
         do {
             if route.access == .signedIn, caller == nil {
                 if route.method == .get {
-                    return redirect("/login?return=" + Self.percentEncoded(request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")))
+                    // A browser whose session ended (not one that never had one) is told so.
+                    let ended = cookies[Self.sessionCookie].map { $0.isEmpty ? "" : "&ended=yes" } ?? ""
+                    return redirect("/login?return=" + Self.percentEncoded(request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")) + ended)
                 }
                 throw PortalRefusal(status: .forbidden, message: language("sessionExpired"))
             }
             var form: [String: String] = [:]
             if route.method == .post {
-                form = try await Self.readForm(request, fields: route.fields.union(["csrf"]))
+                form = try await Self.readForm(request, fields: route.fields.union(["csrf"]), textAreas: route.textAreas, language: language)
                 try checkOrigin(request, language: language)
                 let expected = route.access == .anyone ? cookies[Self.signInCookie] : session?.csrf
                 guard let expected, let given = form["csrf"], Self.constantTimeEqual(given, expected) else {
@@ -60,20 +64,23 @@ struct PortalServer: Sendable {
             var parameters: [String: String] = [:]
             for (key, value) in context.parameters { parameters[String(key)] = String(value).removingPercentEncoding ?? String(value) }
             var query: [String: String] = [:]
-            for (name, value) in try Endpoint.formFields(request.uri.query ?? "") { query[name] = value }
+            for (name, value) in try Endpoint.formFields(request.uri.query ?? "") {
+                guard route.query.contains(name) else {
+                    let hint = Suggestion.nearest(name, among: route.query.sorted()).map { "; did you mean '\($0)'?" } ?? ""
+                    throw ServiceError.invalid(name, "unknown query parameter '\(SchemaRegistry.shortened(name))'\(hint)")
+                }
+                guard query[name] == nil else { throw ServiceError.invalid(name, "is given more than once") }
+                query[name] = value
+            }
             let call = PortalCall(
                 scheduler: scheduler, sessions: sessions, settings: settings, request: request, language: language, parameters: parameters, query: query,
                 form: form, caller: caller, sessionID: sessionID, csrf: session?.csrf)
             let result = try await route.handler(call)
             return render(result, call: call)
-        } catch let error as HTTPError {
-            // Left to the API's answers (a path under /v1/ that the API does not have).
-            throw error
         } catch {
             let (status, message, field) = describe(error)
             let back = request.headers[.referer].flatMap { Self.localPath($0) } ?? "/"
-            // The field as its form labels it, where a form has it.
-            let label = field.map { language.text["field.\($0)"] ?? language.text[$0] ?? $0 }
+            let label = field.map { Self.label(of: $0, in: language) }
             let view = ErrorView(message: message, field: label, back: back, signIn: caller == nil ? "/login?return=" + Self.percentEncoded(back) : nil)
             let call = PortalCall(
                 scheduler: scheduler, sessions: sessions, settings: settings, request: request, language: language, parameters: [:], query: [:], form: [:],
@@ -94,6 +101,17 @@ struct PortalServer: Sendable {
         var back: String
         /// Where to sign in again, when there is no session.
         var signIn: String?
+    }
+
+    /// A field as its form labels it: the engine names it by its path in the API's body
+    /// (`items[0].request.workload.vm.image`), which ends in the form's name (`image`).
+    static func label(of field: String, in language: Language) -> String {
+        var path = Substring(field)
+        while true {
+            if let word = language.text["field.\(path)"] ?? language.text[String(path)] { return word }
+            guard let dot = path.firstIndex(of: ".") else { return field }
+            path = path[path.index(after: dot)...]
+        }
     }
 
     private func describe(_ error: any Error) -> (HTTPResponse.Status, String, String?) {
@@ -224,7 +242,7 @@ struct PortalServer: Sendable {
 
     /// The form of a POST: `application/x-www-form-urlencoded` (415 otherwise), at most 1 MiB
     /// (413), each field known to the route and given once (400 naming it).
-    static func readForm(_ request: Request, fields: Set<String>) async throws -> [String: String] {
+    static func readForm(_ request: Request, fields: Set<String>, textAreas: Set<String>, language: Language) async throws -> [String: String] {
         let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard type == "application/x-www-form-urlencoded" else {
             throw ServiceError(.unsupportedMediaType, "a form is sent as application/x-www-form-urlencoded, not \(type ?? "nothing")", field: "Content-Type")
@@ -241,8 +259,13 @@ struct PortalServer: Sendable {
                 throw ServiceError.invalid(name, "unknown form field '\(SchemaRegistry.shortened(name))'\(hint)")
             }
             guard form[name] == nil else { throw ServiceError.invalid(name, "is given more than once") }
-            // A text area's line breaks become spaces: the engine keeps text on one line.
-            form[name] = value.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+            if textAreas.contains(name) {
+                // A text area's line breaks become spaces: the engine keeps text on one line.
+                form[name] = value.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+            } else {
+                guard !value.contains("\n"), !value.contains("\r") else { throw ServiceError.invalid(name, language("oneLine")) }
+                form[name] = value
+            }
         }
         return form
     }

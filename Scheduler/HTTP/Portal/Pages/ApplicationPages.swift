@@ -78,7 +78,7 @@ enum ApplicationPages {
             let status = try call.scheduler.application(call.path("id"), by: call.me)
             return .page("application", title: call.language("application") + " " + status.application.id, try view(status, call))
         },
-        .post("/applications/:id/decision", fields: ["decision", "comment"]) { call in
+        .post("/applications/:id/decision", fields: ["decision", "comment"], textAreas: ["comment"]) { call in
             let decision = try call.required("decision")
             guard decision == "approve" || decision == "reject" else { throw ServiceError.invalid("decision", "must be approve or reject, got '\(SchemaRegistry.shortened(decision))'") }
             let id = call.path("id")
@@ -116,11 +116,12 @@ enum ApplicationPages {
         let application = status.application
         let format = PortalFormat(language: call.language)
         let current = application.lifecycle.currentStep
+        let names = call.scheduler.tenantNames()
         let steps = application.lifecycle.steps.enumerated().map { index, step in
             // Undecided steps of an application that ended stay undecided, not "not yet".
             let state = step.outcome?.rawValue ?? (index == current ? "pending" : application.state.isFinal ? "undecided" : "waiting")
             return StepView(
-                who: format.word("decider", step.decider.rawValue) + (step.department.map { " (\($0))" } ?? ""), state: format.word("step", state),
+                who: format.word("decider", step.decider.rawValue) + (step.department.map { "（\(names[$0] ?? $0)）" } ?? ""), state: format.word("step", state),
                 stateClass: PortalFormat.stateClass(state == "rejected" ? "rejected" : state), decidedBy: step.decidedBy, at: format.time(step.decidedAt),
                 comment: step.comment, deadline: index == current ? step.deadline.map(format.time) : nil)
         }
@@ -138,7 +139,7 @@ enum ApplicationPages {
         let outcome = [application.lifecycle.reason, application.provisioning?.error].compactMap { $0 }.joined(separator: " · ")
         return ApplicationView(
             id: application.id, href: href(application.id), state: format.word("appState", application.state.rawValue),
-            stateClass: PortalFormat.stateClass(application.state.rawValue), tenant: call.scheduler.tenantNames()[application.tenant] ?? application.tenant, applicant: application.applicant, purpose: application.purpose,
+            stateClass: PortalFormat.stateClass(application.state.rawValue), tenant: names[application.tenant] ?? application.tenant, applicant: application.applicant, purpose: application.purpose,
             industry: application.industry ?? "—", scenario: application.scenario ?? "—", duration: format.duration(Double(application.durationSeconds)),
             items: itemLines(application, call), outcome: outcome.isEmpty ? nil : outcome,
             canWithdraw: application.applicant == call.me.user && !application.state.isFinal, steps: steps, decision: decision, hasRequests: !requests.isEmpty,

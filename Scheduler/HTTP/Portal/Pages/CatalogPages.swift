@@ -75,7 +75,7 @@ enum CatalogPages {
     }
 
     static let routes: [PortalRoute] = [
-        .get("/catalog") { call in
+        .get("/catalog", query: ["q", "kind"]) { call in
             let format = PortalFormat(language: call.language)
             let kind = call.queryValue("kind").flatMap(CatalogEntry.Kind.init(rawValue:))
             let text = call.queryValue("q")
@@ -93,7 +93,8 @@ enum CatalogPages {
             let entry = try call.scheduler.catalogEntry(code: call.path("code"), by: call.me)
             let feedback = try call.scheduler.feedback(entry: entry.code, limit: 100, by: call.me)
             let format = PortalFormat(language: call.language)
-            let row = row(entry, rating: feedback.summary, names: call.scheduler.tenantNames(), format: format)
+            let names = call.scheduler.tenantNames()
+            let row = row(entry, rating: feedback.summary, names: names, format: format)
             // Whether the caller could apply at all: its clearance and kind, as the engine checks them.
             let me = try call.scheduler.user(call.me.user, by: call.me)
             var cannotApply: String?
@@ -104,7 +105,7 @@ enum CatalogPages {
             }
             let ratings = feedback.ratings.map {
                 PostView(
-                    id: "", user: $0.user, tenant: $0.tenant, text: "", at: format.time($0.at), official: false,
+                    id: "", user: $0.user, tenant: names[$0.tenant] ?? $0.tenant, text: "", at: format.time($0.at), official: false,
                     stars: String(repeating: "★", count: $0.stars) + String(repeating: "☆", count: 5 - $0.stars), comment: $0.comment, answers: [])
             }
             let questions = feedback.questions.map { thread in
@@ -140,7 +141,7 @@ enum CatalogPages {
             _ = try call.scheduler.post(entry: code, question: call.optional("question"), text: try call.required("text"), by: call.me)
             return .redirect(href(code) + "#questions-heading", flash: .init(ok: true, text: call.language("posted")))
         },
-        .post("/applications", fields: ["entry", "key", "purpose", "industry", "scenario", "quantity", "durationHours", "image", "command"]) { call in
+        .post("/applications", fields: ["entry", "key", "purpose", "industry", "scenario", "quantity", "durationHours", "image", "command"], textAreas: ["purpose"]) { call in
             let entry = try call.required("entry")
             let quantity = try call.number("quantity", in: 1...Int64(Limits.maxReplicas))
             let hours = try call.number("durationHours", in: 1...Limits.maxLeaseSeconds / 3_600)

@@ -108,7 +108,7 @@ enum OperationsPages {
     static let nodesListed = 200
 
     static let routes: [PortalRoute] = [
-        .get("/operations") { call in .page("operations", title: call.language("nav.operations"), try overview(call)) },
+        .get("/operations", query: ["class", "site"]) { call in .page("operations", title: call.language("nav.operations"), try overview(call)) },
         .post("/operations/nodes/:id/cordon", fields: []) { call in
             let id = call.path("id")
             _ = try call.scheduler.setNodeState(id, to: .cordoned, by: call.me)
@@ -119,7 +119,7 @@ enum OperationsPages {
             _ = try call.scheduler.setNodeState(id, to: .ready, by: call.me)
             return .redirect("/operations#node-\(PortalServer.percentEncoded(id))", flash: .init(ok: true, text: call.language("uncordoned", id)))
         },
-        .get("/operations/consolidation") { call in
+        .get("/operations/consolidation", query: ["freeNodes", "class"]) { call in
             let format = PortalFormat(language: call.language)
             let estimates = try call.scheduler.consolidation(by: call.me).map {
                 EstimateRow(
@@ -159,7 +159,7 @@ enum OperationsPages {
             let cordoned = plan.freedNodes.isEmpty ? "—" : plan.freedNodes.joined(separator: ", ")
             return .redirect("/operations/consolidation", flash: .init(ok: true, text: call.language("planAppliedNodes", String(plan.moves.count), cordoned)))
         },
-        .get("/operations/audit") { call in
+        .get("/operations/audit", query: ["actor", "action", "target", "before"]) { call in
             let format = PortalFormat(language: call.language)
             let before = try call.query["before"].map { _ throws(ServiceError) in try call.number("before", in: 1...Int64.max, fromQuery: true) }
             let query = AuditQuery(
@@ -176,7 +176,7 @@ enum OperationsPages {
                 "audit", title: call.language("nav.audit"),
                 AuditView(
                     actor: call.queryValue("actor") ?? "", action: call.queryValue("action") ?? "", target: call.queryValue("target") ?? "",
-                    entries: entries.map { AuditRow(at: format.time($0.at), actor: $0.actor, action: $0.action, target: $0.target, detail: $0.detail) }, next: next))
+                    entries: entries.map { AuditRow(at: format.preciseTime($0.at), actor: $0.actor, action: $0.action, target: $0.target, detail: $0.detail) }, next: next))
         },
     ]
 
@@ -261,7 +261,7 @@ enum OperationsPages {
                 SVGChart.Series(name: label, points: history.samples.compactMap { sample in sample.classes[name].flatMap(value).map { (x: sample.at - now, y: $0) } })
             }
             let series = [line("CPU", \.cpu), line(language("memory"), \.memory), line("GPU", \.gpu)].filter { !$0.points.isEmpty }
-            let span = max(3_600, now - (history.samples.first?.at ?? now))
+            let span = max(600, now - (history.samples.first?.at ?? now))
             let title = language("chart.classUtilization", NodeClass(rawValue: name).map(format.nodeClass) ?? name)
             return SVGChart(
                 title: title, yLabel: language("chart.allocated"), series: series, yMax: 1, xMin: -span, xMax: 0,

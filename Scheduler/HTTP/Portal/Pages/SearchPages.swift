@@ -20,7 +20,7 @@ enum SearchPages {
     }
 
     static let routes: [PortalRoute] = [
-        .get("/search") { call in
+        .get("/search", query: ["q"]) { call in
             let format = PortalFormat(language: call.language)
             let query = call.queryValue("q")
             var hits: [Hit] = []

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import SchedulerService
 
 /// Signing in and out, the language switch, and the home page that sends each role to its own.
@@ -11,15 +10,17 @@ enum SignInPages {
         var returnPath: String
         /// Why the last try failed.
         var problem: String?
+        /// What happened before (signed out, the session ended).
+        var notice: String?
     }
 
     /// The sign-in page, with a new form token; after a failed try, with why and the name typed.
-    static func signInPage(_ call: PortalCall, user: String = "", returnPath: String?, problem: String? = nil) -> PortalResult {
+    static func signInPage(_ call: PortalCall, user: String = "", returnPath: String?, problem: String? = nil, notice: String? = nil) -> PortalResult {
         // The form's token before there is a session: the same random value in the form and in a
         // cookie only this site can set (SameSite=Strict).
         let token = Token.generate(prefix: "si")
         call.setCookie(PortalServer.signInCookie, token, maxAge: 3_600, sameSite: "Strict")
-        let view = SignInView(userName: user, csrf: token, returnPath: returnPath.flatMap(PortalServer.localPath) ?? "/", problem: problem)
+        let view = SignInView(userName: user, csrf: token, returnPath: returnPath.flatMap(PortalServer.localPath) ?? "/", problem: problem, notice: notice)
         return .page("signin", title: call.language("title.signIn"), view, status: problem == nil ? .ok : .unauthorized)
     }
 
@@ -32,6 +33,8 @@ enum SignInPages {
         var approver: String
         /// A stored user (not the token file's admin), who may hold a password.
         var stored: Bool
+        /// A department's user: its kind, clearance and approver flag mean something.
+        var department: Bool
         var hasPassword: Bool
     }
 
@@ -40,9 +43,10 @@ enum SignInPages {
             guard let caller = call.caller else { return .redirect("/login") }
             return .redirect(home(of: caller))
         },
-        .get("/login", .anyone) { call in
+        .get("/login", .anyone, query: ["return", "user", "ended", "signedOut"]) { call in
             if let caller = call.caller { return .redirect(home(of: caller)) }
-            return signInPage(call, user: call.queryValue("user") ?? "", returnPath: call.queryValue("return"))
+            let notice = call.queryValue("signedOut") != nil ? call.language("signedOut") : call.queryValue("ended") != nil ? call.language("sessionEnded") : nil
+            return signInPage(call, user: call.queryValue("user") ?? "", returnPath: call.queryValue("return"), notice: notice)
         },
         .post("/login", .anyone, fields: ["user", "password", "token", "return"]) { call in
             let now = call.scheduler.now()
@@ -79,7 +83,7 @@ enum SignInPages {
             if let id = call.sessionID { call.sessions.close(id) }
             call.scheduler.recordSession("session.close", user: call.me.user, detail: "portal")
             call.setCookie(PortalServer.sessionCookie, "", maxAge: 0)
-            return .redirect("/login")
+            return .redirect("/login?signedOut=yes")
         },
         .get("/account") { call in
             let user = try call.scheduler.user(call.me.user, by: call.me)
@@ -88,7 +92,7 @@ enum SignInPages {
             let view = AccountView(
                 id: user.id, role: language("role.\(user.role.rawValue)"), tenant: user.tenant.map { call.scheduler.tenantNames()[$0] ?? $0 } ?? "—",
                 kind: PortalFormat(language: language).word("kindOfUser", user.kind.rawValue), clearance: user.clearance,
-                approver: language(user.approver ? "yes" : "no"), stored: stored, hasPassword: user.passwordHash != nil)
+                approver: language(user.approver ? "yes" : "no"), stored: stored, department: user.role == .tenant, hasPassword: user.passwordHash != nil)
             return .page("account", title: language("title.account"), view)
         },
         .post("/account/password", fields: ["current", "password"]) { call in
@@ -101,7 +105,7 @@ enum SignInPages {
                 }
                 do { _ = try call.scheduler.authenticate(user: user, password: call.form["current"] ?? "") } catch {
                     call.sessions.failed(user, now: now)
-                    throw ServiceError(.forbidden, call.language("wrongPassword"), field: "current")
+                    throw ServiceError(.forbidden, call.language("wrongCurrentPassword"), field: "current")
                 }
                 call.sessions.succeeded(user)
             }
@@ -115,11 +119,9 @@ enum SignInPages {
         },
         // Any other page: a page that says so, for browsers; the API's paths keep their JSON answers.
         .get("**", .anyone) { call in
-            let path = call.request.uri.path
-            guard !path.hasPrefix("/v1/") else { throw HTTPError(.notFound) }
-            throw PortalServer.PortalRefusal(status: .notFound, message: call.language("pageNotFound", path))
+            throw PortalServer.PortalRefusal(status: .notFound, message: call.language("pageNotFound", call.request.uri.path))
         },
-        .get("/language/:language", .anyone) { call in
+        .get("/language/:language", .anyone, query: ["return"]) { call in
             guard let language = Language(rawValue: call.path("language")) else { throw ServiceError.notFound("language \(call.path("language"))") }
             call.setCookie(PortalServer.languageCookie, language.rawValue, maxAge: 365 * 86_400)
             return .redirect(call.queryValue("return").flatMap(PortalServer.localPath) ?? "/")

@@ -107,7 +107,7 @@ enum WorkbenchPages {
             return .page("workbench", title: call.language("nav.workbench"), try workbench(call, tenant: tenant))
         },
         // Every resource the caller may see (a department its own), newest first, a page at a time.
-        .get("/requests") { call in
+        .get("/requests", query: ["phase", "cursor"]) { call in
             let format = PortalFormat(language: call.language)
             let phase = call.queryValue("phase")
             if let phase, !listedPhases.contains(phase) { throw ServiceError.invalid("phase", "no phase is named '\(SchemaRegistry.shortened(phase))'") }
@@ -134,7 +134,7 @@ enum WorkbenchPages {
             let usage = try call.scheduler.usage(UsageQuery(requestID: record.id), by: call.me)
             let view = RequestView(
                 id: record.id, state: format.word("phase", record.phase.name), stateClass: PortalFormat.stateClass(record.phase.name),
-                why: record.phase.reason ?? status.waiting?.message, placement: format.placement(record),
+                why: record.phase.reason ?? status.waiting.map(format.waiting), placement: format.placement(record),
                 resources: format.resources(record.spec.resources, gpuMilli: Int64(record.spec.gpuMilliPerReplica)) + (record.spec.replicas > 1 ? " ×\(record.spec.replicas)" : ""),
                 leaseEnds: record.phase.holdsAllocation ? format.time(record.leaseEndsAt) : "—", usage: format.usage(usage), application: record.application,
                 applicationHref: record.application.map(ApplicationPages.href),
@@ -156,7 +156,7 @@ enum WorkbenchPages {
             if let newest = try call.scheduler.notifications(unreadOnly: false, before: nil, limit: 1, by: call.me).first {
                 try call.scheduler.markNotificationsRead(ids: [], upTo: newest.id, by: call.me)
             }
-            return .redirect("/workbench#notifications")
+            return .redirect("/workbench#notifications", flash: .init(ok: true, text: call.language("markedRead")))
         },
     ]
 
@@ -199,9 +199,8 @@ enum WorkbenchPages {
         let ordered = requests.filter { !$0.record.phase.isTerminal } + requests.filter { $0.record.phase.isTerminal }
         let resourceRows = try ordered.prefix(resourcesListed).map { try resourceRow($0, idle: idle, call: call) }
         var usedEntries: [UsedEntry] = []
-        // Entries a request of the department ran (or holds), which it may rate.
-        let used = requests.map(\.record).filter { $0.usesEntry || ($0.phase.isTerminal && $0.allocatedAt != nil && $0.phase.name != "failed") }
-        for code in Set(used.compactMap(\.catalogEntry)).sorted() {
+        // Entries the department's requests named, which it may rate (one ran or holds it).
+        for code in Set(requests.compactMap(\.record.catalogEntry)).sorted() where scheduler.mayRate(entry: code, by: me) {
             guard let entry = try? scheduler.catalogEntry(code: code, by: me) else { continue }
             usedEntries.append(UsedEntry(href: CatalogPages.href(code) + "#ratings-heading", name: entry.name, rating: format.rating(ratings[code])))
         }
@@ -227,9 +226,9 @@ enum WorkbenchPages {
         let usage = try call.scheduler.usage(UsageQuery(requestID: record.id), by: call.me)
         return ResourceRow(
             name: call.me.role == .tenant ? record.name : record.id, href: href(ofRequest: record.id), entry: record.catalogEntry,
-            state: format.word("phase", record.phase.name), stateClass: PortalFormat.stateClass(record.phase.name), why: record.phase.reason ?? status.waiting?.message,
+            state: format.word("phase", record.phase.name), stateClass: PortalFormat.stateClass(record.phase.name), why: record.phase.reason ?? status.waiting.map(format.waiting),
             idle: idle["request/\(record.id)"], placement: format.placement(record), leaseEnds: record.phase.holdsAllocation ? format.time(record.leaseEndsAt) : "—",
-            usage: format.usage(usage), open: !record.phase.isTerminal && record.phase != .releasing)
+            usage: format.usage(usage), open: !record.phase.isTerminal && record.phase != .releasing && call.me.may(.changeRequests, tenant: record.tenant))
     }
 
     /// The most resources the workbench lists, held and waiting first.

@@ -8,7 +8,9 @@ extension Scheduler {
     public func search(
         text: String?, kinds: Set<SearchKind>? = nil, department: String? = nil, tag: String? = nil, limit: Int = 50, by caller: Principal
     ) throws(ServiceError) -> [SearchHit] {
+        // Words of punctuation alone (`'`, `--`) say nothing to search for and are left out.
         let terms = (text ?? "").lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
+            .filter { $0.contains { $0.isLetter || $0.isNumber } }
         guard terms.count <= Self.maxSearchTerms else { throw ServiceError.unprocessable("q", "at most \(Self.maxSearchTerms) words, got \(terms.count)") }
         if let short = terms.first(where: { $0.count < 2 }) {
             throw ServiceError.unprocessable("q", "each word has two characters or more ('\(short)' has one)")
