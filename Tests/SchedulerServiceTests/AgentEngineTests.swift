@@ -139,6 +139,19 @@ struct AgentEngineTests {
         #expect(try scheduler.node("n2", by: admin).free.cpuMillis == 16_000)
     }
 
+    @Test("a restart does not make a node no agent ever claimed ready again: it gets no work")
+    func unclaimedNodeAfterRestart() throws {
+        let (scheduler, store, clock) = try newScheduler(nodes: 1)
+        clock.advance(31)
+        scheduler.placePending()
+        #expect(try scheduler.node("n1", by: admin).state == .suspect)
+        let restarted = try Scheduler(store: store, config: SchedulerConfig(), clock: clock)
+        _ = try restarted.submit([RequestSpec(id: "svc", cpu: 2, workload: service)], by: water)
+        restarted.placePending()
+        #expect(try restarted.node("n1", by: admin).state == .suspect)
+        #expect(try restarted.request("svc", by: water).record.allocation == nil, "nothing is placed on it")
+    }
+
     @Test("a node registered ahead of an agent that never comes is suspect after the heartbeat grace, with an alert, then lost: its services go elsewhere")
     func unclaimedNodes() throws {
         let (scheduler, store, clock) = try newScheduler(nodes: 1)

@@ -143,9 +143,13 @@ public final class Scheduler: Sendable {
             if record.phase == .releasing { engine.open.updateRuntime(of: record.id) { $0.awaitingStop = [] } }
         }
         for record in snapshot.nodes where record.node.state == .draining { engine.fleet.draining.insert(record.node.id) }
-        // Claimed nodes, and nodes waiting for their agent, are heard from or become suspect.
+        // Claimed nodes, and nodes waiting for their agent, are heard from or become suspect. A
+        // claimed node's agent reconnects after the restart, so its silence counts from now; a
+        // node no agent ever claimed keeps the clock of its registration, so that a restart
+        // does not make it ready again (and give it work) for another grace.
         for record in snapshot.nodes where record.credentialHash != nil || record.awaitingAgent {
-            engine.fleet.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: now)
+            let since = record.credentialHash == nil ? min(now, record.registeredAt) : now
+            engine.fleet.health[record.node.id] = NodeHealth(nodeClass: record.node.nodeClass, policy: config.health, registeredAt: since)
         }
         engine.cluster = cluster
         engine.scheduling = scheduling
