@@ -351,7 +351,7 @@ def journey_a_apply(alice):
     step("a. alice submits the application and sees its state and steps")
     click_and_wait(alice, by_id(alice, "apply-submit"), "submitting the application")
     check(path_of(alice).startswith("/applications/"), f"submitting the application led to {path_of(alice)}, not /applications/ID")
-    application = alice.find_element(By.CSS_SELECTOR, "#application-heading code").text.strip()
+    application = alice.find_element(By.CSS_SELECTOR, "main h1").text.strip().split()[-1]
     check(application != "" and path_of(alice) == f"/applications/{application}", f"the application page's id {application!r} is not its path's {path_of(alice)}")
     check(application in by_id(alice, "flash", "after applying").text, "the page after applying does not say the application was sent")
     state = by_id(alice, "application-state").text.strip()
