@@ -120,6 +120,10 @@ struct PortalTests {
             #expect(try scheduler.audit(AuditQuery(actor: "alice", action: "session.open"), by: admin).count == 2, "sign-ins are in the audit log")
             #expect(try scheduler.audit(AuditQuery(actor: "alice", action: "session.close"), by: admin).count == 1)
 
+            // A name no user can have is refused at once: neither counted nor logged.
+            let odd = try await Browser(client).signIn(user: String(repeating: "<x>", count: 5_000), password: "whatever-password")
+            #expect(odd.status == .unauthorized && odd.body.contains("用户名或密码不正确"))
+            #expect(try scheduler.audit(AuditQuery(action: "session.refused"), by: admin).isEmpty)
             // Guessing is slowed: after five failures in a row even the right password waits.
             let guesser = Browser(client)
             for _ in 0..<5 { try await guesser.signIn(user: "tom", password: "wrong-guess-1") }

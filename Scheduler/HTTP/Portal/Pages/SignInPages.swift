@@ -60,6 +60,10 @@ enum SignInPages {
                 credential = .tokenHash(Token.hash(token))
             } else {
                 let user = call.optional("user") ?? ""
+                // A name no user can have is refused before it is counted or logged.
+                guard Identifier.isValid(user) else {
+                    return signInPage(call, returnPath: returnPath, problem: call.language("wrongPassword"))
+                }
                 if let wait = call.sessions.wait(before: user, now: now) {
                     return signInPage(call, user: user, returnPath: returnPath, problem: call.language("tooManyAttempts", String(Int(wait.rounded(.up)))))
                 }
