@@ -180,6 +180,34 @@ struct PortalTests {
         }
     }
 
+    @Test("every notification, a page at a time, newest first; marking them read from there")
+    func notificationPages() async throws {
+        try await withPortal { client, scheduler, _ in
+            let alice = try scheduler.principal(user: "alice").unwrap()
+            let entry = try scheduler.registerCatalogEntry(CatalogRegistration(kind: .offering, name: "通用", nodeClass: .general, cpu: 0.1, memoryMiB: 64), by: admin)
+            for i in 0..<60 {
+                _ = try scheduler.apply(
+                    ApplicationInput(purpose: "p\(i)", durationSeconds: 3_600, items: [ApplicationItem(entry: entry.code)]), by: alice)
+            }
+            let total = try scheduler.notifications(unreadOnly: false, before: nil, limit: 1_000, by: alice).count
+            #expect(total > WorkbenchPages.pageSize)
+            let browser = Browser(client)
+            try await browser.signIn(user: "alice", password: "alice-password")
+            var seen = 0
+            var page = try await browser.get("/notifications")
+            #expect(page.body.contains("mark-read"))
+            for _ in 0..<5 {
+                seen += page.body.components(separatedBy: "<li class=\"unread\">").count - 1
+                guard let range = page.body.range(of: #"href="/notifications?before="#) else { break }
+                page = try await browser.get("/notifications?before=" + String(page.body[range.upperBound...].prefix { $0.isNumber }))
+            }
+            #expect(seen == total, "every notification over the pages: \(seen) of \(total)")
+            let read = try await browser.post("/notifications/read", [("csrf", page.csrf ?? "")], headers: [.referer: "http://localhost/notifications"])
+            #expect(read.location == "/notifications")
+            #expect(try scheduler.unreadNotifications(by: alice) == 0)
+        }
+    }
+
     @Test("a token pasted once signs in; a page asked for without a session sends to the sign-in, never to another site")
     func tokenSignInAndRedirects() async throws {
         try await withPortal { client, scheduler, _ in

@@ -76,6 +76,7 @@ struct PortalAssets: Sendable {
         ("operations", PackageResources.operations_mustache), ("consolidation", PackageResources.consolidation_mustache),
         ("audit", PackageResources.audit_mustache), ("search", PackageResources.search_mustache), ("account", PackageResources.account_mustache),
         ("resources", PackageResources.resources_mustache), ("requests", PackageResources.requests_mustache),
+        ("notification-list", PackageResources.notification_list_mustache), ("notifications", PackageResources.notifications_mustache),
     ]
 }
 

@@ -85,7 +85,7 @@ enum PortalText {
         ("leaseEnds", "到期时间", "Lease ends"), ("usage", "用量", "Usage"), ("extend", "续期", "Extend"), ("extendByHours", "续期小时数", "Hours to extend by"),
         ("release", "释放", "Release"), ("confirmRelease", "确定释放这项资源吗？其上的工作负载会被停止。", "Release it? Its workload is stopped."),
         ("noResources", "还没有资源。", "No resources yet."), ("released", "已释放。", "Released."), ("extended", "已续期至 %@。", "Extended to %@."),
-        ("notifications", "通知", "Notifications"), ("markAllRead", "全部标为已读", "Mark all read"), ("noNotifications", "没有通知。", "No notifications."),
+        ("notifications", "通知", "Notifications"), ("allNotifications", "全部通知", "All notifications"), ("markAllRead", "全部标为已读", "Mark all read"), ("noNotifications", "没有通知。", "No notifications."),
         ("billAndBudget", "费用与预算", "Bill and budget"), ("month", "月份", "Month"), ("billedSoFar", "本月已计费", "Billed so far"),
         ("budget", "预算", "Budget"), ("forecast", "月末预计", "Forecast for the month"), ("budgetUsed", "预算已用", "Budget used"),
         ("noBudget", "未设预算", "no budget"), ("chart.cost", "近 30 天每日费用", "Charges per day, last 30 days"), ("chart.daysAgo", "天前", "days ago"),

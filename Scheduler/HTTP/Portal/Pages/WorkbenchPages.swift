@@ -71,6 +71,12 @@ enum WorkbenchPages {
         var usedEntries: [UsedEntry]
     }
 
+    struct NotificationsView {
+        var hasUnread: Bool
+        var notifications: [NotificationRow]
+        var next: String?
+    }
+
     struct RequestsView {
         var phases: [CatalogPages.Choice]
         var hasResources: Bool
@@ -152,15 +158,32 @@ enum WorkbenchPages {
             let said = record.leaseEndsAt.map { call.language("extended", format.time($0)) } ?? call.language("extendedNoEnd")
             return .redirect("/workbench#resources", flash: .init(ok: true, text: said))
         },
+        // The caller's notifications, newest first, a page at a time.
+        .get("/notifications", query: ["before"]) { call in
+            let format = PortalFormat(language: call.language)
+            let before = try call.query["before"].map { _ throws(ServiceError) in try call.number("before", in: 1...Int64.max, fromQuery: true) }
+            let page = try call.scheduler.notifications(unreadOnly: false, before: before, limit: pageSize, by: call.me)
+            let next = page.count == pageSize ? page.last.map { "/notifications?before=\($0.id)" } : nil
+            let view = NotificationsView(
+                hasUnread: try call.scheduler.unreadNotifications(by: call.me) > 0, notifications: page.map { notificationRow($0, format: format) }, next: next)
+            return .page("notifications", title: call.language("notifications"), view)
+        },
         .post("/notifications/read", fields: []) { call in
             if let newest = try call.scheduler.notifications(unreadOnly: false, before: nil, limit: 1, by: call.me).first {
                 try call.scheduler.markNotificationsRead(ids: [], upTo: newest.id, by: call.me)
             }
-            return .redirect("/workbench#notifications", flash: .init(ok: true, text: call.language("markedRead")))
+            let back = call.request.headers[.referer].flatMap(PortalServer.localPath).map { $0.hasPrefix("/notifications") ? "/notifications" : "/workbench#notifications" }
+            return .redirect(back ?? "/workbench#notifications", flash: .init(ok: true, text: call.language("markedRead")))
         },
     ]
 
     static func href(ofRequest id: String) -> String { "/requests/" + PortalServer.percentEncoded(id) }
+
+    private static func notificationRow(_ notification: InboxNotification, format: PortalFormat) -> NotificationRow {
+        NotificationRow(
+            subject: notification.subject, href: href(ofSubject: notification.subject), message: notification.message, at: format.time(notification.at),
+            unread: !notification.read)
+    }
 
     /// The page of a notice's subject (`request/ID`, `application/ID`, `catalog/CODE`).
     static func href(ofSubject subject: String) -> String? {
@@ -207,9 +230,7 @@ enum WorkbenchPages {
         return WorkbenchView(
             openApplications: applications.filter(\.isOpen).count, runningResources: requests.filter { $0.record.phase.holdsAllocation }.count, unread: unread, hasUnread: unread > 0,
             hasApplications: !applicationRows.isEmpty, applications: applicationRows, hasResources: !resourceRows.isEmpty, resources: resourceRows,
-            notifications: notifications.map {
-                NotificationRow(subject: $0.subject, href: href(ofSubject: $0.subject), message: $0.message, at: format.time($0.at), unread: !$0.read)
-            },
+            notifications: notifications.map { notificationRow($0, format: format) },
             month: budget.month, dueText: format.money(budget.due, currency: currency),
             budgetText: budget.budget.map { format.money($0, currency: currency) } ?? language("noBudget"),
             forecastText: format.money(budget.forecast, currency: currency), budgetShare: budget.share.map { String(min($0, 1)) },
