@@ -74,11 +74,6 @@ struct PortalBrowserTests {
         let screenshots = ProcessInfo.processInfo.environment["SUANLI_SCREENSHOTS"].map { URL(fileURLWithPath: $0) }
             ?? directory.appendingPathComponent("screenshots")
         try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = python
-        process.currentDirectoryURL = Self.root
-        process.arguments = [Self.root.appendingPathComponent("Tests/Portal/portal_journeys.py").path]
-        var environment = ProcessInfo.processInfo.environment
         let inputs = [
             "SUANLI_URL": "http://127.0.0.1:\(scheduler.port)", "SUANLI_SCREENSHOTS": screenshots.path,
             "SUANLI_USER": "alice", "SUANLI_USER_PASSWORD": alicePassword,
@@ -87,22 +82,13 @@ struct PortalBrowserTests {
             "SUANLI_ENTRY": code, "SUANLI_VM_IMAGE": image, "SUANLI_NODE": "app-node", "SUANLI_SCRIPT_ENTRY": markupCode,
             "PYTHONUNBUFFERED": "1",
         ]
-        environment.merge(inputs) { _, new in new }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // SIGTERM: the script quits its browsers on the way out.
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 600, execute: watchdog)
-        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        watchdog.cancel()
+        // SIGTERM after 10 minutes: the script quits its browsers on the way out.
+        let (status, said) = try runToEnd(
+            python, [Self.root.appendingPathComponent("Tests/Portal/portal_journeys.py").path], in: Self.root, environment: inputs, seconds: 600)
         let shown = said.count > 20_000 ? "…" + String(said.suffix(20_000)) : said
         #expect(
-            process.terminationStatus == 0,
-            "the portal journeys failed (exit \(process.terminationStatus)); screenshots in \(screenshots.path):\n\(shown)\nscheduler log:\n\(String(scheduler.log.suffix(4_000)))")
+            status == 0,
+            "the portal journeys failed (exit \(status)); screenshots in \(screenshots.path):\n\(shown)\nscheduler log:\n\(String(scheduler.log.suffix(4_000)))")
 
         // The pictures a person looks at: PNG files, not empty.
         let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]

@@ -47,27 +47,14 @@ struct ContractFuzzTests {
         let config = directory.appendingPathComponent("schemathesis.toml")
         try Self.configuration.write(to: config, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = st
-        process.currentDirectoryURL = directory
-        process.arguments = [
-            "--config-file", config.path, "run", "http://127.0.0.1:\(server.port)/v1/openapi.json", "--checks", "all", "--no-color",
-            "--report", "junit", "--report-junit-path", directory.appendingPathComponent("junit.xml").path,
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SUANLI_TOKEN"] = SchedulerProcess.adminToken
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 600, execute: watchdog)
-        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        watchdog.cancel()
+        let (status, said) = try runToEnd(
+            st,
+            [
+                "--config-file", config.path, "run", "http://127.0.0.1:\(server.port)/v1/openapi.json", "--checks", "all", "--no-color",
+                "--report", "junit", "--report-junit-path", directory.appendingPathComponent("junit.xml").path,
+            ], in: directory, environment: ["SUANLI_TOKEN": SchedulerProcess.adminToken], seconds: 600)
         let summary = said.components(separatedBy: "\n").suffix(40).joined(separator: "\n")
-        #expect(process.terminationStatus == 0, "schemathesis found problems:\n\(said.count > 20_000 ? String(said.suffix(20_000)) : said)")
+        #expect(status == 0, "schemathesis found problems:\n\(said.count > 20_000 ? String(said.suffix(20_000)) : said)")
         #expect(said.contains("passed") && !said.contains("Failures:"), "\(summary)")
         // Everything was tested: the summary names every operation as selected and tested.
         let tested = said.range(of: #"Tested: (\d+)"#, options: .regularExpression).map { String(said[$0].dropFirst(8)) }

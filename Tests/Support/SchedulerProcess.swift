@@ -160,3 +160,25 @@ public func eventually(_ seconds: Double = 30, _ condition: () async throws -> B
     }
     return try await condition()
 }
+
+/// Runs a program to its end, its standard output and error read together; sent SIGTERM after
+/// `seconds` (a program that hangs fails its test instead of holding the suite).
+public func runToEnd(
+    _ executable: URL, _ arguments: [String], in directory: URL, environment extra: [String: String] = [:], seconds: Double
+) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.currentDirectoryURL = directory
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let watchdog = DispatchWorkItem { process.terminate() }
+    DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
+    let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    watchdog.cancel()
+    return (process.terminationStatus, said)
+}

@@ -153,11 +153,8 @@ struct PortalCall: Sendable {
     var me: Principal { caller! }
 
     /// Sets a cookie with the answer: HttpOnly, SameSite, Secure under TLS; `maxAge` 0 removes it.
-    func setCookie(_ name: String, _ value: String, maxAge: Int? = nil, sameSite: String = "Lax") {
-        var text = "\(name)=\(value); Path=/; HttpOnly; SameSite=\(sameSite)"
-        if let maxAge { text += "; Max-Age=\(maxAge)" }
-        if settings.secureCookies { text += "; Secure" }
-        cookies.add(text)
+    func setCookie(_ name: String, _ value: String, maxAge: Int? = nil, sameSite: Cookie.SameSite = .lax) {
+        cookies.add(Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: settings.secureCookies, httpOnly: true, sameSite: sameSite).description)
     }
     func path(_ name: String) -> String { parameters[name] ?? "" }
 

@@ -33,10 +33,10 @@ struct PortalServer: Sendable {
     func serve(_ route: PortalRoute, _ request: Request, context: APIContext) async throws -> Response {
         // Paths under /v1/ are the API's (only the catch-all page matches them): its 404 and 405.
         guard !request.uri.path.hasPrefix("/v1/") else { throw HTTPError(.notFound) }
-        let cookies = Self.cookies(request)
-        let language = cookies[Self.languageCookie].flatMap(Language.init(rawValue:)) ?? .zh
+        let cookies = request.cookies
+        let language = cookies[Self.languageCookie].flatMap { Language(rawValue: $0.value) } ?? .zh
         let now = scheduler.now()
-        var sessionID = cookies[Self.sessionCookie]
+        var sessionID = cookies[Self.sessionCookie]?.value
         var session = sessionID.flatMap { sessions.session($0, now: now) }
         let caller = session.flatMap { principal(of: $0.credential) }
         if caller == nil {
@@ -47,7 +47,7 @@ struct PortalServer: Sendable {
             if route.access == .signedIn, caller == nil {
                 if route.method == .get {
                     // A browser whose session ended (not one that never had one) is told so.
-                    let ended = cookies[Self.sessionCookie].map { $0.isEmpty ? "" : "&ended=yes" } ?? ""
+                    let ended = cookies[Self.sessionCookie].map { $0.value.isEmpty ? "" : "&ended=yes" } ?? ""
                     return redirect("/login?return=" + Self.percentEncoded(request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")) + ended)
                 }
                 throw PortalRefusal(status: .forbidden, message: language("sessionExpired"))
@@ -56,7 +56,7 @@ struct PortalServer: Sendable {
             if route.method == .post {
                 form = try await Self.readForm(request, fields: route.fields.union(["csrf"]), textAreas: route.textAreas, language: language)
                 try checkOrigin(request, language: language)
-                let expected = route.access == .anyone ? cookies[Self.signInCookie] : session?.csrf
+                let expected = route.access == .anyone ? cookies[Self.signInCookie]?.value : session?.csrf
                 guard let expected, let given = form["csrf"], Self.constantTimeEqual(given, expected) else {
                     throw PortalRefusal(status: .forbidden, message: language("csrfRefused"))
                 }
@@ -226,19 +226,6 @@ struct PortalServer: Sendable {
     }
 
     // MARK: Input
-
-    static func cookies(_ request: Request) -> [String: String] {
-        var cookies: [String: String] = [:]
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { continue }
-                let name = parts[0].trimmingCharacters(in: .whitespaces)
-                if cookies[name] == nil { cookies[name] = parts[1].trimmingCharacters(in: .whitespaces) }
-            }
-        }
-        return cookies
-    }
 
     /// The form of a POST: `application/x-www-form-urlencoded` (415 otherwise), at most 1 MiB
     /// (413), each field known to the route and given once (400 naming it).

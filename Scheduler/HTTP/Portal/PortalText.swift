@@ -168,6 +168,7 @@ enum PortalText {
         ("role.auditor", "审计", "auditor"), ("role.security", "安全管理员", "security officer"),
     ]
 
-    static let chinese: [String: String] = Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.zh) })
-    static let english: [String: String] = Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0.en) })
+    /// A key given twice keeps its first row (a test checks that none is).
+    static let chinese: [String: String] = Dictionary(rows.map { ($0.key, $0.zh) }, uniquingKeysWith: { first, _ in first })
+    static let english: [String: String] = Dictionary(rows.map { ($0.key, $0.en) }, uniquingKeysWith: { first, _ in first })
 }

@@ -151,10 +151,7 @@ enum OperationsPages {
         },
         .post("/operations/consolidation/apply", fields: ["freeNodes", "class"]) { call in
             let count = try call.number("freeNodes", in: 1...10_000)
-            let nodeClass = try call.optional("class").map { (name) throws(ServiceError) -> NodeClass in
-                guard let value = NodeClass(rawValue: name) else { throw ServiceError.invalid("class", "no node class is named '\(SchemaRegistry.shortened(name))'") }
-                return value
-            }
+            let nodeClass = try nodeClass(named: call.optional("class"))
             let plan = try call.scheduler.applyDefragmentation(.free(nodes: Int(count), nodeClass: nodeClass, partition: nil), by: call.me)
             let cordoned = plan.freedNodes.isEmpty ? "—" : plan.freedNodes.joined(separator: ", ")
             return .redirect("/operations/consolidation", flash: .init(ok: true, text: call.language("planAppliedNodes", String(plan.moves.count), cordoned)))
@@ -181,7 +178,12 @@ enum OperationsPages {
     ]
 
     private static func nodeClassQuery(_ call: PortalCall) throws(ServiceError) -> NodeClass? {
-        guard let name = call.queryValue("class") else { return nil }
+        try nodeClass(named: call.queryValue("class"))
+    }
+
+    /// The node class a form or query names in `class` (none: any).
+    private static func nodeClass(named name: String?) throws(ServiceError) -> NodeClass? {
+        guard let name else { return nil }
         guard let value = NodeClass(rawValue: name) else { throw ServiceError.invalid("class", "no node class is named '\(SchemaRegistry.shortened(name))'") }
         return value
     }

@@ -19,7 +19,7 @@ enum SignInPages {
         // The form's token before there is a session: the same random value in the form and in a
         // cookie only this site can set (SameSite=Strict).
         let token = Token.generate(prefix: "si")
-        call.setCookie(PortalServer.signInCookie, token, maxAge: 3_600, sameSite: "Strict")
+        call.setCookie(PortalServer.signInCookie, token, maxAge: 3_600, sameSite: .strict)
         let view = SignInView(userName: user, csrf: token, returnPath: returnPath.flatMap(PortalServer.localPath) ?? "/", problem: problem, notice: notice)
         return .page("signin", title: call.language("title.signIn"), view, status: problem == nil ? .ok : .unauthorized)
     }
@@ -80,7 +80,7 @@ enum SignInPages {
             let (id, _) = call.sessions.open(credential, now: now)
             call.sessions.setFlash(.init(ok: true, text: call.language("signedIn")), for: id)
             call.setCookie(PortalServer.sessionCookie, id)
-            call.setCookie(PortalServer.signInCookie, "", maxAge: 0, sameSite: "Strict")
+            call.setCookie(PortalServer.signInCookie, "", maxAge: 0, sameSite: .strict)
             return .redirect(returnPath.flatMap(PortalServer.localPath) ?? "/")
         },
         .post("/logout", fields: []) { call in
