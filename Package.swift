@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The pure placement core: the standard library and swift-collections only.
@@ -59,7 +60,20 @@ let package = Package(
         .target(
             name: "SchedulerSQLite",
             dependencies: ["SchedulerService", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
-            path: "Scheduler/Store"
+            path: "Scheduler/Store/SQLite"
+        ),
+        // The store on PostgreSQL (postgres-nio's pooled client) for several schedulers over one
+        // database: the same schema and conformance suite, and the leader's lease with its fencing
+        // epoch, checked by every write. The only module that imports PostgresNIO.
+        .target(
+            name: "SchedulerPostgres",
+            dependencies: [
+                "SchedulerService",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Scheduler/Store/PostgreSQL"
         ),
         // Inbound connections of both servers under one cap below the descriptor limit: eviction of
         // the longest-idle connection, request and handshake deadlines, a pause when descriptors
@@ -126,6 +140,7 @@ let package = Package(
             dependencies: [
                 "SchedulerService",
                 "SchedulerSQLite",
+                "SchedulerPostgres",
                 "SchedulerHTTP",
                 "SchedulerGRPC",
                 "SchedulerConnections",
@@ -211,6 +226,7 @@ let package = Package(
             dependencies: [
                 "SchedulerService",
                 "SchedulerSQLite",
+                "SchedulerPostgres",
                 "SchedulerHTTP",
                 "SchedulerGRPC",
                 "SuanliProto",

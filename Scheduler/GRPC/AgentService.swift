@@ -139,7 +139,7 @@ extension RPCError.Code {
         case .unauthenticated: self = .unauthenticated
         case .forbidden: self = .permissionDenied
         case .limitExceeded: self = .resourceExhausted
-        case .unavailable: self = .unavailable
+        case .unavailable, .notLeader: self = .unavailable
         default: self = .unknown
         }
     }

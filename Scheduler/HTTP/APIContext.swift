@@ -26,7 +26,7 @@ extension ServiceError: HTTPResponseError {
         case .limitExceeded: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .methodNotAllowed: .methodNotAllowed
-        case .unavailable: .serviceUnavailable
+        case .unavailable, .notLeader: .serviceUnavailable
         default: .badRequest
         }
     }

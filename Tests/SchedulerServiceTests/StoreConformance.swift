@@ -1,16 +1,20 @@
 import Foundation
 import Placement
 import SchedulerService
+import SchedulerPostgres
 import SchedulerSQLite
+import SuanliTestSupport
 import Testing
 
 /// The behavior every `SchedulerStore` backend must show. Each test takes a fresh, empty store
 /// from `backends`; a PostgreSQL backend adds itself there.
 @Suite("Store conformance")
 struct StoreConformance {
-    static let backends: [(name: String, make: @Sendable () throws -> any SchedulerStore)] = [
-        ("sqlite", { try newStore().0 }),
-    ]
+    static let backends: [(name: String, make: @Sendable () throws -> any SchedulerStore)] = {
+        var backends: [(name: String, make: @Sendable () throws -> any SchedulerStore)] = [("sqlite", { @Sendable in try newStore().0 })]
+        if TestPostgres.url != nil { backends.append(("postgres", { @Sendable in try newPostgresStore() })) }
+        return backends
+    }()
 
     static func record(_ id: String, tenant: String = "water", at: Double, phase: RequestEvent? = nil, key: String? = nil) -> RequestRecord {
         var lifecycle = RequestLifecycle()
@@ -359,5 +363,66 @@ struct StoreConformance {
         try store.commit(batch)
         #expect(try store.deliveries(webhook: "wh_a", limit: 10).isEmpty)
         #expect(try store.dueDeliveries(at: 30, limit: 10).map(\.webhook) == ["wh_b"])
+    }
+
+    @Test("search finds words and parts of words in titles first, tags and text after, within what the caller may see; feedback sums ratings and threads answers", arguments: backends.map(\.name))
+    func searchAndFeedback(backend: String) throws {
+        let store = try Self.backends.first { $0.name == backend }!.make()
+        func entry(_ code: String, _ name: String, description: String, tags: [String: String] = [:]) -> CatalogEntry {
+            CatalogEntry(
+                code: code, kind: .component, name: name, version: "1", description: description, nodeClass: nil, site: nil, partition: "public",
+                labels: tags, requiredLabels: [:], resources: Resources(cpuMillis: 1000), gpu: nil, workloadKind: .service, registeredAt: 1, registeredBy: "admin")
+        }
+        var batch = StoreBatch()
+        batch.catalog = [
+            entry("SL-CMP-ANY-PG-V1", "PostgreSQL 数据库", description: "关系型数据库服务", tags: ["tier": "data"]),
+            entry("SL-CMP-ANY-RD-V1", "Redis cache", description: "an in-memory store next to PostgreSQL"),
+        ]
+        var submitted = Self.record("water:r1", at: 5)
+        submitted.catalogEntry = "SL-CMP-ANY-PG-V1"
+        batch.requests = [submitted, Self.record("fire:r2", tenant: "fire", at: 6)]
+        batch.history = batch.requests.map { HistoryEntry(requestID: $0.id, at: $0.spec.submittedAt, phase: "submitted", actor: "u") }
+        try store.commit(batch)
+
+        let postgres = try store.search(SearchQuery(terms: ["postgres"], kinds: [.catalog]))
+        #expect(postgres.map(\.key) == ["SL-CMP-ANY-PG-V1", "SL-CMP-ANY-RD-V1"], "the title's match first, then the description's")
+        #expect(try store.search(SearchQuery(terms: ["数据"], kinds: [.catalog])).map(\.key) == ["SL-CMP-ANY-PG-V1"], "two Chinese characters")
+        #expect(try store.search(SearchQuery(terms: ["REDIS", "cache"], kinds: [.catalog])).map(\.key) == ["SL-CMP-ANY-RD-V1"], "every term, case aside")
+        #expect(try store.search(SearchQuery(terms: [], kinds: [.catalog], tag: "data")).map(\.key) == ["SL-CMP-ANY-PG-V1"])
+        #expect(try store.search(SearchQuery(terms: ["nothing-like-it"], kinds: [.catalog])).isEmpty)
+        let requests = try store.search(SearchQuery(terms: [], kinds: [.request], tenantOnly: "water"))
+        #expect(requests.map(\.key) == ["water:r1"], "another department's requests stay hidden")
+
+        // Catalog changes replace the entry's document; a removed entry leaves the search.
+        batch = StoreBatch()
+        batch.catalog = [entry("SL-CMP-ANY-RD-V1", "Valkey cache", description: "an in-memory store")]
+        try store.commit(batch)
+        #expect(try store.search(SearchQuery(terms: ["valkey"], kinds: [.catalog])).map(\.key) == ["SL-CMP-ANY-RD-V1"])
+        #expect(try store.search(SearchQuery(terms: ["redis"], kinds: [.catalog])).isEmpty)
+        batch = StoreBatch()
+        batch.removedCatalog = ["SL-CMP-ANY-RD-V1"]
+        try store.commit(batch)
+        #expect(try store.search(SearchQuery(terms: ["valkey"], kinds: [.catalog])).isEmpty)
+
+        // Ratings: a user's newer rating replaces its older one.
+        batch = StoreBatch()
+        batch.ratings = [
+            Rating(entry: "SL-CMP-ANY-PG-V1", user: "alice", tenant: "water", stars: 2, comment: nil, at: 10),
+            Rating(entry: "SL-CMP-ANY-PG-V1", user: "bob", tenant: "water", stars: 5, comment: "fast", at: 11),
+        ]
+        batch.posts = [
+            Post(id: "q1", entry: "SL-CMP-ANY-PG-V1", question: nil, user: "alice", tenant: "water", official: false, text: "backups?", at: 12),
+            Post(id: "a1", entry: "SL-CMP-ANY-PG-V1", question: "q1", user: "olga", tenant: nil, official: true, text: "nightly", at: 13),
+        ]
+        try store.commit(batch)
+        batch = StoreBatch()
+        batch.ratings = [Rating(entry: "SL-CMP-ANY-PG-V1", user: "alice", tenant: "water", stars: 4, comment: "better", at: 14)]
+        try store.commit(batch)
+        let feedback = try store.feedback(entry: "SL-CMP-ANY-PG-V1", limit: 10)
+        #expect(feedback.summary == RatingSummary(count: 2, total: 9))
+        #expect(feedback.ratings.map(\.user) == ["alice", "bob"] && feedback.ratings[0].comment == "better")
+        #expect(feedback.questions.map(\.question.id) == ["q1"] && feedback.questions[0].answers.map(\.text) == ["nightly"])
+        #expect(try store.post(id: "a1")?.official == true)
+        #expect(try store.ratingSummaries() == ["SL-CMP-ANY-PG-V1": RatingSummary(count: 2, total: 9)])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Placement
 import SchedulerService
+import SchedulerPostgres
 import SchedulerSQLite
 import SuanliTestSupport
 import Synchronization
@@ -18,6 +19,13 @@ final class ManualClock: WallClock {
 func newStore() throws -> (SQLiteStore, path: String) {
     let path = try temporaryDirectory().appendingPathComponent("suanli.sqlite").path
     return (try SQLiteStore(path: path), path)
+}
+
+/// A store on a new database of the test PostgreSQL server, leading it.
+func newPostgresStore() throws -> PostgresStore {
+    let store = try PostgresStore(address: try PostgresAddress(url: try TestPostgres.freshDatabase()))
+    guard try store.campaign(holder: "test-\(UUID().uuidString)", address: "127.0.0.1:0", leaseSeconds: 600) else { throw TestPostgresError("a new database's lease is taken") }
+    return store
 }
 
 let adminToken = "test-admin-token"

@@ -71,7 +71,7 @@ enum Components {
     static var all: [String: Schema] {
         var schemas: [String: Schema] = [
             "Error": .object([
-                .required("code", .string(maxLength: 64), "Stable: invalid, unprocessable, not_found, conflict, unauthenticated, forbidden, quota_exceeded, limit_exceeded, unsupported_media_type, method_not_allowed, unavailable."),
+                .required("code", .string(maxLength: 64), "Stable: invalid, unprocessable, not_found, conflict, unauthenticated, forbidden, quota_exceeded, limit_exceeded, unsupported_media_type, method_not_allowed, unavailable, not_leader."),
                 .required("message", .string(maxLength: 100_000), "For people."),
                 .optional("field", .string(maxLength: 1000), "The input field it is about, as a path: `requests[3].gpu.count`."),
             ], "An error."),

@@ -30,6 +30,8 @@ public struct ServiceError: Error, Sendable, Hashable, Codable, CustomStringConv
         public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         /// The store failed; nothing was changed.
         public static let unavailable = Code(rawValue: "unavailable")
+        /// This scheduler is a standby, or was deposed: another leads and takes the writes.
+        public static let notLeader = Code(rawValue: "not_leader")
     }
 
     public var code: Code
