@@ -3,7 +3,7 @@ import Foundation
 /// The agent's configuration file (JSON). Every field is optional; command-line flags override
 /// it. See `NodeAgent/agent.example.json`.
 public struct AgentConfiguration: Codable, Sendable, Equatable {
-    /// `HOST:PORT` of the scheduler's gRPC endpoint.
+    /// `HOST:PORT` of the scheduler's gRPC endpoint, or several as `HOST:PORT,HOST:PORT,...` (schedulers sharing one store).
     public var scheduler: String?
     /// The bootstrap token, or a file holding it (`tokenFile`), for the first registration.
     public var token: String?

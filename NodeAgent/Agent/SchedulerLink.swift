@@ -12,20 +12,34 @@ import Synchronization
 /// The agent's connection to the scheduler: registers (with the bootstrap token the first time,
 /// the node credential after), heartbeats, applies the assignment stream to the store, and
 /// delivers the status outbox and the metering buffer in order. When the scheduler cannot be
-/// reached it retries with back-off; the node keeps running meanwhile.
+/// reached it tries the next of the schedulers it knows (a standby opens its agents' port only
+/// once it leads), and after a round without one, backs off; the node keeps running meanwhile.
 public struct SchedulerLink: Service {
-    public struct Settings: Sendable {
+    /// A scheduler's gRPC endpoint.
+    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         public var host: String
         public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { "\(host):\(port)" }
+    }
+
+    public struct Settings: Sendable {
+        /// The schedulers sharing one store, in the order they are tried.
+        public var schedulers: [Endpoint]
         /// The bootstrap token, for the first registration (or after the scheduler forgot the node).
         public var bootstrapToken: String?
         /// A PEM file of the certificates that sign the scheduler's; nil for plaintext.
         public var trustRootsFile: String?
         public var agentVersion: String
 
-        public init(host: String, port: Int, bootstrapToken: String?, trustRootsFile: String? = nil, agentVersion: String) {
-            self.host = host
-            self.port = port
+        public init(schedulers: [Endpoint], bootstrapToken: String?, trustRootsFile: String? = nil, agentVersion: String) {
+            precondition(!schedulers.isEmpty, "an agent needs a scheduler")
+            self.schedulers = schedulers
             self.bootstrapToken = bootstrapToken
             self.trustRootsFile = trustRootsFile
             self.agentVersion = agentVersion
@@ -56,17 +70,19 @@ public struct SchedulerLink: Service {
         try? await cancelWhenGracefulShutdown {
             var failures = 0
             var lastProblem: Problem?
+            var next = 0
             while !Task.isCancelled {
+                let scheduler = settings.schedulers[next % settings.schedulers.count]
                 do {
-                    try await withGRPCClient(transport: try transport()) { client in
-                        try await session(Suanli_Agent_V1_AgentService.Client(wrapping: client)) {
+                    try await withGRPCClient(transport: try transport(to: scheduler)) { client in
+                        try await session(Suanli_Agent_V1_AgentService.Client(wrapping: client), scheduler: scheduler) {
                             failures = 0
                             lastProblem = nil
                         }
                     }
                 } catch {
                     if Task.isCancelled { break }
-                    let problem = Problem(error, scheduler: "\(settings.host):\(settings.port)")
+                    let problem = Problem(error, scheduler: "\(scheduler)")
                     if connected.value {
                         logger.warning("lost the scheduler; workloads keep running and samples are kept on disk", metadata: ["error": "\(error)"])
                     } else if problem != lastProblem {
@@ -76,20 +92,23 @@ public struct SchedulerLink: Service {
                     lastProblem = problem
                     connected.value = false
                 }
+                // The next scheduler at once; after a whole round, a pause that grows.
+                next += 1
+                guard next % settings.schedulers.count == 0 else { continue }
                 failures += 1
                 try await Task.sleep(for: .milliseconds(Int64(min(30_000, 500 * (1 << min(failures, 6))))))
             }
         }
     }
 
-    private func transport() throws -> HTTP2ClientTransport.Posix {
+    private func transport(to scheduler: Endpoint) throws -> HTTP2ClientTransport.Posix {
         let security: HTTP2ClientTransport.Posix.TransportSecurity
         if let file = settings.trustRootsFile {
             security = .tls { $0.trustRoots = .certificates([.file(path: file, format: .pem)]) }
         } else {
             security = .plaintext
         }
-        return try HTTP2ClientTransport.Posix(target: Self.target(host: settings.host, port: settings.port), transportSecurity: security)
+        return try HTTP2ClientTransport.Posix(target: Self.target(host: scheduler.host, port: scheduler.port), transportSecurity: security)
     }
 
     /// An address as written: an IP address is connected to as such (its certificate must name the
@@ -129,12 +148,12 @@ public struct SchedulerLink: Service {
     typealias Client = Suanli_Agent_V1_AgentService.Client<HTTP2ClientTransport.Posix>
 
     /// One connected session; returns or throws when the connection is lost.
-    private func session(_ client: Client, onConnected: () -> Void) async throws {
+    private func session(_ client: Client, scheduler: Endpoint, onConnected: () -> Void) async throws {
         let credential = try await register(client)
         let metadata: Metadata = ["authorization": "Bearer \(credential.token)"]
         connected.value = true
         onConnected()
-        logger.info("connected to the scheduler", metadata: ["node": "\(credential.nodeID)", "scheduler": "\(settings.host):\(settings.port)"])
+        logger.info("connected to the scheduler", metadata: ["node": "\(credential.nodeID)", "scheduler": "\(scheduler)"])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while true {

@@ -21,7 +21,7 @@ struct SuanliAgent: AsyncParsableCommand {
 
     @Option(help: "The configuration file (default /etc/suanli/agent.json when it exists).")
     var config: String?
-    @Option(help: "HOST:PORT of the scheduler's gRPC endpoint.")
+    @Option(help: "HOST:PORT of the scheduler's gRPC endpoint; several schedulers sharing one store as HOST:PORT,HOST:PORT,... (the agent follows the leader).")
     var scheduler: String?
     @Option(help: "The bootstrap token for the first registration.")
     var token: String?
@@ -81,14 +81,14 @@ struct SuanliAgent: AsyncParsableCommand {
 
         let reconciler = Reconciler(
             store: store, drivers: drivers, logger: logger, stopGraceSeconds: settings.stopGraceSeconds ?? 30, onReport: { upload.fire() })
-        let target = try Self.endpoint(settings.scheduler)
+        let schedulers = try Self.endpoints(settings.scheduler)
         let token = try settings.token ?? settings.tokenFile.map { path in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read the token file \(path)") }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let node = Self.nodeInfo(settings, inventory: inventory, dataDirectory: dataDirectory, gpuSource: gpuSource)
         let link = SchedulerLink(
-            settings: .init(host: target.host, port: target.port, bootstrapToken: token, trustRootsFile: settings.caFile, agentVersion: Self.version),
+            settings: .init(schedulers: schedulers, bootstrapToken: token, trustRootsFile: settings.caFile, agentVersion: Self.version),
             node: node, store: store, reconcile: reconcile, upload: upload, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
@@ -138,12 +138,17 @@ struct SuanliAgent: AsyncParsableCommand {
         return settings
     }
 
-    static func endpoint(_ text: String?) throws -> (host: String, port: Int) {
-        guard let text, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
-              colon > text.startIndex else {
-            throw ValidationError("--scheduler (or scheduler) must be HOST:PORT, got \(text.map { "'\($0)'" } ?? "nothing")")
+    /// The schedulers' endpoints: `HOST:PORT`, several separated by commas.
+    static func endpoints(_ text: String?) throws -> [SchedulerLink.Endpoint] {
+        let refusal = ValidationError("--scheduler (or scheduler) must be HOST:PORT or HOST:PORT,HOST:PORT,..., got \(text.map { "'\($0)'" } ?? "nothing")")
+        guard let text else { throw refusal }
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            let item = part.trimmingCharacters(in: .whitespaces)
+            guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]), (1...65535).contains(port), colon > item.startIndex else {
+                throw refusal
+            }
+            return SchedulerLink.Endpoint(host: String(item[..<colon]), port: port)
         }
-        return (String(text[..<colon]), port)
     }
 
     /// The node as it registers: the inventory read again each time (GPUs may come and go), less

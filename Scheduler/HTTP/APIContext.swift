@@ -33,8 +33,14 @@ extension ServiceError: HTTPResponseError {
 
     /// The JSON error body `{code, message, field}`.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try response()
+    }
+
+    /// The JSON error body `{code, message, field}`; a standby's `not_leader` says when to retry.
+    public func response() throws -> Response {
         var response = try JSON.response(ErrorBody(code: code.rawValue, message: message, field: field), status: status)
         if code == .unauthenticated { response.headers[.wwwAuthenticate] = "Bearer" }
+        if code == .notLeader { response.headers[.retryAfter] = "1" }
         return response
     }
 }

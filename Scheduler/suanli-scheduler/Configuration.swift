@@ -3,6 +3,7 @@ import Foundation
 import Placement
 import SchedulerConnections
 import SchedulerHTTP
+import SchedulerPostgres
 import SchedulerService
 import SchedulerSQLite
 
@@ -16,6 +17,12 @@ struct Settings {
     var tlsCertificate: String?
     var tlsKey: String?
     var durability = SQLiteStore.Durability.process
+    /// A PostgreSQL store shared with other schedulers (`postgres://USER@HOST:PORT/DB`); nil keeps
+    /// SQLite in the data directory.
+    var store: String?
+    var lease = LeaseSettings()
+    /// This scheduler's URL for standbys passing calls on; nil: the address it listens on.
+    var advertiseURL: String?
     var scheduler = SchedulerConfig()
     /// Both ports together; nil derives it from the descriptor limit.
     var maxConnections: Int?
@@ -58,6 +65,10 @@ struct Settings {
         if let value = file.tlsCertificate { tlsCertificate = try Self.nonEmpty(value, "tlsCertificate") }
         if let value = file.tlsKey { tlsKey = try Self.nonEmpty(value, "tlsKey") }
         if let value = file.durability { durability = value }
+        if let value = file.store { store = try Self.storeURL(value, "store") }
+        if let value = file.leaseSeconds { lease.leaseSeconds = try Self.range(value, 1...600, "leaseSeconds") }
+        if let value = file.leaseRenewSeconds { lease.renewSeconds = try Self.range(value, 0.1...300, "leaseRenewSeconds") }
+        if let value = file.advertiseURL { advertiseURL = try Self.httpURL(value, "advertiseURL") }
         if let value = file.policy {
             do { _ = try PolicyRegistry.policy(spec: value) } catch { throw ConfigValueError(key: "policy", message: error.message) }
             scheduler.policy = value
@@ -84,6 +95,28 @@ struct Settings {
         if let value = file.meteringRetentionDays { scheduler.meteringRetentionDays = try Self.range(value, 1...36_600, "meteringRetentionDays") }
         if let value = file.agentIdleTimeoutSeconds { agentIdleTimeoutSeconds = try Self.range(value, 10...86_400, "agentIdleTimeoutSeconds") }
         if let value = file.webhookPrivateAddresses { scheduler.webhookPrivateAddresses = value }
+    }
+
+    /// A `postgres://` URL, checked.
+    static func storeURL(_ value: String, _ key: String) throws(ConfigValueError) -> String {
+        do { _ = try PostgresAddress(url: value) } catch { throw ConfigValueError(key: key, message: error.message.replacingOccurrences(of: "store: ", with: "")) }
+        return value
+    }
+
+    /// An `http://` or `https://` URL with a host and no path.
+    static func httpURL(_ value: String, _ key: String) throws(ConfigValueError) -> String {
+        guard let url = URLComponents(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false, ["", "/"].contains(url.path),
+              url.query == nil else {
+            throw ConfigValueError(key: key, message: "must be an http:// or https:// URL with a host and no path, like http://10.1.2.3:8420, got '\(value)'")
+        }
+        return value.hasSuffix("/") ? String(value.dropLast()) : value
+    }
+
+    /// The lease's renewal must come well within the lease.
+    func checkLease() throws {
+        guard lease.renewSeconds * 2 <= lease.leaseSeconds else {
+            throw ValidationError("leaseRenewSeconds (\(lease.renewSeconds)) must be at most half of leaseSeconds (\(lease.leaseSeconds)): a leader renews at least twice per lease")
+        }
     }
 
     static func nonEmpty(_ value: String, _ key: String) throws(ConfigValueError) -> String {
@@ -136,6 +169,11 @@ struct ConfigFile: Decodable {
     var tlsCertificate: String?
     var tlsKey: String?
     var durability: SQLiteStore.Durability?
+    /// `postgres://USER@HOST:PORT/DB`: several schedulers on one PostgreSQL store.
+    var store: String?
+    var leaseSeconds: Double?
+    var leaseRenewSeconds: Double?
+    var advertiseURL: String?
     var policy: String?
     var seed: UInt64?
     var maxBatch: Int?

@@ -10,13 +10,14 @@ import SchedulerGRPC
 import SchedulerHTTP
 import SchedulerService
 import Placement
+import SchedulerPostgres
 import SchedulerSQLite
 import ServiceLifecycle
 
 /// `suanli-scheduler`: the central scheduler. Reads its configuration file, then the environment,
-/// then flags (each overriding the one before), opens the store in the data directory and runs
-/// the HTTP API, the agents' gRPC service and the placement loop in one ServiceGroup until
-/// SIGTERM or SIGINT.
+/// then flags (each overriding the one before), opens the store (SQLite in the data directory, or
+/// a PostgreSQL store shared with other schedulers, one of which leads) and runs the HTTP API, the
+/// agents' gRPC service and the placement loop in one ServiceGroup until SIGTERM or SIGINT.
 @main
 struct SuanliScheduler: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,8 +60,14 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "PEM private key of the TLS certificate. Also SUANLI_TLS_KEY.")
     var tlsKey: String?
 
-    @Option(name: .long, help: "process (survives kill -9) or power (survives power loss; slower). Default process.")
+    @Option(name: .long, help: "process (survives kill -9) or power (survives power loss; slower). Default process. SQLite only.")
     var durability: SQLiteStore.Durability?
+
+    @Option(name: .long, help: "postgres://USER@HOST:PORT/DB: a PostgreSQL store shared by several schedulers, one leading. Default: SQLite in the data directory. Also SUANLI_STORE.")
+    var store: String?
+
+    @Option(name: .long, help: "This scheduler's URL for the others to pass calls on to while it leads (default: the address it listens on). Also SUANLI_ADVERTISE_URL.")
+    var advertiseURL: String?
 
     @Option(name: .long, help: "Placement policy by name or scorer=weight,... (default best-fit).")
     var policy: String?
@@ -84,6 +91,13 @@ struct Serve: AsyncParsableCommand {
         settings.tlsCertificate = tlsCert ?? environment["SUANLI_TLS_CERT"] ?? settings.tlsCertificate
         settings.tlsKey = tlsKey ?? environment["SUANLI_TLS_KEY"] ?? settings.tlsKey
         if let durability { settings.durability = durability }
+        if let url = store ?? environment["SUANLI_STORE"] {
+            do { settings.store = try Settings.storeURL(url, "store") } catch { throw ValidationError("--store: \(error.message)") }
+        }
+        if let url = advertiseURL ?? environment["SUANLI_ADVERTISE_URL"] {
+            do { settings.advertiseURL = try Settings.httpURL(url, "advertiseURL") } catch { throw ValidationError("--advertise-url: \(error.message)") }
+        }
+        try settings.checkLease()
         if let policy { settings.scheduler.policy = policy }
         if let maxConnections { settings.maxConnections = maxConnections }
         guard (0...65535).contains(settings.httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
@@ -98,17 +112,6 @@ struct Serve: AsyncParsableCommand {
 
         let directory = URL(fileURLWithPath: settings.dataDir)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let databasePath = directory.appendingPathComponent("suanli.sqlite").path
-        let firstStart = !FileManager.default.fileExists(atPath: databasePath)
-        let store = try SQLiteStore(path: databasePath, durability: settings.durability)
-        var adminHash: String?
-        var bootstrapHash: String?
-        if firstStart {
-            adminHash = Token.hash(try TokenFile.establish("admin", environment: "SUANLI_ADMIN_TOKEN", in: directory, logger: logger))
-            bootstrapHash = Token.hash(try TokenFile.establish("bootstrap", environment: "SUANLI_BOOTSTRAP_TOKEN", in: directory, logger: logger))
-        }
-        let scheduler = try Scheduler(store: store, config: settings.scheduler, adminTokenHash: adminHash, bootstrapTokenHash: bootstrapHash, logger: logger)
-        scheduler.placePending()
 
         // Both ports under one cap, well below the descriptor limit (raised to the hard limit).
         let descriptors = DescriptorLimit.raise()
@@ -135,33 +138,76 @@ struct Serve: AsyncParsableCommand {
 
         let serviceLogger = logger
         let host = settings.httpHost
-        // The API and, beside it under `/`, the web portal.
-        let router = SchedulerAPI.router(scheduler: scheduler)
-        Portal.add(to: router, scheduler: scheduler, settings: PortalSettings(secureCookies: tls != nil))
-        let app = Application(
-            router: router,
-            server: server,
-            configuration: .init(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: "suanli-scheduler", backlog: 1024),
-            onServerRunning: { channel in
-                try? await channel.eventLoop.submit {
-                    try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: serviceLogger), position: .first)
-                }.get()
-                serviceLogger.info("HTTP API listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? 0)", "tls": "\(tls != nil)"])
-            },
-            logger: logger)
-        let agents = AgentServer(
-            scheduler: scheduler, host: settings.httpHost, port: settings.grpcPort,
-            tls: tls.map { AgentServer.TLSFiles(certificateChain: $0.certificateChain, privateKey: $0.privateKey) },
-            transportConfig: governor.agentTransportConfig(requestTimeout: .milliseconds(Int64(settings.requestHeaderTimeoutSeconds * 1000))),
-            logger: logger)
+        let chosen = settings
+        let configuration = ApplicationConfiguration(address: .hostname(settings.httpHost, port: settings.httpPort), serverName: "suanli-scheduler", backlog: 1024)
+        // What a leader runs beside its HTTP API: the placement loop, the webhooks and the agents' gRPC port.
+        let leaderServices = { @Sendable (scheduler: Scheduler) -> (RouterResponder<APIContext>, [any Service]) in
+            // The API and, beside it under `/`, the web portal.
+            let router = SchedulerAPI.router(scheduler: scheduler)
+            Portal.add(to: router, scheduler: scheduler, settings: PortalSettings(secureCookies: tls != nil))
+            let agents = AgentServer(
+                scheduler: scheduler, host: chosen.httpHost, port: chosen.grpcPort,
+                tls: tls.map { AgentServer.TLSFiles(certificateChain: $0.certificateChain, privateKey: $0.privateKey) },
+                transportConfig: governor.agentTransportConfig(requestTimeout: .milliseconds(Int64(chosen.requestHeaderTimeoutSeconds * 1000))),
+                logger: serviceLogger)
+            return (router.buildResponder(), [PlacementLoop(scheduler: scheduler), WebhookSender(scheduler: scheduler, logger: serviceLogger), agents])
+        }
+        let services: [any Service]
+        if let url = settings.store {
+            // Several schedulers on one PostgreSQL store: the HTTP API at once, as a standby until
+            // this one wins the lease (`LeaderElection`).
+            let address = try PostgresAddress(url: url)
+            let store = try PostgresStore(address: address, logger: logger)
+            logger.info("store", metadata: ["postgres": "\(address)"])
+            // Every scheduler of the group is given the same tokens; the first to lead an empty store creates the admin with its own.
+            let adminHash = Token.hash(try TokenFile.establish("admin", environment: "SUANLI_ADMIN_TOKEN", in: directory, reuse: true, logger: logger))
+            let bootstrapHash = Token.hash(try TokenFile.establish("bootstrap", environment: "SUANLI_BOOTSTRAP_TOKEN", in: directory, reuse: true, logger: logger))
+            let role = ReplicaRole(identity: "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(Token.generate(prefix: "s").suffix(8))")
+            let election = LeaderElection(store: store, role: role, lease: settings.lease, advertisedURL: settings.advertiseURL, logger: logger) {
+                let scheduler = try Scheduler(store: store, config: chosen.scheduler, adminTokenHash: adminHash, bootstrapTokenHash: bootstrapHash, logger: serviceLogger)
+                scheduler.placePending()
+                return leaderServices(scheduler)
+            }
+            let scheme = tls == nil ? "http" : "https"
+            let app = Application(
+                responder: role.responder, server: server, configuration: configuration,
+                onServerRunning: { channel in
+                    await Self.listening(channel, host: host, tls: tls != nil, logger: serviceLogger)
+                    let shown = ["0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host
+                    role.listening(at: "\(scheme)://\(shown.contains(":") && !shown.hasPrefix("[") ? "[\(shown)]" : shown):\(channel.localAddress?.port ?? 0)")
+                },
+                logger: logger)
+            services = [governor, app, election]
+        } else {
+            let databasePath = directory.appendingPathComponent("suanli.sqlite").path
+            let firstStart = !FileManager.default.fileExists(atPath: databasePath)
+            let store = try SQLiteStore(path: databasePath, durability: settings.durability)
+            var adminHash: String?
+            var bootstrapHash: String?
+            if firstStart {
+                adminHash = Token.hash(try TokenFile.establish("admin", environment: "SUANLI_ADMIN_TOKEN", in: directory, logger: logger))
+                bootstrapHash = Token.hash(try TokenFile.establish("bootstrap", environment: "SUANLI_BOOTSTRAP_TOKEN", in: directory, logger: logger))
+            }
+            let scheduler = try Scheduler(store: store, config: settings.scheduler, adminTokenHash: adminHash, bootstrapTokenHash: bootstrapHash, logger: logger)
+            scheduler.placePending()
+            let (responder, leading) = leaderServices(scheduler)
+            let app = Application(
+                responder: responder, server: server, configuration: configuration,
+                onServerRunning: { channel in await Self.listening(channel, host: host, tls: tls != nil, logger: serviceLogger) },
+                logger: logger)
+            services = [governor, app] + leading
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: governor), .init(service: PlacementLoop(scheduler: scheduler)), .init(service: WebhookSender(scheduler: scheduler, logger: logger)),
-                    .init(service: app), .init(service: agents),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// Pauses accepting while descriptors run out, and says where the API listens.
+    static func listening(_ channel: any Channel, host: String, tls: Bool, logger: Logger) async {
+        try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger), position: .first)
+        }.get()
+        logger.info("HTTP API listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? 0)", "tls": "\(tls)"])
     }
 }
 
@@ -169,12 +215,15 @@ extension SQLiteStore.Durability: ExpressibleByArgument {}
 
 /// The admin and bootstrap tokens of a first start.
 enum TokenFile {
-    /// The token from the environment variable, or a new one written to `<dir>/<name>.token`
-    /// readable by the owner only.
-    static func establish(_ name: String, environment variable: String, in directory: URL, logger: Logger) throws -> String {
+    /// The token from the environment variable, or (with `reuse`) the one in `<dir>/<name>.token`,
+    /// or a new one written there, readable by the owner only.
+    static func establish(_ name: String, environment variable: String, in directory: URL, reuse: Bool = false, logger: Logger) throws -> String {
         if let token = ProcessInfo.processInfo.environment[variable], !token.isEmpty { return token }
-        let token = Token.generate(prefix: name == "admin" ? "sla" : "slb")
         let path = directory.appendingPathComponent("\(name).token").path
+        if reuse, let text = try? String(contentsOfFile: path, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let token = Token.generate(prefix: name == "admin" ? "sla" : "slb")
         guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ValidationError("cannot write \(path)")
         }

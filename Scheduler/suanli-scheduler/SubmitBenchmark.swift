@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Placement
 import SchedulerHTTP
+import SchedulerPostgres
 import SchedulerService
 import SchedulerSQLite
 import ServiceLifecycle
@@ -13,8 +14,9 @@ import ServiceLifecycle
 /// `suanli-scheduler bench`: API submit throughput and latency with durable commits and
 /// placement. Starts a scheduler on a new data directory with its HTTP API on loopback, registers
 /// nodes, and submits requests over HTTP from concurrent clients; each answer is sent only after
-/// the request is committed to SQLite, and the placement loop runs alongside. One more client
-/// reads a request over and over meanwhile: reads must not wait for commits.
+/// the request is committed to the store (SQLite, or with `--store` an empty PostgreSQL database,
+/// led by the benchmark), and the placement loop runs alongside. One more client reads a request
+/// over and over meanwhile: reads must not wait for commits.
 struct SubmitBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "submit", abstract: "Measure API submit throughput and latency.")
 
@@ -22,6 +24,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
     @Option(help: "Concurrent HTTP clients.") var concurrency = 32
     @Option(help: "General nodes of 64 cores to register.") var nodes = 1_000
     @Option(help: "process or power (see the serve command).") var durability = SQLiteStore.Durability.process
+    @Option(help: "postgres://USER@HOST:PORT/DB of an empty database: measure on PostgreSQL instead of SQLite.") var store: String?
     @Flag(help: "Print the figures as one JSON object.") var json = false
 
     func run() async throws {
@@ -30,8 +33,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
         var logger = Logger(label: "suanli.bench")
         logger.logLevel = .warning
-        let store = try SQLiteStore(path: directory.appendingPathComponent("suanli.sqlite").path, durability: durability)
-        let scheduler = try Scheduler(store: store, adminTokenHash: Token.hash("bench"), logger: logger)
+        let scheduler = try Scheduler(store: try benchStore(in: directory, logger: logger), adminTokenHash: Token.hash("bench"), logger: logger)
         let admin = Principal(user: "admin", role: .admin)
         _ = try scheduler.createTenant(id: "bench", name: nil, by: admin)
         for i in 0..<nodes {
@@ -122,20 +124,36 @@ struct SubmitBenchmark: AsyncParsableCommand {
             let placed = scheduler.metrics().counters.placed - 1
             if json {
                 let figures: [String: Any] = [
-                    "requests": sorted.count, "concurrency": clients, "nodes": nodes, "durability": durability.rawValue,
+                    "requests": sorted.count, "concurrency": clients, "nodes": nodes, "store": storeName, "durability": durability.rawValue,
                     "requests_per_second": (Double(sorted.count) / seconds).rounded(), "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
                     "max_ms": sorted.last!.seconds * 1000, "all_placed_seconds": placedAt.seconds, "placed": placed,
                     "reads": reads.count, "read_p50_ms": percentile(0.5, of: reads), "read_p99_ms": percentile(0.99, of: reads),
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]), as: UTF8.self))
             } else {
-                print("submitted \(sorted.count) requests over HTTP with \(clients) clients on \(nodes) nodes, durability \(durability.rawValue)")
+                print("submitted \(sorted.count) requests over HTTP with \(clients) clients on \(nodes) nodes, \(storeName), durability \(durability.rawValue)")
                 print(String(format: "throughput %.0f requests/s; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", Double(sorted.count) / seconds, percentile(0.5), percentile(0.99), sorted.last!.seconds * 1000))
                 print(String(format: "all placed after %.2f s; placed %d", placedAt.seconds, placed))
                 print(String(format: "meanwhile %d reads of one request: p50 %.2f ms, p99 %.2f ms", reads.count, percentile(0.5, of: reads), percentile(0.99, of: reads)))
             }
             try await tasks.waitForAll()
         }
+    }
+}
+
+extension SubmitBenchmark {
+    var storeName: String { store == nil ? "sqlite" : "postgres" }
+
+    /// SQLite in `directory`, or the PostgreSQL database of `--store`, which must be empty.
+    func benchStore(in directory: URL, logger: Logger) throws -> any SchedulerStore {
+        guard let store else { return try SQLiteStore(path: directory.appendingPathComponent("suanli.sqlite").path, durability: durability) }
+        let postgres: PostgresStore
+        do { postgres = try PostgresStore(address: try PostgresAddress(url: store), logger: logger) } catch { throw ValidationError("--store: \(error.message)") }
+        guard try postgres.snapshot().tenants.isEmpty else { throw ValidationError("--store: the benchmark needs an empty database (createdb a new one)") }
+        guard try postgres.campaign(holder: "bench", address: "bench", leaseSeconds: 3600) else {
+            throw ValidationError("--store: another scheduler leads this database")
+        }
+        return postgres
     }
 }
 

@@ -110,7 +110,7 @@ struct StoreConformance {
         #expect(try store.snapshot().users.map(\.id) == ["u1"])
     }
 
-    @Test("lists filter, page newest first, and find idempotency keys", arguments: backends.map(\.name))
+    @Test("lists filter, page newest first, and find idempotency keys and taken ids", arguments: backends.map(\.name))
     func listing(backend: String) throws {
         let store = try Self.backends.first { $0.name == backend }!.make()
         var batch = StoreBatch()
@@ -128,6 +128,8 @@ struct StoreConformance {
         #expect(try store.requests(RequestQuery(phase: "released", limit: 100)).isEmpty)
         #expect(try store.requestID(tenant: "transport", idempotencyKey: "k3") == "r3")
         #expect(try store.requestID(tenant: "water", idempotencyKey: "k3") == nil)
+        #expect(try store.existingRequests(["r0", "r24", "nobody", "r0"]) == ["r0", "r24"])
+        #expect(try store.existingRequests((0..<1200).map { "r\($0)" }).count == 25, "more ids than one statement's parameters")
     }
 
     @Test("an updated request keeps one row; history and audit append in order", arguments: backends.map(\.name))

@@ -44,8 +44,11 @@ public struct SchedulerProcess {
     /// Starts the scheduler on `dataDir` with ports chosen by the system unless `arguments`
     /// name them, and waits until it reports both. `config` is the text of a configuration file
     /// it is given; `descriptorLimit` lowers its open-file limit (soft and hard) before it starts.
+    /// A scheduler that may start as a standby (`waitForAgentsPort` false) opens its agents' port
+    /// only once it leads: it is awaited on its HTTP port alone, and `grpcPort` must be given.
     public static func start(
-        dataDir: URL, httpPort: Int = 0, grpcPort: Int = 0, config: String? = nil, arguments: [String] = [], descriptorLimit: Int? = nil
+        dataDir: URL, httpPort: Int = 0, grpcPort: Int = 0, config: String? = nil, arguments: [String] = [], descriptorLimit: Int? = nil,
+        waitForAgentsPort: Bool = true
     ) throws -> SchedulerProcess {
         let process = Process()
         var arguments = arguments
@@ -80,10 +83,10 @@ public struct SchedulerProcess {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen += String(decoding: chunk, as: UTF8.self)
-            if let http = seen.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-               let grpc = seen.range(of: #"port=\d+ \[SchedulerGRPC\]"#, options: .regularExpression) {
+            let grpc = seen.range(of: #"port=\d+ \[SchedulerGRPC\]"#, options: .regularExpression)
+            if let http = seen.range(of: #"address=127\.0\.0\.1:(\d+)"#, options: .regularExpression), grpc != nil || !waitForAgentsPort {
                 let port = Int(seen[http].split(separator: ":").last!)!
-                let grpcPort = Int(seen[grpc].dropFirst(5).split(separator: " ").first!)!
+                let grpcPort = grpc.map { Int(seen[$0].dropFirst(5).split(separator: " ").first!)! } ?? grpcPort
                 // Keep draining its output into the log file so that logging never blocks it.
                 let logFile = dataDir.appendingPathComponent("scheduler.log")
                 FileManager.default.createFile(atPath: logFile.path, contents: Data(seen.utf8))
@@ -133,6 +136,23 @@ public struct SchedulerProcess {
     public func send(
         _ method: String, _ path: String, body: Data? = nil, token: String? = SchedulerProcess.adminToken, headers: [String: String] = [:]
     ) async throws -> Answer {
+        try await api.send(method, path, body: body, token: token, headers: headers)
+    }
+
+    /// Its HTTP API, for tasks that call it concurrently.
+    public var api: API { API(port: port) }
+}
+
+extension SchedulerProcess {
+    /// A scheduler's HTTP API on loopback.
+    public struct API: Sendable {
+        public let port: Int
+
+        /// One HTTP call with `token` (nil: none) and any headers; a body is sent as JSON unless
+        /// the headers say otherwise.
+        public func send(
+            _ method: String, _ path: String, body: Data? = nil, token: String? = SchedulerProcess.adminToken, headers: [String: String] = [:]
+        ) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         // A scheduler that does not answer fails the test in bounded time instead of hanging it.
@@ -148,7 +168,23 @@ public struct SchedulerProcess {
         var fields: [String: String] = [:]
         for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
         return Answer(status: http.statusCode, headers: fields, body: data)
+        }
     }
+}
+
+/// A TCP port on loopback that nothing listened on a moment ago.
+public func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no free port: errno \(errno)"]) }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Polls `condition` every 100 ms for up to `seconds`.

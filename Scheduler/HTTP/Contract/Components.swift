@@ -640,7 +640,11 @@ enum Components {
                 ]), max: 100)),
                 .required("freedNodes", .list(identifier, max: 1000)), .required("placement", .list(identifier, max: Limits.maxReplicas)),
             ]),
-            "Readiness": .object([.required("status", .choice(["ready", "starting"]))]),
+            "Readiness": .object([
+                .required("status", .choice(["ready", "starting"])),
+                .required("role", .choice(["leader", "standby"]), "`leader` serves everything; a `standby` (schedulers sharing a PostgreSQL store) passes calls on to the leader."),
+                .optional("leader", .string(maxLength: 2000), "On a standby: the leader's URL, when one leads."),
+            ]),
         ]
     }
 }

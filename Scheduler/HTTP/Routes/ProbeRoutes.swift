@@ -12,8 +12,8 @@ enum ProbeRoutes {
             },
             Endpoint(Operation(
                 .get, "/readyz", id: "readiness", summary: "Ready to serve", tag: "probes", permission: nil,
-                success: [.json(200, "Readiness", "Ready."), .json(503, "Readiness", "Starting.")])) { call in
-                call.ready() ? try JSON.response(["status": "ready"]) : try JSON.response(["status": "starting"], status: .serviceUnavailable)
+                success: [.json(200, "Readiness", "Ready: the leader, or a standby passing calls on to it."), .json(503, "Readiness", "Starting.")])) { call in
+                call.ready() ? try JSON.response(Readiness(status: "ready", role: "leader")) : try JSON.response(Readiness(status: "starting", role: "leader"), status: .serviceUnavailable)
             },
             Endpoint(Operation(
                 .get, "/metrics", id: "metrics", summary: "Prometheus metrics", tag: "probes", permission: nil,
@@ -26,5 +26,24 @@ enum ProbeRoutes {
                 Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: SchedulerAPI.openAPIDocument)))
             },
         ]
+    }
+}
+
+/// `/readyz`: whether the scheduler serves, and whether it leads or stands by (schedulers sharing
+/// a PostgreSQL store), with the leader's address on a standby.
+public struct Readiness: Encodable, Sendable {
+    public var status: String
+    public var role: String
+    public var leader: String?
+
+    public init(status: String, role: String, leader: String? = nil) {
+        self.status = status
+        self.role = role
+        self.leader = leader
+    }
+
+    /// A standby's answer.
+    public static func standby(following leader: String?) throws -> Response {
+        try JSON.response(Readiness(status: "ready", role: "standby", leader: leader))
     }
 }

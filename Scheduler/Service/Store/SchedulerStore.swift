@@ -191,6 +191,8 @@ public protocol SchedulerStore: Sendable {
     /// none of it was written.
     func commit(_ batch: StoreBatch) throws(ServiceError)
     func request(id: String) throws(ServiceError) -> RequestRecord?
+    /// Which of `ids` name requests the store holds, ended ones included.
+    func existingRequests(_ ids: [String]) throws(ServiceError) -> Set<String>
     func requests(_ query: RequestQuery) throws(ServiceError) -> [RequestRecord]
     func history(ofRequest id: String) throws(ServiceError) -> [HistoryEntry]
     /// The id of the request a tenant submitted with this idempotency key, if any.

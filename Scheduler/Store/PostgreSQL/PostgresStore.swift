@@ -129,7 +129,7 @@ public final class PostgresStore: SchedulerStore {
                 guard try await !db.rows(PostgresLeadership.check(fence), logger: logger).isEmpty else {
                     throw ServiceError(.notLeader, "this scheduler is no longer the leader: another took the lease after epoch \(fence.epoch)")
                 }
-                try await writes.write(batch, in: db, logger: logger)
+                try await writes.write(in: db, logger: logger)
             }
         } catch {
             if error.code == .notLeader { depose(error.message) }
@@ -141,6 +141,13 @@ public final class PostgresStore: SchedulerStore {
         var sql = SQL("SELECT record::text FROM request WHERE id = ")
         sql.text += sql.bind(id)
         return try decoded(RequestRecord.self, sql, "read request \(id)").first
+    }
+
+    public func existingRequests(_ ids: [String]) throws(ServiceError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        var sql = SQL()
+        sql.text = "SELECT id FROM request WHERE id = ANY(\(sql.bind(ids)))"
+        return Set(try rows("look up request ids", sql) { try $0.decode(String.self) })
     }
 
     public func requests(_ query: RequestQuery) throws(ServiceError) -> [RequestRecord] {

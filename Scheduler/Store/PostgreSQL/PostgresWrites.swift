@@ -26,7 +26,7 @@ struct PostgresWrites: Sendable {
         }
     }
 
-    func write(_ batch: StoreBatch, in db: PostgresConnection, logger: Logger) async throws {
+    func write(in db: PostgresConnection, logger: Logger) async throws {
         for statement in before { try await db.run(statement, logger: logger) }
         try await ledger.write(in: db, logger: logger)
         for statement in after { try await db.run(statement, logger: logger) }

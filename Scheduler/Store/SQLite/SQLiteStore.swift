@@ -226,6 +226,21 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
+    public func existingRequests(_ ids: [String]) throws(ServiceError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try run("look up request ids") {
+            try pool.read { db in
+                var found: Set<String> = []
+                for start in stride(from: 0, to: ids.count, by: 500) {
+                    let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                    let marks = chunk.map { _ in "?" }.joined(separator: ",")
+                    found.formUnion(try String.fetchAll(db, sql: "SELECT id FROM request WHERE id IN (\(marks))", arguments: StatementArguments(chunk)))
+                }
+                return found
+            }
+        }
+    }
+
     public func requests(_ query: RequestQuery) throws(ServiceError) -> [RequestRecord] {
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []

@@ -279,7 +279,7 @@ extension Scheduler {
                     let specs = items.map(\.spec)
                     let submission = SubmissionInput(
                         specs: specs, idempotencyKey: "application-\(id)", batch: true, caller: applicant, application: id, entries: items.map { $0.entry?.code })
-                    (batch, submitted) = try changes(for: submission, at: now, in: s)
+                    (batch, submitted) = try changes(for: submission, at: now, in: s, storedIDs: try store.existingRequests(submission.namedIDs))
                     let requests = specs.compactMap(\.id).map { Self.requestID(tenant: application.tenant, name: $0) }
                     application.provisioning = Provisioning(at: now, requests: requests)
                     batch.notices.append(Notice(

@@ -38,6 +38,14 @@ struct SubmissionInput: Sendable {
         return Token.hash(String(decoding: body, as: UTF8.self) + (batch ? "#batch" : ""))
     }
 
+    /// The ids of the requests it names (a request without a name gets a fresh one).
+    var namedIDs: [String] {
+        specs.compactMap { spec in
+            guard let name = spec.id, let tenant = spec.tenant ?? caller.tenant else { return nil }
+            return Scheduler.requestID(tenant: tenant, name: name)
+        }
+    }
+
     /// Two submissions with this value may not share a transaction: the second must see the
     /// first's stored key.
     var keyScope: String? { idempotencyKey.map { "\(specs.first?.tenant ?? caller.tenant ?? "")\u{0}\($0)" } }
@@ -117,6 +125,13 @@ extension Scheduler {
         var batch = StoreBatch()
         var computed: [(SubmissionQueue.Waiting, Result<(inout EngineState) -> Submission, ServiceError>)] = []
         var deferred: [SubmissionQueue.Waiting] = []
+        // Names taken by ended requests, read once for the group and before the state's lock.
+        let stored: Set<String>
+        do throws(ServiceError) {
+            stored = try store.existingRequests(group.flatMap(\.input.namedIDs))
+        } catch {
+            return (group.map { ($0, .failure(error)) }, [])
+        }
         state.withLock { s in
             var scopes: Set<String> = []
             var ids: Set<String> = []
@@ -126,7 +141,7 @@ extension Scheduler {
                     continue
                 }
                 do throws(ServiceError) {
-                    let (changes, apply) = try changes(for: waiting.input, at: now, in: s, pendingIDs: ids)
+                    let (changes, apply) = try changes(for: waiting.input, at: now, in: s, pendingIDs: ids, storedIDs: stored)
                     batch.append(changes)
                     ids.formUnion(changes.requests.map(\.id))
                     computed.append((waiting, .success(apply)))

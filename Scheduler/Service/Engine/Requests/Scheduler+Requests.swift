@@ -46,16 +46,18 @@ extension Scheduler {
         let submission = SubmissionInput(specs: specs, idempotencyKey: idempotencyKey, batch: batch, caller: caller)
         try submission.check(maxBatch: config.maxBatch)
         let now = now()
-        let result = try change { (s: borrowing EngineState) throws(ServiceError) in try changes(for: submission, at: now, in: s) }
+        let stored = try store.existingRequests(submission.namedIDs)
+        let result = try change { (s: borrowing EngineState) throws(ServiceError) in try changes(for: submission, at: now, in: s, storedIDs: stored) }
         if !result.replayed { signalPlacement() }
         return result
     }
 
     /// What a submission stores and how it changes the state; throws naming the offending field.
     /// It is computed on `s` as if the requests of `pendingIDs` (earlier submissions of the same
-    /// group commit) were open already.
+    /// group commit) were open already; `storedIDs` are those of its `namedIDs` the store held
+    /// before (read before the state's lock is taken: a request stored since is open).
     func changes(
-        for submission: SubmissionInput, at now: Double, in s: borrowing EngineState, pendingIDs: Set<String> = []
+        for submission: SubmissionInput, at now: Double, in s: borrowing EngineState, pendingIDs: Set<String> = [], storedIDs: Set<String>
     ) throws(ServiceError) -> (StoreBatch, (inout EngineState) -> Submission) {
         let (specs, idempotencyKey, batch, caller) = (submission.specs, submission.idempotencyKey, submission.batch, submission.caller)
         let prefix = { (i: Int) in batch ? "requests[\(i)]." : "" }
@@ -85,7 +87,7 @@ extension Scheduler {
             let id = Self.requestID(tenant: tenants[i], name: spec.id ?? Token.generate(prefix: "r").prefix(18).description)
             guard ids.insert(id).inserted else { throw ServiceError.conflict("request id '\(id)' appears twice in the batch", field: prefix(i) + "id") }
             // Generated names are 64 random bits: only a caller's own name can collide.
-            let taken = s.open[id] != nil || pendingIDs.contains(id) ? true : spec.id == nil ? false : try store.request(id: id) != nil
+            let taken = s.open[id] != nil || pendingIDs.contains(id) || storedIDs.contains(id)
             guard !taken else {
                 throw ServiceError.conflict("tenant \(tenants[i]) has a request named '\(spec.id ?? id)' already", field: prefix(i) + "id")
             }
