@@ -154,10 +154,18 @@ public struct SchedulerLink: Service {
         connected.value = true
         onConnected()
         logger.info("connected to the scheduler", metadata: ["node": "\(credential.nodeID)", "scheduler": "\(scheduler)"])
+        // A scheduler that stops answering (frozen, or cut off behind a connection that stays up)
+        // is given up after two heartbeats' time: the session ends and the next scheduler is tried.
+        let heartbeat = {
+            var options = CallOptions.defaults
+            options.timeout = .milliseconds(Int64(max(5, 2 * credential.heartbeatInterval) * 1000))
+            return options
+        }()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while true {
-                    _ = try await client.heartbeat(Suanli_Agent_V1_HeartbeatRequest.with { $0.sentAt = Date().timeIntervalSince1970 }, metadata: metadata)
+                    _ = try await client.heartbeat(
+                        Suanli_Agent_V1_HeartbeatRequest.with { $0.sentAt = Date().timeIntervalSince1970 }, metadata: metadata, options: heartbeat)
                     try await Task.sleep(for: .seconds(credential.heartbeatInterval))
                 }
             }

@@ -68,6 +68,12 @@ struct Settings {
         if let value = file.store { store = try Self.storeURL(value, "store") }
         if let value = file.leaseSeconds { lease.leaseSeconds = try Self.range(value, 1...600, "leaseSeconds") }
         if let value = file.leaseRenewSeconds { lease.renewSeconds = try Self.range(value, 0.1...300, "leaseRenewSeconds") }
+        // The lease's renewal must come well within the lease.
+        guard lease.renewSeconds * 2 <= lease.leaseSeconds else {
+            throw ConfigValueError(
+                key: file.leaseRenewSeconds != nil ? "leaseRenewSeconds" : "leaseSeconds",
+                message: "leaseRenewSeconds (\(lease.renewSeconds)) must be at most half of leaseSeconds (\(lease.leaseSeconds)): a leader renews at least twice per lease")
+        }
         if let value = file.advertiseURL { advertiseURL = try Self.httpURL(value, "advertiseURL") }
         if let value = file.policy {
             do { _ = try PolicyRegistry.policy(spec: value) } catch { throw ConfigValueError(key: "policy", message: error.message) }
@@ -103,20 +109,16 @@ struct Settings {
         return value
     }
 
-    /// An `http://` or `https://` URL with a host and no path.
+    /// An `http://` or `https://` URL with a host others can reach (not 0.0.0.0 or ::), a port
+    /// from 1 to 65535 if any, and no path.
     static func httpURL(_ value: String, _ key: String) throws(ConfigValueError) -> String {
-        guard let url = URLComponents(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false, ["", "/"].contains(url.path),
-              url.query == nil else {
-            throw ConfigValueError(key: key, message: "must be an http:// or https:// URL with a host and no path, like http://10.1.2.3:8420, got '\(value)'")
-        }
+        let refusal = ConfigValueError(key: key, message: "must be an http:// or https:// URL with a host the other schedulers reach and no path, like http://10.1.2.3:8420, got '\(value)'")
+        // The port as written: URLComponents wraps one above 65535.
+        guard let url = URLComponents(string: value), ["http", "https"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty,
+              !["0.0.0.0", "::", "[::]"].contains(host), ["", "/"].contains(url.path), url.query == nil, url.fragment == nil,
+              url.user == nil, url.rangeOfPort.map({ Int(value[$0]).map { (1...65535).contains($0) } ?? false }) ?? true
+        else { throw refusal }
         return value.hasSuffix("/") ? String(value.dropLast()) : value
-    }
-
-    /// The lease's renewal must come well within the lease.
-    func checkLease() throws {
-        guard lease.renewSeconds * 2 <= lease.leaseSeconds else {
-            throw ValidationError("leaseRenewSeconds (\(lease.renewSeconds)) must be at most half of leaseSeconds (\(lease.leaseSeconds)): a leader renews at least twice per lease")
-        }
     }
 
     static func nonEmpty(_ value: String, _ key: String) throws(ConfigValueError) -> String {

@@ -27,9 +27,13 @@ final class ReplicaRole: Sendable {
     /// The one header that marks a call a standby passed on: a standby never passes one on again.
     static let forwardedHeader = HTTPField.Name("Suanli-Forwarded-By")!
     /// Headers that belong to one connection, not to the call. `Host` goes on as the caller sent
-    /// it: the portal checks a form's `Origin` against it, and the caller's address is the
+    /// it: the portal checks a form's `Origin` against it, and the address the caller used is the
     /// standby's.
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length"]
+
+    /// How long a standby waits for the leader's answer: the API's calls answer in well under
+    /// this, and a leader that does not (frozen, cut off) loses its lease within seconds.
+    static let forwardTimeout = TimeAmount.seconds(15)
 
     let identity: String
     private let leading = Mutex<RouterResponder<APIContext>?>(nil)
@@ -41,7 +45,7 @@ final class ReplicaRole: Sendable {
 
     init(identity: String) {
         self.identity = identity
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1), read: .seconds(60)))
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1), read: Self.forwardTimeout))
         configuration.httpVersion = .http1Only
         // A leader that is gone refuses at once: answer so, rather than retrying until the timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -49,7 +53,6 @@ final class ReplicaRole: Sendable {
     }
 
     func lead(with responder: RouterResponder<APIContext>) { leading.withLock { $0 = responder } }
-    var isLeading: Bool { leading.withLock { $0 != nil } }
     func follow(_ url: String?) { leaderURL.withLock { $0 = url } }
     var leader: String? { leaderURL.withLock { $0 } }
 
@@ -89,14 +92,16 @@ final class ReplicaRole: Sendable {
         for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
             forwarded.headers.add(name: field.name.rawName, value: field.value)
         }
+        // HTTP/1's Host arrives as the request's authority, not among its headers.
+        if let authority = request.head.authority { forwarded.headers.replaceOrAdd(name: "Host", value: authority) }
         forwarded.headers.add(name: Self.forwardedHeader.rawName, value: identity)
         var request = request
-        let body = try await request.collectBody(upTo: 8 << 20)
+        let body = try await request.collectBody(upTo: maxBodyBytes)
         if body.readableBytes > 0 { forwarded.body = .bytes(body) }
         let answer: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            answer = try await client.execute(forwarded, timeout: .seconds(60))
+            answer = try await client.execute(forwarded, timeout: Self.forwardTimeout)
             bytes = try await answer.body.collect(upTo: 64 << 20)
         } catch {
             return try Self.notLeader("the leader at \(leader) does not answer (\(error)); a standby takes over within seconds: retry")
@@ -135,7 +140,7 @@ struct LeaderElection: Service {
             DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { exit(3) }
         }
         while role.url == nil {
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(20)) }
+            guard await pause(.milliseconds(20)) else { return }
         }
         let address = advertisedURL ?? role.url!
         var wasLeader: String?
@@ -152,7 +157,7 @@ struct LeaderElection: Service {
                 logger.warning("cannot reach the store to campaign: \(error)")
             }
             // A standby looks twice per renewal, so that it takes a lapsed lease soon after.
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(lease.renewSeconds / 2)) }
+            guard await pause(.seconds(lease.renewSeconds / 2)) else { return }
         }
         let started = ContinuousClock.now
         let (responder, services) = try becomeLeader()
@@ -167,11 +172,20 @@ struct LeaderElection: Service {
         logger.info("gave up the lease")
     }
 
+    /// Waits; false when the scheduler shuts down meanwhile.
+    private func pause(_ duration: Duration) async -> Bool {
+        do {
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Renews the lease until shutdown. A renewal the store cannot answer is retried: fencing keeps
     /// a leader whose lease lapsed meanwhile from writing, and the next renewal tells.
     private func renew() async throws {
-        while !Task.isShuttingDownGracefully {
-            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(lease.renewSeconds)) } } catch { return }
+        while await pause(.seconds(lease.renewSeconds)) {
             do {
                 _ = try store.renew(leaseSeconds: lease.leaseSeconds)
             } catch {

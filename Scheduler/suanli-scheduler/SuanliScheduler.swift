@@ -92,12 +92,11 @@ struct Serve: AsyncParsableCommand {
         settings.tlsKey = tlsKey ?? environment["SUANLI_TLS_KEY"] ?? settings.tlsKey
         if let durability { settings.durability = durability }
         if let url = store ?? environment["SUANLI_STORE"] {
-            do { settings.store = try Settings.storeURL(url, "store") } catch { throw ValidationError("--store: \(error.message)") }
+            do { settings.store = try Settings.storeURL(url, "store") } catch { throw ValidationError("--store (or SUANLI_STORE): \(error.message)") }
         }
         if let url = advertiseURL ?? environment["SUANLI_ADVERTISE_URL"] {
-            do { settings.advertiseURL = try Settings.httpURL(url, "advertiseURL") } catch { throw ValidationError("--advertise-url: \(error.message)") }
+            do { settings.advertiseURL = try Settings.httpURL(url, "advertiseURL") } catch { throw ValidationError("--advertise-url (or SUANLI_ADVERTISE_URL): \(error.message)") }
         }
-        try settings.checkLease()
         if let policy { settings.scheduler.policy = policy }
         if let maxConnections { settings.maxConnections = maxConnections }
         guard (0...65535).contains(settings.httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
@@ -153,6 +152,8 @@ struct Serve: AsyncParsableCommand {
             return (router.buildResponder(), [PlacementLoop(scheduler: scheduler), WebhookSender(scheduler: scheduler, logger: serviceLogger), agents])
         }
         let services: [any Service]
+        /// What to close after the services end.
+        var closing: [@Sendable () async -> Void] = []
         if let url = settings.store {
             // Several schedulers on one PostgreSQL store: the HTTP API at once, as a standby until
             // this one wins the lease (`LeaderElection`).
@@ -163,6 +164,7 @@ struct Serve: AsyncParsableCommand {
             let adminHash = Token.hash(try TokenFile.establish("admin", environment: "SUANLI_ADMIN_TOKEN", in: directory, reuse: true, logger: logger))
             let bootstrapHash = Token.hash(try TokenFile.establish("bootstrap", environment: "SUANLI_BOOTSTRAP_TOKEN", in: directory, reuse: true, logger: logger))
             let role = ReplicaRole(identity: "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(Token.generate(prefix: "s").suffix(8))")
+            closing = [{ await role.shutdown() }, { store.shutdown() }]
             let election = LeaderElection(store: store, role: role, lease: settings.lease, advertisedURL: settings.advertiseURL, logger: logger) {
                 let scheduler = try Scheduler(store: store, config: chosen.scheduler, adminTokenHash: adminHash, bootstrapTokenHash: bootstrapHash, logger: serviceLogger)
                 scheduler.placePending()
@@ -200,6 +202,7 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        for close in closing { await close() }
     }
 
     /// Pauses accepting while descriptors run out, and says where the API listens.

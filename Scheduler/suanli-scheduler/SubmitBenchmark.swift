@@ -33,7 +33,10 @@ struct SubmitBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
         var logger = Logger(label: "suanli.bench")
         logger.logLevel = .warning
-        let scheduler = try Scheduler(store: try benchStore(in: directory, logger: logger), adminTokenHash: Token.hash("bench"), logger: logger)
+        let store = try benchStore(in: directory, logger: logger)
+        // The lease goes with the benchmark, so that the database is not left led by it.
+        defer { (store as? PostgresStore)?.resign() }
+        let scheduler = try Scheduler(store: store, adminTokenHash: Token.hash("bench"), logger: logger)
         let admin = Principal(user: "admin", role: .admin)
         _ = try scheduler.createTenant(id: "bench", name: nil, by: admin)
         for i in 0..<nodes {
@@ -149,7 +152,11 @@ extension SubmitBenchmark {
         guard let store else { return try SQLiteStore(path: directory.appendingPathComponent("suanli.sqlite").path, durability: durability) }
         let postgres: PostgresStore
         do { postgres = try PostgresStore(address: try PostgresAddress(url: store), logger: logger) } catch { throw ValidationError("--store: \(error.message)") }
-        guard try postgres.snapshot().tenants.isEmpty else { throw ValidationError("--store: the benchmark needs an empty database (createdb a new one)") }
+        // A database any scheduler has used (its lease held once, its admin created) is not the benchmark's.
+        let snapshot = try postgres.snapshot()
+        guard try postgres.leaderLease() == nil, snapshot.users.isEmpty, snapshot.tenants.isEmpty, snapshot.nodes.isEmpty else {
+            throw ValidationError("--store: the benchmark needs an empty database, never used by a scheduler (createdb a new one)")
+        }
         guard try postgres.campaign(holder: "bench", address: "bench", leaseSeconds: 3600) else {
             throw ValidationError("--store: another scheduler leads this database")
         }

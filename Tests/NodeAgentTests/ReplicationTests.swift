@@ -63,6 +63,14 @@ extension HostTests {
                 #expect(try await standby.call("POST", "/v1/nodes", body: #"{"id":"n\#(i)","nodeClass":"general","site":"center","cpu":16,"memoryMiB":65536}"#).0 == 201)
             }
             #expect(try await eventually { (try await leader.call("GET", "/v1/nodes/ha-node-\(tag)").1["state"] as? String) == "ready" })
+            // The portal through the standby: its sign-in form, posted there with the Origin a browser
+            // sends, signs in (the leader checks the Origin against the address the caller used).
+            let form = try await standby.send("GET", "/login", token: nil)
+            let csrf = try #require(form.text.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
+            let signIn = try await standby.send(
+                "POST", "/login", body: Data("token=\(SchedulerProcess.adminToken)&csrf=\(csrf)&return=%2Foperations".utf8), token: nil,
+                headers: ["Content-Type": "application/x-www-form-urlencoded", "Origin": "http://127.0.0.1:\(standby.port)"])
+            #expect(signIn.status == 200 && signIn.text.contains("id=\"sign-out\""), "signed in through the standby: \(signIn.status)")
             let service = #"{"id":"svc-\#(tag)","tenant":"water","kind":"service","cpu":0.1,"memoryMiB":64,"workload":{"service":{"command":["/bin/sh","-c","while :; do :; done"]}}}"#
             #expect(try await leader.call("POST", "/v1/requests", body: service).0 == 201)
             let unit = ObservedWorkload(id: "water:svc-\(tag)/0", state: .running)
@@ -141,17 +149,25 @@ extension HostTests {
             let stop = Atomic<Bool>(false)
         }
 
-        @Test("a leader frozen past its lease is deposed: after it thaws, its writes are refused and it exits")
+        @Test("a leader frozen past its lease is deposed: its agent moves to the new leader; after it thaws, its writes are refused and it exits")
         func frozenLeader() async throws {
             let directory = try temporaryDirectory()
-            let (leader, standby, _) = try await Self.pair(in: directory)
+            let (leader, standby, grpc) = try await Self.pair(in: directory)
+            let agent = try AgentProcess.start([
+                "--scheduler", "127.0.0.1:\(grpc[0]),127.0.0.1:\(grpc[1])", "--token", SchedulerProcess.bootstrapToken,
+                "--node-id", "frozen-\(UUID().uuidString.prefix(6))", "--class", "general", "--site", "center", "--libvirt-uri", "none", "--systemd-bus", "none",
+            ], dataDir: directory.appendingPathComponent("agent"))
             defer {
+                agent.stop()
                 leader.kill()
                 standby.kill()
             }
+            #expect(try await eventually { agent.log.contains("scheduler=127.0.0.1:\(grpc[0])") }, "the agent connects to the leader")
             #expect(try await leader.call("POST", "/v1/tenants", body: #"{"id":"before"}"#).0 == 201)
             Foundation.kill(leader.process.processIdentifier, SIGSTOP)
             #expect(try await eventually(15) { try await standby.send("GET", "/readyz").json["role"] as? String == "leader" }, "the standby takes the lapsed lease")
+            // Its connection to the frozen leader stays up, but heartbeats go unanswered.
+            #expect(try await eventually(40) { agent.log.contains("scheduler=127.0.0.1:\(grpc[1])") }, "the agent moves to the new leader while the old one is frozen")
             Foundation.kill(leader.process.processIdentifier, SIGCONT)
             // The thawed leader still believes it leads until it tries to write or renew.
             let late = try? await leader.send("POST", "/v1/tenants", body: Data(#"{"id":"late"}"#.utf8))

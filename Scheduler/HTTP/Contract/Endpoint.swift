@@ -68,7 +68,7 @@ extension Principal {
 }
 
 /// The most a request body may hold.
-let maxBodyBytes = 8 << 20
+public let maxBodyBytes = 8 << 20
 
 extension Endpoint {
     /// Checks the request against the operation, in the order a caller can act on: who it is (401),

@@ -12,7 +12,7 @@ enum ProbeRoutes {
             },
             Endpoint(Operation(
                 .get, "/readyz", id: "readiness", summary: "Ready to serve", tag: "probes", permission: nil,
-                success: [.json(200, "Readiness", "Ready: the leader, or a standby passing calls on to it."), .json(503, "Readiness", "Starting.")])) { call in
+                success: [.json(200, "Readiness", "Ready: the leader, or a standby passing calls on to it."), .json(503, "Readiness", "Starting, or a standby while no scheduler leads.")])) { call in
                 call.ready() ? try JSON.response(Readiness(status: "ready", role: "leader")) : try JSON.response(Readiness(status: "starting", role: "leader"), status: .serviceUnavailable)
             },
             Endpoint(Operation(
@@ -42,8 +42,9 @@ public struct Readiness: Encodable, Sendable {
         self.leader = leader
     }
 
-    /// A standby's answer.
+    /// A standby's answer: ready while a leader takes the calls it passes on.
     public static func standby(following leader: String?) throws -> Response {
-        try JSON.response(Readiness(status: "ready", role: "standby", leader: leader))
+        guard let leader else { return try JSON.response(Readiness(status: "starting", role: "standby"), status: .serviceUnavailable) }
+        return try JSON.response(Readiness(status: "ready", role: "standby", leader: leader))
     }
 }

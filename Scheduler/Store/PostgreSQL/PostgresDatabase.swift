@@ -78,48 +78,72 @@ public struct PostgresAddress: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// postgres-nio's pooled client behind calls that block, as the `SchedulerStore` protocol's do: each
-/// call runs as a task preferring this executor (one thread of its own), and the caller waits for
+/// call runs as a task preferring this executor, and the caller waits for it. The executor is the
+/// one event loop of the client's connections: a reply resumes the task on the thread that read
 /// it. The callers may be threads of Swift's cooperative pool; the client's own work, its pool's
 /// connection tasks among them, never needs one of them, so they can all wait without deadlock.
 final class PostgresDatabase: TaskExecutor, @unchecked Sendable {
     let client: PostgresClient
     let address: PostgresAddress
     let logger: Logger
-    private let queue = DispatchQueue(label: "suanli.postgres")
+    /// The connections' event loop, which runs the tasks too.
+    private let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let loop: any EventLoop
     private let runner = Mutex<Task<Void, Never>?>(nil)
 
     init(address: PostgresAddress, logger: Logger) {
         self.address = address
         self.logger = logger
-        client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: logger)
+        loop = loops.next()
+        client = PostgresClient(configuration: address.clientConfiguration, eventLoopGroup: loops, backgroundLogger: logger)
         let client = client
         runner.withLock { $0 = Task(executorPreference: self) { await client.run() } }
     }
 
-    deinit { runner.withLock { $0?.cancel() } }
-
-    /// Closes the pool's connections.
+    /// Closes the pool's connections (the client's task holds this executor until then).
     func shutdown() { runner.withLock { $0?.cancel() } }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
-        queue.async { job.runSynchronously(on: executor) }
+        loop.execute { job.runSynchronously(on: executor) }
     }
 
-    /// Runs `body` on the client and waits for its result. Its failures become `unavailable`,
-    /// naming `what` was attempted; a `ServiceError` it throws passes unchanged.
-    func blocking<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T) throws(ServiceError) -> T {
+    /// How long a call may wait for a connection to the database before it fails.
+    static let connectTimeout: Double = 30
+
+    /// Runs `body` on a pooled connection and waits for its result. A call that gets no
+    /// connection within `timeout` seconds fails having sent nothing; once it has one, it waits
+    /// for the answers (a commit whose outcome is unknown is never reported as failed). Its
+    /// failures become `unavailable`, naming `what` was attempted; a `ServiceError` it throws
+    /// passes unchanged.
+    private func blocking<T: Sendable>(
+        _ what: String, timeout: Double, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) throws(ServiceError) -> T {
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<T, any Error>?>(nil)
+        let connected = Atomic<Bool>(false)
         let client = client
-        Task(executorPreference: self) {
+        let task = Task(executorPreference: self) {
             let result: Result<T, any Error>
-            do { result = .success(try await body(client)) } catch { result = .failure(error) }
+            do {
+                result = .success(try await client.withConnection { connection in
+                    connected.store(true, ordering: .releasing)
+                    return try await body(connection)
+                })
+            } catch {
+                result = .failure(error)
+            }
             outcome.withLock { $0 = result }
             done.signal()
         }
-        done.wait()
+        if done.wait(timeout: .now() + timeout) == .timedOut {
+            guard connected.load(ordering: .acquiring) else {
+                task.cancel()
+                throw ServiceError(.unavailable, "the store could not \(what) at \(address): no connection within \(Int(timeout)) s (is the database up and reachable?)")
+            }
+            done.wait()
+        }
         switch outcome.withLock({ $0! }) {
         case .success(let value): return value
         case .failure(let error as ServiceError): throw error
@@ -128,16 +152,18 @@ final class PostgresDatabase: TaskExecutor, @unchecked Sendable {
     }
 
     /// A transaction: committed when `body` returns, rolled back when it throws.
-    func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) throws(ServiceError) -> T {
+    func transaction<T: Sendable>(
+        _ what: String, timeout: Double = connectTimeout, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) throws(ServiceError) -> T {
         let logger = logger
-        return try blocking(what) { client in
-            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        return try blocking(what, timeout: timeout) { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }
 
-    /// A read on a pooled connection.
+    /// A read (or a single statement) on a pooled connection.
     func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) throws(ServiceError) -> T {
-        try blocking(what) { client in try await client.withConnection { connection in try await body(connection) } }
+        try blocking(what, timeout: Self.connectTimeout, body)
     }
 
     /// What the server said, without the query's binds (`String(reflecting:)` of a `PSQLError`
@@ -161,6 +187,13 @@ struct SQL {
     var binds = PostgresBindings()
 
     init(_ text: String = "") { self.text = text }
+
+    /// A statement taking `rows` as its JSON parameter where it says `%@`.
+    init<Row: Encodable>(_ text: String, rows: [Row]) throws {
+        self.text = ""
+        let placeholder = try bind(json: rows)
+        self.text = text.replacingOccurrences(of: "%@", with: placeholder)
+    }
 
     /// Binds `value` and returns its placeholder.
     mutating func bind(_ value: some PostgresDynamicTypeEncodable) -> String {

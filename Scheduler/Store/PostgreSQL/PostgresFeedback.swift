@@ -8,23 +8,22 @@ enum PostgresFeedback {
         var entry: String, tenant: String
     }
 
-    static func statements(_ batch: StoreBatch) throws -> [SQL] {
-        var out: [SQL] = []
+    static func statements(_ batch: StoreBatch, into out: inout StatementBatch) throws {
         var ratings: [String: Rating] = [:]
         for rating in batch.ratings { ratings[rating.entry + "\u{0}" + rating.user] = rating }
         if !ratings.isEmpty {
-            out.append(try PostgresWrites.statement("""
+            try out.add(ratings.values.sorted { ($0.entry, $0.user) < ($1.entry, $1.user) }, """
                 INSERT INTO rating (entry, user_id, tenant, stars, comment, at)
                 SELECT entry, "user", tenant, stars, comment, at FROM json_to_recordset(%@) AS x(entry text, "user" text, tenant text, stars integer, comment text, at float8)
                 ON CONFLICT (entry, user_id) DO UPDATE SET tenant = excluded.tenant, stars = excluded.stars, comment = excluded.comment, at = excluded.at
-                """, ratings.values.sorted { ($0.entry, $0.user) < ($1.entry, $1.user) }))
+                """)
         }
         if !batch.posts.isEmpty {
-            out.append(try PostgresWrites.statement("""
+            try out.add(batch.posts, """
                 INSERT INTO post (id, entry, question, user_id, tenant, official, text, at)
                 SELECT id, entry, question, "user", tenant, official, text, at FROM json_to_recordset(%@)
                     AS x(id text, entry text, question text, "user" text, tenant text, official boolean, text text, at float8)
-                """, batch.posts))
+                """)
         }
         let uses = Set(batch.requests.compactMap { record in record.usesEntry ? record.catalogEntry.map { "\($0)\u{0}\(record.tenant)" } : nil }).sorted()
         if !uses.isEmpty {
@@ -32,10 +31,8 @@ enum PostgresFeedback {
                 let parts = pair.split(separator: "\u{0}", maxSplits: 1).map(String.init)
                 return UseRow(entry: parts[0], tenant: parts[1])
             }
-            out.append(try PostgresWrites.statement(
-                "INSERT INTO entry_use (entry, tenant) SELECT entry, tenant FROM json_to_recordset(%@) AS x(entry text, tenant text) ON CONFLICT DO NOTHING", rows))
+            try out.add(rows, "INSERT INTO entry_use (entry, tenant) SELECT entry, tenant FROM json_to_recordset(%@) AS x(entry text, tenant text) ON CONFLICT DO NOTHING")
         }
-        return out
     }
 
     static func feedback(entry: String, limit: Int, in db: PostgresConnection, logger: Logger) async throws -> EntryFeedback {

@@ -102,11 +102,11 @@ enum PostgresLedger {
                     }
                 }
                 if !rows.isEmpty {
-                    try await db.run(try PostgresWrites.statement("""
+                    try await db.run(try SQL("""
                         INSERT INTO held_allocation (request_id, replica, tenant, node, since, \(amountColumns.joined(separator: ", ")))
                         SELECT "requestID", replica, tenant, node, since, \(amountColumns.joined(separator: ", "))
                         FROM json_to_recordset(%@) AS x("requestID" text, replica integer, tenant text, node text, since float8, \(amountTypes))
-                        """, rows), logger: logger)
+                        """, rows: rows), logger: logger)
                 }
             }
             try await insert(used, basis: .used, in: db, logger: logger)
@@ -149,31 +149,30 @@ enum PostgresLedger {
                     order.append(key)
                 }
             }
-            let inserted = try await db.rows(try PostgresWrites.statement("""
+            let inserted = try await db.rows(try SQL("""
                 INSERT INTO usage_sample (basis, node, sequence, hour, tenant, request_id, start, "end", \(amountColumns.joined(separator: ", ")))
                 SELECT basis, node, sequence, hour, tenant, "requestID", start, "end", \(amountColumns.joined(separator: ", "))
                 FROM json_to_recordset(%@) AS x(basis text, node text, sequence bigint, hour bigint, tenant text, "requestID" text, start float8, "end" float8, \(amountTypes))
                 ON CONFLICT DO NOTHING RETURNING node, sequence, hour
-                """, order.map { pieces[$0]! }), logger: logger)
+                """, rows: order.map { pieces[$0]! }), logger: logger)
             // Summed per rollup row first: an agent's report holds many minutes of the same workloads.
             var rollups: [RollupFields: UsageAmounts] = [:]
             for row in inserted {
                 let (node, sequence, hour) = try row.decode((String, Int64, Int64).self)
                 guard let piece = pieces[SampleKey(node: node, sequence: sequence, hour: hour)] else { continue }
-                let day = hour / LedgerPeriods.hoursPerDay
-                for (period, bucket) in [("hour", hour), ("day", day), ("month", CalendarMonth.month(ofDay: day))] {
-                    let key = RollupFields(period: period, tenant: piece.fields.tenant, bucket: bucket, requestID: piece.fields.requestID, node: node, basis: basis.rawValue)
+                for (period, bucket) in LedgerPeriod.buckets(ofHour: hour) {
+                    let key = RollupFields(period: period.rawValue, tenant: piece.fields.tenant, bucket: bucket, requestID: piece.fields.requestID, node: node, basis: basis.rawValue)
                     rollups[key, default: UsageAmounts()] = rollups[key, default: UsageAmounts()] + piece.amounts
                 }
             }
             if !rollups.isEmpty {
-                try await db.run(try PostgresWrites.statement("""
+                try await db.run(try SQL("""
                     INSERT INTO usage_rollup (period, tenant, bucket, request_id, node, basis, \(amountColumns.joined(separator: ", ")))
                     SELECT period, tenant, bucket, "requestID", node, basis, \(amountColumns.joined(separator: ", "))
                     FROM json_to_recordset(%@) AS x(period text, tenant text, bucket bigint, "requestID" text, node text, basis text, \(amountTypes))
                     ON CONFLICT (period, tenant, bucket, request_id, node, basis) DO UPDATE SET
                     \(amountColumns.map { "\($0) = usage_rollup.\($0) + excluded.\($0)" }.joined(separator: ", "))
-                    """, rollups.map { Row(fields: $0.key, amounts: $0.value) }), logger: logger)
+                    """, rows: rollups.map { Row(fields: $0.key, amounts: $0.value) }), logger: logger)
             }
             if basis == .allocated { try await setSetting(allocatedSequenceSetting, String(allocatedSequence), in: db, logger: logger) }
         }
@@ -186,73 +185,54 @@ enum PostgresLedger {
     }
 
     /// Use matching `query` by basis, tenant, request and node: the ledger's, and what open
-    /// requests have held until `now`.
-    static func usage(_ query: UsageQuery, at now: Double, in db: PostgresConnection, logger: Logger) async throws -> [UsageLine.Key: UsageAmounts] {
-        var lines: [UsageLine.Key: UsageAmounts] = [:]
-        let periods = LedgerPeriods(from: query.from, to: query.to)
-        /// The query's filters on `sql`, the tenant's among them or not.
-        func filter(tenant: Bool, on sql: inout SQL) -> String {
+    /// requests have held until `now` (`UsageTally` says what to read and prorates).
+    static func usage(_ query: UsageQuery, at now: Double, in db: PostgresConnection, logger: Logger) async throws -> [UsageLine] {
+        var tally = UsageTally(query, at: now)
+        /// The query's filters on `sql`, the tenant's among them.
+        func filter(on sql: inout SQL) -> String {
             var out = ""
-            if tenant, let value = query.tenant { out += " AND tenant = \(sql.bind(value))" }
+            if let value = query.tenant { out += " AND tenant = \(sql.bind(value))" }
             if let value = query.requestID { out += " AND request_id = \(sql.bind(value))" }
             if let value = query.node { out += " AND node = \(sql.bind(value))" }
             return out
         }
-        let sums = amountColumns.map { "SUM(\($0))::float8" }.joined(separator: ", ")
-
-        func add(_ row: PostgresRow, share: Double = 1) throws {
+        func key(_ row: PostgresRow) throws -> UsageLine.Key {
             let (basis, tenant, requestID, node) = try row.decode((String, String, String, String).self)
-            let key = UsageLine.Key(basis: MeteringBasis(rawValue: basis) ?? .used, tenant: tenant, requestID: requestID, node: node)
-            lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + amounts(row, from: 4) * share
+            return UsageLine.Key(basis: MeteringBasis(rawValue: basis) ?? .used, tenant: tenant, requestID: requestID, node: node)
         }
-        func rollups(_ period: String, _ buckets: Range<Int64>, share: Double = 1) async throws {
-            guard !buckets.isEmpty else { return }
-            var sql = SQL()
-            let tenant = query.tenant.map { " AND tenant = \(sql.bind($0))" } ?? ""
-            let bounds = "period = \(sql.bind(period)) AND bucket >= \(sql.bind(buckets.lowerBound)) AND bucket < \(sql.bind(buckets.upperBound))"
-            sql.text = """
-                SELECT basis, tenant, request_id, node, \(sums) FROM usage_rollup
-                WHERE \(bounds)\(tenant)\(filter(tenant: false, on: &sql)) GROUP BY basis, tenant, request_id, node
-                """
-            for row in try await db.rows(sql, logger: logger) { try add(row, share: share) }
-        }
-        try await rollups("month", periods.months)
-        for days in periods.days { try await rollups("day", days) }
-        for hours in periods.hours { try await rollups("hour", hours) }
         var kept = SQL("SELECT value FROM setting WHERE key = ")
         kept.text += kept.bind(keptFromHourSetting)
         let keptFrom = try await db.rows(kept, logger: logger).first.flatMap { Int64(try $0.decode(String.self)) } ?? .min
-        for part in periods.partialHours {
-            guard part.hour >= keptFrom else {
-                // Its samples are gone: the hour's rollup, in proportion.
-                try await rollups("hour", part.hour..<(part.hour + 1), share: (part.to - part.from) / LedgerPeriods.secondsPerHour)
-                continue
-            }
+        for read in tally.reads(keptFromHour: keptFrom) {
             var sql = SQL()
-            let hour = sql.bind(part.hour)
-            sql.text = """
-                SELECT basis, tenant, request_id, node, \(amountColumns.joined(separator: ", ")), start, "end" FROM usage_sample
-                WHERE hour = \(hour)\(filter(tenant: true, on: &sql))
-                """
-            for row in try await db.rows(sql, logger: logger) {
-                let columns = row.makeRandomAccess()
-                let start = try columns[4 + amountColumns.count].decode(Double.self), end = try columns[5 + amountColumns.count].decode(Double.self)
-                let share = MeteringSample.share(start: start, end: end, from: part.from, to: part.to)
-                if share > 0 { try add(row, share: share) }
+            switch read {
+            case .rollups(let period, let buckets, let share):
+                let bounds = "period = \(sql.bind(period.rawValue)) AND bucket >= \(sql.bind(buckets.lowerBound)) AND bucket < \(sql.bind(buckets.upperBound))"
+                sql.text = """
+                    SELECT basis, tenant, request_id, node, \(amountColumns.map { "SUM(\($0))::float8" }.joined(separator: ", ")) FROM usage_rollup
+                    WHERE \(bounds)\(filter(on: &sql)) GROUP BY basis, tenant, request_id, node
+                    """
+                for row in try await db.rows(sql, logger: logger) { tally.add(try key(row), amounts(row, from: 4), share: share) }
+            case .samples(let hour, let from, let to):
+                let bound = sql.bind(hour)
+                sql.text = """
+                    SELECT basis, tenant, request_id, node, \(amountColumns.joined(separator: ", ")), start, "end" FROM usage_sample
+                    WHERE hour = \(bound)\(filter(on: &sql))
+                    """
+                for row in try await db.rows(sql, logger: logger) {
+                    let columns = row.makeRandomAccess()
+                    let start = try columns[4 + amountColumns.count].decode(Double.self), end = try columns[5 + amountColumns.count].decode(Double.self)
+                    tally.addSample(try key(row), amounts(row, from: 4), start: start, end: end, from: from, to: to)
+                }
             }
         }
-        // What open requests have held since their allocation was made.
         var held = SQL()
-        held.text = "SELECT tenant, request_id, node, since, \(amountColumns.joined(separator: ", ")) FROM held_allocation WHERE true\(filter(tenant: true, on: &held))"
+        held.text = "SELECT tenant, request_id, node, since, \(amountColumns.joined(separator: ", ")) FROM held_allocation WHERE true\(filter(on: &held))"
         for row in try await db.rows(held, logger: logger) {
             let (tenant, requestID, node, since) = try row.decode((String, String, String, Double).self)
-            guard let sample = MeteringSample.held(amounts(row, from: 4), on: node, by: requestID, of: tenant, from: since, until: now) else { continue }
-            let share = sample.share(from: query.from, to: query.to)
-            guard share > 0 else { continue }
-            let key = UsageLine.Key(basis: .allocated, tenant: sample.tenant, requestID: sample.requestID, node: sample.node)
-            lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + sample.amounts * share
+            tally.addHeld(amounts(row, from: 4), on: node, by: requestID, of: tenant, since: since)
         }
-        return lines
+        return tally.usageLines
     }
 
     /// The amounts in a row's columns from `first` on, in the order of `amountColumns` (a sum over

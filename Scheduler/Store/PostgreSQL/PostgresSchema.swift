@@ -77,7 +77,8 @@ enum PostgresSchema {
     /// Applies the migrations this database has not run yet.
     static func migrate(_ database: PostgresDatabase) throws(ServiceError) {
         let logger = database.logger
-        try database.transaction("migrate the schema") { connection in
+        // At a start: a database that cannot be reached is said soon.
+        try database.transaction("migrate the schema", timeout: 10) { connection in
             var lock = SQL("SELECT pg_advisory_xact_lock(")
             lock.text += lock.bind(migrationLock) + ")"
             try await connection.run(lock, logger: logger)

@@ -39,24 +39,18 @@ enum PostgresSearch {
 
     /// Indexes what `batch` adds and changes, and forgets what it removes: catalog entries and
     /// nodes on every change, requests (when submitted) and applications once.
-    static func statements(_ batch: StoreBatch) throws -> [SQL] {
-        var out: [SQL] = []
+    static func statements(_ batch: StoreBatch, into out: inout StatementBatch) throws {
         for (kind, keys) in [(SearchKind.catalog, batch.removedCatalog), (.node, batch.removedNodes)] where !keys.isEmpty {
-            var sql = SQL()
-            sql.text = "DELETE FROM search_doc WHERE kind = \(sql.bind(kind.rawValue)) AND key = ANY(\(sql.bind(keys)))"
-            out.append(sql)
+            out.add(writes: "search_doc") { sql in "DELETE FROM search_doc WHERE kind = \(sql.bind(kind.rawValue)) AND key = ANY(\(sql.bind(keys)))" }
         }
         let replaced = unique(batch.catalog.map(SearchDocument.init) + batch.nodes.map { SearchDocument($0.node) }, last: true)
-        if !replaced.isEmpty {
-            out.append(try PostgresWrites.statement(insert + """
-                 DO UPDATE SET tenant = excluded.tenant, title = excluded.title, title_text = excluded.title_text, title_grams = excluded.title_grams,
-                    tags = excluded.tags, body = excluded.body, body_grams = excluded.body_grams
-                """, replaced.map(DocumentRow.init)))
-        }
+        try out.add(replaced.map(DocumentRow.init), insert + """
+             DO UPDATE SET tenant = excluded.tenant, title = excluded.title, title_text = excluded.title_text, title_grams = excluded.title_grams,
+                tags = excluded.tags, body = excluded.body, body_grams = excluded.body_grams
+            """)
         let submitted = Set(batch.history.lazy.filter { $0.phase == "submitted" }.map(\.requestID))
         let added = unique(batch.applications.map(SearchDocument.init) + batch.requests.filter { submitted.contains($0.id) }.map(SearchDocument.init), last: false)
-        if !added.isEmpty { out.append(try PostgresWrites.statement(insert + " DO NOTHING", added.map(DocumentRow.init))) }
-        return out
+        try out.add(added.map(DocumentRow.init), insert + " DO NOTHING")
     }
 
     /// One document per kind and key: the last or the first written.

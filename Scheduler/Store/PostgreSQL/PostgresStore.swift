@@ -204,8 +204,6 @@ public final class PostgresStore: SchedulerStore {
         return try database.transaction("read usage") { db in
             try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             return try await PostgresLedger.usage(query, at: now, in: db, logger: logger)
-                .map { UsageLine(key: $0.key, amounts: $0.value) }
-                .sorted { ($0.key.tenant, $0.key.requestID, $0.key.node, $0.key.basis.rawValue) < ($1.key.tenant, $1.key.requestID, $1.key.node, $1.key.basis.rawValue) }
         }
     }
 

@@ -23,11 +23,8 @@ enum PostgresWorkflow {
         var delivery: Int64, attempts: Int, status: Int?, error: String?, nextAttemptAt: Double?, deliveredAt: Double?, gaveUpAt: Double?
     }
 
-    static func statements(_ batch: StoreBatch) throws -> [SQL] {
-        var out: [SQL] = []
-        func add<Row: Encodable>(_ rows: [Row], _ text: String) throws {
-            if !rows.isEmpty { out.append(try PostgresWrites.statement(text, rows)) }
-        }
+    static func statements(_ batch: StoreBatch, into out: inout StatementBatch) throws {
+        func add<Row: Encodable>(_ rows: [Row], _ text: String, reads: Set<String> = []) throws { try out.add(rows, text, reads: reads) }
         let applications = PostgresWrites.last(batch.applications.map { PostgresWrites.Keyed(id: $0.id, record: $0) }).map {
             ApplicationRow(
                 id: $0.id, tenant: $0.record.tenant, applicant: $0.record.applicant, state: $0.record.state.rawValue, open: $0.record.isOpen,
@@ -40,19 +37,15 @@ enum PostgresWorkflow {
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, open = excluded.open, record = excluded.record
             """)
         if !batch.removedApprovalPolicies.isEmpty {
-            var sql = SQL()
-            sql.text = "DELETE FROM approval_policy WHERE scope = ANY(\(sql.bind(batch.removedApprovalPolicies.map(\.description))))"
-            out.append(sql)
+            out.add(writes: "approval_policy") { sql in "DELETE FROM approval_policy WHERE scope = ANY(\(sql.bind(batch.removedApprovalPolicies.map(\.description))))" }
         }
         try add(PostgresWrites.last(batch.approvalPolicies.map { PostgresWrites.Keyed(id: $0.scope.description, record: $0) }), """
             INSERT INTO approval_policy (scope, record) SELECT id, record FROM json_to_recordset(%@) AS x(id text, record json)
             ON CONFLICT (scope) DO UPDATE SET record = excluded.record
             """)
         if !batch.removedWebhooks.isEmpty {
-            var sql = SQL()
-            let ids = sql.bind(batch.removedWebhooks)
-            sql.text = "WITH gone AS (DELETE FROM webhook WHERE id = ANY(\(ids))) DELETE FROM webhook_delivery WHERE webhook = ANY(\(ids))"
-            out.append(sql)
+            out.add(writes: "webhook") { sql in "DELETE FROM webhook WHERE id = ANY(\(sql.bind(batch.removedWebhooks)))" }
+            out.add(writes: "webhook_delivery") { sql in "DELETE FROM webhook_delivery WHERE webhook = ANY(\(sql.bind(batch.removedWebhooks)))" }
         }
         try add(PostgresWrites.last(batch.webhooks.map { PostgresWrites.Keyed(id: $0.id, tenant: $0.tenant, record: $0) }), """
             INSERT INTO webhook (id, tenant, record) SELECT id, tenant, record FROM json_to_recordset(%@) AS x(id text, tenant text, record json)
@@ -73,13 +66,13 @@ enum PostgresWorkflow {
             INSERT INTO webhook_delivery (webhook, notice, next_attempt_at)
             SELECT w.id, x.notice, x.at FROM ROWS FROM (json_to_recordset(%@) AS (tenant text, at float8, notice json)) WITH ORDINALITY AS x(tenant, at, notice, n)
             JOIN webhook w ON w.tenant = x.tenant ORDER BY x.n, w.id
-            """)
+            """, reads: ["webhook"])
         for read in batch.notificationsRead {
-            var sql = SQL()
-            let user = sql.bind(read.user)
-            let upTo = read.upTo.map { " OR id <= \(sql.bind($0))" } ?? ""
-            sql.text = "UPDATE notification SET read = true WHERE user_id = \(user) AND NOT read AND (id = ANY(\(sql.bind(read.ids)))\(upTo))"
-            out.append(sql)
+            out.add(writes: "notification") { sql in
+                let user = sql.bind(read.user)
+                let upTo = read.upTo.map { " OR id <= \(sql.bind($0))" } ?? ""
+                return "UPDATE notification SET read = true WHERE user_id = \(user) AND NOT read AND (id = ANY(\(sql.bind(read.ids)))\(upTo))"
+            }
         }
         let attempts = batch.deliveryAttempts.map {
             AttemptRow(
@@ -94,7 +87,6 @@ enum PostgresWorkflow {
                 WHERE d.id = x.delivery
                 """)
         }
-        return out
     }
 
     static func applications(_ query: ApplicationQuery) -> SQL {

@@ -5,15 +5,16 @@ import PostgresNIO
 import SchedulerService
 
 /// A batch as the statements that write it, in the SQLite store's order: each table's rows in one
-/// statement, passed as one JSON array and read back with `json_to_recordset`. Encoded by the
-/// caller before the transaction starts, so the transaction holds its connection only for the
-/// round trips. An `INSERT ... SELECT` from one `json_to_recordset` scan inserts in the array's
-/// order, so numbered rows (history, audit, notifications) are numbered in the batch's order. Rows written more than once in a batch are sent once, the last version (an
-/// upsert may not touch a row twice).
+/// statement, passed as one JSON array and read back with `json_to_recordset`, and consecutive
+/// statements joined into one where they can be (`StatementBatch`). Encoded by the caller before
+/// the transaction starts, so the transaction holds its connection only for the round trips. An
+/// `INSERT ... SELECT` from one `json_to_recordset` scan inserts in the array's order, so numbered
+/// rows (history, audit, notifications) are numbered in the batch's order. Rows written more than
+/// once in a batch are sent once, the last version (an upsert may not touch a row twice).
 struct PostgresWrites: Sendable {
-    private var before: [SQL] = []
+    private var before = StatementBatch()
     private var ledger: PostgresLedger.Writes
-    private var after: [SQL] = []
+    private var after = StatementBatch()
 
     init(_ batch: StoreBatch) throws(ServiceError) {
         do {
@@ -27,9 +28,9 @@ struct PostgresWrites: Sendable {
     }
 
     func write(in db: PostgresConnection, logger: Logger) async throws {
-        for statement in before { try await db.run(statement, logger: logger) }
+        for statement in before.statements { try await db.run(statement, logger: logger) }
         try await ledger.write(in: db, logger: logger)
-        for statement in after { try await db.run(statement, logger: logger) }
+        for statement in after.statements { try await db.run(statement, logger: logger) }
     }
 
     // MARK: Rows
@@ -70,8 +71,8 @@ struct PostgresWrites: Sendable {
         try delete(batch.removedSites, from: "site", key: "id")
         try upsert(Self.last(batch.sites.map { Keyed(id: $0.id, record: $0) }), Self.keyed("site"))
         if !batch.removedLinks.isEmpty {
-            try statement("DELETE FROM site_link l USING json_to_recordset(%@) AS x(\"fromSite\" text, \"toSite\" text) WHERE l.from_site = x.\"fromSite\" AND l.to_site = x.\"toSite\"",
-                batch.removedLinks.map { LinkRow(fromSite: $0.from, toSite: $0.to, record: nil) })
+            try before.add(batch.removedLinks.map { LinkRow(fromSite: $0.from, toSite: $0.to, record: nil) },
+                "DELETE FROM site_link l USING json_to_recordset(%@) AS x(\"fromSite\" text, \"toSite\" text) WHERE l.from_site = x.\"fromSite\" AND l.to_site = x.\"toSite\"")
         }
         let links = Dictionary(batch.links.map { ("\($0.from)\u{0}\($0.to)", $0) }) { _, newer in newer }.values.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
         try upsert(links.map { LinkRow(fromSite: $0.from, toSite: $0.to, record: $0) }, """
@@ -124,9 +125,11 @@ struct PostgresWrites: Sendable {
         try upsert(batch.priceVersions.map { PriceRow(effectiveFrom: $0.effectiveFrom, record: $0) }, """
             price_version (effective_from, record) SELECT "effectiveFrom", record FROM json_to_recordset(%@) AS x("effectiveFrom" float8, record json)
             """)
-        after += try PostgresWorkflow.statements(batch)
-        after += try PostgresSearch.statements(batch)
-        after += try PostgresFeedback.statements(batch)
+        before.flush()
+        try PostgresWorkflow.statements(batch, into: &after)
+        try PostgresSearch.statements(batch, into: &after)
+        try PostgresFeedback.statements(batch, into: &after)
+        after.flush()
     }
 
     /// The upsert of a table keyed by `id` holding one record.
@@ -149,26 +152,52 @@ struct PostgresWrites: Sendable {
 
     /// `INSERT INTO` the statement, its rows bound where it says `%@`; nothing when there are none.
     private mutating func upsert<Row: Encodable>(_ rows: [Row], _ statement: String) throws {
-        try self.statement("INSERT INTO " + statement, rows)
+        try before.add(rows, "INSERT INTO " + statement)
     }
 
-    private mutating func statement<Row: Encodable>(_ text: String, _ rows: [Row]) throws {
-        guard !rows.isEmpty else { return }
-        before.append(try Self.statement(text, rows))
-    }
-
-    private mutating func delete(_ keys: [String], from table: String, key: String) throws {
+    private mutating func delete(_ keys: [String], from table: String, key: String) {
         guard !keys.isEmpty else { return }
-        var sql = SQL()
-        sql.text = "DELETE FROM \(table) WHERE \(key) = ANY(\(sql.bind(keys)))"
-        before.append(sql)
+        before.add(writes: table) { sql in "DELETE FROM \(table) WHERE \(key) = ANY(\(sql.bind(keys)))" }
+    }
+}
+
+/// Statements joined into as few as can be: consecutive writes to different tables, none of them
+/// reading a table another of them writes, go as one statement whose first parts are
+/// data-modifying `WITH` queries (PostgreSQL runs them all, on one snapshot), so a commit makes
+/// fewer round trips. A statement is added before it is bound, so that its parameters are
+/// numbered in the statement it joins.
+struct StatementBatch: Sendable {
+    private(set) var statements: [SQL] = []
+    private var current = SQL()
+    private var parts: [String] = []
+    private var written: Set<String> = []
+
+    /// Adds a statement writing `table` (and reading `reads` besides its own rows), built on the
+    /// statement it joins.
+    mutating func add(writes table: String, reads: Set<String> = [], _ build: (inout SQL) throws -> String) rethrows {
+        if written.contains(table) || !reads.isDisjoint(with: written) { flush() }
+        parts.append(try build(&current))
+        written.insert(table)
     }
 
-    /// A statement taking `rows` as its JSON parameter (`%@`).
-    static func statement<Row: Encodable>(_ text: String, _ rows: [Row]) throws -> SQL {
-        var sql = SQL()
-        let placeholder = try sql.bind(json: rows)
-        sql.text = text.replacingOccurrences(of: "%@", with: placeholder)
-        return sql
+    /// Adds a statement taking `rows` as its JSON parameter where it says `%@`; nothing when there
+    /// are none. It writes the table its text names first (`INSERT INTO t`, `DELETE FROM t`,
+    /// `UPDATE t`).
+    mutating func add<Row: Encodable>(_ rows: [Row], _ text: String, reads: Set<String> = []) throws {
+        guard !rows.isEmpty else { return }
+        let words = text.split(whereSeparator: \.isWhitespace)
+        let table = String(words[words[0].uppercased() == "UPDATE" ? 1 : 2])
+        try add(writes: table, reads: reads) { sql in text.replacingOccurrences(of: "%@", with: try sql.bind(json: rows)) }
+    }
+
+    /// Ends the statement being joined.
+    mutating func flush() {
+        guard let last = parts.last else { return }
+        let with = parts.dropLast().enumerated().map { "w\($0.offset) AS (\($0.element))" }
+        current.text = with.isEmpty ? last : "WITH " + with.joined(separator: ", ") + " " + last
+        statements.append(current)
+        current = SQL()
+        parts = []
+        written = []
     }
 }

@@ -15,14 +15,8 @@ enum SQLiteLedger {
     /// The setting holding the first hour whose samples are still kept.
     static let keptFromHourSetting = "ledgerKeptFromHour"
 
-    enum Period: String {
-        case hour
-        case day
-        case month
-    }
-
     struct RollupKey: Hashable {
-        var period: Period
+        var period: LedgerPeriod
         var tenant: String
         var bucket: Int64
         var requestID: String
@@ -80,8 +74,7 @@ enum SQLiteLedger {
                     bind.text(piece.tenant); bind.text(piece.requestID); bind.real(piece.start); bind.real(piece.end); bind.amounts(piece.amounts)
                 }
                 guard db.changesCount > 0 else { continue }
-                let day = hour / LedgerPeriods.hoursPerDay
-                for (period, bucket) in [(Period.hour, hour), (.day, day), (.month, CalendarMonth.month(ofDay: day))] {
+                for (period, bucket) in LedgerPeriod.buckets(ofHour: hour) {
                     let key = RollupKey(period: period, tenant: piece.tenant, bucket: bucket, requestID: piece.requestID, node: piece.node)
                     rollups[key, default: UsageAmounts()] = rollups[key, default: UsageAmounts()] + piece.amounts
                 }
@@ -124,66 +117,46 @@ enum SQLiteLedger {
     }
 
     /// Use matching `query` by basis, tenant, request and node: the ledger's, and what open
-    /// requests have held until `now`.
-    static func usage(_ query: UsageQuery, at now: Double, in db: Database) throws -> [UsageLine.Key: UsageAmounts] {
-        var lines: [UsageLine.Key: UsageAmounts] = [:]
-        let periods = LedgerPeriods(from: query.from, to: query.to)
+    /// requests have held until `now` (`UsageTally` says what to read and prorates).
+    static func usage(_ query: UsageQuery, at now: Double, in db: Database) throws -> [UsageLine] {
+        var tally = UsageTally(query, at: now)
         // The query's filters as SQL, the tenant's among them or not.
         func filter(tenant: Bool) -> (sql: String, arguments: [(any DatabaseValueConvertible)?]) {
             let given: [(String, String?)] = [("tenant", tenant ? query.tenant : nil), ("requestID", query.requestID), ("node", query.node)]
             let present = given.compactMap { column, value in value.map { (column, $0) } }
             return (present.map { " AND \($0.0) = ?" }.joined(), present.map(\.1))
         }
-        let sums = amountColumns.map { "SUM(\($0))" }.joined(separator: ", ")
-
-        func add(_ row: Row, share: Double = 1) {
-            let key = UsageLine.Key(basis: MeteringBasis(rawValue: row["basis"]) ?? .used, tenant: row["tenant"], requestID: row["requestID"], node: row["node"])
-            lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + amounts(row, from: 4) * share
+        func key(_ row: Row) -> UsageLine.Key {
+            UsageLine.Key(basis: MeteringBasis(rawValue: row["basis"]) ?? .used, tenant: row["tenant"], requestID: row["requestID"], node: row["node"])
         }
+        let sums = amountColumns.map { "SUM(\($0))" }.joined(separator: ", ")
         // The rollups are kept by tenant first: one range of the table per tenant asked about.
         let tenants = try query.tenant.map { [$0] } ?? String.fetchAll(db, sql: "SELECT id FROM tenant ORDER BY id")
         let rollupFilter = filter(tenant: false), sampleFilter = filter(tenant: true)
-        func rollups(_ period: Period, _ buckets: Range<Int64>, share: Double = 1) throws {
-            guard !buckets.isEmpty else { return }
-            for tenant in tenants {
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT basis, tenant, requestID, node, \(sums) FROM usageRollup
-                    WHERE period = ? AND tenant = ? AND bucket >= ? AND bucket < ?\(rollupFilter.sql) GROUP BY basis, requestID, node
-                    """, arguments: StatementArguments([period.rawValue, tenant, buckets.lowerBound, buckets.upperBound] + rollupFilter.arguments))
-                while let row = try rows.next() { add(row, share: share) }
-            }
-        }
-        try rollups(.month, periods.months)
-        for days in periods.days { try rollups(.day, days) }
-        for hours in periods.hours { try rollups(.hour, hours) }
         let keptFrom = try Int64.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [keptFromHourSetting]) ?? .min
-        for part in periods.partialHours {
-            guard part.hour >= keptFrom else {
-                // Its samples are gone: the hour's rollup, in proportion.
-                try rollups(.hour, part.hour..<(part.hour + 1), share: (part.to - part.from) / LedgerPeriods.secondsPerHour)
-                continue
-            }
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT basis, tenant, requestID, node, \(amountColumns.joined(separator: ", ")), start, "end" FROM usageSample
-                WHERE hour = ?\(sampleFilter.sql)
-                """, arguments: StatementArguments([part.hour] + sampleFilter.arguments))
-            while let row = try rows.next() {
-                let share = MeteringSample.share(start: row["start"], end: row["end"], from: part.from, to: part.to)
-                if share > 0 { add(row, share: share) }
+        for read in tally.reads(keptFromHour: keptFrom) {
+            switch read {
+            case .rollups(let period, let buckets, let share):
+                for tenant in tenants {
+                    let rows = try Row.fetchCursor(db, sql: """
+                        SELECT basis, tenant, requestID, node, \(sums) FROM usageRollup
+                        WHERE period = ? AND tenant = ? AND bucket >= ? AND bucket < ?\(rollupFilter.sql) GROUP BY basis, requestID, node
+                        """, arguments: StatementArguments([period.rawValue, tenant, buckets.lowerBound, buckets.upperBound] + rollupFilter.arguments))
+                    while let row = try rows.next() { tally.add(key(row), amounts(row, from: 4), share: share) }
+                }
+            case .samples(let hour, let from, let to):
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT basis, tenant, requestID, node, \(amountColumns.joined(separator: ", ")), start, "end" FROM usageSample
+                    WHERE hour = ?\(sampleFilter.sql)
+                    """, arguments: StatementArguments([hour] + sampleFilter.arguments))
+                while let row = try rows.next() { tally.addSample(key(row), amounts(row, from: 4), start: row["start"], end: row["end"], from: from, to: to) }
             }
         }
-        // What open requests have held since their allocation was made.
         let held = try Row.fetchCursor(db, sql: """
             SELECT tenant, requestID, node, since, \(amountColumns.joined(separator: ", ")) FROM heldAllocation WHERE 1\(sampleFilter.sql)
             """, arguments: StatementArguments(sampleFilter.arguments))
-        while let row = try held.next() {
-            guard let sample = MeteringSample.held(amounts(row, from: 4), on: row["node"], by: row["requestID"], of: row["tenant"], from: row["since"], until: now) else { continue }
-            let share = sample.share(from: query.from, to: query.to)
-            guard share > 0 else { continue }
-            let key = UsageLine.Key(basis: .allocated, tenant: sample.tenant, requestID: sample.requestID, node: sample.node)
-            lines[key, default: UsageAmounts()] = lines[key, default: UsageAmounts()] + sample.amounts * share
-        }
-        return lines
+        while let row = try held.next() { tally.addHeld(amounts(row, from: 4), on: row["node"], by: row["requestID"], of: row["tenant"], since: row["since"]) }
+        return tally.usageLines
     }
 
     /// The amounts in a row's columns from `first` on, in the order of `amountColumns` (a sum

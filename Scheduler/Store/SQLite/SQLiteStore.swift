@@ -363,17 +363,11 @@ public final class SQLiteStore: SchedulerStore {
         }
     }
 
-    // MARK: Helpers
-
     public func usage(_ query: UsageQuery, at now: Double) throws(ServiceError) -> [UsageLine] {
-        try run("read usage") {
-            try pool.read { db in
-                try SQLiteLedger.usage(query, at: now, in: db)
-                    .map { UsageLine(key: $0.key, amounts: $0.value) }
-                    .sorted { ($0.key.tenant, $0.key.requestID, $0.key.node, $0.key.basis.rawValue) < ($1.key.tenant, $1.key.requestID, $1.key.node, $1.key.basis.rawValue) }
-            }
-        }
+        try run("read usage") { try pool.read { db in try SQLiteLedger.usage(query, at: now, in: db) } }
     }
+
+    // MARK: Helpers
 
     private func encode(_ value: any Encodable) throws -> Data { try encoder.encode(value) }
 
