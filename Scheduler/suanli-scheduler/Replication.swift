@@ -96,7 +96,9 @@ final class ReplicaRole: Sendable {
         if let authority = request.head.authority { forwarded.headers.replaceOrAdd(name: "Host", value: authority) }
         forwarded.headers.add(name: Self.forwardedHeader.rawName, value: identity)
         var request = request
-        let body = try await request.collectBody(upTo: maxBodyBytes)
+        guard let body = try? await request.collectBody(upTo: maxBodyBytes) else {
+            return try ServiceError(.limitExceeded, "the body is larger than \(maxBodyBytes) bytes", field: "body").response()
+        }
         if body.readableBytes > 0 { forwarded.body = .bytes(body) }
         let answer: HTTPClientResponse
         let bytes: ByteBuffer
