@@ -58,6 +58,23 @@ public struct LedgerPeriods: Sendable, Hashable {
     /// The hour a time falls in.
     public static func hour(of time: Double) -> Int64 { Int64((time / secondsPerHour).rounded(.down)) }
 
+    /// Samples of one basis cut at hour boundaries (`pieces(of:)`), each with its hour. Allocated
+    /// samples come unnumbered from the scheduler: given the last number the ledger gave
+    /// (`lastNumber`), they are numbered on from it, and the new last number is returned.
+    public static func pieces(of samples: [MeteringSample], numberingFrom lastNumber: Int64?) -> (pieces: [(hour: Int64, sample: MeteringSample)], lastNumber: Int64?) {
+        var number = lastNumber
+        var out: [(hour: Int64, sample: MeteringSample)] = []
+        for whole in samples {
+            var numbered = whole
+            if let last = number {
+                number = last + 1
+                numbered.sequence = UInt64(last + 1)
+            }
+            out += pieces(of: numbered)
+        }
+        return (out, number)
+    }
+
     /// A sample cut at hour boundaries: the ledger stores and rolls up each piece in its hour,
     /// so that no stored piece crosses an hour. A sample of no duration is one piece.
     public static func pieces(of sample: MeteringSample) -> [(hour: Int64, sample: MeteringSample)] {

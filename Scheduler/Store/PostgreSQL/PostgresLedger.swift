@@ -124,30 +124,24 @@ enum PostgresLedger {
         /// piece), the new pieces' amounts added to their hour's, day's and month's rollups.
         private func insert(_ samples: [MeteringSample], basis: MeteringBasis, in db: PostgresConnection, logger: Logger) async throws {
             guard !samples.isEmpty else { return }
-            var allocatedSequence: Int64 = 0
+            var lastNumber: Int64?
             if basis == .allocated {
                 var read = SQL("SELECT value FROM setting WHERE key = ")
                 read.text += read.bind(allocatedSequenceSetting)
-                allocatedSequence = try await db.rows(read, logger: logger).first.flatMap { Int64(try $0.decode(String.self)) } ?? 0
+                lastNumber = try await db.rows(read, logger: logger).first.flatMap { Int64(try $0.decode(String.self)) } ?? 0
             }
+            let (numbered, allocatedSequence) = LedgerPeriods.pieces(of: samples, numberingFrom: lastNumber)
             var pieces: [SampleKey: Row<SampleFields>] = [:]
             var order: [SampleKey] = []
-            for whole in samples {
-                var numbered = whole
-                if basis == .allocated {
-                    allocatedSequence += 1
-                    numbered.sequence = UInt64(allocatedSequence)
-                }
-                for (hour, piece) in LedgerPeriods.pieces(of: numbered) {
-                    let key = SampleKey(node: piece.node, sequence: Int64(clamping: piece.sequence), hour: hour)
-                    guard pieces[key] == nil else { continue }
-                    pieces[key] = Row(
-                        fields: SampleFields(
-                            basis: basis.rawValue, node: piece.node, sequence: key.sequence, hour: hour, tenant: piece.tenant, requestID: piece.requestID,
-                            start: piece.start, end: piece.end),
-                        amounts: piece.amounts)
-                    order.append(key)
-                }
+            for (hour, piece) in numbered {
+                let key = SampleKey(node: piece.node, sequence: Int64(clamping: piece.sequence), hour: hour)
+                guard pieces[key] == nil else { continue }
+                pieces[key] = Row(
+                    fields: SampleFields(
+                        basis: basis.rawValue, node: piece.node, sequence: key.sequence, hour: hour, tenant: piece.tenant, requestID: piece.requestID,
+                        start: piece.start, end: piece.end),
+                    amounts: piece.amounts)
+                order.append(key)
             }
             let inserted = try await db.rows(try SQL("""
                 INSERT INTO usage_sample (basis, node, sequence, hour, tenant, request_id, start, "end", \(amountColumns.joined(separator: ", ")))
@@ -174,7 +168,7 @@ enum PostgresLedger {
                     \(amountColumns.map { "\($0) = usage_rollup.\($0) + excluded.\($0)" }.joined(separator: ", "))
                     """, rows: rollups.map { Row(fields: $0.key, amounts: $0.value) }), logger: logger)
             }
-            if basis == .allocated { try await setSetting(allocatedSequenceSetting, String(allocatedSequence), in: db, logger: logger) }
+            if let allocatedSequence { try await setSetting(allocatedSequenceSetting, String(allocatedSequence), in: db, logger: logger) }
         }
 
         private func setSetting(_ key: String, _ value: String, in db: PostgresConnection, logger: Logger) async throws {

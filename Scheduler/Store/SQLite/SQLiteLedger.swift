@@ -58,26 +58,20 @@ enum SQLiteLedger {
             ON CONFLICT (period, tenant, bucket, requestID, node, basis) DO UPDATE SET
             \(amountColumns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
             """)
-        var allocatedSequence = basis == .allocated ? try Int64.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [allocatedSequenceSetting]) ?? 0 : 0
+        let lastNumber = basis == .allocated ? try Int64.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [allocatedSequenceSetting]) ?? 0 : nil
+        let (pieces, allocatedSequence) = LedgerPeriods.pieces(of: samples, numberingFrom: lastNumber)
         // Summed per rollup row first: an agent's report holds many minutes of the same workloads.
         var rollups: [RollupKey: UsageAmounts] = [:]
         let insertSample = RawStatement(sample), upsertRollup = RawStatement(rollup)
-        for whole in samples {
-            var numbered = whole
-            if basis == .allocated {
-                allocatedSequence += 1
-                numbered.sequence = UInt64(allocatedSequence)
+        for (hour, piece) in pieces {
+            try insertSample.run(in: db) { bind in
+                bind.text(basis.rawValue); bind.text(piece.node); bind.integer(Int64(clamping: piece.sequence)); bind.integer(hour)
+                bind.text(piece.tenant); bind.text(piece.requestID); bind.real(piece.start); bind.real(piece.end); bind.amounts(piece.amounts)
             }
-            for (hour, piece) in LedgerPeriods.pieces(of: numbered) {
-                try insertSample.run(in: db) { bind in
-                    bind.text(basis.rawValue); bind.text(piece.node); bind.integer(Int64(clamping: piece.sequence)); bind.integer(hour)
-                    bind.text(piece.tenant); bind.text(piece.requestID); bind.real(piece.start); bind.real(piece.end); bind.amounts(piece.amounts)
-                }
-                guard db.changesCount > 0 else { continue }
-                for (period, bucket) in LedgerPeriod.buckets(ofHour: hour) {
-                    let key = RollupKey(period: period, tenant: piece.tenant, bucket: bucket, requestID: piece.requestID, node: piece.node)
-                    rollups[key, default: UsageAmounts()] = rollups[key, default: UsageAmounts()] + piece.amounts
-                }
+            guard db.changesCount > 0 else { continue }
+            for (period, bucket) in LedgerPeriod.buckets(ofHour: hour) {
+                let key = RollupKey(period: period, tenant: piece.tenant, bucket: bucket, requestID: piece.requestID, node: piece.node)
+                rollups[key, default: UsageAmounts()] = rollups[key, default: UsageAmounts()] + piece.amounts
             }
         }
         for (key, amounts) in rollups {
@@ -86,7 +80,7 @@ enum SQLiteLedger {
                 bind.text(basis.rawValue); bind.amounts(amounts)
             }
         }
-        if basis == .allocated {
+        if let allocatedSequence {
             try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [allocatedSequenceSetting, String(allocatedSequence)])
         }
     }
