@@ -92,6 +92,7 @@ struct RequestView: Encodable {
     var pending: Pending?
     var spec: Spec
     var workload: WorkloadSpec?
+    var scaling: ScalingSpec?
     var history: [History]?
 
     struct History: Encodable {
@@ -125,6 +126,7 @@ struct RequestView: Encodable {
         pending = status.waiting.map(Pending.init)
         spec = Spec(record.spec)
         workload = record.workload
+        scaling = record.spec.scaling.map(ScalingSpec.init)
         history = withHistory ? status.history.map { History(at: $0.at, phase: $0.phase, reason: $0.reason, actor: $0.actor) } : nil
     }
 }
@@ -235,6 +237,7 @@ struct CatalogEntryView: Encodable {
     var securityLevel: Int
     var owner: String?
     var userKinds: [UserKind]?
+    var scaling: ScalingSpec?
     var rating: RatingView?
     var retired: Bool
     var registeredAt: Double
@@ -252,6 +255,7 @@ struct CatalogEntryView: Encodable {
         partition = entry.partition
         labels = entry.labels
         requiredLabels = entry.requiredLabels
+        scaling = entry.scaling.map(ScalingSpec.init)
         cpu = CPU.cores(entry.resources.cpuMillis)
         memoryMiB = entry.resources.memoryMiB
         diskGiB = entry.resources.diskGiB

@@ -91,6 +91,7 @@ struct Settings {
         if let value = file.idleSeconds { scheduler.idle.idleSeconds = try Self.seconds(value, "idleSeconds") }
         if let value = file.idleNoticeSeconds { scheduler.idle.noticeSeconds = try Self.seconds(value, "idleNoticeSeconds") }
         if let value = file.reclaimIdleByDefault { scheduler.idle.reclaimByDefault = value }
+        if let value = file.scalingIntervalSeconds { scheduler.scalingIntervalSeconds = try Self.range(value, 1...3600, "scalingIntervalSeconds") }
         if let value = file.heartbeatIntervalSeconds { scheduler.health.heartbeatInterval = try Self.range(value, 1...3600, "heartbeatIntervalSeconds") }
         if let value = file.maxConnections { maxConnections = try Self.range(value, 16...10_000_000, "maxConnections") }
         if let value = file.requestHeaderTimeoutSeconds { requestHeaderTimeoutSeconds = try Self.range(value, 1...3600, "requestHeaderTimeoutSeconds") }
@@ -189,6 +190,8 @@ struct ConfigFile: Decodable {
     var idleSeconds: Double?
     var idleNoticeSeconds: Double?
     var reclaimIdleByDefault: Bool?
+    /// Seconds between evaluations of scaling policies (default 15).
+    var scalingIntervalSeconds: Double?
     var heartbeatIntervalSeconds: Double?
     var maxConnections: Int?
     var requestHeaderTimeoutSeconds: Double?

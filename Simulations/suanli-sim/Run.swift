@@ -45,7 +45,7 @@ struct Run: ParsableCommand {
                 throw ValidationError("cannot write \(decisions): \(error.localizedDescription)")
             }
         } else {
-            result = try ScenarioLoading.surface { () throws(InputFileError) in try simulator.run(progress: progress) }
+            result = try ScenarioLoading.surface { () throws(InputFileError) in try simulator.runComparingFixedReplicas(progress: progress) }
         }
         bar?.finish()
         let wall = (clock.now - start).seconds
@@ -91,6 +91,7 @@ struct RunSummary: Encodable {
     var totals: SimulationResult.Totals
     var wallSeconds: Double
     var waits: [SimulationResult.WaitStats]
+    var services: SimulationResult.ServiceTotals?
 
     init(result: SimulationResult, wallSeconds: Double) {
         scenario = result.scenario
@@ -100,10 +101,11 @@ struct RunSummary: Encodable {
         totals = result.totals
         self.wallSeconds = wallSeconds
         waits = result.waits
+        services = result.services
     }
 
     enum CodingKeys: String, CodingKey {
-        case scenario, policy, seed, nodes, waits
+        case scenario, policy, seed, nodes, waits, services
         case wallSeconds = "wall_seconds"
     }
 
@@ -117,6 +119,7 @@ struct RunSummary: Encodable {
         try c.encode(nodes, forKey: .nodes)
         try c.encode(wallSeconds, forKey: .wallSeconds)
         try c.encode(waits, forKey: .waits)
+        try c.encodeIfPresent(services, forKey: .services)
     }
 
     func jsonLine() throws -> String {
@@ -146,6 +149,24 @@ struct RunSummary: Encodable {
             let target = w.target.map { String(format: "%10.0f%@", $0, w.met == false ? " MISSED" : "") } ?? ""
             lines.append(
                 (w.name.padding(toLength: 16, withPad: " ", startingAt: 0)) + String(format: "%9d %10.1f %10.1f %10.1f ", w.count, w.p50, w.p95, w.p99) + target)
+        }
+        if let services {
+            lines.append("")
+            lines.append("service          replicas (min-max)   peak   mean   replica-h  scalings  overloaded  unserved")
+            for s in services.services {
+                let range = s.autoscaled ? "\(s.minReplicas)-\(s.maxReplicas)" : "fixed \(s.maxReplicas)"
+                func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+                lines.append(
+                    s.name.padding(toLength: 16, withPad: " ", startingAt: 0) + right(range, 20)
+                        + String(format: " %6d %6.1f %11.1f %9d", s.peakReplicas, s.meanReplicas, s.replicaHours, s.scalings)
+                        + right(DurationText.text(s.overloadedSeconds), 12) + String(format: " %8.2f%%", s.unservedShare * 100))
+            }
+            lines.append(String(format: "node-hours       %.1f (nodes holding any allocation)", services.nodeHours))
+            if let fixed = services.fixedAtPeak {
+                lines.append(String(
+                    format: "fixed at peak    %.1f node-hours, %.1f replica-hours, targets met ", fixed.nodeHours, fixed.replicaHours)
+                    + (fixed.targetsMet ? "yes" : "no") + String(format: ": autoscaling saves %.1f%% of node-hours", fixed.saving * 100))
+            }
         }
         lines.append("")
         lines.append("targets met: \(t.targetsMet ? "yes" : "no")")

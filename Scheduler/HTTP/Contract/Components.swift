@@ -43,6 +43,8 @@ enum Components {
         "RequestSubmission": #"{"id":"job-1","tenant":"water","priority":"standard","cpu":2,"memoryMiB":4096,"leaseSeconds":86400}"#,
         "BatchSubmission": #"{"requests":[{"tenant":"water","cpu":1,"memoryMiB":1024},{"tenant":"water","cpu":1,"memoryMiB":1024,"priority":"batch"}]}"#,
         "LeaseExtension": #"{"seconds":3600}"#,
+        "CallCount": #"{"total":1250000}"#,
+        "ScalingPolicy": #"{"minReplicas":2,"maxReplicas":20,"target":{"cpuUtilizationPercent":60},"floors":[{"days":["mon","tue","wed","thu","fri"],"from":"08:30","to":"18:00","minReplicas":4}]}"#,
         "NodeRegistration": #"{"id":"edge-7","nodeClass":"edge","site":"district-7","cpu":16,"memoryMiB":65536,"labels":{"camera":"yes"}}"#,
         "TenantCreation": #"{"id":"transport","name":"交通运输局","weight":2}"#,
         "UserCreation": #"{"id":"alice","role":"tenant","tenant":"water","kind":"government","clearance":2}"#,
@@ -150,13 +152,52 @@ enum Components {
                 .optional("version", .string(maxLength: Identifier.maxLength, minLength: 1, pattern: Identifier.pattern), "Default: the newest."),
             ]), "A catalog component whose profile fills in what the request leaves out."),
             .optional("workload", workload),
+            .optional("scaling", .ref("ScalingPolicy"), "Replicas follow the load between minReplicas and maxReplicas; replicas is then where it starts (default: minReplicas, or a floor in force). Without spread, its replicas prefer distinct nodes; with an originSite, each new one goes to the nearest site with room and the farthest go first."),
         ], "A request for compute, GPUs, storage and bandwidth.")
+        let seconds = Schema.number(0...ScalingPolicy.maxWindowSeconds, unit: "seconds")
+        let rules = Schema.object([
+            .optional("stabilizationSeconds", seconds, "The highest (down) or lowest (up) recommendation of this window is taken: default 0 up, 300 down."),
+            .optional("rates", .list(.object([
+                .required("type", choice(ScalingRate.Kind.self), "replicas: at most value replicas per period; percent: at most value% of those at the period's start."),
+                .required("value", .integer(1...10_000)),
+                .required("periodSeconds", .number(1...ScalingPolicy.maxWindowSeconds, unit: "seconds")),
+            ]), max: 8), "Default up: 100% or 4 replicas per 15 s, the larger; down: 100% per 15 s."),
+            .optional("select", choice(ScalingRules.RateSelection.self), "max (default): the rate allowing the most change; min: the least; disabled: never in this direction."),
+            .optional("cooldownSeconds", seconds, "No change in this direction until this long after the last change (default 0)."),
+        ])
+        let scaling = Schema.object([
+            .optional("minReplicas", .integer(1...Int64(ScalingPolicy.maxReplicasLimit)), "Default 1."),
+            .required("maxReplicas", .integer(1...Int64(ScalingPolicy.maxReplicasLimit))),
+            .required("target", .object([
+                .optional("cpuUtilizationPercent", .number(0...100, excludingMinimum: true, unit: "percent"), "The replicas' average CPU use as a share of their allocation, from the agents' metering."),
+                .optional("callsPerSecondPerReplica", .number(0...1e9, excludingMinimum: true, unit: "calls per second"), "From the counter the workload reports (POST /v1/requests/{id}/calls)."),
+            ], "Exactly one.")),
+            .optional("tolerancePercent", .number(0...99, unit: "percent"), "No change while the metric is within this much of its target (default 10)."),
+            .optional("metricWindowSeconds", .number(1...ScalingPolicy.maxWindowSeconds, unit: "seconds"), "The metric is averaged over this window (default 60)."),
+            .optional("scaleUp", rules), .optional("scaleDown", rules),
+            .optional("floors", .list(.object([
+                .required("days", .list(choice(ScalingSpec.Weekday.self), max: 7, min: 1, unique: true)),
+                .required("from", .string(maxLength: 5, minLength: 5, pattern: "^[0-2][0-9]:[0-5][0-9]$", "HH:MM")),
+                .required("to", .string(maxLength: 5, minLength: 5, pattern: "^[0-2][0-9]:[0-5][0-9]$", "HH:MM"), "Before from: the floor runs over midnight."),
+                .required("minReplicas", .integer(1...Int64(ScalingPolicy.maxReplicasLimit))),
+                .optional("utcOffset", .string(maxLength: 6, minLength: 6, pattern: "^[+-][0-1][0-9]:[0-5][0-9]$", "+HH:MM"), "Default +08:00."),
+            ]), max: 32), "More replicas at some hours (office hours, a daily peak)."),
+        ], "A scaling policy with the semantics of Kubernetes' HorizontalPodAutoscaler.")
         return [
             "VolumeRequest": .object([
                 .required("kind", choice(StorageKind.self)),
                 .required("sizeGiB", .integer(1...Limits.maxAmount, unit: "GiB")),
             ]),
             "RequestSubmission": submission,
+            "ScalingPolicy": scaling,
+            "CallRate": .object([
+                .required("request", .string(maxLength: 2 * Identifier.maxLength + 1)),
+                .optional("callsPerSecondPerReplica", .number(0...1e18), "Over the policy's metric window; absent until two readings give a rate."),
+                .optional("runningReplicas", count),
+            ]),
+            "CallCount": .object([
+                .required("total", .number(0...1e18, unit: "calls"), "Calls served since the workload's counter started: a counter that only grows (a smaller value is a restart)."),
+            ]),
             "BatchSubmission": .object([.required("requests", .list(.ref("RequestSubmission"), max: 1000, min: 1), "At most 1000 (the scheduler's maxBatch); all or none are stored.")]),
             "LeaseExtension": .object([.required("seconds", .integer(1...Limits.maxLeaseSeconds, unit: "seconds"), "Added to the lease; it may not end more than 10 years from now.")]),
             "Request": requestView,
@@ -223,7 +264,8 @@ enum Components {
                 ])),
                 .optional("restart", choice(RestartPolicy.self)), .optional("movable", .boolean),
             ])),
-            .optional("history", .list(history, max: 100_000), "On GET of one request: every phase it went through."),
+            .optional("scaling", .ref("ScalingPolicy"), "Its scaling policy, every default spelled out; replicas is the number it now wants."),
+            .optional("history", .list(history, max: 100_000), "On GET of one request: every phase it went through and every scaling decision."),
         ])
     }
 
@@ -379,6 +421,7 @@ enum Components {
                     .optional("nodeClass", choice(NodeClass.self), "The class it runs on; any when left out."),
                     .optional("workloadKind", choice(WorkloadKind.self), "What it runs as (default component)."),
                     .optional("requiredLabels", labels, "Labels a node must carry to run it."),
+                    .optional("scaling", .ref("ScalingPolicy"), "How requests running it scale unless they give their own policy."),
                 ] + common, "A versioned software component requests can name."),
             ], description: "A catalog entry: an offering or a component."),
             "CatalogEntry": .object([
@@ -389,6 +432,7 @@ enum Components {
                 .required("cpu", cores), .required("memoryMiB", mebibytes), .required("diskGiB", gibibytes), .required("bandwidthMbps", megabits),
                 .optional("gpu", gpu), .optional("workloadKind", choice(WorkloadKind.self)), .required("sharing", choice(Sharing.self)),
                 .required("securityLevel", level), .optional("owner", identifier), .optional("userKinds", .list(choice(UserKind.self), max: 4)),
+                .optional("scaling", .ref("ScalingPolicy"), "A component's scaling policy, every default spelled out."),
                 .optional("rating", .ref("RatingSummary"), "Its users' ratings in sum; absent before the first."),
                 .required("retired", .boolean, "No new use; what uses it runs to its end."),
                 .required("registeredAt", time), .required("registeredBy", .string(maxLength: 200)),
@@ -400,6 +444,7 @@ enum Components {
                 .optional("diskGiB", gibibytes), .optional("bandwidthMbps", megabits), .optional("gpu", gpu),
                 .optional("sharing", choice(Sharing.self)), .optional("securityLevel", level), .optional("owner", identifier),
                 .optional("userKinds", .list(choice(UserKind.self), max: 4, min: 1, unique: true)),
+                .optional("scaling", .ref("ScalingPolicy"), "Components only: replaces the scaling policy (requests already submitted keep theirs)."),
             ], "What to change; what is left out stays. Kind, name, version and node class make the code and do not change."),
             "CatalogList": .object([.required("entries", .list(.ref("CatalogEntry"), max: 1_000_000))]),
             "RatingSubmission": .object([.required("stars", .integer(1...5)), .optional("comment", text(2000))]),

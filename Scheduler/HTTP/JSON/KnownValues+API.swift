@@ -11,3 +11,6 @@ extension RestartPolicy: KnownValues {}
 extension Role: KnownValues {}
 extension CatalogEntry.Kind: KnownValues {}
 extension MeteringBasis: KnownValues {}
+extension ScalingRate.Kind: KnownValues {}
+extension ScalingRules.RateSelection: KnownValues {}
+extension ScalingSpec.Weekday: KnownValues {}

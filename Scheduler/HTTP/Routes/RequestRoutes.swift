@@ -6,6 +6,13 @@ enum RequestRoutes {
     static let idParameter = Operation.Parameter("id", Components.requestID, "TENANT:NAME, or a tenant user's own NAME.")
 
     struct Extension: Decodable { var seconds: Int64 }
+    struct CallCount: Decodable { var total: Double }
+    struct CallRate: Encodable {
+        var request: String
+        /// Nil until two readings in the policy's window give a rate.
+        var callsPerSecondPerReplica: Double?
+        var runningReplicas: Int?
+    }
     struct Batch: Decodable { var requests: [RequestSpec] }
     struct List: Encodable {
         var requests: [RequestView]
@@ -69,6 +76,15 @@ enum RequestRoutes {
                 success: [.json(200, "Request", "The lease is longer.")], errors: [409])) { call in
                 let body = try call.body(Extension.self)
                 return try JSON.response(RequestView(RequestStatus(record: try call.scheduler.extendLease(call.path("id"), bySeconds: body.seconds, by: call.caller))))
+            },
+            Endpoint(Operation(
+                .post, "/v1/requests/{id}/calls", id: "reportCalls", summary: "Report an autoscaled service's calls counter", tag: "requests",
+                permission: .changeRequests, pathParameters: [idParameter], body: "CallCount",
+                success: [.json(200, "CallRate", "Taken; the rate its scaling policy sees now.")], errors: [409])) { call in
+                let body = try call.body(CallCount.self)
+                let id = Scheduler.resolveRequestID(call.path("id"), for: call.caller)
+                let reading = try call.scheduler.reportCalls(id, total: body.total, by: call.caller)
+                return try JSON.response(CallRate(request: id, callsPerSecondPerReplica: reading?.value, runningReplicas: reading?.replicas))
             },
         ]
     }

@@ -70,12 +70,13 @@ public struct AdmissionQueue: Sendable {
 
     public func isPending(_ requestID: String) -> Bool { pendingIDs.contains(requestID) }
 
-    /// Queues a request, or rejects one that could never be admitted.
-    public mutating func submit(_ request: PlacementRequest) -> AdmissionRejection? {
+    /// Queues a request, or rejects one that could never be admitted. One that holds some
+    /// replicas already (`holdsSome`) is never rejected over its quota: it waits for room.
+    public mutating func submit(_ request: PlacementRequest, holdsSome: Bool = false) -> AdmissionRejection? {
         guard !pendingIDs.contains(request.id) else {
             return AdmissionRejection(requestID: request.id, reason: .duplicate, message: "request \(request.id) is already pending")
         }
-        if let rejection = quotaRejection(of: request) { return rejection }
+        if !holdsSome, let rejection = quotaRejection(of: request) { return rejection }
         queues[QueueKey(tenant: request.tenant, priority: request.priority), default: []].append(request)
         pendingIDs.insert(request.id)
         return nil
@@ -137,7 +138,7 @@ public struct AdmissionQueue: Sendable {
         let key = QueueKey(tenant: tenant, priority: priority)
         let used = usageByClass[key] ?? Usage()
         var removed: [(request: PlacementRequest, dimension: Dimension)] = []
-        while let head = queues[key]?.first, let dimension = quota.firstExceeded(by: used + Usage(of: head)) {
+        while let head = queues[key]?.first, let dimension = quota.firstExceeded(by: used + missingUsage(of: head)) {
             queues[key]!.removeFirst()
             pendingIDs.remove(head.id)
             removed.append((head, dimension))
@@ -195,6 +196,15 @@ public struct AdmissionQueue: Sendable {
         usageByTenant[request.tenant, default: Usage()] = usageByTenant[request.tenant, default: Usage()] + usage
     }
 
+    /// Records that `replicas` replicas of the request no longer hold resources (it scaled in).
+    public mutating func uncharge(_ request: PlacementRequest, replicas: Int) {
+        guard let (key, held) = charged[request.id] else { return }
+        let usage = Usage(of: request, replicas: replicas)
+        charged[request.id] = (key, held - usage)
+        usageByClass[key] = usageByClass[key, default: Usage()] - usage
+        usageByTenant[key.tenant] = usageByTenant[key.tenant, default: Usage()] - usage
+    }
+
     /// Records that a request released everything it held. Returns its tenant, or nil when it held
     /// nothing.
     @discardableResult
@@ -238,6 +248,13 @@ public struct AdmissionQueue: Sendable {
     public func fitsQuota(_ request: PlacementRequest) -> Bool {
         let key = QueueKey(tenant: request.tenant, priority: request.priority)
         guard let quota = config.tenants[key.tenant]?.quotas[key.priority] else { return true }
-        return quota.firstExceeded(by: (usageByClass[key] ?? Usage()) + Usage(of: request)) == nil
+        return quota.firstExceeded(by: (usageByClass[key] ?? Usage()) + missingUsage(of: request)) == nil
+    }
+
+    /// What placing the rest of a request would add: all of it, less what its replicas placed
+    /// before hold.
+    private func missingUsage(of request: PlacementRequest) -> Usage {
+        guard let held = charged[request.id]?.usage else { return Usage(of: request) }
+        return Usage(of: request) - held
     }
 }

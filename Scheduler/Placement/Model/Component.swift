@@ -20,12 +20,15 @@ public struct ComponentEntry: Sendable, Hashable, Codable {
     public var volumes: [VolumeRequest]
     public var allowedClasses: Set<NodeClass>?
     public var requiredLabels: [String: String]
+    /// How requests running it scale, unless they say otherwise.
+    public var scaling: ScalingPolicy?
 
     public init(
         name: String, version: String, kind: WorkloadKind = .component, resources: Resources,
         gpu: GPURequest? = nil, volumes: [VolumeRequest] = [], allowedClasses: Set<NodeClass>? = nil,
-        requiredLabels: [String: String] = [:]
+        requiredLabels: [String: String] = [:], scaling: ScalingPolicy? = nil
     ) {
+        self.scaling = scaling
         self.name = name
         self.version = version
         self.kind = kind
@@ -87,6 +90,12 @@ public struct ComponentCatalog: Sendable, Hashable, Codable {
         if request.volumes.isEmpty { resolved.volumes = entry.volumes }
         if request.allowedClasses == nil { resolved.allowedClasses = entry.allowedClasses }
         if request.kind == .component { resolved.kind = entry.kind }
+        if request.scaling == nil, let scaling = entry.scaling {
+            // The component's policy: its replicas start within its bounds, spread over nodes.
+            resolved.scaling = scaling
+            resolved.replicas = min(max(request.replicas, scaling.floor(at: request.submittedAt)), scaling.maxReplicas)
+            if resolved.spread == nil { resolved.spread = SpreadConstraint(key: .node) }
+        }
         resolved.requiredLabels = entry.requiredLabels.merging(request.requiredLabels) { _, mine in mine }
         resolved.component = nil
         return resolved

@@ -64,6 +64,8 @@ public struct PlacementRequest: Sendable, Hashable, Codable, Identifiable {
     public var avoidNodes: Set<String>?
     /// A retry after a failure waits until then (seconds on the caller's clock): a back-off.
     public var notBefore: Double?
+    /// How its number of replicas follows its load; nil: `replicas` is fixed.
+    public var scaling: ScalingPolicy?
 
     public init(
         id: String, tenant: String, priority: PriorityClass = .standard, kind: WorkloadKind = .service,
@@ -99,4 +101,9 @@ public struct PlacementRequest: Sendable, Hashable, Codable, Identifiable {
 
     /// GPU thousandths of one replica.
     public var gpuMilliPerReplica: Int64 { gpu?.totalMilli ?? 0 }
+
+    /// An autoscaled request near its users takes the nearest site with room for each new
+    /// replica (an edge site, then the cloud within its latency bound), and gives back the
+    /// farthest first.
+    public var placesNearestFirst: Bool { scaling != nil && originSite != nil }
 }

@@ -54,7 +54,8 @@ public struct Placer: Sendable {
         // A request placed in part before keeps what it holds; only its missing replicas are placed.
         let held = state.allocations[resolved.request.id]?.replicas ?? []
         let heldIndices = Set(held.map(\.replica))
-        let missing = (0..<resolved.request.replicas).filter { !heldIndices.contains($0) }
+        // The lowest numbers not held: a request that scaled in may hold a higher number.
+        let missing = Array((0...).lazy.filter { !heldIndices.contains($0) }.prefix(max(0, resolved.request.replicas - held.count)))
         guard !missing.isEmpty else {
             return .invalid(ValidationError(field: "id", code: .invalid, message: "request \(resolved.request.id) already holds all its replicas"))
         }
@@ -141,7 +142,7 @@ public struct Placer: Sendable {
         var best = BestNode()
         candidates.removeAll { node in
             guard filters.reason(node: node, in: context) == nil else { return true }
-            best.offer(node, score: policy.score(node: node, in: context), rng: &rng)
+            best.offer(node, score: score(node: node, in: context), rng: &rng)
             return false
         }
         return best.node.map { .node($0) }
@@ -171,7 +172,8 @@ public struct Placer: Sendable {
         where state.summaries[b].admits(resolved.request) || context.changes.grownBlocks.contains(b) {
             candidates.append(slot)
         }
-        let limit = policy.scan.maximum
+        // Nearest first needs every feasible node, not the first few a scan finds.
+        let limit = resolved.request.placesNearestFirst ? Int.max : policy.scan.maximum
         let asked = resolved.request.resources
         var best = BestNode()
         feasibleNodes.removeAll(keepingCapacity: true)
@@ -182,7 +184,7 @@ public struct Placer: Sendable {
                     // Most nodes of a busy cluster fail on plain capacity: test that inline before
                     // the filter chain. Reasons are counted only if no node fits (below).
                     guard asked.fits(in: context.free(node)), filters.reason(node: node, in: context) == nil else { continue }
-                    best.offer(node, score: policy.score(node: node, in: context), rng: &rng)
+                    best.offer(node, score: score(node: node, in: context), rng: &rng)
                     feasibleNodes.append(node)
                     if feasibleNodes.count >= limit { break scan }
                 }
@@ -203,6 +205,15 @@ public struct Placer: Sendable {
             caches.remember(key, ShapeCaches.NoFitEntry(versions: blocks.map { state.blockVersions[$0] }, counts: perBlock))
         }
         return .noFit(report(buckets.counts + perBlock.reduce(ReasonCounts(), +), for: resolved, in: state))
+    }
+
+    /// The policy's score of a feasible node; for a request placed nearest first, nodes are ranked
+    /// by their site's latency from its origin before the score (a millisecond outweighs any score).
+    private func score(node: Int, in context: PlacementContext) -> Double {
+        let score = policy.score(node: node, in: context)
+        let request = context.request.request
+        guard request.placesNearestFirst, let origin = request.originSite.flatMap({ context.state.topology.index(of: $0) }) else { return score }
+        return score - 1e6 * context.state.topology.latencyMs(origin, context.state.table.siteOfNode[node])
     }
 
     /// A cached no-fit entry brought up to date by counting again only the blocks that changed;

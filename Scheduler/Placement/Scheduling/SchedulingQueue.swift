@@ -122,14 +122,14 @@ public struct SchedulingQueue: Sendable {
 
     /// Queues a request, or rejects one that could never be admitted (larger than its tenant's
     /// quota, or pending already). A request placed in part (`partlyPlaced`) waits for its
-    /// missing replicas and has no queue deadline any more.
+    /// missing replicas, over its quota too, and has no queue deadline any more.
     public mutating func submit(_ request: PlacementRequest, partlyPlaced: Bool = false) -> AdmissionRejection? {
         guard waitReason(of: request.id) == nil else {
             return AdmissionRejection(requestID: request.id, reason: .duplicate, message: "request \(request.id) is already pending")
         }
         var request = request
         if partlyPlaced { request.queueDeadline = nil }
-        if let rejection = admission.submit(request) { return rejection }
+        if let rejection = admission.submit(request, holdsSome: partlyPlaced) { return rejection }
         if partlyPlaced { self.partlyPlaced.insert(request.id) }
         noteQuotaCheck(request)
         return nil
@@ -149,7 +149,25 @@ public struct SchedulingQueue: Sendable {
     public mutating func update(_ request: PlacementRequest) {
         var request = request
         if partlyPlaced.contains(request.id) { request.queueDeadline = nil }
-        if aside[request.id] != nil { aside[request.id]!.request = request } else { admission.update(request) }
+        if aside[request.id] != nil { aside[request.id]!.request = request } else if admission.update(request) { noteQuotaCheck(request) }
+    }
+
+    /// Changes how many replicas a request wants to `request.replicas` (its autoscaler decided).
+    /// More: the missing ones wait in the queue, over quota too, for passes to place them. Fewer:
+    /// those still waiting go first, then the placed replicas farthest from its origin (the
+    /// newest among equals) are freed in `cluster` and their tenant's quota credited. Returns the
+    /// replicas freed, for their agents to stop.
+    public mutating func rescale(_ request: PlacementRequest, cluster: inout ClusterState) -> [ReplicaAssignment] {
+        let held = cluster.allocations[request.id]?.replicas.count ?? 0
+        if request.replicas > held {
+            if contains(request.id) { update(request) } else { _ = submit(request, partlyPlaced: held > 0) }
+            return []
+        }
+        remove(request.id)
+        guard held > request.replicas else { return [] }
+        let freed = cluster.release(replicas: Set(cluster.replicasToRemove(held - request.replicas, of: request)), of: request.id)
+        uncharge(request, replicas: freed.count)
+        return freed
     }
 
     /// Removes the requests still waiting for their first placement at their queue deadline.
@@ -168,6 +186,13 @@ public struct SchedulingQueue: Sendable {
     public mutating func charge(_ request: PlacementRequest, replicas: Int) {
         admission.charge(request, replicas: replicas)
         noteQuotaCheck(request)
+    }
+
+    /// Records that some replicas of a request were given back (it scaled in): its tenant's
+    /// requests set aside over quota are tried again.
+    public mutating func uncharge(_ request: PlacementRequest, replicas: Int) {
+        admission.uncharge(request, replicas: replicas)
+        if quotaWaits > 0 { quotaFreed.insert(request.tenant) }
     }
 
     /// Records that a request released everything it held: its tenant's requests set aside over

@@ -274,6 +274,48 @@ public struct ClusterState: Sendable {
         return allocation
     }
 
+    /// Frees some replicas of a request (it scales in), keeping the others; the whole allocation
+    /// goes when none is left. Returns the replicas freed.
+    @discardableResult
+    public mutating func release(replicas: Set<Int>, of requestID: String) -> [ReplicaAssignment] {
+        guard var allocation = allocations[requestID] else { return [] }
+        let freed = allocation.replicas.filter { replicas.contains($0.replica) }
+        guard !freed.isEmpty else { return [] }
+        guard freed.count < allocation.replicas.count else {
+            release(requestID)
+            return freed
+        }
+        freedEpoch &+= 1
+        allocation.replicas.removeAll { replicas.contains($0.replica) }
+        allocations[requestID] = allocation
+        for replica in freed {
+            free[replica.node] += replica.resources
+            for share in replica.gpus { gpuFree[table.gpuStart[replica.node] + share.device] += share.milli }
+            for volume in replica.volumes { poolFree[volume.pool] += volume.sizeGiB }
+            guard let r = residents[replica.node].firstIndex(where: { $0.requestID == requestID }) else { continue }
+            residents[replica.node][r].resources -= replica.resources
+            for share in replica.gpus {
+                if let g = residents[replica.node][r].gpus.firstIndex(of: share) { residents[replica.node][r].gpus.remove(at: g) }
+            }
+            if !allocation.replicas.contains(where: { $0.node == replica.node }) { residents[replica.node].remove(at: r) }
+        }
+        for b in Set(freed.map { table.blockOfNode[$0.node] }) { refreshSummary(block: b) }
+        return freed
+    }
+
+    /// The `count` replicas of a request to stop when it scales in: the farthest from its origin
+    /// site first (so that it comes back to the edge last of all), then the newest.
+    public func replicasToRemove(_ count: Int, of request: PlacementRequest) -> [Int] {
+        guard count > 0, let allocation = allocations[request.id] else { return [] }
+        let origin = request.originSite.flatMap { topology.index(of: $0) }
+        func distance(_ replica: ReplicaAssignment) -> Double {
+            guard let origin else { return 0 }
+            return topology.latencyMs(origin, table.siteOfNode[replica.node])
+        }
+        let order = allocation.replicas.sorted { (distance($0), $0.replica) > (distance($1), $1.replica) }
+        return order.prefix(count).map(\.replica)
+    }
+
     /// Takes one replica's resources.
     private mutating func reserve(_ replica: ReplicaAssignment) {
         free[replica.node] -= replica.resources

@@ -66,6 +66,17 @@ public struct RequestValidator: Sendable {
         guard (1...maxReplicas).contains(request.replicas) else {
             throw ValidationError(field: "replicas", code: .outOfRange, message: "replicas must be between 1 and \(maxReplicas), got \(request.replicas)")
         }
+        if let scaling = request.scaling {
+            try scaling.validate()
+            guard !request.gang else {
+                throw ValidationError(field: "scaling", code: .contradictory, message: "a gang is placed whole or not at all and cannot scale; drop gang or scaling")
+            }
+            guard (scaling.minReplicas...scaling.maxReplicas).contains(request.replicas) else {
+                throw ValidationError(
+                    field: "replicas", code: .outOfRange,
+                    message: "must be between scaling.minReplicas \(scaling.minReplicas) and scaling.maxReplicas \(scaling.maxReplicas), got \(request.replicas)")
+            }
+        }
         if let lease = request.leaseSeconds, lease <= 0 {
             throw ValidationError(field: "leaseSeconds", code: .outOfRange, message: "a lease must be positive, got \(lease)")
         }

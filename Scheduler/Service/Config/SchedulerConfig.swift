@@ -26,6 +26,8 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var priorities: PriorityTable = .standard
     public var health: NodeHealthPolicy = NodeHealthPolicy()
     public var idle: IdlePolicy = IdlePolicy()
+    /// Seconds between evaluations of the scaling policies (Kubernetes' HPA syncs every 15 s).
+    public var scalingIntervalSeconds: Double = 15
     /// Seconds between turning tenants' API call counts into metering samples.
     public var apiMeteringInterval: Double = 10
     /// How long the ledger keeps each metering sample; its hourly and daily rollups stay for good.

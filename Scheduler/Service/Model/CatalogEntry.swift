@@ -31,6 +31,8 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
     public var gpu: GPURequest?
     /// What a component runs as.
     public var workloadKind: WorkloadKind?
+    /// How requests running a component scale unless they say otherwise.
+    public var scaling: ScalingPolicy?
     /// Who may use it: open entries need no grant, the others a live grant listing the code.
     public var sharing: Sharing
     /// Its protection level: users below it may not apply for it (`SecurityLevel`).
@@ -156,7 +158,7 @@ public struct CatalogEntry: Sendable, Hashable, Codable {
         guard kind == .component, let version else { return nil }
         return ComponentEntry(
             name: name, version: version, kind: workloadKind ?? .component, resources: resources, gpu: gpu,
-            allowedClasses: nodeClass.map { [$0] }, requiredLabels: requiredLabels)
+            allowedClasses: nodeClass.map { [$0] }, requiredLabels: requiredLabels, scaling: scaling)
     }
 }
 

@@ -31,6 +31,8 @@ public struct RequestSpec: Sendable, Hashable, Codable {
     public var component: ComponentReference?
     /// What to run on the nodes; without it the request reserves capacity only.
     public var workload: WorkloadSpec?
+    /// How the number of replicas follows the load; without it `replicas` is fixed.
+    public var scaling: ScalingSpec?
 
     public init(
         id: String? = nil, tenant: String? = nil, priority: PriorityClass? = nil, kind: WorkloadKind? = nil,
@@ -39,7 +41,7 @@ public struct RequestSpec: Sendable, Hashable, Codable {
         originSite: String? = nil, maxLatencyMs: Double? = nil, allowedClasses: [NodeClass]? = nil,
         requiredLabels: [String: String]? = nil, forbiddenLabels: [String: String]? = nil, spread: SpreadSpec? = nil,
         partition: String? = nil, leaseSeconds: Int64? = nil, queueDeadlineSeconds: Double? = nil,
-        component: ComponentReference? = nil, workload: WorkloadSpec? = nil
+        component: ComponentReference? = nil, workload: WorkloadSpec? = nil, scaling: ScalingSpec? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -64,6 +66,7 @@ public struct RequestSpec: Sendable, Hashable, Codable {
         self.queueDeadlineSeconds = queueDeadlineSeconds
         self.component = component
         self.workload = workload
+        self.scaling = scaling
     }
 
     /// The placement request this spec describes, submitted at `now` under `id` for `tenant`.
@@ -75,16 +78,22 @@ public struct RequestSpec: Sendable, Hashable, Codable {
         if let lease = leaseSeconds, !(1...Limits.maxLeaseSeconds).contains(lease) {
             throw ValidationError(field: "leaseSeconds", code: .outOfRange, message: "must be between 1 and \(Limits.maxLeaseSeconds) seconds (10 years), got \(lease)")
         }
-        return PlacementRequest(
-            id: id, tenant: tenant, priority: priority ?? .standard, kind: kind ?? (component == nil ? .service : .component), replicas: replicas ?? 1,
+        let scaling = try scaling?.policy()
+        var request = PlacementRequest(
+            id: id, tenant: tenant, priority: priority ?? .standard, kind: kind ?? (component == nil ? .service : .component),
+            replicas: replicas ?? scaling?.floor(at: now) ?? 1,
             gang: gang ?? false,
             resources: Resources(cpuMillis: cpuMillis, memoryMiB: memoryMiB ?? 0, diskGiB: diskGiB ?? 0, bandwidthMbps: bandwidthMbps ?? 0),
             gpu: gpu.map { GPURequest(count: $0.count, milliPerGPU: $0.milliPerGPU ?? GPUDevice.wholeMilli, models: $0.models ?? [], minMemoryMiB: $0.minMemoryMiB ?? 0) },
             volumes: volumes ?? [], originSite: originSite, maxLatencyMs: maxLatencyMs,
             allowedClasses: allowedClasses.map(Set.init), requiredLabels: requiredLabels ?? [:],
-            forbiddenLabels: forbiddenLabels ?? [:], spread: try spread?.constraint(), partition: partition ?? "public",
+            forbiddenLabels: forbiddenLabels ?? [:],
+            // Replicas that come and go with the load spread over nodes unless told otherwise.
+            spread: try spread?.constraint() ?? (scaling == nil ? nil : SpreadConstraint(key: .node)), partition: partition ?? "public",
             leaseSeconds: leaseSeconds, queueDeadline: queueDeadlineSeconds.map { now + $0 }, submittedAt: now,
             component: component)
+        request.scaling = scaling
+        return request
     }
 }
 

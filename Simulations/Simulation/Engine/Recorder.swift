@@ -36,7 +36,7 @@ struct Recorder {
     }
 
     /// Measures the cluster now. Energy and cost accrue at the rates measured by the previous sample.
-    mutating func sample(at now: Double, cluster: ClusterState, pending: [String: Int], downCount: [Int]) {
+    mutating func sample(at now: Double, cluster: ClusterState, pending: [String: Int], downCount: [Int], services: (held: [String: Int], needed: [String: Int])?) {
         if let last = lastSample {
             let hours = (now - last) / 3_600
             energyKWh += lastPowerKW * hours
@@ -102,7 +102,7 @@ struct Recorder {
                 gpuFragmentation: freeGPU > 0 ? Double(fragmentedGPU) / Double(freeGPU) : 0,
                 strandedCPU: totalCPU > 0 ? Double(strandedCPU) / Double(totalCPU) : 0,
                 strandedMemory: totalMemory > 0 ? Double(strandedMemory) / Double(totalMemory) : 0,
-                powerKW: lastPowerKW, energyKWh: energyKWh, cost: cost, nodesDown: down))
+                powerKW: lastPowerKW, energyKWh: energyKWh, cost: cost, nodesDown: down, replicas: services?.held, neededReplicas: services?.needed))
         intervalWaits.removeAll(keepingCapacity: true)
         arrivals = 0
         placed = 0

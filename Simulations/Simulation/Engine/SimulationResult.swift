@@ -10,6 +10,43 @@ public struct SimulationResult: Sendable, Codable, Equatable {
     /// Queue wait percentiles per priority class and per tenant.
     public var waits: [WaitStats]
     public var series: [Sample]
+    /// The services under a daily load (`workload.services`); nil when the scenario has none.
+    public var services: ServiceTotals?
+
+    /// What the services held and served over the run, and, for a scenario that autoscales some,
+    /// the same run with each fixed at its peak size (`suanli-sim run` measures both).
+    public struct ServiceTotals: Sendable, Codable, Equatable {
+        public var services: [Service]
+        /// Nodes holding any allocation, integrated over the run (sampled every 15 s).
+        public var nodeHours: Double
+        /// The run with every autoscaled service fixed at its maxReplicas.
+        public var fixedAtPeak: Comparison?
+
+        public struct Service: Sendable, Codable, Equatable {
+            public var name: String
+            public var autoscaled: Bool
+            public var minReplicas: Int
+            public var maxReplicas: Int
+            /// The most replicas it held at once, and its mean over the run.
+            public var peakReplicas: Int
+            public var meanReplicas: Double
+            public var replicaHours: Double
+            /// Changes of its replica count the autoscaler decided.
+            public var scalings: Int
+            /// Time with more calls than its running replicas could serve, and the share of calls
+            /// left unserved.
+            public var overloadedSeconds: Double
+            public var unservedShare: Double
+        }
+
+        public struct Comparison: Sendable, Codable, Equatable {
+            public var nodeHours: Double
+            public var replicaHours: Double
+            public var targetsMet: Bool
+            /// The share of node-hours autoscaling saved: 1 - autoscaled / fixed.
+            public var saving: Double
+        }
+    }
 
     /// Counts and sums over the whole run.
     public struct Totals: Sendable, Codable, Equatable {
@@ -105,9 +142,14 @@ public struct SimulationResult: Sendable, Codable, Equatable {
         public var energyKWh: Double
         public var cost: Double
         public var nodesDown: Int
+        /// Replicas each service held, and the replicas its load needed at full CPU; nil without
+        /// services.
+        public var replicas: [String: Int]? = nil
+        public var neededReplicas: [String: Int]? = nil
 
         enum CodingKeys: String, CodingKey {
-            case time, utilization, pending, arrivals, placed, preemptions, cost
+            case time, utilization, pending, arrivals, placed, preemptions, cost, replicas
+            case neededReplicas = "needed_replicas"
             case pendingByReason = "pending_by_reason"
             case waitP95 = "wait_p95"
             case gpuFragmentation = "gpu_fragmentation"

@@ -26,6 +26,22 @@ public struct Simulator {
         return run.execute(progress: progress)
     }
 
+    /// Runs to the scenario's end and, when it autoscales services, again with each of them fixed
+    /// at its peak size on the same seed: the result's `services.fixedAtPeak` says what
+    /// autoscaling saved.
+    public func runComparingFixedReplicas(progress: ((Double) -> Void)? = nil) throws(InputFileError) -> SimulationResult {
+        var result = try run(progress: progress)
+        guard input.scenario.services.contains(where: { $0.scaling != nil }), let scaled = result.services else { return result }
+        var fixedInput = input
+        fixedInput.scenario.services = input.scenario.services.map(\.fixedAtPeak)
+        let fixed = try Simulator(input: fixedInput, poolCounts: poolCounts).run()
+        guard let fixedServices = fixed.services else { return result }
+        result.services?.fixedAtPeak = SimulationResult.ServiceTotals.Comparison(
+            nodeHours: fixedServices.nodeHours, replicaHours: fixedServices.services.reduce(0) { $0 + $1.replicaHours }, targetsMet: fixed.totals.targetsMet,
+            saving: fixedServices.nodeHours > 0 ? 1 - scaled.nodeHours / fixedServices.nodeHours : 0)
+        return result
+    }
+
     /// Runs to the scenario's end, keeping every decision of the scheduling passes.
     public func runLoggingDecisions(progress: ((Double) -> Void)? = nil) throws(InputFileError) -> (SimulationResult, DecisionLog) {
         var run = try Run(input: input, poolCounts: poolCounts)
@@ -47,6 +63,8 @@ private struct Event: Comparable {
         case maintenanceStart(window: Int, occurrence: Int)
         case maintenanceEnd(window: Int, occurrence: Int)
         case sample
+        /// The services' autoscalers evaluate and what they held is accounted.
+        case scalingTick
     }
 
     var time: Double
@@ -92,6 +110,26 @@ private struct Run {
     var eventRNG: SplitMix64
     var totals = SimulationResult.Totals()
     var recorder: Recorder
+    /// The services' autoscalers (nil for a service of fixed size) and what they held and served.
+    var autoscalers: [Autoscaler?]
+    var serviceUse: [ServiceUse]
+    var lastTick: Double?
+    var nodeSeconds = 0.0
+
+    /// What one service held and served so far.
+    struct ServiceUse {
+        var replicaSeconds = 0.0
+        var peak = 0
+        var scalings = 0
+        var overloadedSeconds = 0.0
+        var calls = 0.0
+        var unservedCalls = 0.0
+        /// When replicas it asked for and does not hold yet were asked for.
+        var scaledOutAt: Double?
+    }
+
+    /// How often the services' autoscalers evaluate: Kubernetes' HPA sync period.
+    static let scalingInterval = 15.0
 
     init(input: SimulationInput, poolCounts: [Int]) throws(InputFileError) {
         scenario = input.scenario
@@ -124,6 +162,8 @@ private struct Run {
         generatorCount = Array(repeating: 0, count: generators.count)
         eventRNG = SplitMix64(seed: input.scenario.seed ^ 0xE7E7)
         recorder = Recorder(scenario: input.scenario, nodes: nodes, idleWatts: idle)
+        autoscalers = scenario.services.map { service in service.scaling.map { Autoscaler(policy: $0, current: service.replicas, now: 0) } }
+        serviceUse = Array(repeating: ServiceUse(), count: scenario.services.count)
     }
 
     mutating func push(_ time: Double, _ kind: Event.Kind) {
@@ -145,6 +185,8 @@ private struct Run {
             }
         }
         for (index, window) in scenario.maintenance.enumerated() { push(window.start, .maintenanceStart(window: index, occurrence: 0)) }
+        for service in scenario.services { arrive(TimedRequest(request: service.request(at: 0), duration: .infinity), at: 0) }
+        if !scenario.services.isEmpty { push(0, .scalingTick) }
         push(0, .sample)
 
         var processed = 0
@@ -159,7 +201,7 @@ private struct Run {
             schedule(at: now)
             // Samples see the instant after its scheduling pass.
             if sampleDue {
-                recorder.sample(at: now, cluster: cluster, pending: pendingReasons(), downCount: downCount)
+                recorder.sample(at: now, cluster: cluster, pending: pendingReasons(), downCount: downCount, services: serviceReplicas(at: now))
                 if now + scenario.sampleInterval <= end { push(now + scenario.sampleInterval, .sample) }
             }
             processed += 1
@@ -218,7 +260,72 @@ private struct Run {
             if let every = window.every { push(window.start + Double(occurrence + 1) * every, .maintenanceStart(window: index, occurrence: occurrence + 1)) }
         case .sample:
             sampleDue = true
+        case .scalingTick:
+            scaleServices(at: now)
+            if now + Self.scalingInterval <= scenario.duration { push(now + Self.scalingInterval, .scalingTick) }
         }
+    }
+
+    // MARK: Services
+
+    /// Accounts what the services held and served since the last tick, then lets each autoscaler
+    /// decide and changes its service's replicas as the scheduler does (`SchedulingQueue.rescale`).
+    mutating func scaleServices(at now: Double) {
+        if let last = lastTick {
+            let seconds = now - last
+            nodeSeconds += Double((0..<cluster.nodeCount).count { cluster.requestCount(onNode: $0) > 0 }) * seconds
+            for (index, service) in scenario.services.enumerated() {
+                let held = cluster.allocations[service.requestID]?.replicas.count ?? 0
+                let load = service.load(at: last)
+                serviceUse[index].replicaSeconds += Double(held) * seconds
+                serviceUse[index].peak = max(serviceUse[index].peak, held)
+                serviceUse[index].calls += load * seconds
+                let unserved = max(0, load - Double(held) * service.callsPerReplica)
+                if unserved > 0 {
+                    serviceUse[index].overloadedSeconds += seconds
+                    serviceUse[index].unservedCalls += unserved * seconds
+                }
+            }
+        }
+        lastTick = now
+        for (index, service) in scenario.services.enumerated() {
+            guard var autoscaler = autoscalers[index], var t = tracked[service.requestID], t.phase == .running else { continue }
+            let held = cluster.allocations[service.requestID]?.replicas.count ?? 0
+            let decision = autoscaler.evaluate(current: t.request.replicas, reading: service.reading(at: now, running: held), now: now)
+            autoscalers[index] = autoscaler
+            guard decision.changes else { continue }
+            serviceUse[index].scalings += 1
+            t.request.replicas = decision.desired
+            tracked[service.requestID] = t
+            _ = queue.rescale(t.request, cluster: &cluster)
+            let holds = cluster.allocations[service.requestID]?.replicas.count ?? 0
+            if holds < decision.desired {
+                serviceUse[index].scaledOutAt = serviceUse[index].scaledOutAt ?? now
+            } else {
+                serviceUse[index].scaledOutAt = nil
+            }
+        }
+    }
+
+    /// Replicas each service holds, and those its load needs at full CPU.
+    func serviceReplicas(at now: Double) -> (held: [String: Int], needed: [String: Int])? {
+        guard !scenario.services.isEmpty else { return nil }
+        var held: [String: Int] = [:], needed: [String: Int] = [:]
+        for service in scenario.services {
+            held[service.name] = cluster.allocations[service.requestID]?.replicas.count ?? 0
+            needed[service.name] = service.neededReplicas(at: now)
+        }
+        return (held, needed)
+    }
+
+    /// A service's new replicas placed: their wait since the scale-out counts as a request's.
+    mutating func placedNewReplicas(of id: String, at now: Double) {
+        guard let index = scenario.services.firstIndex(where: { $0.requestID == id }), let since = serviceUse[index].scaledOutAt,
+              let t = tracked[id] else { return }
+        recorder.recordWait(now - since, priority: t.request.priority, tenant: t.request.tenant)
+        let holds = cluster.allocations[id]?.replicas.count ?? 0
+        serviceUse[index].peak = max(serviceUse[index].peak, holds)
+        serviceUse[index].scaledOutAt = holds < t.request.replicas ? since : nil
     }
 
     mutating func arrive(_ timed: TimedRequest, at now: Double) {
@@ -309,6 +416,7 @@ private struct Run {
                     restart(victim.requestID, at: now)
                 }
                 guard var t = tracked[id] else { continue }
+                if !first { placedNewReplicas(of: id, at: now) }
                 if first {
                     pending.remove(id)
                     if t.restarted { totals.replaced += 1 } else { totals.placed += 1 }
@@ -345,11 +453,29 @@ private struct Run {
             recorder.recordWait(end - t.queuedAt, priority: t.request.priority, tenant: t.request.tenant)
             if t.request.maxLatencyMs != nil, end - t.queuedAt > scenario.waitTargets[t.request.priority] ?? 0 { totals.latencyViolations += 1 }
         }
+        // Replicas asked for and never placed waited to the end.
+        for (index, service) in scenario.services.enumerated() {
+            if let since = serviceUse[index].scaledOutAt { recorder.recordWait(end - since, priority: service.priority, tenant: service.tenant) }
+        }
         totals.pendingAtEnd = pending.count
         totals.runningAtEnd = tracked.count - pending.count
         totals.simulatedSeconds = end
         var nodes: [String: Int] = [:]
         for c in nodeClass { nodes[c.rawValue, default: 0] += 1 }
-        return recorder.result(totals: totals, nodes: nodes)
+        var result = recorder.result(totals: totals, nodes: nodes)
+        if !scenario.services.isEmpty { result.services = serviceTotals(end: end) }
+        return result
+    }
+
+    func serviceTotals(end: Double) -> SimulationResult.ServiceTotals {
+        let services = scenario.services.enumerated().map { index, service in
+            let use = serviceUse[index]
+            return SimulationResult.ServiceTotals.Service(
+                name: service.name, autoscaled: service.scaling != nil, minReplicas: service.scaling?.minReplicas ?? service.replicas,
+                maxReplicas: service.scaling?.maxReplicas ?? service.replicas, peakReplicas: use.peak, meanReplicas: end > 0 ? use.replicaSeconds / end : 0,
+                replicaHours: use.replicaSeconds / 3_600, scalings: use.scalings, overloadedSeconds: use.overloadedSeconds,
+                unservedShare: use.calls > 0 ? use.unservedCalls / use.calls : 0)
+        }
+        return SimulationResult.ServiceTotals(services: services, nodeHours: nodeSeconds / 3_600)
     }
 }

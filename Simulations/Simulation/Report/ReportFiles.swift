@@ -42,6 +42,8 @@ public enum ReportFiles {
         var header = ["time_s"] + utilization.map { "util_\($0.replacingOccurrences(of: ".", with: "_"))" }
         header += ["pending"] + reasons.map { "pending_\($0)" } + priorities.map { "wait_p95_\($0)_s" }
         header += ["arrivals", "placed", "preemptions", "gpu_fragmentation", "stranded_cpu", "stranded_memory", "power_kw", "energy_kwh", "cost", "nodes_down"]
+        let services = result.services?.services.map(\.name) ?? []
+        header += services.flatMap { ["replicas_\($0)", "needed_replicas_\($0)"] }
         var lines = [header.joined(separator: ",")]
         for s in result.series {
             var row = [number(s.time)] + utilization.map { number(s.utilization[$0] ?? 0) }
@@ -50,6 +52,7 @@ public enum ReportFiles {
                 "\(s.arrivals)", "\(s.placed)", "\(s.preemptions)", number(s.gpuFragmentation), number(s.strandedCPU), number(s.strandedMemory),
                 number(s.powerKW), number(s.energyKWh), number(s.cost), "\(s.nodesDown)",
             ]
+            row += services.flatMap { ["\(s.replicas?[$0] ?? 0)", "\(s.neededReplicas?[$0] ?? 0)"] }
             lines.append(row.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -71,6 +74,35 @@ public enum ReportFiles {
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
         return text == "-0" ? "0" : text
+    }
+
+    /// The services under a daily load: what each held and served, what autoscaling saved, and
+    /// each one's replicas against what its load needed.
+    static func servicesHTML(_ services: SimulationResult.ServiceTotals, series: [SimulationResult.Sample], end: Double) -> String {
+        var html = "<h2>Services</h2>\n<table><tr><th>service</th><th>replicas</th><th>peak</th><th>mean</th><th>replica-hours</th><th>scalings</th><th>overloaded</th><th>calls unserved</th></tr>\n"
+        for s in services.services {
+            let range = s.autoscaled ? "\(s.minReplicas) to \(s.maxReplicas), autoscaled" : "fixed at \(s.maxReplicas)"
+            let overloaded = DurationText.text(s.overloadedSeconds)
+            html += "<tr><td>\(SVGChart.escape(s.name))</td><td>\(range)</td><td>\(s.peakReplicas)</td><td>\(String(format: "%.1f", s.meanReplicas))</td>"
+            html += "<td>\(String(format: "%.1f", s.replicaHours))</td><td>\(s.scalings)</td><td>\(overloaded)</td><td>\(String(format: "%.2f%%", s.unservedShare * 100))</td></tr>\n"
+        }
+        html += "</table>\n<p>Nodes holding any allocation: \(String(format: "%.1f", services.nodeHours)) node-hours."
+        if let fixed = services.fixedAtPeak {
+            html += " The same day with every autoscaled service fixed at its maximum: \(String(format: "%.1f", fixed.nodeHours)) node-hours"
+            html += " (\(String(format: "%.1f", fixed.replicaHours)) replica-hours, targets \(fixed.targetsMet ? "met" : "<span class=\"miss\">missed</span>"));"
+            html += " autoscaling saves <strong>\(String(format: "%.1f%%", fixed.saving * 100))</strong> of node-hours."
+        }
+        html += "</p>\n"
+        for s in services.services {
+            let chart = SVGChart(
+                title: "Replicas of \(s.name), and the replicas its load needed at full CPU", yLabel: "replicas",
+                series: [
+                    SVGChart.Series(name: "held", points: series.compactMap { sample in sample.replicas?[s.name].map { (sample.time, Double($0)) } }),
+                    SVGChart.Series(name: "needed at full CPU", points: series.compactMap { sample in sample.neededReplicas?[s.name].map { (sample.time, Double($0)) } }),
+                ], xMax: end)
+            html += "<figure>\n\(chart.svg)\n</figure>\n"
+        }
+        return html
     }
 
     public static func html(_ result: SimulationResult) -> String {
@@ -132,7 +164,9 @@ public enum ReportFiles {
             let target = w.target.map { "\(number($0))\(w.met == false ? " <span class=\"miss\">missed</span>" : "")" } ?? ""
             html += "<tr><td>\(w.group)</td><td>\(SVGChart.escape(w.name))</td><td>\(w.count)</td><td>\(number(w.p50))</td><td>\(number(w.p95))</td><td>\(number(w.p99))</td><td>\(number(w.max))</td><td>\(target)</td></tr>\n"
         }
-        html += "</table>\n<h2>Over time</h2>\n"
+        html += "</table>\n"
+        if let services = result.services { html += servicesHTML(services, series: series, end: end) }
+        html += "<h2>Over time</h2>\n"
         for chart in charts { html += "<figure>\n\(chart.svg)\n</figure>\n" }
         return html + "</body></html>\n"
     }

@@ -33,6 +33,8 @@ public struct Scenario: Sendable {
     public var waitTargets: [PriorityClass: Double]
     public var generators: [GeneratorSpec]
     public var traces: [TraceSpec]
+    /// Long-running services under a daily load, autoscaled or of a fixed size.
+    public var services: [ScaledService] = []
     public var failures: [FailureSpec]
     public var maintenance: [MaintenanceWindow]
 

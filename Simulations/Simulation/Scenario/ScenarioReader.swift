@@ -99,7 +99,7 @@ enum ScenarioReader {
         }
 
         if let workload = f["workload"] {
-            let w = try workload.fields(["generators", "traces"])
+            let w = try workload.fields(["generators", "traces", "services"])
             var expectedArrivals = 0.0
             for value in w["generators"]?.list() ?? [] {
                 let generator = try readGenerator(value, tenants: tenantNames, site: checkSite)
@@ -124,9 +124,15 @@ enum ScenarioReader {
                 if let offset = t["offset"] { trace.offset = try offset.duration() }
                 scenario.traces.append(trace)
             }
+            for value in w["services"]?.list() ?? [] {
+                let service = try readService(value, tenants: tenantNames, site: checkSite)
+                if scenario.services.contains(where: { $0.name == service.name }) { throw value.error("duplicate service name '\(service.name)'") }
+                scenario.services.append(service)
+            }
         }
-        guard !scenario.generators.isEmpty || !scenario.traces.isEmpty else {
-            throw InputFileError(file: root.file, line: root.line, field: "workload", message: "the scenario has no workload: list workload.generators or workload.traces")
+        guard !scenario.generators.isEmpty || !scenario.traces.isEmpty || !scenario.services.isEmpty else {
+            throw InputFileError(
+                file: root.file, line: root.line, field: "workload", message: "the scenario has no workload: list workload.generators, workload.traces or workload.services")
         }
 
         if let events = f["events"] {
@@ -301,6 +307,59 @@ enum ScenarioReader {
         if let x = g["queue_deadline"] { generator.queueDeadline = try x.duration(in: 0...1e12) }
         if let x = g["lease"] { generator.lease = try x.duration(in: 1...1e12) }
         return generator
+    }
+
+    /// A service under a daily load, with a fixed size or a scaling policy.
+    private static func readService(
+        _ value: DocumentValue, tenants: Set<String>, site: (DocumentValue) throws(InputFileError) -> String
+    ) throws(InputFileError) -> ScaledService {
+        let s = try value.fields([
+            "name", "tenant", "priority", "cpu", "memory_gib", "classes", "origin_site", "max_latency_ms", "calls_per_second", "daily",
+            "calls_per_replica", "replicas", "scaling",
+        ])
+        let tenantValue = try s.required("tenant")
+        let tenant = try tenantValue.string()
+        guard tenants.isEmpty || tenants.contains(tenant) else { throw tenantValue.error("unknown tenant '\(tenant)'; tenants are listed under 'tenants'") }
+        var service = ScaledService(
+            name: try s.required("name").string(), tenant: tenant,
+            resources: Resources(
+                cpuMillis: Int64((try s.required("cpu").number(in: 0.001...1e6) * 1_000).rounded()),
+                memoryMiB: Int64((try s.required("memory_gib").number(in: 0...1e6) * 1_024).rounded())),
+            callsPerSecond: try s.required("calls_per_second").number(in: 0...1e9),
+            callsPerReplica: try s.required("calls_per_replica").number(in: 1e-6...1e9), replicas: try s["replicas"]?.integer(in: 1...ScalingPolicy.maxReplicasLimit) ?? 1)
+        if let x = s["priority"] { service.priority = try x.choice(PriorityClass.self) }
+        if let x = s["daily"] { service.daily = try shape(x, named: ArrivalPattern.days, count: 24) }
+        if let x = s["classes"] { service.classes = Set(try x.list().map { v throws(InputFileError) in try v.choice(NodeClass.self) }) }
+        if let x = s["origin_site"] { service.originSite = try site(x) }
+        if let x = s["max_latency_ms"] {
+            guard service.originSite != nil else { throw x.error("a latency bound needs 'origin_site'") }
+            service.maxLatencyMs = try x.number(in: 0...1e6)
+        }
+        if let scaling = s["scaling"] {
+            let p = try scaling.fields([
+                "min_replicas", "max_replicas", "target_cpu_percent", "target_calls_per_replica", "tolerance_percent", "scale_up_stabilization",
+                "scale_down_stabilization",
+            ])
+            let target: ScalingTarget
+            switch (p["target_cpu_percent"], p["target_calls_per_replica"]) {
+            case (let cpu?, nil): target = .cpuUtilization(try cpu.number(in: 1...100) / 100)
+            case (nil, let calls?): target = .callsPerSecond(try calls.number(in: 1e-6...1e9))
+            default: throw scaling.error("give exactly one of target_cpu_percent and target_calls_per_replica")
+            }
+            var policy = ScalingPolicy(
+                minReplicas: try p["min_replicas"]?.integer(in: 1...ScalingPolicy.maxReplicasLimit) ?? 1,
+                maxReplicas: try p.required("max_replicas").integer(in: 1...ScalingPolicy.maxReplicasLimit), target: target)
+            if let x = p["tolerance_percent"] { policy.tolerance = try x.number(in: 0...99) / 100 }
+            if let x = p["scale_up_stabilization"] { policy.scaleUp.stabilizationSeconds = try x.duration(in: 0...ScalingPolicy.maxWindowSeconds) }
+            if let x = p["scale_down_stabilization"] { policy.scaleDown.stabilizationSeconds = try x.duration(in: 0...ScalingPolicy.maxWindowSeconds) }
+            guard policy.minReplicas <= policy.maxReplicas else { throw scaling.error("min_replicas \(policy.minReplicas) is more than max_replicas \(policy.maxReplicas)") }
+            service.scaling = policy
+            if s["replicas"] == nil { service.replicas = policy.minReplicas }
+            guard (policy.minReplicas...policy.maxReplicas).contains(service.replicas) else {
+                throw s["replicas"]!.error("must be between min_replicas and max_replicas")
+            }
+        }
+        return service
     }
 
     /// 24 or 7 factors, or the name of a built-in shape.

@@ -160,6 +160,7 @@ extension Scheduler {
             return (batch, { s in
                 s.intake = updated
                 idle.apply(to: &s)
+                Self.noteScalingSamples(fresh, in: &s)
                 for (sample, reason) in refused {
                     s.fleet.refusedSamples[sample.node, default: RefusedSamples()].count += 1
                     s.fleet.refusedSamples[sample.node]!.last = "request \(sample.requestID): \(reason)"
@@ -405,6 +406,8 @@ extension Scheduler {
     /// placement loop calls it every minute: budgets are read from the ledger).
     public func noticeBudgetAlerts() {
         let alerts = budgetAlerts()
+        let spent = Set(alerts.filter { $0.kind == "budget_exceeded" }.compactMap(\.tenant))
+        state.withLock { $0.spentBudgets = spent }
         guard !alerts.isEmpty else { return }
         let now = now()
         let month = CalendarMonth.containing(now).name

@@ -33,6 +33,11 @@ struct EngineState: Sendable {
     var counters = Counters()
     /// Allocation by node class over the last day, sampled every minute.
     var utilizationHistory = UtilizationHistory()
+    /// When the scaling policies were last evaluated.
+    var scaledAt: Double?
+    /// Tenants whose budget for the month is spent (from the minute's budget alerts): their
+    /// services do not scale out.
+    var spentBudgets: Set<String> = []
     /// Requests the queue refused when they were queued again (their quota was lowered below
     /// them): the next pass rejects them.
     var refused: [AdmissionRejection] = []

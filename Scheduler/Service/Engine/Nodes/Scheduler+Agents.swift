@@ -292,7 +292,8 @@ extension Scheduler {
                     var replicas = running[requestID] ?? s.open.runtime(of: requestID)?.runningReplicas ?? []
                     replicas.insert(replica)
                     running[requestID] = replicas
-                    let whole = !s.scheduling.isPartlyPlaced(requestID) && replicas.count >= record.allocation!.replicas.count
+                    // An autoscaled request runs once what it holds runs, whatever still waits.
+                    let whole = (record.spec.scaling != nil || !s.scheduling.isPartlyPlaced(requestID)) && replicas.count >= record.allocation!.replicas.count
                     if whole, record.phase == .placed || record.phase == .provisioning {
                         try? Self.transition(&record, .start, at: now, by: actor, into: &batch, effects: &effects, in: s)
                     }

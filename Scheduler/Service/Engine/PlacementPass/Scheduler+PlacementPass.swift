@@ -29,6 +29,7 @@ extension Scheduler {
                     tickHealth(at: now, in: &s, into: &batch)
                     settleStops(at: now, in: &s, into: &batch)
                     reclaimIdle(at: now, in: &s, into: &batch)
+                    autoscale(at: now, in: &s, into: &batch)
                     flushAPICalls(at: now, in: &s, into: &batch)
                     pruneLedger(at: now, in: &s, into: &batch)
                     for node in s.fleet.draining.sorted() {
@@ -97,6 +98,11 @@ extension Scheduler {
             }
             for victim in placement.preempted { preempt(victim.requestID, by: id, at: now, in: &s, into: &batch) }
             record.hold(s.cluster.allocations[id], at: now, into: &batch)
+            if !first, record.spec.scaling != nil {
+                let placed = placement.replicas.map { "\(id)/\($0.replica) on \($0.nodeID)" }.joined(separator: ", ")
+                batch.history.append(HistoryEntry(requestID: id, at: now, phase: record.phase.name, reason: "placed \(placed)", actor: "scheduler"))
+                s.open.updateRuntime(of: id) { $0.scaling.lastNote = nil }
+            }
             if first {
                 let nodes = placement.replicas.map(\.nodeID).joined(separator: ", ")
                 let victims = placement.preempted.isEmpty ? "" : ", preempting \(placement.preempted.map(\.requestID).joined(separator: ", "))"
@@ -120,8 +126,9 @@ extension Scheduler {
             batch.requests.append(record)
             Self.store(record, in: &s)
             return true
-        case .waiting(_, let reason):
+        case .waiting(let id, let reason):
             if case .conflict = reason { s.counters.commitConflicts += 1 }
+            noteScalingWait(id, reason, at: now, in: &s, into: &batch)
             return false
         case .invalid(let id, let error):
             guard var record = s.open[id] else { return false }

@@ -9,6 +9,8 @@ struct RequestRuntime: Sendable, Hashable {
     var idleSince: Double?
     /// When its idle notice went out.
     var idleNoticeAt: Double?
+    /// For an autoscaled request: its autoscaler and the readings it decides on.
+    var scaling = ScalingMetrics()
 
     /// What an allocation given back leaves behind: nothing.
     static let released = RequestRuntime()
@@ -28,6 +30,8 @@ struct OpenRequests: Sendable {
     /// passes that act on them visit only those.
     private(set) var idle: Set<String> = []
     private(set) var stopping: Set<String> = []
+    /// Requests with a scaling policy, which the autoscaler visits.
+    private(set) var scaled: Set<String> = []
 
     /// The record of an open request. Setting a record keeps its runtime facts; setting nil (it
     /// ended) forgets them.
@@ -38,9 +42,11 @@ struct OpenRequests: Sendable {
                 entries[id] = nil
                 idle.remove(id)
                 stopping.remove(id)
+                scaled.remove(id)
                 return
             }
             entries[id, default: Entry(record: newValue)].record = newValue
+            if newValue.spec.scaling != nil { scaled.insert(id) }
         }
     }
 

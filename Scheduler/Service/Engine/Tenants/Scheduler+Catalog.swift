@@ -26,13 +26,16 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
     /// The owning department's tenant id.
     public var owner: String?
     public var userKinds: [UserKind]?
+    /// A component's scaling policy, which requests running it take unless they give their own.
+    public var scaling: ScalingSpec?
 
     public init(
         kind: CatalogEntry.Kind, name: String, version: String? = nil, description: String? = nil, nodeClass: NodeClass? = nil,
         site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, requiredLabels: [String: String]? = nil, cpu: Double,
         memoryMiB: Int64, diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil, workloadKind: WorkloadKind? = nil,
-        sharing: Sharing? = nil, securityLevel: Int? = nil, owner: String? = nil, userKinds: [UserKind]? = nil
+        sharing: Sharing? = nil, securityLevel: Int? = nil, owner: String? = nil, userKinds: [UserKind]? = nil, scaling: ScalingSpec? = nil
     ) {
+        self.scaling = scaling
         self.kind = kind
         self.name = name
         self.version = version
@@ -77,12 +80,20 @@ public struct CatalogRegistration: Sendable, Hashable, Codable {
         if let securityLevel { try SecurityLevel.check(securityLevel, field: "securityLevel") }
         if let owner { try Identifier.check(owner, field: "owner") }
         if userKinds?.isEmpty == true { throw ServiceError.invalid("userKinds", "name at least one kind of user, or leave it out for every kind") }
-        return CatalogEntry(
+        if scaling != nil, kind == .offering { throw ServiceError.invalid("scaling", "only components scale: an offering is a shape of capacity") }
+        var entry = CatalogEntry(
             code: "", kind: kind, name: trimmed, version: version, description: description ?? "", nodeClass: nodeClass, site: site,
             partition: partition ?? "public", labels: labels ?? [:], requiredLabels: requiredLabels ?? [:],
             resources: try Self.resources(cpu: cpu, memoryMiB: memoryMiB, diskGiB: diskGiB, bandwidthMbps: bandwidthMbps),
             gpu: try gpu.map(Self.gpuRequest), workloadKind: kind == .component ? workloadKind ?? .component : nil, sharing: sharing ?? .open,
             securityLevel: securityLevel ?? 1, owner: owner, userKinds: userKinds, registeredAt: now, registeredBy: user)
+        entry.scaling = try Self.policy(scaling)
+        return entry
+    }
+
+    /// A scaling spec as a policy, or an error naming its field.
+    static func policy(_ spec: ScalingSpec?) throws(ServiceError) -> ScalingPolicy? {
+        do throws(ValidationError) { return try spec?.policy() } catch { throw ServiceError(error) }
     }
 
     static func resources(cpu: Double, memoryMiB: Int64, diskGiB: Int64?, bandwidthMbps: Int64?) throws(ServiceError) -> Resources {
@@ -120,12 +131,15 @@ public struct CatalogUpdate: Sendable, Hashable, Codable {
     public var securityLevel: Int?
     public var owner: String?
     public var userKinds: [UserKind]?
+    /// Replaces a component's scaling policy.
+    public var scaling: ScalingSpec?
 
     public init(
         description: String? = nil, site: String? = nil, partition: String? = nil, labels: [String: String]? = nil, requiredLabels: [String: String]? = nil,
         cpu: Double? = nil, memoryMiB: Int64? = nil, diskGiB: Int64? = nil, bandwidthMbps: Int64? = nil, gpu: GPURequestSpec? = nil,
-        sharing: Sharing? = nil, securityLevel: Int? = nil, owner: String? = nil, userKinds: [UserKind]? = nil
+        sharing: Sharing? = nil, securityLevel: Int? = nil, owner: String? = nil, userKinds: [UserKind]? = nil, scaling: ScalingSpec? = nil
     ) {
+        self.scaling = scaling
         self.description = description
         self.site = site
         self.partition = partition
@@ -168,6 +182,10 @@ public struct CatalogUpdate: Sendable, Hashable, Codable {
         if let userKinds {
             guard !userKinds.isEmpty else { throw ServiceError.invalid("userKinds", "name at least one kind of user") }
             entry.userKinds = userKinds
+        }
+        if let scaling {
+            guard entry.kind == .component else { throw ServiceError.unprocessable("scaling", "\(entry.code) is an offering: only components scale") }
+            entry.scaling = try CatalogRegistration.policy(scaling)
         }
         return entry
     }
