@@ -154,7 +154,7 @@ enum PortalText {
         ("sharingHint.open", "任何部门均可使用：申请无需审批，提交即开通。", "Any department may use it: an application needs no approval and is provisioned at once."),
         ("sharingHint.conditional", "申请并经所属部门批准后使用。", "Used after an application its owner approves."),
         ("sharingHint.restricted", "不对外共享：仅经所属部门和平台逐级审批授权后可用。", "Not shared: usable only under a grant its owner and the platform approve."),
-        ("extendedNoEnd", "已续期。", "Extended."), ("retryAt", "启动失败后等待重试，%@ 后再次调度", "failed to start; placed again after %@"),
+        ("extendedNoEnd", "已续期。", "Extended."), ("autoscaled", "（自动伸缩 %@–%@）", " (autoscaled %@–%@)"), ("retryAt", "启动失败后等待重试，%@ 后再次调度", "failed to start; placed again after %@"),
         ("field.cpu", "CPU（由目录项决定）", "CPU (set by the entry)"), ("field.memoryMiB", "内存（由目录项决定）", "Memory (set by the entry)"),
         ("commentRejectNeeds", "意见（驳回时必填，申请人会看到）", "Comment (needed to reject: the applicant reads it)"),
         ("wrongCurrentPassword", "当前密码不正确。", "The current password is wrong."), ("sessionEnded", "会话已结束（已退出，或密码已在别处修改），请重新登录。", "The session ended (signed out, or the password was changed elsewhere): sign in again."),

@@ -141,7 +141,8 @@ enum WorkbenchPages {
             let view = RequestView(
                 id: record.id, state: format.word("phase", record.phase.name), stateClass: PortalFormat.stateClass(record.phase.name),
                 why: record.phase.reason ?? status.waiting.map(format.waiting), placement: format.placement(record),
-                resources: format.resources(record.spec.resources, gpuMilli: Int64(record.spec.gpuMilliPerReplica)) + (record.spec.replicas > 1 ? " ×\(record.spec.replicas)" : ""),
+                resources: format.resources(record.spec.resources, gpuMilli: Int64(record.spec.gpuMilliPerReplica)) + (record.spec.replicas > 1 ? " ×\(record.spec.replicas)" : "")
+                    + (record.spec.scaling.map { call.language("autoscaled", "\($0.minReplicas)", "\($0.maxReplicas)") } ?? ""),
                 leaseEnds: record.phase.holdsAllocation ? format.time(record.leaseEndsAt) : "—", usage: format.usage(usage), application: record.application,
                 applicationHref: record.application.map(ApplicationPages.href),
                 history: status.history.map { .init(at: format.time($0.at), text: format.word("phase", $0.phase) + ($0.reason.map { ": \($0)" } ?? "") + " · \($0.actor)") })

@@ -21,12 +21,13 @@ struct IdleObservations: Sendable {
 extension Scheduler {
     /// Reads new samples of running requests: a replica using under `threshold` of its CPU
     /// allocation over a sample is idle from the sample's start; one above it makes the request
-    /// active again, withdrawing a notice.
+    /// active again, withdrawing a notice. Autoscaled requests are left to their policy, which
+    /// gives back idle replicas down to the minimum their owner asked for.
     static func idleObservations(_ samples: [MeteringSample], in s: borrowing EngineState, threshold: Double, into batch: inout StoreBatch) -> IdleObservations {
         var observations = IdleObservations()
         var active: [String: RequestRecord] = [:]
         for sample in samples.sorted(by: { $0.start < $1.start }) where sample.end > sample.start {
-            guard let record = s.open[sample.requestID], record.phase == .running, record.spec.resources.cpuMillis > 0 else { continue }
+            guard let record = s.open[sample.requestID], record.phase == .running, record.spec.resources.cpuMillis > 0, record.spec.scaling == nil else { continue }
             let usedCores = sample.amounts.cpuCoreHours * 3600 / (sample.end - sample.start)
             let allocatedCores = Double(record.spec.resources.cpuMillis) / 1000
             if usedCores < threshold * allocatedCores {
