@@ -161,26 +161,26 @@ enum Components {
                 .required("type", choice(ScalingRate.Kind.self), "replicas: at most value replicas per period; percent: at most value% of those at the period's start."),
                 .required("value", .integer(1...10_000)),
                 .required("periodSeconds", .number(1...ScalingPolicy.maxWindowSeconds, unit: "seconds")),
-            ]), max: 8), "Default up: 100% or 4 replicas per 15 s, the larger; down: 100% per 15 s."),
+            ]), max: 8, min: 1), "Default up: 100% or 4 replicas per 15 s, the larger; down: 100% per 15 s."),
             .optional("select", choice(ScalingRules.RateSelection.self), "max (default): the rate allowing the most change; min: the least; disabled: never in this direction."),
             .optional("cooldownSeconds", seconds, "No change in this direction until this long after the last change (default 0)."),
         ])
         let scaling = Schema.object([
             .optional("minReplicas", .integer(1...Int64(ScalingPolicy.maxReplicasLimit)), "Default 1."),
             .required("maxReplicas", .integer(1...Int64(ScalingPolicy.maxReplicasLimit))),
-            .required("target", .object([
-                .optional("cpuUtilizationPercent", .number(0...100, excludingMinimum: true, unit: "percent"), "The replicas' average CPU use as a share of their allocation, from the agents' metering."),
-                .optional("callsPerSecondPerReplica", .number(0...1e9, excludingMinimum: true, unit: "calls per second"), "From the counter the workload reports (POST /v1/requests/{id}/calls)."),
-            ], "Exactly one.")),
+            .required("target", .oneOf([
+                .object([.required("cpuUtilizationPercent", .number(1...100, unit: "percent"), "The replicas' average CPU use as a share of their allocation, from the agents' metering.")]),
+                .object([.required("callsPerSecondPerReplica", .number(0...1e9, excludingMinimum: true, unit: "calls per second"), "From the counter the workload reports (POST /v1/requests/{id}/calls).")]),
+            ], description: "Exactly one of the two.")),
             .optional("tolerancePercent", .number(0...99, unit: "percent"), "No change while the metric is within this much of its target (default 10)."),
             .optional("metricWindowSeconds", .number(1...ScalingPolicy.maxWindowSeconds, unit: "seconds"), "The metric is averaged over this window (default 60)."),
             .optional("scaleUp", rules), .optional("scaleDown", rules),
             .optional("floors", .list(.object([
                 .required("days", .list(choice(ScalingSpec.Weekday.self), max: 7, min: 1, unique: true)),
-                .required("from", .string(maxLength: 5, minLength: 5, pattern: "^[0-2][0-9]:[0-5][0-9]$", "HH:MM")),
-                .required("to", .string(maxLength: 5, minLength: 5, pattern: "^[0-2][0-9]:[0-5][0-9]$", "HH:MM"), "Before from: the floor runs over midnight."),
+                .required("from", .string(maxLength: 5, minLength: 5, pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", "HH:MM")),
+                .required("to", .string(maxLength: 5, minLength: 5, pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", "HH:MM"), "Before from: the floor runs over midnight; not the same as from."),
                 .required("minReplicas", .integer(1...Int64(ScalingPolicy.maxReplicasLimit))),
-                .optional("utcOffset", .string(maxLength: 6, minLength: 6, pattern: "^[+-][0-1][0-9]:[0-5][0-9]$", "+HH:MM"), "Default +08:00."),
+                .optional("utcOffset", .string(maxLength: 6, minLength: 6, pattern: "^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$", "+HH:MM within 14 hours"), "Default +08:00."),
             ]), max: 32), "More replicas at some hours (office hours, a daily peak)."),
         ], "A scaling policy with the semantics of Kubernetes' HorizontalPodAutoscaler.")
         return [

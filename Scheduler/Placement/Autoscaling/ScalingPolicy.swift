@@ -54,7 +54,7 @@ public struct ScalingPolicy: Sendable, Hashable, Codable {
         }
         switch target {
         case .cpuUtilization(let share):
-            guard share.isFinite, share > 0, share <= 1 else { throw fail("target.cpuUtilizationPercent", "must be more than 0 and at most 100, got \(share * 100)") }
+            guard share.isFinite, share >= 0.01, share <= 1 else { throw fail("target.cpuUtilizationPercent", "must be between 1 and 100, got \(share * 100)") }
         case .callsPerSecond(let rate):
             guard rate.isFinite, rate > 0, rate <= 1e9 else { throw fail("target.callsPerSecondPerReplica", "must be more than 0 and at most 1e9, got \(rate)") }
         }
@@ -153,8 +153,8 @@ public struct ScalingRules: Sendable, Hashable, Codable {
         }
         for (i, rate) in (rates ?? []).enumerated() {
             let field = prefix + "rates[\(i)]."
-            guard rate.value >= 1, rate.value <= (rate.kind == .percent ? 10_000 : ScalingPolicy.maxReplicasLimit) else {
-                throw ValidationError(field: field + "value", code: .outOfRange, message: "must be between 1 and \(rate.kind == .percent ? 10_000 : ScalingPolicy.maxReplicasLimit), got \(rate.value)")
+            guard (1...10_000).contains(rate.value) else {
+                throw ValidationError(field: field + "value", code: .outOfRange, message: "must be between 1 and 10000, got \(rate.value)")
             }
             guard rate.periodSeconds.isFinite, rate.periodSeconds >= 1, rate.periodSeconds <= limit else {
                 throw ValidationError(field: field + "periodSeconds", code: .outOfRange, message: "must be between 1 and \(Int(limit)) seconds, got \(rate.periodSeconds)")

@@ -73,7 +73,7 @@ public struct RequestValidator: Sendable {
             }
             guard (scaling.minReplicas...scaling.maxReplicas).contains(request.replicas) else {
                 throw ValidationError(
-                    field: "replicas", code: .outOfRange,
+                    field: "replicas", code: .contradictory,
                     message: "must be between scaling.minReplicas \(scaling.minReplicas) and scaling.maxReplicas \(scaling.maxReplicas), got \(request.replicas)")
             }
         }
