@@ -159,13 +159,15 @@ struct RunSummary: Encodable {
                 lines.append(
                     s.name.padding(toLength: 16, withPad: " ", startingAt: 0) + right(range, 20)
                         + String(format: " %6d %6.1f %11.1f %9d", s.peakReplicas, s.meanReplicas, s.replicaHours, s.scalings)
-                        + right(DurationText.text(s.overloadedSeconds), 12) + String(format: " %8.2f%%", s.unservedShare * 100))
+                        + right(DurationText.text(s.overloadedSeconds), 12) + String(format: " %8.2f%%", s.unservedShare * 100) + (s.met == false ? " MISSED" : ""))
             }
             lines.append(String(format: "node-hours       %.1f (nodes holding any allocation)", services.nodeHours))
-            if let fixed = services.fixedAtPeak {
+            if let fixed = services.fixedAtMax {
                 lines.append(String(
-                    format: "fixed at peak    %.1f node-hours, %.1f replica-hours, targets met ", fixed.nodeHours, fixed.replicaHours)
-                    + (fixed.targetsMet ? "yes" : "no") + String(format: ": autoscaling saves %.1f%% of node-hours", fixed.saving * 100))
+                    format: "at max_replicas %.1f node-hours, %.1f replica-hours, targets met ", fixed.nodeHours, fixed.replicaHours)
+                    + (fixed.targetsMet ? "yes" : "no (not a fair comparison)")
+                    + (fixed.saving >= 0 ? String(format: ": autoscaling saves %.1f%% of node-hours", fixed.saving * 100)
+                        : String(format: ": autoscaling takes %.1f%% more node-hours", -fixed.saving * 100)))
             }
         }
         lines.append("")

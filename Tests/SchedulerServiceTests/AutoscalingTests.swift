@@ -109,7 +109,7 @@ struct AutoscalingTests {
         #expect(try store.audit(AuditQuery(action: "request.scale", limit: 10)).map(\.actor) == ["autoscaler", "autoscaler"])
     }
 
-    @Test("a scale-out over the tenant's quota waits with its reason, said once in the history, and goes when the quota grows")
+    @Test("a scale-out over the tenant's quota takes what the quota has room for; the rest waits with its reason, said once in the history, and goes when the quota grows")
     func quotaHoldsScaleOut() throws {
         var config = SchedulerConfig()
         config.scalingIntervalSeconds = 1
@@ -129,9 +129,10 @@ struct AutoscalingTests {
             clock.advance(1)
             scheduler.placePending()
         }
+        // 4 cores of quota: a second replica of 2 cores fits, the other two wait.
         let waiting = try scheduler.request("api", by: water)
         #expect(waiting.record.spec.replicas == 4)
-        #expect(waiting.record.allocation?.replicas.count == 1)
+        #expect(waiting.record.allocation?.replicas.count == 2)
         #expect(waiting.waiting?.code == "quota")
         let notes = try scheduler.request("api", by: water).history.compactMap(\.reason).filter { $0.hasPrefix("new replicas wait") }
         #expect(notes == ["new replicas wait: its tenant's quota for its priority class has no room for it in cpu"])

@@ -4,7 +4,7 @@ import Simulation
 import Testing
 
 /// Autoscaled services in the simulator: the scheduler's own autoscaler and rescaling over a
-/// simulated day, compared with the same day at a fixed peak size.
+/// simulated day, compared with the same day with every service fixed at its max_replicas.
 struct AutoscalingSimulationTests {
     static let day = "\(shippedScenarios)/autoscaling.yaml"
 
@@ -13,7 +13,7 @@ struct AutoscalingSimulationTests {
         result.series.min { abs($0.time - hour * 3_600) < abs($1.time - hour * 3_600) }!
     }
 
-    @Test("a simulated day: replicas follow the load, the peak is served within its wait targets, with fewer node-hours than fixed at peak size")
+    @Test("a simulated day: replicas follow the load, the peak is served within its wait targets, with fewer node-hours than fixed at max_replicas")
     func dayFollowsLoadAndSaves() throws {
         let input = try SimulationInput(scenario: try Scenario.load(file: Self.day))
         let result = try Simulator(input: input).runComparingFixedReplicas()
@@ -38,7 +38,7 @@ struct AutoscalingSimulationTests {
             #expect(service.unservedShare < 0.001, "\(service.name) left \(service.unservedShare * 100)% of calls unserved")
             #expect(service.peakReplicas <= service.maxReplicas)
         }
-        let fixed = try #require(services.fixedAtPeak)
+        let fixed = try #require(services.fixedAtMax)
         #expect(fixed.targetsMet)
         #expect(services.nodeHours < fixed.nodeHours)
         #expect(fixed.saving > 0.2, "autoscaling saved \(fixed.saving * 100)% of node-hours")
@@ -81,5 +81,31 @@ struct AutoscalingSimulationTests {
         // The replicas never placed waited to the end of the run, and count so.
         let waits = try #require(bounded.waits.first { $0.group == "priority" && $0.name == "standard" })
         #expect(waits.max > 7_000)
+    }
+
+    @Test("a service its tenant's quota starves misses its targets: its calls go unserved, its waiting replicas show as pending")
+    func quotaStarvedServiceMissesTargets() throws {
+        let scenario = try Scenario.load(file: try scenarioFile("""
+            name: starved
+            duration: 1d
+            sample_interval: 15m
+            cluster:
+              pools: [{name: g, class: general, site: dc, count: 4, cpu: 16, memory_gib: 64}]
+            tenants: [{name: water, quotas: {standard: {cpu: 20}}}]
+            wait_targets: {standard: 1m}
+            workload:
+              services:
+                - {name: portal, tenant: water, cpu: 2, memory_gib: 2, calls_per_second: 200, daily: daytime, calls_per_replica: 20,
+                   scaling: {max_replicas: 20, target_calls_per_replica: 15}}
+            """))
+        let result = try Simulator(input: try SimulationInput(scenario: scenario)).runComparingFixedReplicas()
+        let portal = try #require(result.services?.services.first)
+        // The quota holds 10 replicas of 2 cores; the office-hours peak needs 22.
+        #expect(portal.peakReplicas == 10)
+        #expect(portal.unservedShare > 0.1)
+        #expect(portal.met == false)
+        #expect(result.totals.targetsMet == false)
+        #expect(result.series.contains { $0.pendingByReason["quota"] == 1 })
+        #expect(result.services?.fixedAtMax?.targetsMet == false)
     }
 }

@@ -177,10 +177,10 @@ enum Components {
             .optional("scaleUp", rules), .optional("scaleDown", rules),
             .optional("floors", .list(.object([
                 .required("days", .list(choice(ScalingSpec.Weekday.self), max: 7, min: 1, unique: true)),
-                .required("from", .string(maxLength: 5, minLength: 5, pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", "HH:MM")),
-                .required("to", .string(maxLength: 5, minLength: 5, pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", "HH:MM"), "Before from: the floor runs over midnight; not the same as from."),
+                .required("from", .string(maxLength: 5, pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$", "HH:MM, 00:00 to 23:59")),
+                .required("to", .string(maxLength: 5, pattern: "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", "HH:MM, 00:00 to 24:00"), "Before from: the floor runs over midnight; not the same as from."),
                 .required("minReplicas", .integer(1...Int64(ScalingPolicy.maxReplicasLimit))),
-                .optional("utcOffset", .string(maxLength: 6, minLength: 6, pattern: "^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$", "+HH:MM within 14 hours"), "Default +08:00."),
+                .optional("utcOffset", .string(maxLength: 6, pattern: "^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$", "+HH:MM or -HH:MM within 14 hours of UTC"), "Default +08:00."),
             ]), max: 32), "More replicas at some hours (office hours, a daily peak)."),
         ], "A scaling policy with the semantics of Kubernetes' HorizontalPodAutoscaler.")
         return [

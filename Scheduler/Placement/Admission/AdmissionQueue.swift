@@ -138,7 +138,7 @@ public struct AdmissionQueue: Sendable {
         let key = QueueKey(tenant: tenant, priority: priority)
         let used = usageByClass[key] ?? Usage()
         var removed: [(request: PlacementRequest, dimension: Dimension)] = []
-        while let head = queues[key]?.first, let dimension = quota.firstExceeded(by: used + missingUsage(of: head)) {
+        while let head = queues[key]?.first, let dimension = quota.firstExceeded(by: used + neededUsage(of: head)) {
             queues[key]!.removeFirst()
             pendingIDs.remove(head.id)
             removed.append((head, dimension))
@@ -248,13 +248,25 @@ public struct AdmissionQueue: Sendable {
     public func fitsQuota(_ request: PlacementRequest) -> Bool {
         let key = QueueKey(tenant: request.tenant, priority: request.priority)
         guard let quota = config.tenants[key.tenant]?.quotas[key.priority] else { return true }
-        return quota.firstExceeded(by: (usageByClass[key] ?? Usage()) + missingUsage(of: request)) == nil
+        return quota.firstExceeded(by: (usageByClass[key] ?? Usage()) + neededUsage(of: request)) == nil
     }
 
-    /// What placing the rest of a request would add: all of it, less what its replicas placed
-    /// before hold.
-    private func missingUsage(of request: PlacementRequest) -> Usage {
-        guard let held = charged[request.id]?.usage else { return Usage(of: request) }
-        return Usage(of: request) - held
+    /// What the quota must have room for before a request is taken: all of a new one; one more
+    /// replica of one that holds some (it takes what fits, the rest wait).
+    private func neededUsage(of request: PlacementRequest) -> Usage {
+        charged[request.id] == nil ? Usage(of: request) : Usage(of: request, replicas: 1)
+    }
+
+    /// How many of a request's `missing` replicas its tenant's quota has room for now, and the
+    /// dimension that stops one more (nil when all fit).
+    public func quotaRoom(for request: PlacementRequest, missing: Int) -> (replicas: Int, exceeded: Dimension?) {
+        guard let quota = config.tenants[request.tenant]?.quotas[request.priority] else { return (missing, nil) }
+        let used = usageByClass[QueueKey(tenant: request.tenant, priority: request.priority)] ?? Usage()
+        var room = 0
+        while room < missing {
+            if let dimension = quota.firstExceeded(by: used + Usage(of: request, replicas: room + 1)) { return (room, dimension) }
+            room += 1
+        }
+        return (room, nil)
     }
 }

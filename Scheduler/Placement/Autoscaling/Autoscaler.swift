@@ -88,8 +88,8 @@ public struct Autoscaler: Sendable, Hashable {
         if desired < upward { desired = upward }
         if desired > downward { desired = downward }
         if desired != recommended {
-            limitedBy = desired > recommended ? "held by the highest recommendation of the last \(Self.seconds(policy.scaleDown.stabilizationSeconds))"
-                : "held by the lowest recommendation of the last \(Self.seconds(policy.scaleUp.stabilizationSeconds))"
+            limitedBy = desired > recommended ? "no lower than \(desired), the highest recommendation of the last \(Self.seconds(policy.scaleDown.stabilizationSeconds))"
+                : "no higher than \(desired), the lowest recommendation of the last \(Self.seconds(policy.scaleUp.stabilizationSeconds))"
         }
 
         if desired > current {

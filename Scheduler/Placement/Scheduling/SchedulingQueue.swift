@@ -149,7 +149,24 @@ public struct SchedulingQueue: Sendable {
     public mutating func update(_ request: PlacementRequest) {
         var request = request
         if partlyPlaced.contains(request.id) { request.queueDeadline = nil }
-        if aside[request.id] != nil { aside[request.id]!.request = request } else if admission.update(request) { noteQuotaCheck(request) }
+        if var entry = aside[request.id] {
+            // Its reason's count of replicas still to place follows a change of their number.
+            let more = request.replicas - entry.request.replicas
+            switch entry.reason {
+            case .capacity(var report):
+                report.unplacedReplicas = max(1, report.unplacedReplicas + more)
+                entry.reason = .capacity(report)
+            case .nodes(var report):
+                report.unplacedReplicas = max(1, report.unplacedReplicas + more)
+                entry.reason = .nodes(report)
+            case .quota, .conflict, .backoff:
+                break
+            }
+            entry.request = request
+            aside[request.id] = entry
+        } else if admission.update(request) {
+            noteQuotaCheck(request)
+        }
     }
 
     /// Changes how many replicas a request wants to `request.replicas` (its autoscaler decided).
@@ -286,7 +303,23 @@ public struct SchedulingQueue: Sendable {
             return .waiting(request.id, .backoff(until: notBefore))
         }
         let first = !isPartlyPlaced(request.id)
-        switch placer.place(request, in: cluster) {
+        // A request placed in part takes as many more replicas as its tenant's quota has room
+        // for; the rest wait for quota.
+        var trial = request
+        var overQuota: Dimension?
+        if !first {
+            let held = cluster.allocations[request.id]?.replicas.count ?? 0
+            let room = admission.quotaRoom(for: request, missing: request.replicas - held)
+            if let exceeded = room.exceeded {
+                guard room.replicas > 0 else {
+                    setAside(request, .quota(exceeded))
+                    return .waiting(request.id, .quota(exceeded))
+                }
+                trial.replicas = held + room.replicas
+                overQuota = exceeded
+            }
+        }
+        switch placer.place(trial, in: cluster) {
         case .placed(let placement):
             do {
                 try cluster.commit(placement, of: request, priorities: admission.priorities)
@@ -305,6 +338,11 @@ public struct SchedulingQueue: Sendable {
                 rest.queueDeadline = nil
                 partlyPlaced.insert(request.id)
                 setAside(rest, .capacity(unplaced))
+            } else if let overQuota {
+                var rest = request
+                rest.queueDeadline = nil
+                partlyPlaced.insert(request.id)
+                setAside(rest, .quota(overQuota))
             } else if !first {
                 partlyPlaced.remove(request.id)
             }

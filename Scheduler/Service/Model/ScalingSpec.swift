@@ -147,6 +147,7 @@ extension ScalingSpec.Floor {
     func scheduled(field: String) throws(ValidationError) -> ScheduledFloor {
         guard !days.isEmpty else { throw ValidationError(field: field + "days", code: .invalid, message: "name at least one day (mon ... sun)") }
         let start = try Self.minutes(from, field: field + "from")
+        guard start < 24 * 60 else { throw ValidationError(field: field + "from", code: .invalid, message: "must be a time of day 00:00 to 23:59, got '\(from)'") }
         let end = try Self.minutes(to, field: field + "to")
         guard start != end else { throw ValidationError(field: field + "to", code: .contradictory, message: "is the same time as from (\(from))") }
         var offset = Self.defaultUTCOffsetMinutes

@@ -14,13 +14,13 @@ public struct SimulationResult: Sendable, Codable, Equatable {
     public var services: ServiceTotals?
 
     /// What the services held and served over the run, and, for a scenario that autoscales some,
-    /// the same run with each fixed at its peak size (`suanli-sim run` measures both).
+    /// the same run with each fixed at its max_replicas (`suanli-sim run` measures both).
     public struct ServiceTotals: Sendable, Codable, Equatable {
         public var services: [Service]
         /// Nodes holding any allocation, integrated over the run (sampled every 15 s).
         public var nodeHours: Double
-        /// The run with every autoscaled service fixed at its maxReplicas.
-        public var fixedAtPeak: Comparison?
+        /// The run with every autoscaled service fixed at its max_replicas.
+        public var fixedAtMax: Comparison?
 
         public struct Service: Sendable, Codable, Equatable {
             public var name: String
@@ -37,6 +37,9 @@ public struct SimulationResult: Sendable, Codable, Equatable {
             /// left unserved.
             public var overloadedSeconds: Double
             public var unservedShare: Double
+            /// For an autoscaled service: whether it left no more unserved than the scenario's
+            /// `unserved_target`.
+            public var met: Bool?
         }
 
         public struct Comparison: Sendable, Codable, Equatable {

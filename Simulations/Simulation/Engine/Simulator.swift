@@ -27,16 +27,16 @@ public struct Simulator {
     }
 
     /// Runs to the scenario's end and, when it autoscales services, again with each of them fixed
-    /// at its peak size on the same seed: the result's `services.fixedAtPeak` says what
+    /// at its max_replicas on the same seed: the result's `services.fixedAtMax` says what
     /// autoscaling saved.
     public func runComparingFixedReplicas(progress: ((Double) -> Void)? = nil) throws(InputFileError) -> SimulationResult {
         var result = try run(progress: progress)
         guard input.scenario.services.contains(where: { $0.scaling != nil }), let scaled = result.services else { return result }
         var fixedInput = input
-        fixedInput.scenario.services = input.scenario.services.map(\.fixedAtPeak)
+        fixedInput.scenario.services = input.scenario.services.map(\.fixedAtMax)
         let fixed = try Simulator(input: fixedInput, poolCounts: poolCounts).run()
         guard let fixedServices = fixed.services else { return result }
-        result.services?.fixedAtPeak = SimulationResult.ServiceTotals.Comparison(
+        result.services?.fixedAtMax = SimulationResult.ServiceTotals.Comparison(
             nodeHours: fixedServices.nodeHours, replicaHours: fixedServices.services.reduce(0) { $0 + $1.replicaHours }, targetsMet: fixed.totals.targetsMet,
             saving: fixedServices.nodeHours > 0 ? 1 - scaled.nodeHours / fixedServices.nodeHours : 0)
         return result
@@ -301,7 +301,9 @@ private struct Run {
             let holds = cluster.allocations[service.requestID]?.replicas.count ?? 0
             if holds < decision.desired {
                 serviceUse[index].scaledOutAt = serviceUse[index].scaledOutAt ?? now
-            } else {
+            } else if let since = serviceUse[index].scaledOutAt {
+                // Replicas it waited for and no longer wants: they waited this long unplaced.
+                recorder.recordWait(now - since, priority: service.priority, tenant: service.tenant)
                 serviceUse[index].scaledOutAt = nil
             }
         }
@@ -439,10 +441,13 @@ private struct Run {
         }
     }
 
-    /// Pending requests by why they wait.
+    /// Pending requests by why they wait; a service waiting for new replicas counts as one.
     func pendingReasons() -> [String: Int] {
         var counts: [String: Int] = [:]
         for id in pending { counts[queue.waitReason(of: id)?.code ?? "queued", default: 0] += 1 }
+        for (index, service) in scenario.services.enumerated() where serviceUse[index].scaledOutAt != nil && !pending.contains(service.requestID) {
+            counts[queue.waitReason(of: service.requestID)?.code ?? "queued", default: 0] += 1
+        }
         return counts
     }
 
@@ -463,18 +468,23 @@ private struct Run {
         var nodes: [String: Int] = [:]
         for c in nodeClass { nodes[c.rawValue, default: 0] += 1 }
         var result = recorder.result(totals: totals, nodes: nodes)
-        if !scenario.services.isEmpty { result.services = serviceTotals(end: end) }
+        if !scenario.services.isEmpty {
+            let services = serviceTotals(end: end)
+            result.services = services
+            if services.services.contains(where: { $0.met == false }) { result.totals.targetsMet = false }
+        }
         return result
     }
 
     func serviceTotals(end: Double) -> SimulationResult.ServiceTotals {
         let services = scenario.services.enumerated().map { index, service in
             let use = serviceUse[index]
+            let unserved = use.calls > 0 ? use.unservedCalls / use.calls : 0
             return SimulationResult.ServiceTotals.Service(
                 name: service.name, autoscaled: service.scaling != nil, minReplicas: service.scaling?.minReplicas ?? service.replicas,
                 maxReplicas: service.scaling?.maxReplicas ?? service.replicas, peakReplicas: use.peak, meanReplicas: end > 0 ? use.replicaSeconds / end : 0,
                 replicaHours: use.replicaSeconds / 3_600, scalings: use.scalings, overloadedSeconds: use.overloadedSeconds,
-                unservedShare: use.calls > 0 ? use.unservedCalls / use.calls : 0)
+                unservedShare: unserved, met: service.scaling == nil ? nil : unserved <= scenario.unservedTarget)
         }
         return SimulationResult.ServiceTotals(services: services, nodeHours: nodeSeconds / 3_600)
     }

@@ -84,13 +84,14 @@ public enum ReportFiles {
             let range = s.autoscaled ? "\(s.minReplicas) to \(s.maxReplicas), autoscaled" : "fixed at \(s.maxReplicas)"
             let overloaded = DurationText.text(s.overloadedSeconds)
             html += "<tr><td>\(SVGChart.escape(s.name))</td><td>\(range)</td><td>\(s.peakReplicas)</td><td>\(String(format: "%.1f", s.meanReplicas))</td>"
-            html += "<td>\(String(format: "%.1f", s.replicaHours))</td><td>\(s.scalings)</td><td>\(overloaded)</td><td>\(String(format: "%.2f%%", s.unservedShare * 100))</td></tr>\n"
+            html += "<td>\(String(format: "%.1f", s.replicaHours))</td><td>\(s.scalings)</td><td>\(overloaded)</td><td>\(String(format: "%.2f%%", s.unservedShare * 100))\(s.met == false ? " <span class=\"miss\">missed</span>" : "")</td></tr>\n"
         }
         html += "</table>\n<p>Nodes holding any allocation: \(String(format: "%.1f", services.nodeHours)) node-hours."
-        if let fixed = services.fixedAtPeak {
-            html += " The same day with every autoscaled service fixed at its maximum: \(String(format: "%.1f", fixed.nodeHours)) node-hours"
-            html += " (\(String(format: "%.1f", fixed.replicaHours)) replica-hours, targets \(fixed.targetsMet ? "met" : "<span class=\"miss\">missed</span>"));"
-            html += " autoscaling saves <strong>\(String(format: "%.1f%%", fixed.saving * 100))</strong> of node-hours."
+        if let fixed = services.fixedAtMax {
+            html += " The same day with every autoscaled service fixed at its max_replicas: \(String(format: "%.1f", fixed.nodeHours)) node-hours"
+            html += " (\(String(format: "%.1f", fixed.replicaHours)) replica-hours, targets \(fixed.targetsMet ? "met" : "<span class=\"miss\">missed</span>: not a fair comparison"));"
+            html += fixed.saving >= 0 ? " autoscaling saves <strong>\(String(format: "%.1f%%", fixed.saving * 100))</strong> of node-hours."
+                : " autoscaling takes <strong>\(String(format: "%.1f%%", -fixed.saving * 100))</strong> more node-hours."
         }
         html += "</p>\n"
         for s in services.services {

@@ -74,8 +74,9 @@ public struct ScaledService: Sendable, Hashable {
         return request
     }
 
-    /// The same service without its autoscaler, fixed at its peak size (`maxReplicas`).
-    public var fixedAtPeak: ScaledService {
+    /// The same service without its autoscaler, fixed at its `maxReplicas`: what it would take to
+    /// be sized for the peak it may reach all day.
+    public var fixedAtMax: ScaledService {
         var fixed = self
         fixed.replicas = scaling?.maxReplicas ?? replicas
         fixed.scaling = nil

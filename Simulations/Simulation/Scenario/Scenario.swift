@@ -35,6 +35,10 @@ public struct Scenario: Sendable {
     public var traces: [TraceSpec]
     /// Long-running services under a daily load, autoscaled or of a fixed size.
     public var services: [ScaledService] = []
+    /// The most of its calls an autoscaled service may leave unserved (more calls than its running
+    /// replicas serve at full CPU) for the targets to be met: its replicas came too late or not at
+    /// all (capacity or quota). A service of fixed size is its owner's choice and is not judged.
+    public var unservedTarget = 0.01
     public var failures: [FailureSpec]
     public var maintenance: [MaintenanceWindow]
 

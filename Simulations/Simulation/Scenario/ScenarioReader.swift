@@ -13,7 +13,7 @@ enum ScenarioReader {
     static func read(_ root: DocumentValue) throws(InputFileError) -> Scenario {
         let f = try root.fields([
             "name", "description", "seed", "duration", "sample_interval", "policy", "scan", "queue_depth", "sites", "latency", "cluster",
-            "storage", "tenants", "wait_targets", "workload", "events",
+            "storage", "tenants", "wait_targets", "unserved_target", "workload", "events",
         ])
         var scenario = Scenario(
             name: try f["name"]?.string() ?? "scenario", source: root.file, duration: try f.required("duration").duration(in: 1...1e10))
@@ -97,6 +97,8 @@ enum ScenarioReader {
                 scenario.waitTargets[priority] = try value.duration()
             }
         }
+
+        if let target = f["unserved_target"] { scenario.unservedTarget = try target.number(in: 0...1) }
 
         if let workload = f["workload"] {
             let w = try workload.fields(["generators", "traces", "services"])
@@ -356,7 +358,7 @@ enum ScenarioReader {
             service.scaling = policy
             if s["replicas"] == nil { service.replicas = policy.minReplicas }
             guard (policy.minReplicas...policy.maxReplicas).contains(service.replicas) else {
-                throw s["replicas"]!.error("must be between min_replicas and max_replicas")
+                throw s["replicas"]!.error("must be between min_replicas \(policy.minReplicas) and max_replicas \(policy.maxReplicas), got \(service.replicas)")
             }
         }
         return service

@@ -102,6 +102,8 @@ extension Scheduler {
                 let placed = placement.replicas.map { "\(id)/\($0.replica) on \($0.nodeID)" }.joined(separator: ", ")
                 batch.history.append(HistoryEntry(requestID: id, at: now, phase: record.phase.name, reason: "placed \(placed)", actor: "scheduler"))
                 s.open.updateRuntime(of: id) { $0.scaling.lastNote = nil }
+                // The rest, if any, waits: for capacity, or for quota.
+                if let reason = s.scheduling.waitReason(of: id) { noteScalingWait(id, reason, at: now, in: &s, into: &batch) }
             }
             if first {
                 let nodes = placement.replicas.map(\.nodeID).joined(separator: ", ")

@@ -38,13 +38,15 @@ struct ScalingMetrics: Sendable, Hashable {
         calls.append(CallCount(at: now, total: total))
     }
 
-    /// Forgets readings older than `window` before `now`, keeping one counter reading before it
-    /// as the start of the rate.
+    /// Forgets readings older than `window` before `now`.
     mutating func prune(window: Double, now: Double) {
         cpu.removeAll { $0.end < now - window }
-        if let firstInside = calls.firstIndex(where: { $0.at >= now - window }), firstInside > 1 { calls.removeFirst(firstInside - 1) }
-        if let last = calls.last, last.at < now - window { calls = [last] }
+        calls.removeAll { $0.at < now - window }
     }
+
+    /// The shortest span of counter readings a rate is taken over: readings a moment apart say
+    /// more about the gateway's timing than about the load.
+    static let shortestCallSpan = 1.0
 
     /// The metric of `target` over the window before `now`, averaged over the `running`
     /// replicas; nil without enough readings in the window.
@@ -57,7 +59,8 @@ struct ScalingMetrics: Sendable, Hashable {
             guard held > 0 else { return nil }
             return ScalingReading(value: inside.reduce(0) { $0 + $1.usedCoreSeconds } / held, replicas: running)
         case .callsPerSecond:
-            guard let last = calls.last, last.at >= now - window, let first = calls.first, last.at > first.at else { return nil }
+            let inside = calls.filter { $0.at >= now - window }
+            guard let first = inside.first, let last = inside.last, last.at - first.at >= Self.shortestCallSpan else { return nil }
             let perSecond = (last.total - first.total) / (last.at - first.at)
             return ScalingReading(value: perSecond / Double(running), replicas: running)
         }

@@ -11,6 +11,10 @@ extension Scheduler {
         guard total.isFinite, total >= 0 else { throw ServiceError.invalid("total", "must be a count of calls, 0 or more, got \(total)") }
         let id = Self.resolveRequestID(id, for: caller)
         let now = now()
+        if state.withLock({ $0.open[id] == nil }) {
+            guard let ended = try store.request(id: id), caller.may(.changeRequests, tenant: ended.tenant) else { throw ServiceError.notFound("request \(id)") }
+            throw ServiceError.conflict("request \(id) has ended (\(ended.phase.name)): its calls drive nothing", field: "total")
+        }
         return try state.withLock { (s: inout EngineState) throws(ServiceError) -> ScalingReading? in
             guard let record = s.open[id], caller.may(.changeRequests, tenant: record.tenant) else { throw ServiceError.notFound("request \(id)") }
             guard let policy = record.spec.scaling else {
@@ -91,6 +95,7 @@ extension Scheduler {
         let explanation = decision.explanation(for: policy.target)
         record.spec.replicas = decision.desired
         record.updatedAt = now
+        let held = record.allocation?.replicas.count ?? 0
         let freed = s.scheduling.rescale(record.spec, cluster: &s.cluster)
         var stopped: [String] = []
         for replica in freed {
@@ -105,7 +110,11 @@ extension Scheduler {
             s.open.updateRuntime(of: id) { $0.runningReplicas.subtract(freed.map(\.replica)) }
         }
         let direction = decision.desired > decision.current ? "scaled out" : "scaled in"
-        let detail = explanation + (stopped.isEmpty ? "" : "; stopping \(stopped.sorted().joined(separator: ", "))")
+        // Scaling in gives back the replicas still waiting first.
+        let dropped = decision.desired < decision.current ? max(0, decision.current - max(held, decision.desired)) : 0
+        var detail = explanation
+        if dropped > 0 { detail += "; \(dropped) waiting replica\(dropped == 1 ? "" : "s") no longer wanted" }
+        if !stopped.isEmpty { detail += "; stopping \(stopped.sorted().joined(separator: ", "))" }
         batch.history.append(HistoryEntry(requestID: id, at: now, phase: record.phase.name, reason: "\(direction) \(detail)", actor: "autoscaler"))
         batch.audit.append(AuditEntry(at: now, actor: "autoscaler", action: "request.scale", target: "request/\(id)", detail: detail))
         batch.requests.append(record)
