@@ -46,6 +46,8 @@ struct StrictJSONTests {
         (#"{"name":"a","gpu":{}}"#, "gpu.count", "is required"),
         (#"{"leaseSeconds":1}"#, "name", "is required"),
         (#"{"name":"a","name":"b"}"#, "name", "appears twice"),
+        (#"{"name":"a","gpu":{"count":1,"count":2}}"#, "gpu.count", "appears twice"),
+        (#"{"name":"a","list":[{"x":1},{"x":1,"x":2}]}"#, "list[1].x", "appears twice"),
         (#"{"name":"a","list":{}}"#, "list", "must be a list, got an object"),
     ])
     func refusals(text: String, field: String, message: String) {

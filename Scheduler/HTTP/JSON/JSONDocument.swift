@@ -46,7 +46,7 @@ public struct JSONNode: Sendable {
         guard parser.index < bytes.count else {
             throw JSONInputError(field: "", line: 1, message: "is empty: a JSON value is expected")
         }
-        let node = try parser.value(depth: 0)
+        let node = try parser.value(depth: 0, path: "")
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("unexpected text after the JSON value") }
         return node
@@ -100,12 +100,14 @@ struct JSONParser {
         }
     }
 
-    mutating func value(depth: Int) throws(JSONInputError) -> JSONNode {
+    /// The value at the parser's position; `path` is its field path (`requests[3].gpu`), which
+    /// names a field given twice.
+    mutating func value(depth: Int, path: String) throws(JSONInputError) -> JSONNode {
         guard depth < maxDepth else { throw error("nested deeper than \(maxDepth) levels") }
         guard index < bytes.count else { throw error("the text ends where a value is expected") }
         let startLine = line
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "{"): return try object(depth: depth, path: path)
         case UInt8(ascii: "["):
             index += 1
             var elements: [JSONNode] = []
@@ -116,7 +118,7 @@ struct JSONParser {
             }
             while true {
                 skipWhitespace()
-                elements.append(try value(depth: depth + 1))
+                elements.append(try value(depth: depth + 1, path: "\(path)[\(elements.count)]"))
                 skipWhitespace()
                 guard index < bytes.count else { throw error("the text ends inside a list") }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -137,7 +139,7 @@ struct JSONParser {
         }
     }
 
-    mutating func object(depth: Int) throws(JSONInputError) -> JSONNode {
+    mutating func object(depth: Int, path: String) throws(JSONInputError) -> JSONNode {
         let startLine = line
         let id = objects
         objects += 1
@@ -154,13 +156,13 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a field name in double quotes") }
             let key = try string()
             guard seen.insert(key).inserted else {
-                throw JSONInputError(field: key, line: line, message: "appears twice in the same object")
+                throw JSONInputError(field: path.isEmpty ? key : "\(path).\(key)", line: line, message: "appears twice in the same object")
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the field name \"\(key)\"") }
             index += 1
             skipWhitespace()
-            members.append(JSONNode.Member(key: key, value: try value(depth: depth + 1)))
+            members.append(JSONNode.Member(key: key, value: try value(depth: depth + 1, path: path.isEmpty ? key : "\(path).\(key)")))
             skipWhitespace()
             guard index < bytes.count else { throw error("the text ends inside an object") }
             if bytes[index] == UInt8(ascii: ",") {
