@@ -4,11 +4,14 @@ import Simulation
 
 struct Capacity: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "How many nodes each class needs so that every priority class's p95 queue wait meets its target and no latency bound is violated.",
+        abstract: "How many nodes each class needs so that every target is met on several seeds, and which target binds each class.",
         discussion: """
-            Searches over the scenario's pool sizes, running the whole simulation for each candidate: first \
-            every pool scaled together (doubling) until the targets are met, then the fewest nodes per class \
-            by binary search, class after class. Needs wait_targets in the scenario.
+            Searches over the scenario's pool sizes, running the whole simulation for each candidate on every \
+            seed: first every pool scaled together (doubling) until the targets are met, then the fewest nodes \
+            per class by binary search, class after class, then one node fewer of each class to name the \
+            target that binds it. Every request counts: p95 waits per priority class, requests still waiting \
+            past their target at the end, queue deadlines, rejections, latency bounds, autoscaled services' \
+            unserved calls. Needs wait_targets in the scenario.
             """)
 
     @Argument(help: "The scenario file (.json, .yaml or .yml).")
@@ -23,6 +26,9 @@ struct Capacity: ParsableCommand {
     @Option(help: "Largest factor the pools are scaled by before giving up.")
     var maxFactor = 16.0
 
+    @Option(help: "Seeds every size is run on (the scenario's and the ones after it); a size meets the targets only on all of them.")
+    var seeds = 3
+
     @Option(help: "Directory to write the report files of the answer's run to.")
     var output: String?
 
@@ -31,13 +37,14 @@ struct Capacity: ParsableCommand {
 
     func validate() throws {
         guard maxFactor >= 1 else { throw ValidationError("--max-factor must be at least 1") }
+        guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be between 1 and 100, got \(seeds)") }
     }
 
     func run() throws {
         let input = try ScenarioLoading.input(scenario, seed: seed, policy: policy)
         let interactive = isatty(FileHandle.standardError.fileDescriptor) == 1
         let answer = try ScenarioLoading.surface { () throws(InputFileError) in
-            try CapacitySearch(input: input, maxFactor: maxFactor).run { runs, counts in
+            try CapacitySearch(input: input, maxFactor: maxFactor, seeds: seeds).run { runs, counts in
                 if interactive { FileHandle.standardError.write(Data("\rsearching: run \(runs), \(counts.reduce(0, +)) nodes   ".utf8)) }
             }
         }
@@ -49,10 +56,25 @@ struct Capacity: ParsableCommand {
             print(String(decoding: try encoder.encode(answer), as: UTF8.self))
             return
         }
-        print(answer.found ? "Fewest nodes meeting every target (\(answer.runs) simulations):" : "No size up to \(maxFactor)x meets the targets (\(answer.runs) simulations); the largest tried:")
+        let seedList = answer.seeds.map(String.init).joined(separator: ", ")
+        print(
+            answer.found ? "Fewest nodes meeting every target on seeds \(seedList) (\(answer.runs) simulations):"
+                : "No size up to \(maxFactor)x meets the targets on seeds \(seedList) (\(answer.runs) simulations); the largest tried:")
         print("class      now   needed   change")
         for c in answer.classes {
             print(c.nodeClass.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%6d %8d %+8d", c.current, c.needed, c.change))
+        }
+        if answer.found {
+            print("\nWhat binds each class (one node fewer misses):")
+            for c in answer.classes {
+                let binding = c.binding.isEmpty ? ["nothing: none of its nodes is needed"] : c.binding
+                print("  \(c.nodeClass): " + binding.joined(separator: "; "))
+            }
+        }
+        print("\np95 wait over the seeds:")
+        for w in answer.spread {
+            let target = w.target.map { ", target \(DurationText.text($0))" } ?? ""
+            print("  \(w.priority): \(DurationText.text(w.lowestP95)) to \(DurationText.text(w.highestP95))\(target)")
         }
         print("\npools: " + answer.pools.keys.sorted().map { "\($0)=\(answer.pools[$0]!)" }.joined(separator: " "))
         print("\nAt that size:")

@@ -92,6 +92,7 @@ struct RunSummary: Encodable {
     var wallSeconds: Double
     var waits: [SimulationResult.WaitStats]
     var services: SimulationResult.ServiceTotals?
+    var missed: [String]
 
     init(result: SimulationResult, wallSeconds: Double) {
         scenario = result.scenario
@@ -102,10 +103,11 @@ struct RunSummary: Encodable {
         self.wallSeconds = wallSeconds
         waits = result.waits
         services = result.services
+        missed = result.missed
     }
 
     enum CodingKeys: String, CodingKey {
-        case scenario, policy, seed, nodes, waits, services
+        case scenario, policy, seed, nodes, waits, services, missed
         case wallSeconds = "wall_seconds"
     }
 
@@ -120,6 +122,7 @@ struct RunSummary: Encodable {
         try c.encode(wallSeconds, forKey: .wallSeconds)
         try c.encode(waits, forKey: .waits)
         try c.encodeIfPresent(services, forKey: .services)
+        try c.encode(missed, forKey: .missed)
     }
 
     func jsonLine() throws -> String {
@@ -143,12 +146,14 @@ struct RunSummary: Encodable {
             "allocated     CPU \(String(format: "%.1f%%", t.meanCPUUtilization * 100)), GPU \(String(format: "%.1f%%", t.meanGPUUtilization * 100)) (mean of samples)",
             "energy        \(String(format: "%.0f", t.energyKWh)) kWh (\(String(format: "%.0f", t.greenEnergyKWh)) kWh green), cost \(String(format: "%.2f", t.cost))",
             "",
-            "queue wait (s)   requests        p50        p95        p99   p95 target",
+            "queue wait       requests        p50        p95        p99        max   p95 target",
         ]
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         for w in waits where w.group == "priority" {
-            let target = w.target.map { String(format: "%10.0f%@", $0, w.met == false ? " MISSED" : "") } ?? ""
+            let target = w.target.map { right(DurationText.text($0), 12) + (w.met == false ? " MISSED" : "") } ?? ""
             lines.append(
-                (w.name.padding(toLength: 16, withPad: " ", startingAt: 0)) + String(format: "%9d %10.1f %10.1f %10.1f ", w.count, w.p50, w.p95, w.p99) + target)
+                w.name.padding(toLength: 16, withPad: " ", startingAt: 0) + right("\(w.count)", 9)
+                    + [w.p50, w.p95, w.p99, w.max].map { right(DurationText.text($0), 11) }.joined() + target)
         }
         if let services {
             lines.append("")
@@ -172,6 +177,7 @@ struct RunSummary: Encodable {
         }
         lines.append("")
         lines.append("targets met: \(t.targetsMet ? "yes" : "no")")
+        for miss in missed { lines.append("  missed: \(miss)") }
         return lines.joined(separator: "\n")
     }
 }

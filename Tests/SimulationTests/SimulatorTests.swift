@@ -144,10 +144,30 @@ struct CapacitySearchTests {
         let input = try SimulatorTests.scenario(nodes: 3, trace: rows)
         let answer = try CapacitySearch(input: input).run()
         #expect(answer.found)
-        #expect(answer.classes == [CapacitySearch.ClassAnswer(nodeClass: "general", current: 3, needed: 10)])
+        // With nine, one waits the whole 2 h: the p95 of ten waits is that one.
+        #expect(answer.classes == [CapacitySearch.ClassAnswer(nodeClass: "general", current: 3, needed: 10, binding: ["standard: p95 wait 2 h against a target of 1 min (seed 1)"])])
         #expect(answer.pools == ["n": 10])
+        #expect(answer.seeds == [1, 2, 3])
+        #expect(answer.spread.first { $0.priority == "standard" }.map { [$0.lowestP95, $0.highestP95] } == [0, 0])
         #expect(answer.result.totals.targetsMet)
         #expect(answer.result.totals.pendingAtEnd == 0)
+    }
+
+    @Test func countsARequestNeverPlaced() throws {
+        // Forty small requests start at once; one more, a whole node for the whole run, arrives an
+        // hour in. On one node it never runs: the p95 of 41 waits is 0, but it waits an hour at the
+        // end, past its 60 s target, so one node is not enough.
+        var rows = (0..<40).map { "s\($0),0,9000,standard,0.05,0.1,," }
+        rows.append("big,3600,3600,standard,4,1,,")
+        let input = try SimulatorTests.scenario(nodes: 1, trace: rows.joined(separator: "\n"))
+        let one = try Simulator(input: input).run()
+        let standard = try #require(one.waits.first { $0.name == "standard" })
+        #expect(standard.p95 == 0 && standard.max == 3_600)
+        #expect(!one.totals.targetsMet)
+        #expect(one.missed == ["standard: 1 still waiting at the end, longer than the 1 min target"])
+        let answer = try CapacitySearch(input: input, seeds: 1).run()
+        #expect(answer.classes.map(\.needed) == [2])
+        #expect(answer.classes.first?.binding == ["standard: 1 still waiting at the end, longer than the 1 min target (seed 1)"])
     }
 
     @Test func saysSoWhenNoSizeIsEnough() throws {

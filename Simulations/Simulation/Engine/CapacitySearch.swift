@@ -1,20 +1,26 @@
 import Placement
 
-/// The what-if answer: the fewest nodes per class such that every priority class's p95 queue
-/// wait stays under its target and no latency bound is violated.
+/// The what-if answer: the fewest nodes per class such that every target is met on every seed
+/// tried: each priority class's p95 queue wait under its target, no request still waiting past it
+/// at the end, none expired or rejected, no latency bound violated, no autoscaled service leaving
+/// more of its calls unserved than allowed (`SimulationResult.missed`).
 ///
 /// First every pool is scaled by the same factor, doubling from 1 until the targets are met (or
 /// `maxFactor` is passed). Then, one class after the other, a binary search finds the fewest
 /// nodes of that class that still meet the targets with the other classes as they stand, spread
-/// over the class's pools in proportion to their sizes. Every configuration kept was run and met
-/// the targets, so the answer is one the simulator saw succeed.
+/// over the class's pools in proportion to their sizes. Every configuration kept was run on every
+/// seed and met the targets, so the answer is one the simulator saw succeed; what the size one
+/// node below it missed is the target that binds the class.
 public struct CapacitySearch: Sendable {
     public var input: SimulationInput
     public var maxFactor: Double
+    /// How many seeds each size is run on: the scenario's and the ones after it.
+    public var seeds: Int
 
-    public init(input: SimulationInput, maxFactor: Double = 16) {
+    public init(input: SimulationInput, maxFactor: Double = 16, seeds: Int = 3) {
         self.input = input
         self.maxFactor = maxFactor
+        self.seeds = max(1, seeds)
     }
 
     /// One class's answer.
@@ -23,17 +29,35 @@ public struct CapacitySearch: Sendable {
         public var current: Int
         public var needed: Int
         public var change: Int
+        /// What one node fewer of this class missed (on the seeds that missed it); empty when
+        /// nothing binds (no node of it is needed).
+        public var binding: [String]
 
-        public init(nodeClass: String, current: Int, needed: Int) {
+        public init(nodeClass: String, current: Int, needed: Int, binding: [String] = []) {
             self.nodeClass = nodeClass
             self.current = current
             self.needed = needed
             self.change = needed - current
+            self.binding = binding
         }
 
         enum CodingKeys: String, CodingKey {
             case nodeClass = "class"
-            case current, needed, change
+            case current, needed, change, binding
+        }
+    }
+
+    /// A priority class's p95 wait at the answer, over the seeds.
+    public struct WaitSpread: Sendable, Codable, Equatable {
+        public var priority: String
+        public var lowestP95: Double
+        public var highestP95: Double
+        public var target: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case priority, target
+            case lowestP95 = "lowest_p95"
+            case highestP95 = "highest_p95"
         }
     }
 
@@ -43,10 +67,31 @@ public struct CapacitySearch: Sendable {
         public var classes: [ClassAnswer]
         /// Node counts per pool of the answer, by pool name.
         public var pools: [String: Int]
-        /// Simulations run during the search.
+        /// Simulations run during the search (sizes tried times seeds).
         public var runs: Int
-        /// The run of the answer (or of the largest configuration tried when none met the targets).
+        /// The seeds every size was run on.
+        public var seeds: [UInt64]
+        /// The p95 waits of the answer on its seeds, per priority class.
+        public var spread: [WaitSpread]
+        /// The run of the answer on the first seed (or of the largest configuration tried when none
+        /// met the targets).
         public var result: SimulationResult
+    }
+
+    /// The runs of one size on every seed.
+    struct Trial {
+        var results: [SimulationResult]
+        var met: Bool { results.allSatisfy(\.totals.targetsMet) }
+        /// What the seeds that missed missed, each line once, with the seeds that missed it.
+        var missed: [String] {
+            var seedsByMiss: [(miss: String, seeds: [UInt64])] = []
+            for result in results {
+                for miss in result.missed {
+                    if let i = seedsByMiss.firstIndex(where: { $0.miss == miss }) { seedsByMiss[i].seeds.append(result.seed) } else { seedsByMiss.append((miss, [result.seed])) }
+                }
+            }
+            return seedsByMiss.map { "\($0.miss) (seed \($0.seeds.map(String.init).joined(separator: ", ")))" }
+        }
     }
 
     /// Runs the search; `progress` is told each configuration tried.
@@ -58,20 +103,32 @@ public struct CapacitySearch: Sendable {
         guard !scenario.waitTargets.isEmpty else {
             throw InputFileError(file: scenario.source, line: 0, field: "wait_targets", message: "the capacity search needs queue wait targets per priority class")
         }
+        let seedList = (0..<UInt64(seeds)).map { scenario.seed &+ $0 }
         let base = input.poolCounts
         var runs = 0
-        func evaluate(_ counts: [Int]) throws(InputFileError) -> SimulationResult {
-            runs += 1
-            progress?(runs, counts)
-            return try Simulator(input: input, poolCounts: counts).run()
+        func evaluate(_ counts: [Int]) throws(InputFileError) -> Trial {
+            var results: [SimulationResult] = []
+            for seed in seedList {
+                runs += 1
+                progress?(runs, counts)
+                var seeded = input
+                seeded.scenario.seed = seed
+                let result = try Simulator(input: seeded, poolCounts: counts).run()
+                results.append(result)
+                // One seed that misses is enough to refuse the size.
+                if !result.totals.targetsMet { break }
+            }
+            return Trial(results: results)
         }
 
         var factor = 1.0
         var counts = base
         var best = try evaluate(counts)
-        while !best.totals.targetsMet {
+        while !best.met {
             guard factor * 2 <= maxFactor else {
-                return Answer(found: false, classes: answers(base: base, counts: counts), pools: poolMap(counts), runs: runs, result: best)
+                return Answer(
+                    found: false, classes: answers(base: base, counts: counts, binding: [:]), pools: poolMap(counts), runs: runs, seeds: seedList,
+                    spread: Self.spread(best, targets: scenario.waitTargets), result: best.results[0])
             }
             factor *= 2
             counts = base.map { Int((Double($0) * factor).rounded(.up)) }
@@ -79,16 +136,22 @@ public struct CapacitySearch: Sendable {
         }
 
         let classes = NodeClass.allCases.filter { c in scenario.pools.contains { $0.nodeClass == c } }
+        func members(of nodeClass: NodeClass) -> [Int] { scenario.pools.indices.filter { scenario.pools[$0].nodeClass == nodeClass } }
+        /// `counts` with `total` nodes of the class spread over its pools.
+        func resized(_ counts: [Int], _ nodeClass: NodeClass, to total: Int) -> [Int] {
+            var trial = counts
+            let pools = members(of: nodeClass)
+            for (pool, count) in distribute(total, over: pools.map { max(base[$0], 1) }).enumerated() { trial[pools[pool]] = count }
+            return trial
+        }
         for nodeClass in classes {
-            let members = scenario.pools.indices.filter { scenario.pools[$0].nodeClass == nodeClass }
-            var low = 0, high = members.reduce(0) { $0 + counts[$1] }
-            // Invariant: `high` nodes meet the targets (with `best` its run); `low - 1` did not.
+            var low = 0, high = members(of: nodeClass).reduce(0) { $0 + counts[$1] }
+            // Invariant: `high` nodes meet the targets (with `best` its runs); `low - 1` did not.
             while low < high {
                 let mid = (low + high) / 2
-                var trial = counts
-                for (pool, count) in distribute(mid, over: members.map { max(base[$0], 1) }).enumerated() { trial[members[pool]] = count }
+                let trial = resized(counts, nodeClass, to: mid)
                 let result = try evaluate(trial)
-                if result.totals.targetsMet {
+                if result.met {
                     high = mid
                     counts = trial
                     best = result
@@ -97,15 +160,44 @@ public struct CapacitySearch: Sendable {
                 }
             }
         }
-        return Answer(found: true, classes: answers(base: base, counts: counts), pools: poolMap(counts), runs: runs, result: best)
+        // At the answer, one node fewer of each class must miss a target: that target binds the
+        // class. (A class searched before others shrank may now do with fewer: it gives them up.)
+        var binding: [NodeClass: [String]] = [:]
+        for nodeClass in classes {
+            while true {
+                let total = members(of: nodeClass).reduce(0) { $0 + counts[$1] }
+                guard total > 0 else { break }
+                let trial = resized(counts, nodeClass, to: total - 1)
+                let result = try evaluate(trial)
+                guard result.met else {
+                    binding[nodeClass] = result.missed
+                    break
+                }
+                counts = trial
+                best = result
+            }
+        }
+        return Answer(
+            found: true, classes: answers(base: base, counts: counts, binding: binding), pools: poolMap(counts), runs: runs, seeds: seedList,
+            spread: Self.spread(best, targets: scenario.waitTargets), result: best.results[0])
     }
 
-    private func answers(base: [Int], counts: [Int]) -> [ClassAnswer] {
+    /// Each priority class's p95 wait over the runs of a size.
+    static func spread(_ trial: Trial, targets: [PriorityClass: Double]) -> [WaitSpread] {
+        PriorityClass.allCases.compactMap { priority in
+            let p95s = trial.results.compactMap { result in result.waits.first { $0.group == "priority" && $0.name == priority.rawValue }?.p95 }
+            guard let lowest = p95s.min(), let highest = p95s.max() else { return nil }
+            return WaitSpread(priority: priority.rawValue, lowestP95: lowest, highestP95: highest, target: targets[priority])
+        }
+    }
+
+    private func answers(base: [Int], counts: [Int], binding: [NodeClass: [String]]) -> [ClassAnswer] {
         let pools = input.scenario.pools
         return NodeClass.allCases.compactMap { c in
             let members = pools.indices.filter { pools[$0].nodeClass == c }
             guard !members.isEmpty else { return nil }
-            return ClassAnswer(nodeClass: c.rawValue, current: members.reduce(0) { $0 + base[$1] }, needed: members.reduce(0) { $0 + counts[$1] })
+            return ClassAnswer(
+                nodeClass: c.rawValue, current: members.reduce(0) { $0 + base[$1] }, needed: members.reduce(0) { $0 + counts[$1] }, binding: binding[c] ?? [])
         }
     }
 

@@ -8,6 +8,8 @@ struct Recorder {
     var series: [SimulationResult.Sample] = []
     var waitsByPriority: [PriorityClass: [Double]] = [:]
     var waitsByTenant: [String: [Double]] = [:]
+    /// Requests (and services' scale-outs) still waiting at the end past their class's target.
+    var waitingPastTarget: [PriorityClass: Int] = [:]
     var intervalWaits: [PriorityClass: [Double]] = [:]
     var arrivals = 0
     var placed = 0
@@ -109,8 +111,15 @@ struct Recorder {
         preemptions = 0
     }
 
+    /// Counts a wait that had not ended at the end of the run.
+    mutating func recordUnfinishedWait(_ wait: Double, priority: PriorityClass, tenant: String) {
+        recordWait(wait, priority: priority, tenant: tenant)
+        if let target = scenario.waitTargets[priority], wait > target { waitingPastTarget[priority, default: 0] += 1 }
+    }
+
     func result(totals: SimulationResult.Totals, nodes: [String: Int]) -> SimulationResult {
         var totals = totals
+        var missed: [String] = []
         var waits: [SimulationResult.WaitStats] = []
         for priority in PriorityClass.allCases {
             let target = scenario.waitTargets[priority]
@@ -120,20 +129,30 @@ struct Recorder {
             stats.target = target
             if let target {
                 stats.met = stats.p95 <= target
-                if stats.met == false { totals.targetsMet = false }
+                if stats.met == false {
+                    missed.append("\(priority.rawValue): p95 wait \(DurationText.text(stats.p95)) against a target of \(DurationText.text(target))")
+                }
+                if let late = waitingPastTarget[priority] {
+                    missed.append("\(priority.rawValue): \(late) still waiting at the end, longer than the \(DurationText.text(target)) target")
+                }
             }
             waits.append(stats)
         }
         for tenant in waitsByTenant.keys.sorted() { waits.append(Self.stats(group: "tenant", name: tenant, waitsByTenant[tenant]!.sorted())) }
-        // Rejected requests (larger than any node or than their quota) were never served either.
-        if totals.latencyViolations > 0 || totals.rejected > 0 { totals.targetsMet = false }
+        // Requests turned away or given up on were never served.
+        if totals.rejected > 0 { missed.append("\(totals.rejected) rejected (larger than their tenant's quota, or invalid for the cluster)") }
+        if totals.deadlineExpired > 0 { missed.append("\(totals.deadlineExpired) reached their queue deadline unplaced") }
+        if totals.latencyViolations > 0 { missed.append("\(totals.latencyViolations) latency-bound requests not placed within their class's target") }
+        totals.targetsMet = missed.isEmpty
         totals.energyKWh = energyKWh
         totals.greenEnergyKWh = greenEnergyKWh
         totals.cost = cost
         totals.meanCPUUtilization = cpuShares.isEmpty ? 0 : cpuShares.reduce(0, +) / Double(cpuShares.count)
         totals.meanGPUUtilization = gpuShares.isEmpty ? 0 : gpuShares.reduce(0, +) / Double(gpuShares.count)
-        return SimulationResult(
+        var result = SimulationResult(
             scenario: scenario.name, seed: scenario.seed, policy: scenario.policy, nodes: nodes, totals: totals, waits: waits, series: series)
+        result.missed = missed
+        return result
     }
 
     static func stats(group: String, name: String, _ sorted: [Double]) -> SimulationResult.WaitStats {

@@ -12,6 +12,8 @@ public struct SimulationResult: Sendable, Codable, Equatable {
     public var series: [Sample]
     /// The services under a daily load (`workload.services`); nil when the scenario has none.
     public var services: ServiceTotals?
+    /// Each target the run missed, in words with its figures; empty when `totals.targetsMet`.
+    public var missed: [String] = []
 
     /// What the services held and served over the run, and, for a scenario that autoscales some,
     /// the same run with each fixed at its max_replicas (`suanli-sim run` measures both).
@@ -82,7 +84,10 @@ public struct SimulationResult: Sendable, Codable, Equatable {
         public var meanCPUUtilization = 0.0
         public var meanGPUUtilization = 0.0
         public var simulatedSeconds = 0.0
-        /// Every priority class's p95 wait under its target, no latency violation, nothing rejected.
+        /// Every request counted: every priority class's p95 wait under its target, none still
+        /// waiting past it at the end, none expired in the queue or rejected, no latency violation,
+        /// no autoscaled service leaving more of its calls unserved than allowed (`missed` says
+        /// which failed).
         public var targetsMet = true
 
         enum CodingKeys: String, CodingKey {

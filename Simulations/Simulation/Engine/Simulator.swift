@@ -455,12 +455,12 @@ private struct Run {
         let end = scenario.duration
         for id in pending {
             guard let t = tracked[id] else { continue }
-            recorder.recordWait(end - t.queuedAt, priority: t.request.priority, tenant: t.request.tenant)
+            recorder.recordUnfinishedWait(end - t.queuedAt, priority: t.request.priority, tenant: t.request.tenant)
             if t.request.maxLatencyMs != nil, end - t.queuedAt > scenario.waitTargets[t.request.priority] ?? 0 { totals.latencyViolations += 1 }
         }
         // Replicas asked for and never placed waited to the end.
         for (index, service) in scenario.services.enumerated() {
-            if let since = serviceUse[index].scaledOutAt { recorder.recordWait(end - since, priority: service.priority, tenant: service.tenant) }
+            if let since = serviceUse[index].scaledOutAt { recorder.recordUnfinishedWait(end - since, priority: service.priority, tenant: service.tenant) }
         }
         totals.pendingAtEnd = pending.count
         totals.runningAtEnd = tracked.count - pending.count
@@ -471,7 +471,11 @@ private struct Run {
         if !scenario.services.isEmpty {
             let services = serviceTotals(end: end)
             result.services = services
-            if services.services.contains(where: { $0.met == false }) { result.totals.targetsMet = false }
+            for service in services.services where service.met == false {
+                result.missed.append(
+                    "\(service.name): \(String(format: "%.2f", service.unservedShare * 100))% of its calls unserved, more than the \(String(format: "%.2f", scenario.unservedTarget * 100))% allowed")
+                result.totals.targetsMet = false
+            }
         }
         return result
     }

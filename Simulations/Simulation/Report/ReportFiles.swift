@@ -148,7 +148,7 @@ public enum ReportFiles {
             ("mean CPU allocated", String(format: "%.1f%%", t.meanCPUUtilization * 100)), ("mean GPU allocated", String(format: "%.1f%%", t.meanGPUUtilization * 100)),
             ("energy", String(format: "%.0f kWh (%.0f kWh green)", t.energyKWh, t.greenEnergyKWh)), ("cost", String(format: "%.2f", t.cost)),
             ("targets met", t.targetsMet ? "yes" : "no"),
-        ]
+        ] + result.missed.map { ("missed", $0) }
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Suanli simulation: \(SVGChart.escape(result.scenario))</title>
@@ -159,11 +159,15 @@ public enum ReportFiles {
             <h2>Totals</h2>
             <table>\n
             """
-        for (name, value) in totalsRows { html += "<tr><td>\(SVGChart.escape(name))</td><td>\(SVGChart.escape(value))</td></tr>\n" }
-        html += "</table>\n<h2>Queue waits (seconds)</h2>\n<table><tr><th>group</th><th>name</th><th>requests</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>p95 target</th></tr>\n"
+        for (name, value) in totalsRows {
+            let shown = name == "missed" || (name == "targets met" && value == "no") ? "<span class=\"miss\">\(SVGChart.escape(value))</span>" : SVGChart.escape(value)
+            html += "<tr><td>\(SVGChart.escape(name))</td><td>\(shown)</td></tr>\n"
+        }
+        html += "</table>\n<h2>Queue waits</h2>\n<table><tr><th>group</th><th>name</th><th>requests</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>p95 target</th></tr>\n"
         for w in result.waits {
-            let target = w.target.map { "\(number($0))\(w.met == false ? " <span class=\"miss\">missed</span>" : "")" } ?? ""
-            html += "<tr><td>\(w.group)</td><td>\(SVGChart.escape(w.name))</td><td>\(w.count)</td><td>\(number(w.p50))</td><td>\(number(w.p95))</td><td>\(number(w.p99))</td><td>\(number(w.max))</td><td>\(target)</td></tr>\n"
+            let target = w.target.map { "\(DurationText.text($0))\(w.met == false ? " <span class=\"miss\">missed</span>" : "")" } ?? ""
+            let cells = [w.p50, w.p95, w.p99, w.max].map { "<td>\(DurationText.text($0))</td>" }.joined()
+            html += "<tr><td>\(w.group)</td><td>\(SVGChart.escape(w.name))</td><td>\(w.count)</td>\(cells)<td>\(target)</td></tr>\n"
         }
         html += "</table>\n"
         if let services = result.services { html += servicesHTML(services, series: series, end: end) }
