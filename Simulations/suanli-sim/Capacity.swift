@@ -57,19 +57,21 @@ struct Capacity: ParsableCommand {
             return
         }
         let seedList = answer.seeds.map(String.init).joined(separator: ", ")
-        print(
-            answer.found ? "Fewest nodes meeting every target on seeds \(seedList) (\(answer.runs) simulations):"
-                : "No size up to \(maxFactor)x meets the targets on seeds \(seedList) (\(answer.runs) simulations); the largest tried:")
+        if answer.found {
+            print("Fewest nodes meeting every target on seeds \(seedList) (\(answer.runs) simulations):")
+        } else {
+            print("No size up to \(maxFactor)x meets every target on seeds \(seedList); even the largest missed:")
+            for miss in answer.unreachable { print("  \(miss)") }
+            print("Fewest nodes that miss no more than that (\(answer.runs) simulations):")
+        }
         print("class      now   needed   change")
         for c in answer.classes {
             print(c.nodeClass.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%6d %8d %+8d", c.current, c.needed, c.change))
         }
-        if answer.found {
-            print("\nWhat binds each class (one node fewer misses):")
-            for c in answer.classes {
-                let binding = c.binding.isEmpty ? ["nothing: none of its nodes is needed"] : c.binding
-                print("  \(c.nodeClass): " + binding.joined(separator: "; "))
-            }
+        print("\nWhat binds each class (one node fewer misses):")
+        for c in answer.classes {
+            let binding = c.binding.isEmpty ? ["nothing: none of its nodes is needed"] : c.binding
+            print("  \(c.nodeClass): " + binding.joined(separator: "; "))
         }
         print("\np95 wait over the seeds:")
         for w in answer.spread {

@@ -164,18 +164,38 @@ struct CapacitySearchTests {
         let standard = try #require(one.waits.first { $0.name == "standard" })
         #expect(standard.p95 == 0 && standard.max == 3_600)
         #expect(!one.totals.targetsMet)
-        #expect(one.missed == ["standard: 1 still waiting at the end, longer than the 1 min target"])
+        #expect(one.missed == ["standard: 1 still waiting at the end, longer than the 1 min target (short of capacity)"])
+        #expect(one.missCounts == ["waiting:standard:capacity": 1])
         let answer = try CapacitySearch(input: input, seeds: 1).run()
         #expect(answer.classes.map(\.needed) == [2])
-        #expect(answer.classes.first?.binding == ["standard: 1 still waiting at the end, longer than the 1 min target (seed 1)"])
+        #expect(answer.classes.first?.binding == ["standard: 1 still waiting at the end, longer than the 1 min target (short of capacity) (seed 1)"])
     }
 
-    @Test func saysSoWhenNoSizeIsEnough() throws {
-        // Larger than any node: rejected whatever the size.
-        let input = try SimulatorTests.scenario(nodes: 1, trace: "big,0,60,standard,8,1,,")
-        let answer = try CapacitySearch(input: input, maxFactor: 4).run()
+    @Test func saysSoWhenNoSizeIsEnoughAndSizesForTheRest() throws {
+        // Larger than any node: rejected whatever the size. The small ones need a second node.
+        let input = try SimulatorTests.scenario(nodes: 1, trace: "big,0,60,standard,8,1,,\na,0,7200,standard,4,1,,\nb,0,7200,standard,4,1,,")
+        let answer = try CapacitySearch(input: input, maxFactor: 4, seeds: 1).run()
         #expect(!answer.found)
-        #expect(answer.runs == 3)  // ×1, ×2, ×4
+        #expect(answer.unreachable == ["1 rejected (larger than their tenant's quota, or invalid for the cluster) (seed 1)"])
+        #expect(answer.classes.map(\.needed) == [2])
+        #expect(answer.classes.first?.binding == ["standard: p95 wait 2 h against a target of 1 min (seed 1)"])
+    }
+
+    @Test func comparesFuturesOnTheSameSeeds() throws {
+        // Three requests filling a node for an hour: three nodes place them at once; with two, the
+        // third waits the hour out. A demand overlay cannot scale a trace.
+        let rows = "a,0,3600,standard,4,1,,\nb,0,3600,standard,4,1,,\nc,0,3600,standard,4,1,,"
+        let three = try SimulatorTests.scenario(nodes: 3, trace: rows), two = try SimulatorTests.scenario(nodes: 2, trace: rows)
+        let comparison = try Comparison.run([("three", three), ("two", two)], seeds: 2)
+        #expect(comparison.seeds == [1, 2])
+        #expect(comparison.scenarios.map(\.seedsMeetingTargets) == [2, 0])
+        #expect(comparison.scenarios[1].missed == ["standard: p95 wait 1 h against a target of 1 min"])
+        let wait = try #require(comparison.rows.first { $0.figure == "p95 wait, standard" })
+        #expect(wait.values == [0, 3_600] && wait.differences == [0, 3_600])
+        let csv = comparison.csv.split(separator: "\n")
+        #expect(csv[0] == "figure,unit,three,two,two - three")
+        #expect(csv.contains("\"p95 wait, standard\",s,0,3600,3600"))
+        #expect(throws: DemandOverlayError.self) { try three.scenario.applying(DemandOverlay(selector: "all", factor: 2)) }
     }
 
     @Test func needsWaitTargets() throws {

@@ -62,7 +62,8 @@ public struct CapacitySearch: Sendable {
     }
 
     public struct Answer: Sendable, Codable, Equatable {
-        /// Whether a configuration meeting the targets was found within `maxFactor`.
+        /// Whether a size meeting every target was found within `maxFactor`; when not, the answer
+        /// meets every target but the `unreachable` ones.
         public var found: Bool
         public var classes: [ClassAnswer]
         /// Node counts per pool of the answer, by pool name.
@@ -73,20 +74,33 @@ public struct CapacitySearch: Sendable {
         public var seeds: [UInt64]
         /// The p95 waits of the answer on its seeds, per priority class.
         public var spread: [WaitSpread]
-        /// The run of the answer on the first seed (or of the largest configuration tried when none
-        /// met the targets).
+        /// What even the largest size tried missed, with the seeds that missed it: no size of these
+        /// pools meets it (a site down for maintenance, a quota, a request no node can take), so the
+        /// answer is the smallest size that misses no more than that.
+        public var unreachable: [String]
+        /// The run of the answer on the first seed (or, when none met the targets, of the largest
+        /// configuration tried on the seed that missed).
         public var result: SimulationResult
     }
 
     /// The runs of one size on every seed.
     struct Trial {
         var results: [SimulationResult]
-        var met: Bool { results.allSatisfy(\.totals.targetsMet) }
+        /// Whether every seed met every target but those no size of the search meets
+        /// (`tolerated`: the most requests of each kind of miss the largest size had).
+        func meets(tolerating tolerated: [String: Int]) -> Bool { results.allSatisfy { Self.meets($0, tolerating: tolerated) } }
+
+        static func meets(_ result: SimulationResult, tolerating tolerated: [String: Int]) -> Bool {
+            result.missCounts.allSatisfy { kind, count in tolerated[kind].map { count <= $0 } ?? false }
+        }
         /// What the seeds that missed missed, each line once, with the seeds that missed it.
-        var missed: [String] {
+        var missed: [String] { missed(beyond: [:]) }
+
+        /// What the seeds missed beyond what is tolerated, each line once, with the seeds.
+        func missed(beyond tolerated: [String: Int]) -> [String] {
             var seedsByMiss: [(miss: String, seeds: [UInt64])] = []
             for result in results {
-                for miss in result.missed {
+                for (miss, kind) in zip(result.missed, result.missedKinds) where result.missCounts[kind, default: 0] > tolerated[kind, default: 0] {
                     if let i = seedsByMiss.firstIndex(where: { $0.miss == miss }) { seedsByMiss[i].seeds.append(result.seed) } else { seedsByMiss.append((miss, [result.seed])) }
                 }
             }
@@ -106,7 +120,8 @@ public struct CapacitySearch: Sendable {
         let seedList = (0..<UInt64(seeds)).map { scenario.seed &+ $0 }
         let base = input.poolCounts
         var runs = 0
-        func evaluate(_ counts: [Int]) throws(InputFileError) -> Trial {
+        var tolerated: [String: Int] = [:]
+        func evaluate(_ counts: [Int], everySeed: Bool = false) throws(InputFileError) -> Trial {
             var results: [SimulationResult] = []
             for seed in seedList {
                 runs += 1
@@ -116,7 +131,7 @@ public struct CapacitySearch: Sendable {
                 let result = try Simulator(input: seeded, poolCounts: counts).run()
                 results.append(result)
                 // One seed that misses is enough to refuse the size.
-                if !result.totals.targetsMet { break }
+                if !everySeed, !Trial.meets(result, tolerating: tolerated) { break }
             }
             return Trial(results: results)
         }
@@ -124,11 +139,22 @@ public struct CapacitySearch: Sendable {
         var factor = 1.0
         var counts = base
         var best = try evaluate(counts)
-        while !best.met {
+        var unreachable: [String] = []
+        while !best.meets(tolerating: tolerated) {
             guard factor * 2 <= maxFactor else {
-                return Answer(
-                    found: false, classes: answers(base: base, counts: counts, binding: [:]), pools: poolMap(counts), runs: runs, seeds: seedList,
-                    spread: Self.spread(best, targets: scenario.waitTargets), result: best.results[0])
+                // The largest size still misses: what it misses on any seed, no size here meets.
+                // The search goes on for the smallest size that misses no more than it does; what
+                // more nodes cannot help (requests no node could take, quotas, rejections) it
+                // misses in any number, as the runs' other randomness moves it.
+                best = try evaluate(counts, everySeed: true)
+                for result in best.results {
+                    for (kind, count) in result.missCounts {
+                        let unhelped = kind.hasSuffix(":nodes") || kind.hasSuffix(":quota") || kind == "rejected"
+                        tolerated[kind] = unhelped ? Int.max : max(tolerated[kind] ?? 0, count)
+                    }
+                }
+                unreachable = best.missed
+                break
             }
             factor *= 2
             counts = base.map { Int((Double($0) * factor).rounded(.up)) }
@@ -151,7 +177,7 @@ public struct CapacitySearch: Sendable {
                 let mid = (low + high) / 2
                 let trial = resized(counts, nodeClass, to: mid)
                 let result = try evaluate(trial)
-                if result.met {
+                if result.meets(tolerating: tolerated) {
                     high = mid
                     counts = trial
                     best = result
@@ -169,8 +195,8 @@ public struct CapacitySearch: Sendable {
                 guard total > 0 else { break }
                 let trial = resized(counts, nodeClass, to: total - 1)
                 let result = try evaluate(trial)
-                guard result.met else {
-                    binding[nodeClass] = result.missed
+                guard result.meets(tolerating: tolerated) else {
+                    binding[nodeClass] = result.missed(beyond: tolerated)
                     break
                 }
                 counts = trial
@@ -178,8 +204,8 @@ public struct CapacitySearch: Sendable {
             }
         }
         return Answer(
-            found: true, classes: answers(base: base, counts: counts, binding: binding), pools: poolMap(counts), runs: runs, seeds: seedList,
-            spread: Self.spread(best, targets: scenario.waitTargets), result: best.results[0])
+            found: unreachable.isEmpty, classes: answers(base: base, counts: counts, binding: binding), pools: poolMap(counts), runs: runs, seeds: seedList,
+            spread: Self.spread(best, targets: scenario.waitTargets), unreachable: unreachable, result: best.results[0])
     }
 
     /// Each priority class's p95 wait over the runs of a size.

@@ -8,8 +8,9 @@ struct Recorder {
     var series: [SimulationResult.Sample] = []
     var waitsByPriority: [PriorityClass: [Double]] = [:]
     var waitsByTenant: [String: [Double]] = [:]
-    /// Requests (and services' scale-outs) still waiting at the end past their class's target.
-    var waitingPastTarget: [PriorityClass: Int] = [:]
+    /// Requests not served in time, by kind (`expired`, `latency`, `waiting:PRIORITY`: still
+    /// waiting at the end past the class's target) and by what they last waited for.
+    var unserved: [String: [Unserved.Cause: Int]] = [:]
     var intervalWaits: [PriorityClass: [Double]] = [:]
     var arrivals = 0
     var placed = 0
@@ -111,15 +112,20 @@ struct Recorder {
         preemptions = 0
     }
 
-    /// Counts a wait that had not ended at the end of the run.
-    mutating func recordUnfinishedWait(_ wait: Double, priority: PriorityClass, tenant: String) {
+    /// Counts a wait that had not ended at the end of the run; `reason` is what it waited for.
+    mutating func recordUnfinishedWait(_ wait: Double, priority: PriorityClass, tenant: String, reason: WaitReason?) {
         recordWait(wait, priority: priority, tenant: tenant)
-        if let target = scenario.waitTargets[priority], wait > target { waitingPastTarget[priority, default: 0] += 1 }
+        if let target = scenario.waitTargets[priority], wait > target { noteUnserved("waiting:\(priority.rawValue)", reason: reason) }
+    }
+
+    /// Counts a request not served in time, by what it last waited for.
+    mutating func noteUnserved(_ kind: String, reason: WaitReason?) {
+        unserved[kind, default: [:]][Unserved.Cause(reason), default: 0] += 1
     }
 
     func result(totals: SimulationResult.Totals, nodes: [String: Int]) -> SimulationResult {
         var totals = totals
-        var missed: [String] = []
+        var misses: [(kind: String, count: Int, text: String)] = []
         var waits: [SimulationResult.WaitStats] = []
         for priority in PriorityClass.allCases {
             let target = scenario.waitTargets[priority]
@@ -130,20 +136,25 @@ struct Recorder {
             if let target {
                 stats.met = stats.p95 <= target
                 if stats.met == false {
-                    missed.append("\(priority.rawValue): p95 wait \(DurationText.text(stats.p95)) against a target of \(DurationText.text(target))")
+                    misses.append(("wait:\(priority.rawValue)", 1, "\(priority.rawValue): p95 wait \(DurationText.text(stats.p95)) against a target of \(DurationText.text(target))"))
                 }
-                if let late = waitingPastTarget[priority] {
-                    missed.append("\(priority.rawValue): \(late) still waiting at the end, longer than the \(DurationText.text(target)) target")
+                for (cause, late) in (unserved["waiting:\(priority.rawValue)"] ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    misses.append((
+                        "waiting:\(priority.rawValue):\(cause.rawValue)", late,
+                        "\(priority.rawValue): \(late) still waiting at the end, longer than the \(DurationText.text(target)) target" + cause.text))
                 }
             }
             waits.append(stats)
         }
         for tenant in waitsByTenant.keys.sorted() { waits.append(Self.stats(group: "tenant", name: tenant, waitsByTenant[tenant]!.sorted())) }
         // Requests turned away or given up on were never served.
-        if totals.rejected > 0 { missed.append("\(totals.rejected) rejected (larger than their tenant's quota, or invalid for the cluster)") }
-        if totals.deadlineExpired > 0 { missed.append("\(totals.deadlineExpired) reached their queue deadline unplaced") }
-        if totals.latencyViolations > 0 { missed.append("\(totals.latencyViolations) latency-bound requests not placed within their class's target") }
-        totals.targetsMet = missed.isEmpty
+        if totals.rejected > 0 { misses.append(("rejected", totals.rejected, "\(totals.rejected) rejected (larger than their tenant's quota, or invalid for the cluster)")) }
+        for (kind, words) in [("expired", "reached their queue deadline unplaced"), ("latency", "latency-bound requests not placed within their class's target")] {
+            for (cause, count) in (unserved[kind] ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                misses.append(("\(kind):\(cause.rawValue)", count, "\(count) \(words)" + cause.text))
+            }
+        }
+        totals.targetsMet = true
         totals.energyKWh = energyKWh
         totals.greenEnergyKWh = greenEnergyKWh
         totals.cost = cost
@@ -151,7 +162,7 @@ struct Recorder {
         totals.meanGPUUtilization = gpuShares.isEmpty ? 0 : gpuShares.reduce(0, +) / Double(gpuShares.count)
         var result = SimulationResult(
             scenario: scenario.name, seed: scenario.seed, policy: scenario.policy, nodes: nodes, totals: totals, waits: waits, series: series)
-        result.missed = missed
+        for miss in misses { result.miss(miss.kind, count: miss.count, miss.text) }
         return result
     }
 
@@ -159,5 +170,30 @@ struct Recorder {
         SimulationResult.WaitStats(
             group: group, name: name, count: sorted.count, p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99),
             max: sorted.last ?? 0)
+    }
+}
+
+/// What a request not served in time last waited for: the cluster's room, a node that could take
+/// it at all (its nodes down, or none of its kind), or its tenant's quota. Only the first is
+/// helped by more nodes of the same pools.
+enum Unserved {
+    enum Cause: String, Sendable, Hashable, Codable {
+        case capacity, nodes, quota
+
+        init(_ reason: WaitReason?) {
+            switch reason {
+            case .nodes: self = .nodes
+            case .quota: self = .quota
+            case .capacity, .conflict, .backoff, nil: self = .capacity
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .capacity: " (short of capacity)"
+            case .nodes: " (no node could take them: their nodes down, or none of their kind)"
+            case .quota: " (over their tenant's quota)"
+            }
+        }
     }
 }

@@ -14,6 +14,19 @@ public struct SimulationResult: Sendable, Codable, Equatable {
     public var services: ServiceTotals?
     /// Each target the run missed, in words with its figures; empty when `totals.targetsMet`.
     public var missed: [String] = []
+    /// The same by kind, with how many requests missed it (1 for a p95 wait or a service):
+    /// `wait:PRIORITY`, `waiting:PRIORITY`, `rejected`, `expired`, `latency`, `unserved:SERVICE`.
+    public var missCounts: [String: Int] = [:]
+    /// The kind of each line of `missed`.
+    public var missedKinds: [String] = []
+
+    /// Records a missed target.
+    mutating func miss(_ kind: String, count: Int = 1, _ text: String) {
+        missed.append(text)
+        missedKinds.append(kind)
+        missCounts[kind, default: 0] += count
+        totals.targetsMet = false
+    }
 
     /// What the services held and served over the run, and, for a scenario that autoscales some,
     /// the same run with each fixed at its max_replicas (`suanli-sim run` measures both).

@@ -114,6 +114,8 @@ private struct Run {
     var autoscalers: [Autoscaler?]
     var serviceUse: [ServiceUse]
     var lastTick: Double?
+    /// What each pending request waited for at its last try.
+    var lastWait: [String: WaitReason] = [:]
     var nodeSeconds = 0.0
 
     /// What one service held and served so far.
@@ -238,8 +240,13 @@ private struct Run {
             for rejection in queue.expire(now: now) {
                 guard let t = tracked.removeValue(forKey: rejection.requestID) else { continue }
                 pending.remove(rejection.requestID)
+                let reason = lastWait.removeValue(forKey: rejection.requestID)
                 totals.deadlineExpired += 1
-                if t.request.maxLatencyMs != nil { totals.latencyViolations += 1 }
+                recorder.noteUnserved("expired", reason: reason)
+                if t.request.maxLatencyMs != nil {
+                    totals.latencyViolations += 1
+                    recorder.noteUnserved("latency", reason: reason)
+                }
             }
         case .failure(let node, let spec):
             totals.nodeFailures += 1
@@ -425,14 +432,18 @@ private struct Run {
                     recorder.placed += 1
                     let wait = now - t.queuedAt
                     recorder.recordWait(wait, priority: t.request.priority, tenant: t.request.tenant)
-                    if t.request.maxLatencyMs != nil, wait > scenario.waitTargets[t.request.priority] ?? .infinity { totals.latencyViolations += 1 }
+                    if t.request.maxLatencyMs != nil, wait > scenario.waitTargets[t.request.priority] ?? .infinity {
+                        totals.latencyViolations += 1
+                        recorder.noteUnserved("latency", reason: lastWait[id])
+                    }
+                    lastWait[id] = nil
                     push(now + t.duration, .departure(id, epoch: t.epoch))
                     if let lease = t.request.leaseSeconds, Double(lease) < t.duration { push(now + Double(lease), .leaseEnd(id, epoch: t.epoch)) }
                 }
                 t.phase = .running
                 tracked[id] = t
-            case .waiting:
-                break
+            case .waiting(let id, let reason):
+                if pending.contains(id) { lastWait[id] = reason }
             case .invalid(let id, _):
                 totals.rejected += 1
                 pending.remove(id)
@@ -455,12 +466,17 @@ private struct Run {
         let end = scenario.duration
         for id in pending {
             guard let t = tracked[id] else { continue }
-            recorder.recordUnfinishedWait(end - t.queuedAt, priority: t.request.priority, tenant: t.request.tenant)
-            if t.request.maxLatencyMs != nil, end - t.queuedAt > scenario.waitTargets[t.request.priority] ?? 0 { totals.latencyViolations += 1 }
+            recorder.recordUnfinishedWait(end - t.queuedAt, priority: t.request.priority, tenant: t.request.tenant, reason: lastWait[id])
+            if t.request.maxLatencyMs != nil, end - t.queuedAt > scenario.waitTargets[t.request.priority] ?? 0 {
+                totals.latencyViolations += 1
+                recorder.noteUnserved("latency", reason: lastWait[id])
+            }
         }
         // Replicas asked for and never placed waited to the end.
         for (index, service) in scenario.services.enumerated() {
-            if let since = serviceUse[index].scaledOutAt { recorder.recordUnfinishedWait(end - since, priority: service.priority, tenant: service.tenant) }
+            if let since = serviceUse[index].scaledOutAt {
+                recorder.recordUnfinishedWait(end - since, priority: service.priority, tenant: service.tenant, reason: queue.waitReason(of: service.requestID))
+            }
         }
         totals.pendingAtEnd = pending.count
         totals.runningAtEnd = tracked.count - pending.count
@@ -472,9 +488,9 @@ private struct Run {
             let services = serviceTotals(end: end)
             result.services = services
             for service in services.services where service.met == false {
-                result.missed.append(
+                result.miss(
+                    "unserved:\(service.name)",
                     "\(service.name): \(String(format: "%.2f", service.unservedShare * 100))% of its calls unserved, more than the \(String(format: "%.2f", scenario.unservedTarget * 100))% allowed")
-                result.totals.targetsMet = false
             }
         }
         return result
