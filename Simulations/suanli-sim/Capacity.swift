@@ -29,6 +29,9 @@ struct Capacity: ParsableCommand {
     @Option(help: "Seeds every size is run on (the scenario's and the ones after it); a size meets the targets only on all of them.")
     var seeds = 3
 
+    @Option(name: .customLong("demand"), help: "SELECTOR=FACTOR: size for this demand instead (a generator or service name, a workload kind, or all); repeat to combine.")
+    var demands: [String] = []
+
     @Option(help: "Directory to write the report files of the answer's run to.")
     var output: String?
 
@@ -38,10 +41,15 @@ struct Capacity: ParsableCommand {
     func validate() throws {
         guard maxFactor >= 1 else { throw ValidationError("--max-factor must be at least 1") }
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be between 1 and 100, got \(seeds)") }
+        for demand in demands { if case .failure(let error) = DemandOverlay.parse(demand) { throw ValidationError("--demand: \(error.message)") } }
     }
 
     func run() throws {
-        let input = try ScenarioLoading.input(scenario, seed: seed, policy: policy)
+        var input = try ScenarioLoading.input(scenario, seed: seed, policy: policy)
+        for demand in demands {
+            guard case .success(let overlay) = DemandOverlay.parse(demand) else { continue }
+            do { input.scenario = try input.scenario.applying(overlay) } catch { throw ValidationError("--demand: \(error.message)") }
+        }
         let interactive = isatty(FileHandle.standardError.fileDescriptor) == 1
         let answer = try ScenarioLoading.surface { () throws(InputFileError) in
             try CapacitySearch(input: input, maxFactor: maxFactor, seeds: seeds).run { runs, counts in
@@ -78,7 +86,16 @@ struct Capacity: ParsableCommand {
             let target = w.target.map { ", target \(DurationText.text($0))" } ?? ""
             print("  \(w.priority): \(DurationText.text(w.lowestP95)) to \(DurationText.text(w.highestP95))\(target)")
         }
-        print("\npools: " + answer.pools.keys.sorted().map { "\($0)=\(answer.pools[$0]!)" }.joined(separator: " "))
+        print("\npool               class    site          nodes   per node-hour      a month (730 h)")
+        for cost in answer.costs {
+            print(
+                cost.pool.padding(toLength: 18, withPad: " ", startingAt: 0) + " " + cost.nodeClass.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+                    + cost.site.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: "%7d %15.2f %20.2f", cost.nodes, cost.hourlyPerNode, cost.monthly))
+        }
+        let result = answer.result.totals
+        print("all".padding(toLength: 40, withPad: " ", startingAt: 0)
+            + String(format: "%7d %36.2f", answer.costs.reduce(0) { $0 + $1.nodes }, answer.costs.reduce(0) { $0 + $1.monthly }))
+        print(String(format: "energy in the run: %.0f kWh, %.1f%% green", result.energyKWh, result.energyKWh > 0 ? result.greenEnergyKWh / result.energyKWh * 100 : 0))
         print("\nAt that size:")
         print(RunSummary(result: answer.result, wallSeconds: 0).table.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).joined(separator: "\n"))
     }

@@ -119,5 +119,18 @@ struct RunCommandTests {
         #expect(general?["class"] as? String == "general")
         // 20 requests of 2 cores, each 10 minutes, one a minute: 10 live at once, 20 cores, 5 nodes of 4.
         #expect(general?["needed"] as? Int == 5)
+        #expect(object?["seeds"] as? [Int] == [1, 2, 3])
+        let cost = (object?["costs"] as? [[String: Any]])?.first
+        #expect(cost?["pool"] as? String == "n" && cost?["nodes"] as? Int == 5)
+    }
+
+    @Test func compareNamesWhatItCannotScale() throws {
+        // The scenario's workload is a trace: a demand overlay has nothing to scale.
+        let (status, _, stderr) = try SimulatorCommandTests.run(["compare", try Self.scenario(), "--demand", "all=2"])
+        #expect(status != 0)
+        #expect(stderr.contains("--demand: 'all' selects no generator or service of small"), "\(stderr)")
+        let (bad, _, badError) = try SimulatorCommandTests.run(["compare", try Self.scenario(), "--demand", "ai=lots"])
+        #expect(bad != 0)
+        #expect(badError.contains("'ai=lots' is not SELECTOR=FACTOR"), "\(badError)")
     }
 }

@@ -78,9 +78,36 @@ public struct CapacitySearch: Sendable {
         /// pools meets it (a site down for maintenance, a quota, a request no node can take), so the
         /// answer is the smallest size that misses no more than that.
         public var unreachable: [String]
+        /// What the answer's nodes cost, per pool, at the pools' prices.
+        public var costs: [PoolCost]
         /// The run of the answer on the first seed (or, when none met the targets, of the largest
         /// configuration tried on the seed that missed).
         public var result: SimulationResult
+    }
+
+    /// A pool of the answer and its price: a whole node's capacity at the pool's unit prices.
+    public struct PoolCost: Sendable, Codable, Equatable {
+        public var pool: String
+        public var nodeClass: String
+        public var site: String
+        public var nodes: Int
+        public var hourlyPerNode: Double
+        /// `nodes` for a month of 730 hours.
+        public var monthly: Double
+
+        enum CodingKeys: String, CodingKey {
+            case pool, site, nodes, monthly
+            case nodeClass = "class"
+            case hourlyPerNode = "hourly_per_node"
+        }
+    }
+
+    /// The pools at `counts` and what their nodes cost.
+    func costs(_ counts: [Int]) -> [PoolCost] {
+        zip(input.scenario.pools, counts).map { pool, count in
+            let hourly = pool.price.hourlyCost(of: pool.capacity, gpuMilli: Int64(pool.gpus.count) * Int64(GPUDevice.wholeMilli))
+            return PoolCost(pool: pool.name, nodeClass: pool.nodeClass.rawValue, site: pool.site, nodes: count, hourlyPerNode: hourly, monthly: hourly * Double(count) * 730)
+        }
     }
 
     /// The runs of one size on every seed.
@@ -205,7 +232,7 @@ public struct CapacitySearch: Sendable {
         }
         return Answer(
             found: unreachable.isEmpty, classes: answers(base: base, counts: counts, binding: binding), pools: poolMap(counts), runs: runs, seeds: seedList,
-            spread: Self.spread(best, targets: scenario.waitTargets), unreachable: unreachable, result: best.results[0])
+            spread: Self.spread(best, targets: scenario.waitTargets), unreachable: unreachable, costs: costs(counts), result: best.results[0])
     }
 
     /// Each priority class's p95 wait over the runs of a size.
