@@ -60,6 +60,9 @@ public struct AdmissionQueue: Sendable {
     private var usageByClass: [QueueKey: Usage] = [:]
     private var usageByTenant: [String: Usage] = [:]
     private var charged: [String: (key: QueueKey, usage: Usage)] = [:]
+    /// Requests queued for more replicas while holding some: usually none, so that the quota
+    /// checks of every other request look nothing up.
+    private var holdingSome: Set<String> = []
 
     public init(config: AdmissionConfig, priorities: PriorityTable = .standard) {
         self.config = config
@@ -76,7 +79,11 @@ public struct AdmissionQueue: Sendable {
         guard !pendingIDs.contains(request.id) else {
             return AdmissionRejection(requestID: request.id, reason: .duplicate, message: "request \(request.id) is already pending")
         }
-        if !holdsSome, let rejection = quotaRejection(of: request) { return rejection }
+        if holdsSome {
+            holdingSome.insert(request.id)
+        } else if let rejection = quotaRejection(of: request) {
+            return rejection
+        }
         queues[QueueKey(tenant: request.tenant, priority: request.priority), default: []].append(request)
         pendingIDs.insert(request.id)
         return nil
@@ -209,6 +216,7 @@ public struct AdmissionQueue: Sendable {
     /// nothing.
     @discardableResult
     public mutating func credit(_ requestID: String) -> String? {
+        if !holdingSome.isEmpty { holdingSome.remove(requestID) }
         guard let (key, usage) = charged.removeValue(forKey: requestID) else { return nil }
         usageByClass[key] = usageByClass[key, default: Usage()] - usage
         usageByTenant[key.tenant] = usageByTenant[key.tenant, default: Usage()] - usage
@@ -254,7 +262,7 @@ public struct AdmissionQueue: Sendable {
     /// What the quota must have room for before a request is taken: all of a new one; one more
     /// replica of one that holds some (it takes what fits, the rest wait).
     private func neededUsage(of request: PlacementRequest) -> Usage {
-        charged[request.id] == nil ? Usage(of: request) : Usage(of: request, replicas: 1)
+        holdingSome.isEmpty || !holdingSome.contains(request.id) ? Usage(of: request) : Usage(of: request, replicas: 1)
     }
 
     /// How many of a request's `missing` replicas its tenant's quota has room for now, and the

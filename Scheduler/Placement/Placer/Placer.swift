@@ -211,8 +211,7 @@ public struct Placer: Sendable {
     /// by their site's latency from its origin before the score (a millisecond outweighs any score).
     private func score(node: Int, in context: PlacementContext) -> Double {
         let score = policy.score(node: node, in: context)
-        let request = context.request.request
-        guard request.placesNearestFirst, let origin = request.originSite.flatMap({ context.state.topology.index(of: $0) }) else { return score }
+        guard let origin = context.request.nearestFirstOrigin else { return score }
         return score - 1e6 * context.state.topology.latencyMs(origin, context.state.table.siteOfNode[node])
     }
 

@@ -7,6 +7,9 @@ public struct ResolvedRequest: Sendable {
     public let band: PriorityBand
     /// Index of the origin site in the topology.
     public let originSite: Int?
+    /// The origin site of a request placed nearest first (`PlacementRequest.placesNearestFirst`),
+    /// resolved once: every node scored reads it.
+    let nearestFirstOrigin: Int?
     /// Interned ids of the allowed GPU models; empty for any.
     let gpuModels: [Int32]
     /// Per site index: whether the site is within the latency bound of the origin.
@@ -18,6 +21,7 @@ public struct ResolvedRequest: Sendable {
 
     /// Whether preemption may be used to place this request.
     public var mayPreempt: Bool { band.mayPreempt && !request.wasPreempted }
+
 }
 
 /// Checks a request against the rules and the cluster, naming the first offending field.
@@ -52,6 +56,7 @@ public struct RequestValidator: Sendable {
         let required = request.requiredLabels.map { state.table.labelID(key: $0.key, value: $0.value) }
         let resolved = ResolvedRequest(
             request: request, classes: classes, band: priorities.band(of: request.priority), originSite: origin,
+            nearestFirstOrigin: request.placesNearestFirst ? origin : nil,
             gpuModels: gpuModels, siteWithinBound: withinBound,
             requiredLabelIDs: required.contains(nil) ? nil : required.compactMap { $0 },
             forbiddenLabelIDs: request.forbiddenLabels.compactMap { state.table.labelID(key: $0.key, value: $0.value) })
