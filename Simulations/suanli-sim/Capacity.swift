@@ -32,7 +32,7 @@ struct Capacity: ParsableCommand {
     @Option(name: .customLong("demand"), help: "SELECTOR=FACTOR: size for this demand instead (a generator or service name, a workload kind, or all); repeat to combine.")
     var demands: [String] = []
 
-    @Option(help: "Directory to write the report files of the answer's run to.")
+    @Option(help: "Directory to write capacity.json, capacity.csv (per pool: nodes now and needed, price) and the report files of the answer's run to.")
     var output: String?
 
     @Flag(help: "Print one JSON object.")
@@ -42,6 +42,15 @@ struct Capacity: ParsableCommand {
         guard maxFactor >= 1 else { throw ValidationError("--max-factor must be at least 1") }
         guard (1...100).contains(seeds) else { throw ValidationError("--seeds must be between 1 and 100, got \(seeds)") }
         for demand in demands { if case .failure(let error) = DemandOverlay.parse(demand) { throw ValidationError("--demand: \(error.message)") } }
+    }
+
+    /// The answer per pool as CSV, for a spreadsheet or a budget request.
+    static func csv(_ answer: CapacitySearch.Answer, now: [Int]) -> String {
+        var lines = ["pool,class,site,nodes_now,nodes_needed,price_per_node_hour,monthly_cost"]
+        for (cost, current) in zip(answer.costs, now) {
+            lines.append([cost.pool, cost.nodeClass, cost.site, "\(current)", "\(cost.nodes)", String(format: "%.4f", cost.hourlyPerNode), String(format: "%.2f", cost.monthly)].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     func run() throws {
@@ -57,7 +66,12 @@ struct Capacity: ParsableCommand {
             }
         }
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-        if let output { try ReportFiles.write(answer.result, to: output) }
+        if let output {
+            try ReportFiles.write(answer.result, to: output)
+            let directory = URL(fileURLWithPath: output)
+            try Data(try ReportFiles.json(answer).utf8).write(to: directory.appendingPathComponent("capacity.json"))
+            try Data(Self.csv(answer, now: input.poolCounts).utf8).write(to: directory.appendingPathComponent("capacity.csv"))
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

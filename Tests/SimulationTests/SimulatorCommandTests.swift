@@ -122,6 +122,10 @@ struct RunCommandTests {
         #expect(object?["seeds"] as? [Int] == [1, 2, 3])
         let cost = (object?["costs"] as? [[String: Any]])?.first
         #expect(cost?["pool"] as? String == "n" && cost?["nodes"] as? Int == 5)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("suanli-capacity-\(UUID().uuidString)").path
+        #expect(try SimulatorCommandTests.run(["capacity", try Self.scenario(), "--seeds", "1", "--output", output]).status == 0)
+        let csv = try String(contentsOfFile: "\(output)/capacity.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv == ["pool,class,site,nodes_now,nodes_needed,price_per_node_hour,monthly_cost", "n,general,a,3,5,0.0000,0.00"])
     }
 
     @Test func compareNamesWhatItCannotScale() throws {
