@@ -93,13 +93,13 @@ public struct Autoscaler: Sendable, Hashable {
         }
 
         if desired > current {
-            let (limit, why) = upLimit(current: current, now: now)
+            let (limit, why) = reach(up: true, current: current, now: now)
             if desired > limit {
                 desired = limit
                 limitedBy = why
             }
         } else if desired < current {
-            let (limit, why) = downLimit(current: current, now: now)
+            let (limit, why) = reach(up: false, current: current, now: now)
             if desired < limit {
                 desired = limit
                 limitedBy = why
@@ -119,30 +119,22 @@ public struct Autoscaler: Sendable, Hashable {
         return ScalingDecision(current: current, recommended: recommended, desired: desired, reading: reading, limitedBy: limitedBy)
     }
 
-    /// The most replicas scaling up may reach now, and what bounds it.
-    private func upLimit(current: Int, now: Double) -> (Int, String) {
-        let rules = policy.scaleUp
-        if let why = blocked(rules, direction: "up", now: now) { return (current, why) }
-        var limit = rules.select == .min ? Int.max : Int.min
-        for rate in rules.rates ?? [] {
+    /// How far scaling up (the most replicas) or down (the fewest) may reach now, and what bounds
+    /// it: each rate allows a step from the replicas at its period's start (a number, or a
+    /// percentage of them rounded up), and `select` takes the rate allowing the most change or
+    /// the least.
+    private func reach(up: Bool, current: Int, now: Double) -> (Int, String) {
+        let rules = up ? policy.scaleUp : policy.scaleDown
+        if let why = blocked(rules, direction: up ? "up" : "down", now: now) { return (current, why) }
+        let sign = up ? 1 : -1
+        // Distances in the direction of the change.
+        let distances = (rules.rates ?? []).map { rate in
             let start = current - added(within: rate.periodSeconds, now: now) + removed(within: rate.periodSeconds, now: now)
-            let proposed = rate.kind == .replicas ? start + rate.value : Int((Double(start) * (1 + Double(rate.value) / 100)).rounded(.up))
-            limit = rules.select == .min ? min(limit, proposed) : max(limit, proposed)
+            let step = rate.kind == .replicas ? rate.value : Int((Double(start) * Double(rate.value) / 100).rounded(.up))
+            return sign * (start + sign * step) - sign * current
         }
-        return (max(limit, current), "at most " + Self.describe(rules, sign: "+"))
-    }
-
-    /// The fewest replicas scaling down may reach now, and what bounds it.
-    private func downLimit(current: Int, now: Double) -> (Int, String) {
-        let rules = policy.scaleDown
-        if let why = blocked(rules, direction: "down", now: now) { return (current, why) }
-        var limit = rules.select == .min ? Int.min : Int.max
-        for rate in rules.rates ?? [] {
-            let start = current - added(within: rate.periodSeconds, now: now) + removed(within: rate.periodSeconds, now: now)
-            let proposed = rate.kind == .replicas ? start - rate.value : Int((Double(start) * (1 - Double(rate.value) / 100)).rounded(.down))
-            limit = rules.select == .min ? max(limit, proposed) : min(limit, proposed)
-        }
-        return (min(limit, current), "at most " + Self.describe(rules, sign: "-"))
+        let distance = max(0, (rules.select == .min ? distances.min() : distances.max()) ?? 0)
+        return (current + sign * distance, "at most " + Self.describe(rules, sign: up ? "+" : "-"))
     }
 
     /// Why a direction may not change now: disabled, or within its cool-down.
