@@ -59,6 +59,7 @@ struct Capacity: ParsableCommand {
             guard case .success(let overlay) = DemandOverlay.parse(demand) else { continue }
             do { input.scenario = try input.scenario.applying(overlay) } catch { throw ValidationError("--demand: \(error.message)") }
         }
+        try ScenarioLoading.prepareOutput(output)
         let interactive = isatty(FileHandle.standardError.fileDescriptor) == 1
         let answer = try ScenarioLoading.surface { () throws(InputFileError) in
             try CapacitySearch(input: input, maxFactor: maxFactor, seeds: seeds).run { runs, counts in

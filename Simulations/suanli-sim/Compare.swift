@@ -47,6 +47,7 @@ struct Compare: ParsableCommand {
             let name = "\(inputs[0].name) with " + demands.joined(separator: ", ")
             inputs.append((name, try ScenarioLoading.surface { () throws(InputFileError) in try SimulationInput(scenario: scenario) }))
         }
+        try ScenarioLoading.prepareOutput(output)
         let interactive = isatty(FileHandle.standardError.fileDescriptor) == 1
         let comparison = try ScenarioLoading.surface { () throws(InputFileError) in
             try Comparison.run(inputs, seeds: seeds) { name, seed in
@@ -73,7 +74,7 @@ struct Compare: ParsableCommand {
         let seedList = comparison.seeds.map(String.init).joined(separator: ", ")
         var lines = comparison.scenarios.enumerated().map { i, column in
             "\(i == 0 ? "base   " : "variant") \(column.name): targets met on \(column.seedsMeetingTargets) of \(comparison.seeds.count) seeds"
-                + (column.missed.isEmpty ? "" : " (missed: " + column.missed.joined(separator: "; ") + ")")
+                + (column.missed.isEmpty ? "" : " (missed on seed \(column.missedOnSeed.map(String.init) ?? "?"): " + column.missed.joined(separator: "; ") + ")")
         }
         lines.append("\nmeans over seeds \(seedList)")
         let width = 32
@@ -81,9 +82,8 @@ struct Compare: ParsableCommand {
             var line = row.figure.padding(toLength: width, withPad: " ", startingAt: 0)
             for i in row.values.indices {
                 var cell = Comparison.text(row.values[i], unit: row.unit)
-                if i > 0 {
-                    let difference = row.differences[i]
-                    cell += " (" + (difference > 0 ? "+" : "") + Comparison.text(difference, unit: row.unit) + ")"
+                if i > 0, let difference = row.differences[i] {
+                    cell += " (" + (difference > 0 ? "+" : "") + Comparison.text(difference, unit: row.unit, difference: true) + ")"
                 }
                 line += String(repeating: " ", count: max(1, 24 - cell.count)) + cell
             }

@@ -32,6 +32,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let input = try ScenarioLoading.input(scenario, seed: seed, policy: policy)
+        try ScenarioLoading.prepareOutput(output)
         let clock = ContinuousClock()
         let start = clock.now
         let bar = ProgressBar(label: "simulating")
@@ -69,6 +70,19 @@ enum ScenarioLoading {
             let input = try SimulationInput(scenario: scenario)
             for note in input.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
             return input
+        }
+    }
+
+    /// Makes the `--output` directory before a run, so that a path it cannot write stops the
+    /// command at once rather than after the run.
+    static func prepareOutput(_ path: String?) throws {
+        guard let path else { return }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("--output \(path): a file is there; name a directory")
+        }
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw ValidationError("--output \(path): cannot make the directory (\(error.localizedDescription))")
         }
     }
 

@@ -179,6 +179,13 @@ struct CapacitySearchTests {
         #expect(answer.unreachable == ["1 rejected (larger than their tenant's quota, or invalid for the cluster) (seed 1)"])
         #expect(answer.classes.map(\.needed) == [2])
         #expect(answer.classes.first?.binding == ["standard: p95 wait 2 h against a target of 1 min (seed 1)"])
+        // What no size serves is tolerated as it was at the largest size, not more: with no node
+        // at all the small one is rejected too.
+        let lone = try SimulatorTests.scenario(nodes: 1, trace: "big,0,60,standard,8,1,,\nsmall,0,60,batch,1,1,,")
+        #expect(try CapacitySearch(input: lone, maxFactor: 2, seeds: 1).run().classes.map(\.needed) == [1])
+        // A pool of no nodes grows with the others, and a factor that is no power of two is tried.
+        let none = try SimulatorTests.scenario(nodes: 0, trace: "a,0,7200,standard,4,1,,")
+        #expect(try CapacitySearch(input: none, maxFactor: 1.5, seeds: 1).run().classes.map(\.needed) == [1])
     }
 
     @Test func comparesFuturesOnTheSameSeeds() throws {

@@ -168,23 +168,25 @@ public struct CapacitySearch: Sendable {
         var best = try evaluate(counts)
         var unreachable: [String] = []
         while !best.meets(tolerating: tolerated) {
-            guard factor * 2 <= maxFactor else {
+            guard factor < maxFactor else {
                 // The largest size still misses: what it misses on any seed, no size here meets.
-                // The search goes on for the smallest size that misses no more than it does; what
-                // more nodes cannot help (requests no node could take, quotas, rejections) it
-                // misses in any number, as the runs' other randomness moves it.
+                // The search goes on for the smallest size that misses no more than it does: no
+                // more requests short of capacity or rejected, no longer a p95 wait; requests
+                // more nodes cannot help (no node could take them, their quota) in any number, as
+                // the runs' other randomness moves it.
                 best = try evaluate(counts, everySeed: true)
                 for result in best.results {
                     for (kind, count) in result.missCounts {
-                        let unhelped = kind.hasSuffix(":nodes") || kind.hasSuffix(":quota") || kind == "rejected"
+                        let unhelped = kind.hasSuffix(":nodes") || kind.hasSuffix(":quota")
                         tolerated[kind] = unhelped ? Int.max : max(tolerated[kind] ?? 0, count)
                     }
                 }
                 unreachable = best.missed
                 break
             }
-            factor *= 2
-            counts = base.map { Int((Double($0) * factor).rounded(.up)) }
+            // Doubling, the last step up to the largest factor; a pool of no nodes grows too.
+            factor = min(factor * 2, maxFactor)
+            counts = base.map { Int((Double(max($0, 1)) * factor).rounded(.up)) }
             best = try evaluate(counts)
         }
 

@@ -14,16 +14,18 @@ public struct Comparison: Sendable, Codable, Equatable {
         public var name: String
         /// Seeds on which every target was met, of `seeds.count`.
         public var seedsMeetingTargets: Int
-        /// What the first seed that missed missed.
+        /// What the first seed that missed missed, and that seed.
         public var missed: [String]
+        public var missedOnSeed: UInt64?
     }
 
-    /// A figure of every scenario, in its unit, and the difference of each from the base.
+    /// A figure of every scenario, in its unit, and the difference of each from the base; nil
+    /// where a scenario has no such figure (a class or tenant it lacks).
     public struct Row: Sendable, Codable, Equatable {
         public var figure: String
         public var unit: String
-        public var values: [Double]
-        public var differences: [Double]
+        public var values: [Double?]
+        public var differences: [Double?]
     }
 
     /// Runs `scenarios` (the first is the base) on `seeds` seeds each, from each scenario's own
@@ -47,7 +49,7 @@ public struct Comparison: Sendable, Codable, Equatable {
         let columns = zip(scenarios, results).map { scenario, runs in
             Column(
                 name: scenario.name, seedsMeetingTargets: runs.count { $0.totals.targetsMet },
-                missed: runs.first { !$0.totals.targetsMet }?.missed ?? [])
+                missed: runs.first { !$0.totals.targetsMet }?.missed ?? [], missedOnSeed: runs.first { !$0.totals.targetsMet }?.seed)
         }
         return Comparison(seeds: seedList, scenarios: columns, rows: rows(results))
     }
@@ -60,7 +62,7 @@ public struct Comparison: Sendable, Codable, Equatable {
             return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
         }
         func p95(_ group: String, _ name: String) -> (SimulationResult) -> Double? {
-            { result in result.waits.first { $0.group == group && $0.name == name }?.p95 }
+            { result in result.waits.first { $0.group == group && $0.name == name && $0.count > 0 }?.p95 }
         }
         var figures: [(figure: String, unit: String, value: (SimulationResult) -> Double?)] = []
         let priorities = PriorityClass.allCases.filter { p in results.joined().contains { r in r.waits.contains { $0.group == "priority" && $0.name == p.rawValue && $0.count > 0 } } }
@@ -78,8 +80,8 @@ public struct Comparison: Sendable, Codable, Equatable {
             ("cost", "currency", { $0.totals.cost }),
         ]
         return figures.map { figure in
-            let values = results.map { mean($0, figure.value) ?? 0 }
-            return Row(figure: figure.figure, unit: figure.unit, values: values, differences: values.map { $0 - values[0] })
+            let values = results.map { mean($0, figure.value) }
+            return Row(figure: figure.figure, unit: figure.unit, values: values, differences: values.map { value in value.flatMap { v in values[0].map { v - $0 } } })
         }
     }
 
@@ -90,7 +92,8 @@ public struct Comparison: Sendable, Codable, Equatable {
         var lines = [header.map(Self.csvField).joined(separator: ",")]
         for row in rows {
             var fields = [row.figure, row.unit]
-            for i in row.values.indices { fields += i == 0 ? [ReportFiles.number(row.values[i])] : [ReportFiles.number(row.values[i]), ReportFiles.number(row.differences[i])] }
+            let number = { (value: Double?) in value.map(ReportFiles.number) ?? "" }
+            for i in row.values.indices { fields += i == 0 ? [number(row.values[i])] : [number(row.values[i]), number(row.differences[i])] }
             lines.append(fields.map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -100,13 +103,14 @@ public struct Comparison: Sendable, Codable, Equatable {
         text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
-    /// A figure in its unit as people read it.
-    public static func text(_ value: Double, unit: String) -> String {
+    /// A figure in its unit as people read it; a difference of shares is in percentage points.
+    public static func text(_ value: Double?, unit: String, difference: Bool = false) -> String {
+        guard let value else { return "—" }
         switch unit {
-        case "s": DurationText.text(value)
-        case "share": "\(ReportFiles.number((value * 1_000).rounded() / 10))%"
-        case "requests": ReportFiles.number((value * 10).rounded() / 10)
-        default: ReportFiles.number((value * 100).rounded() / 100)
+        case "s": return DurationText.text(value)
+        case "share": return "\(ReportFiles.number((value * 1_000).rounded() / 10))" + (difference ? " points" : "%")
+        case "requests": return ReportFiles.number((value * 10).rounded() / 10)
+        default: return ReportFiles.number((value * 100).rounded() / 100) + " " + unit
         }
     }
 }

@@ -14,7 +14,8 @@ public struct SimulationResult: Sendable, Codable, Equatable {
     public var services: ServiceTotals?
     /// Each target the run missed, in words with its figures; empty when `totals.targetsMet`.
     public var missed: [String] = []
-    /// The same by kind, with how many requests missed it (1 for a p95 wait or a service):
+    /// The same by kind, with how many requests missed it (for a p95 wait: its seconds; 1 for a
+    /// service):
     /// `wait:PRIORITY`, `waiting:PRIORITY`, `rejected`, `expired`, `latency`, `unserved:SERVICE`.
     public var missCounts: [String: Int] = [:]
     /// The kind of each line of `missed`.
