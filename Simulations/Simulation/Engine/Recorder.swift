@@ -10,7 +10,7 @@ struct Recorder {
     var waitsByTenant: [String: [Double]] = [:]
     /// Requests not served in time, by kind (`expired`, `latency`, `waiting:PRIORITY`: still
     /// waiting at the end past the class's target) and by what they last waited for.
-    var unserved: [String: [Unserved.Cause: Int]] = [:]
+    var unserved: [String: [UnservedCause: Int]] = [:]
     var intervalWaits: [PriorityClass: [Double]] = [:]
     var arrivals = 0
     var placed = 0
@@ -120,7 +120,7 @@ struct Recorder {
 
     /// Counts a request not served in time, by what it last waited for.
     mutating func noteUnserved(_ kind: String, reason: WaitReason?) {
-        unserved[kind, default: [:]][Unserved.Cause(reason), default: 0] += 1
+        unserved[kind, default: [:]][UnservedCause(reason), default: 0] += 1
     }
 
     func result(totals: SimulationResult.Totals, nodes: [String: Int]) -> SimulationResult {
@@ -179,24 +179,22 @@ struct Recorder {
 /// What a request not served in time last waited for: the cluster's room, a node that could take
 /// it at all (its nodes down, or none of its kind), or its tenant's quota. Only the first is
 /// helped by more nodes of the same pools.
-enum Unserved {
-    enum Cause: String, Sendable, Hashable, Codable {
-        case capacity, nodes, quota
+enum UnservedCause: String, Sendable, Hashable, Codable {
+    case capacity, nodes, quota
 
-        init(_ reason: WaitReason?) {
-            switch reason {
-            case .nodes: self = .nodes
-            case .quota: self = .quota
-            case .capacity, .conflict, .backoff, nil: self = .capacity
-            }
+    init(_ reason: WaitReason?) {
+        switch reason {
+        case .nodes: self = .nodes
+        case .quota: self = .quota
+        case .capacity, .conflict, .backoff, nil: self = .capacity
         }
+    }
 
-        var text: String {
-            switch self {
-            case .capacity: " (short of capacity)"
-            case .nodes: " (no node could take them: their nodes down, or none of their kind)"
-            case .quota: " (over their tenant's quota)"
-            }
+    var text: String {
+        switch self {
+        case .capacity: " (short of capacity)"
+        case .nodes: " (no node could take them: their nodes down, or none of their kind)"
+        case .quota: " (over their tenant's quota)"
         }
     }
 }

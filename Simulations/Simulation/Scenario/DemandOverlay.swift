@@ -18,9 +18,6 @@ public struct DemandOverlay: Sendable, Hashable {
         }
         return .success(DemandOverlay(selector: parts[0], factor: factor))
     }
-
-    /// In words: `ai-training ×1.3`.
-    public var text: String { "\(selector) ×\(factor)" }
 }
 
 public struct DemandOverlayError: Error, Sendable, CustomStringConvertible {
